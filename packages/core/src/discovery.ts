@@ -1,0 +1,215 @@
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import semver from 'semver';
+import { parse as parseYaml } from 'yaml';
+import { ModnasError } from './errors.js';
+import { COMPONENT_KINDS } from './interfaces.js';
+import type { Registry } from './registry.js';
+import { getRegistry } from './registry.js';
+import { CORE_VERSION } from './version.js';
+
+/** The `modnas` field of a plugin's package.json. */
+export interface PluginManifest {
+  schemaVersion: 1;
+  kind: string;
+  provides: string[];
+}
+
+/** Package kinds: every component kind, plus engines (tensor backends) that are not components. */
+export const PACKAGE_KINDS: readonly string[] = [...COMPONENT_KINDS, 'engine'];
+
+export interface DiscoveredEngine {
+  package: string;
+  version: string;
+  provides: string[];
+  load: () => Promise<unknown>;
+}
+
+export interface DiscoveryReport {
+  /** The package.json whose dependencies were searched. */
+  host?: string;
+  plugins: Array<{ name: string; version: string; kind: string; provides: string[]; dir: string }>;
+  engines: DiscoveredEngine[];
+  problems: Array<{ package: string; dir: string; error: ModnasError }>;
+}
+
+export interface DiscoveryOptions {
+  /** Where the host project is (default: process.cwd()). */
+  cwd?: string;
+  registry?: Registry;
+  /** Also scan the workspace packages of a pnpm workspace around the host (default true). */
+  workspace?: boolean;
+  /** Extra package directories to consider (tests, MODNAS_PLUGIN_PATH). */
+  extraDirs?: string[];
+}
+
+/**
+ * Find plugins the way oclif does: read the host project's declared dependencies (no blind
+ * node_modules scan) and its workspace packages, keep those whose package.json has a `modnas`
+ * field, and record them in the registry without importing their code. One broken plugin is
+ * reported; the rest keep loading.
+ */
+export function discoverPlugins(opts: DiscoveryOptions = {}): DiscoveryReport {
+  const registry = opts.registry ?? getRegistry();
+  const cwd = resolve(opts.cwd ?? process.cwd());
+  const report: DiscoveryReport = { plugins: [], engines: [], problems: [] };
+  const dirs = new Set<string>();
+
+  const hostPkg = findUp(cwd, 'package.json');
+  if (hostPkg) {
+    report.host = hostPkg;
+    const host = readJson(hostPkg);
+    const deps = { ...(host.optionalDependencies ?? {}), ...(host.devDependencies ?? {}), ...(host.dependencies ?? {}) } as Record<string, string>;
+    for (const dep of Object.keys(deps)) {
+      const dir = resolvePackageDir(dep, dirname(hostPkg));
+      if (dir) dirs.add(dir);
+    }
+  }
+  if (opts.workspace !== false) {
+    const ws = findUp(cwd, 'pnpm-workspace.yaml');
+    if (ws) for (const d of workspaceDirs(ws)) dirs.add(d);
+  }
+  const envPath = process.env.MODNAS_PLUGIN_PATH;
+  for (const d of [...(opts.extraDirs ?? []), ...(envPath ? envPath.split(':').filter(Boolean) : [])]) dirs.add(resolve(d));
+
+  for (const dir of dirs) {
+    const pjPath = join(dir, 'package.json');
+    let pj: Record<string, any>;
+    try {
+      pj = readJson(pjPath);
+    } catch {
+      continue;
+    }
+    const name = String(pj.name ?? dir);
+    const version = String(pj.version ?? '0.0.0');
+    const problem = (code: string, msg: string, fix: string, cause?: unknown): void => {
+      const error = new ModnasError(code, `plugin ${name}: ${msg}`, { fix, where: pjPath, cause });
+      report.problems.push({ package: name, dir, error });
+      registry.markBroken(name, error, { version, dir, kind: pj.modnas?.kind, provides: Array.isArray(pj.modnas?.provides) ? pj.modnas.provides : [] });
+    };
+    const keywords: unknown[] = Array.isArray(pj.keywords) ? pj.keywords : [];
+    if (pj.modnas === undefined) {
+      if (keywords.includes('modnas-plugin')) {
+        problem('MODNAS_E_PLUGIN_MANIFEST', 'has the "modnas-plugin" keyword but no "modnas" field in package.json', 'add "modnas": { "schemaVersion": 1, "kind": "<kind>", "provides": ["<Id>"] } to its package.json');
+      }
+      continue;
+    }
+    const m = pj.modnas as Partial<PluginManifest>;
+    if (typeof m !== 'object' || m === null) {
+      problem('MODNAS_E_PLUGIN_MANIFEST', '"modnas" in package.json must be an object', 'set "modnas": { "schemaVersion": 1, "kind": "<kind>", "provides": [...] }');
+      continue;
+    }
+    if (m.schemaVersion !== 1) {
+      problem('MODNAS_E_PLUGIN_MANIFEST', `modnas.schemaVersion is ${JSON.stringify(m.schemaVersion)}, this core reads version 1`, 'set "schemaVersion": 1, or upgrade @modnas/core if the plugin needs a newer manifest');
+      continue;
+    }
+    if (typeof m.kind !== 'string' || !PACKAGE_KINDS.includes(m.kind)) {
+      problem('MODNAS_E_PLUGIN_MANIFEST', `modnas.kind "${String(m.kind)}" is not a known kind`, `use one of: ${PACKAGE_KINDS.join(', ')}`);
+      continue;
+    }
+    if (!Array.isArray(m.provides) || m.provides.length === 0 || !m.provides.every((p) => typeof p === 'string' && p.length > 0)) {
+      problem('MODNAS_E_PLUGIN_MANIFEST', 'modnas.provides must be a non-empty list of ids', 'list the registry ids the plugin defines, e.g. "provides": ["DARTSOptim"]');
+      continue;
+    }
+    const peer = pj.peerDependencies?.['@modnas/core'] as string | undefined;
+    if (peer && !peerSatisfied(peer, CORE_VERSION)) {
+      problem('MODNAS_E_PLUGIN_PEER', `needs @modnas/core ${peer}, but ${CORE_VERSION} is installed`, `install a version of ${name} built for @modnas/core ${CORE_VERSION}, or npm i @modnas/core@"${peer}"`);
+      continue;
+    }
+    const entry = entryPath(dir, pj);
+    if (!entry) {
+      problem('MODNAS_E_PLUGIN_ENTRY', 'has no entry ("exports"."." or "main")', 'add "exports": { ".": "./dist/index.js" } to its package.json');
+      continue;
+    }
+    const load = () => {
+      if (!existsSync(entry)) {
+        throw new Error(`entry ${entry} does not exist (is the package built? run its build script)`);
+      }
+      return import(pathToFileURL(entry).href);
+    };
+    if (m.kind === 'engine') {
+      report.engines.push({ package: name, version, provides: m.provides, load });
+      continue;
+    }
+    registry.addPackage({ name, version, kind: m.kind, provides: m.provides, dir, load });
+    report.plugins.push({ name, version, kind: m.kind, provides: m.provides, dir });
+  }
+  for (const p of registry.problems()) {
+    if (!report.problems.some((q) => q.package === p.package)) {
+      report.problems.push({ package: p.package, dir: '', error: p.error as ModnasError });
+    }
+  }
+  return report;
+}
+
+/** Does core `version` fit a plugin's peer range? `workspace:` ranges match any version in the workspace. */
+export function peerSatisfied(range: string, version: string): boolean {
+  if (range.startsWith('workspace:')) {
+    const r = range.slice('workspace:'.length);
+    if (r === '*' || r === '^' || r === '~') return true;
+    range = r;
+  }
+  return semver.satisfies(version, range, { includePrerelease: true });
+}
+
+function findUp(from: string, file: string): string | undefined {
+  let dir = from;
+  for (;;) {
+    const p = join(dir, file);
+    if (existsSync(p)) return p;
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+function readJson(p: string): Record<string, any> {
+  return JSON.parse(readFileSync(p, 'utf8'));
+}
+
+/** Node's lookup: node_modules/<name> in the directory and each parent. */
+function resolvePackageDir(name: string, from: string): string | undefined {
+  let dir = from;
+  for (;;) {
+    const p = join(dir, 'node_modules', name);
+    if (existsSync(join(p, 'package.json'))) return p;
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+function workspaceDirs(wsFile: string): string[] {
+  const root = dirname(wsFile);
+  let patterns: string[] = [];
+  try {
+    patterns = (parseYaml(readFileSync(wsFile, 'utf8'))?.packages ?? []) as string[];
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const pat of patterns) {
+    if (pat.startsWith('!')) continue;
+    if (pat.endsWith('/*')) {
+      const base = join(root, pat.slice(0, -2));
+      if (!existsSync(base)) continue;
+      for (const d of readdirSync(base)) {
+        const full = join(base, d);
+        if (statSync(full).isDirectory() && existsSync(join(full, 'package.json'))) out.push(full);
+      }
+    } else if (existsSync(join(root, pat, 'package.json'))) out.push(join(root, pat));
+  }
+  return out;
+}
+
+function entryPath(dir: string, pj: Record<string, any>): string | undefined {
+  let e: unknown = pj.exports;
+  if (e && typeof e === 'object' && !Array.isArray(e) && '.' in (e as object)) e = (e as Record<string, unknown>)['.'];
+  while (e && typeof e === 'object' && !Array.isArray(e)) {
+    const o = e as Record<string, unknown>;
+    e = o.import ?? o.node ?? o.default;
+  }
+  const rel = typeof e === 'string' ? e : typeof pj.main === 'string' ? pj.main : undefined;
+  return rel ? join(dir, rel) : undefined;
+}

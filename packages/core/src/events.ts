@@ -1,0 +1,49 @@
+/**
+ * The event bus that drives callbacks. Handlers run in priority order (higher first), awaited one
+ * by one on the caller's own flow: no threads, no condition variables, no deadlocks.
+ */
+export interface EventMap {
+  'run:begin': { name: string; outputDir: string };
+  'run:end': { name: string; outputDir: string; results: Record<string, unknown> };
+  'estim:begin': { estim: string; type: string };
+  'estim:end': { estim: string; type: string; best?: unknown };
+  'epoch:begin': { estim: string; epoch: number; epochs: number };
+  'epoch:end': { estim: string; epoch: number; epochs: number; metrics: Record<string, number> };
+  'step:end': { estim: string; epoch: number; step: number; steps: number; metrics: Record<string, number> };
+  'candidate:end': { estim: string; arch: Record<string, unknown>; score: number; metrics: Record<string, number> };
+  'arch:update': { estim: string; step: number };
+  'export': { estim: string; file: string };
+}
+
+export type EventName = keyof EventMap;
+export type Handler<E extends EventName> = (payload: EventMap[E]) => void | Promise<void>;
+
+interface Entry {
+  handler: Handler<EventName>;
+  priority: number;
+}
+
+export class EventBus {
+  private readonly handlers = new Map<EventName, Entry[]>();
+
+  /** Subscribe; returns the unsubscribe function. */
+  on<E extends EventName>(event: E, handler: Handler<E>, priority = 0): () => void {
+    const list = this.handlers.get(event) ?? [];
+    const entry: Entry = { handler: handler as Handler<EventName>, priority };
+    list.push(entry);
+    list.sort((a, b) => b.priority - a.priority);
+    this.handlers.set(event, list);
+    return () => {
+      const l = this.handlers.get(event);
+      if (l) this.handlers.set(event, l.filter((e) => e !== entry));
+    };
+  }
+
+  async emit<E extends EventName>(event: E, payload: EventMap[E]): Promise<void> {
+    for (const { handler } of [...(this.handlers.get(event) ?? [])]) await handler(payload);
+  }
+
+  listenerCount(event: EventName): number {
+    return this.handlers.get(event)?.length ?? 0;
+  }
+}

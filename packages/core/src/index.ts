@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+
+export { tf } from './tf.js';
+export type { Tensor, Variable } from './tf.js';
+export * from './errors.js';
+export * from './rng.js';
+export * from './params.js';
+export * from './module.js';
+export * from './interfaces.js';
+export * from './plugin.js';
+export * from './registry.js';
+export * from './discovery.js';
+export * from './backend.js';
+export * from './events.js';
+export * from './log.js';
+export * from './io.js';
+export * from './data.js';
+export * from './defaults.js';
+export * from './config/merge.js';
+export * from './config/schema.js';
+export * from './config/seed.js';
+export * from './config/load.js';
+export * from './config/validate.js';
+export * from './runner.js';
+export * from './experiment.js';
+export { CORE_VERSION } from './version.js';
+export { FIRST_PARTY } from './first-party.js';
+export { z } from 'zod';

@@ -1,0 +1,280 @@
+/**
+ * The operators of a NAS method, as interfaces with string tokens of the same name (STYLE:
+ * Effect-style tokens; strings so that two copies of core still match).
+ *
+ *   Ω  SearchOptimizer   proposes / updates architecture params α
+ *   ω  StateOptimizer    trains the architecture states v (the weights)
+ *   η  StateEstimator    drives the search loop and measures metrics r from v
+ *   δ  StateTransformer  rewrites v as α dictates: constructors at build time, param listeners at run time
+ */
+import type { DependencyContainer } from 'tsyringe';
+import type { EventBus } from './events.js';
+import type { Logger, ProgressReporter } from './log.js';
+import type { Module } from './module.js';
+import type { ArchSpace, Assignment } from './params.js';
+import type { Rng } from './rng.js';
+import type { tf } from './tf.js';
+
+export const Tokens = {
+  SearchOptimizer: '@modnas/core:SearchOptimizer',
+  StateOptimizer: '@modnas/core:StateOptimizer',
+  StateEstimator: '@modnas/core:StateEstimator',
+  StateTransformer: '@modnas/core:StateTransformer',
+  ArchSpace: '@modnas/core:ArchSpace',
+  Model: '@modnas/core:Model',
+  Dataset: '@modnas/core:Dataset',
+  Exporter: '@modnas/core:Exporter',
+  Metrics: '@modnas/core:Metrics',
+  Executor: '@modnas/core:Executor',
+  Store: '@modnas/core:Store',
+  EventBus: '@modnas/core:EventBus',
+  Logger: '@modnas/core:Logger',
+  Progress: '@modnas/core:Progress',
+  Rng: '@modnas/core:Rng',
+  Config: '@modnas/core:Config',
+  /** The architecture description the fixed network is built from (final training). */
+  ArchDesc: '@modnas/core:ArchDesc',
+} as const;
+export type Token = (typeof Tokens)[keyof typeof Tokens];
+
+// ---------------------------------------------------------------- data
+
+/** A batch: images NHWC float32 and int32 class labels. */
+export interface Batch {
+  x: tf.Tensor4D;
+  y: tf.Tensor1D;
+}
+
+export interface BatchOptions {
+  shuffle?: boolean;
+  rng?: Rng;
+  /** Drop the last incomplete batch (default false). */
+  dropLast?: boolean;
+}
+
+/** A split of a dataset. Batches are created on demand; the consumer disposes them. */
+export interface DataSplit {
+  readonly size: number;
+  batches(batchSize: number, opts?: BatchOptions): Iterable<Batch>;
+  /** A sub-split of the given example indices. */
+  subset(indices: readonly number[]): DataSplit;
+}
+
+export interface Dataset {
+  readonly name: string;
+  /** [height, width, channels] of one example. */
+  readonly inputShape: [number, number, number];
+  readonly numClasses: number;
+  readonly train: DataSplit;
+  readonly test?: DataSplit;
+}
+
+// ---------------------------------------------------------------- ω
+
+export interface StepResult {
+  loss: number;
+  /** Correctly classified examples in the batch. */
+  correct: number;
+  count: number;
+}
+
+/** An extra loss term added to the task loss (e.g. ProxylessNAS' latency term). Returns a scalar. */
+export type LossTerm = (ctx: { model: Module; logits: tf.Tensor; batch: Batch }) => tf.Scalar;
+
+/** ω: trains the weights of a network. */
+export interface StateOptimizer {
+  readonly batchSize: number;
+  /** Set the learning rate for this point of the schedule. */
+  setEpoch(epoch: number, totalEpochs: number): void;
+  currentLr(): number;
+  /** Forward, backward and update of the model's weights on one batch. */
+  trainStep(model: Module, batch: Batch): StepResult;
+  /** Forward only (model in its current mode). */
+  evalStep(model: Module, batch: Batch): StepResult;
+  /** The task loss of a batch (no update), for use inside tf.variableGrads by search optimizers. */
+  loss(model: Module, batch: Batch): tf.Scalar;
+  /** Forget optimizer slots (momentum), e.g. after weights were swapped. */
+  reset(): void;
+  state(): unknown;
+  restore(state: unknown): void;
+  dispose(): void;
+}
+
+// ---------------------------------------------------------------- Ω
+
+/** An evaluated candidate. Higher score is better. */
+export interface TrialResult {
+  arch: Assignment;
+  score: number;
+  metrics: Record<string, number>;
+}
+
+/** What a gradient search optimizer may use: batches, the loss, the model. */
+export interface GradientAccess {
+  readonly model: Module;
+  readonly space: ArchSpace;
+  readonly trainer: StateOptimizer;
+  trainBatch(): Batch;
+  validBatch(): Batch;
+  /** The loss of the model on a batch, to be called inside a tf gradient function. */
+  loss(batch: Batch): tf.Scalar;
+}
+
+export interface SearchFeedback {
+  /** Candidates evaluated since the previous step (discrete optimizers). */
+  results: TrialResult[];
+  /** Present when the estimator trains a supernet (gradient optimizers). */
+  grad?: GradientAccess;
+}
+
+/** Ω: proposes candidates and learns from their results or gradients. */
+export interface SearchOptimizer {
+  /** False once a finite search (grid) has proposed everything. */
+  hasNext(): boolean;
+  /** Up to n candidates to evaluate next. Gradient optimizers return the current best. */
+  next(n: number): Assignment[];
+  step(feedback: SearchFeedback): void | Promise<void>;
+  state(): unknown;
+  restore(state: unknown): void;
+}
+
+// ---------------------------------------------------------------- η
+
+export interface EstimResult {
+  /** The best candidate found, if the estimator searched. */
+  best?: TrialResult;
+  /** Final metrics of this estimator (e.g. last epoch's accuracy). */
+  metrics: Record<string, number>;
+}
+
+/** Everything an estimator works with; built by the runner from the experiment's container. */
+export interface EstimContext {
+  /** The estimator's name in the config (e.g. "search"). */
+  readonly name: string;
+  readonly model: Module;
+  readonly space: ArchSpace;
+  readonly trainer: StateOptimizer;
+  /** Present when the config names an optimizer. */
+  readonly optim?: SearchOptimizer;
+  readonly data: { train: DataSplit; valid: DataSplit; test?: DataSplit };
+  readonly metrics: MetricsFn[];
+  readonly events: EventBus;
+  readonly logger: Logger;
+  readonly progress: ProgressReporter;
+  readonly rng: Rng;
+  readonly store: ResultStore;
+  readonly container: DependencyContainer;
+  /** Aborts a long run cleanly (Ctrl-C): estimators check it between steps. */
+  readonly signal?: AbortSignal;
+}
+
+/** η: drives a search or training loop and measures metrics. */
+export interface StateEstimator {
+  run(ctx: EstimContext): Promise<EstimResult>;
+}
+
+// ---------------------------------------------------------------- δ
+
+/** δ at build time: rewrites a network (fills Slots, converts modules), adding arch params. */
+export interface StateTransformer {
+  apply(model: Module, ctx: BuildContext): Module | Promise<Module>;
+}
+
+// ---------------------------------------------------------------- smaller kinds
+
+/** What a Slot asks of the op that fills it. */
+export interface SlotSpec {
+  chnIn: number;
+  chnOut: number;
+  stride: number;
+  args?: Readonly<Record<string, unknown>>;
+}
+
+/** Writes an architecture description of the (searched) network. */
+export interface Exporter {
+  export(model: Module, space: ArchSpace): unknown;
+}
+
+/** Measures metrics of a network (parameter count, FLOPs, latency ...). */
+export type MetricsFn = (model: Module, ctx: { inputShape: [number, number, number] }) => Record<string, number> | Promise<Record<string, number>>;
+
+export interface Callback {
+  attach(events: EventBus, ctx: { logger: Logger; outputDir: string }): void;
+}
+
+/** Runs candidate evaluations; the default runs them in this process, one at a time. */
+export interface Executor {
+  map<T, R>(items: readonly T[], fn: (item: T, index: number) => Promise<R>): Promise<R[]>;
+}
+
+/** Where trials and results are kept; appends survive a crash. */
+export interface ResultStore {
+  append(stream: string, record: Record<string, unknown>): void;
+  read(stream: string): Array<Record<string, unknown>>;
+}
+
+// ---------------------------------------------------------------- building
+
+/** A component reference in a config: `{ type: Id, args: {...} }` or `{ type: Id, key: value }`. */
+export interface ComponentSpec {
+  type: string;
+  [key: string]: unknown;
+}
+
+export interface BuildContext {
+  readonly container: DependencyContainer;
+  readonly space: ArchSpace;
+  readonly rng: Rng;
+  readonly logger: Logger;
+  /** Dotted config path of what is being built, for error messages. */
+  readonly where: string;
+  /** Build another component by id (e.g. a constructor building mixed ops and primitives). */
+  build<K extends ComponentKind>(kind: K, spec: ComponentSpec | string, input?: KindInput[K], where?: string): Promise<KindOutput[K]>;
+}
+
+/** Component kinds that core defines, with what `create` returns for each. */
+export interface KindOutput {
+  optim: SearchOptimizer;
+  estim: StateEstimator;
+  construct: StateTransformer;
+  'mixed-op': Module;
+  primitive: Module;
+  backbone: Module;
+  exporter: Exporter;
+  trainer: StateOptimizer;
+  dataset: Dataset;
+  metrics: MetricsFn;
+  callback: Callback;
+  executor: Executor;
+  store: ResultStore;
+  space: SpaceDef;
+}
+
+/** A search space defined by arch params alone, with no network (e.g. a tabular benchmark). */
+export interface SpaceDef {
+  /** Human-readable summary, logged at start. */
+  describe(): string;
+}
+
+/** Run-time input handed to `create` beside the validated config. */
+export interface KindInput {
+  optim: undefined;
+  estim: undefined;
+  construct: undefined;
+  'mixed-op': SlotSpec;
+  primitive: SlotSpec;
+  backbone: { numClasses?: number; inputShape?: [number, number, number] } | undefined;
+  exporter: undefined;
+  trainer: undefined;
+  dataset: undefined;
+  metrics: undefined;
+  callback: undefined;
+  executor: undefined;
+  store: undefined;
+  space: undefined;
+}
+
+export type ComponentKind = keyof KindOutput;
+export const COMPONENT_KINDS: readonly ComponentKind[] = [
+  'optim', 'estim', 'construct', 'mixed-op', 'primitive', 'backbone', 'exporter', 'trainer', 'dataset', 'metrics', 'callback', 'executor', 'store', 'space',
+];

@@ -1,0 +1,326 @@
+import { ModnasError } from './errors.js';
+import type { Rng } from './rng.js';
+import { tf } from './tf.js';
+
+/** A value of a discrete or numeric arch param. */
+export type ParamValue = string | number;
+/** Values of discrete params by name: a candidate architecture. */
+export type Assignment = Record<string, ParamValue>;
+
+export type ParamListener = (param: ArchParam) => void;
+
+/** An architecture parameter α: part of the encoding of every architecture in the space. */
+export abstract class ArchParam {
+  abstract readonly type: 'categorical' | 'numeric' | 'tensor';
+  name = '';
+  private listeners: ParamListener[] = [];
+
+  /** Called whenever the value changes: δ transforms at run time subscribe here. */
+  onChange(listener: ParamListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  protected changed(): void {
+    for (const l of this.listeners) l(this);
+  }
+}
+
+/** A param with finitely many values, indexable 0..cardinality-1 (grid and random search walk these). */
+export abstract class DiscreteParam extends ArchParam {
+  abstract readonly cardinality: number;
+  abstract valueAt(index: number): ParamValue;
+  abstract indexOf(value: ParamValue): number;
+  abstract get index(): number;
+  abstract set index(i: number);
+
+  get value(): ParamValue {
+    return this.valueAt(this.index);
+  }
+
+  set value(v: ParamValue) {
+    const i = this.indexOf(v);
+    if (i < 0) {
+      throw new ModnasError('MODNAS_E_PARAM_VALUE', `arch param "${this.name}" has no value ${JSON.stringify(v)}`, {
+        fix: `use one of ${JSON.stringify(Array.from({ length: this.cardinality }, (_, k) => this.valueAt(k)))}`,
+      });
+    }
+    this.index = i;
+  }
+}
+
+export interface CategoricalOptions {
+  name?: string;
+  choices: readonly ParamValue[];
+  /** Index of the initial choice (0). */
+  default?: number;
+}
+
+export class CategoricalParam extends DiscreteParam {
+  readonly type = 'categorical' as const;
+  readonly choices: readonly ParamValue[];
+  private i: number;
+
+  constructor(opts: CategoricalOptions) {
+    super();
+    if (opts.choices.length === 0) throw new ModnasError('MODNAS_E_PARAM_EMPTY', 'a categorical arch param needs at least one choice');
+    this.choices = [...opts.choices];
+    this.i = opts.default ?? 0;
+    if (opts.name) this.name = opts.name;
+  }
+
+  get cardinality(): number {
+    return this.choices.length;
+  }
+
+  valueAt(index: number): ParamValue {
+    return this.choices[index];
+  }
+
+  indexOf(value: ParamValue): number {
+    return this.choices.indexOf(value);
+  }
+
+  get index(): number {
+    return this.i;
+  }
+
+  set index(i: number) {
+    if (!Number.isInteger(i) || i < 0 || i >= this.choices.length) {
+      throw new ModnasError('MODNAS_E_PARAM_VALUE', `arch param "${this.name}": index ${i} out of range [0, ${this.choices.length})`);
+    }
+    if (i === this.i) return;
+    this.i = i;
+    this.changed();
+  }
+}
+
+export interface NumericOptions {
+  name?: string;
+  low: number;
+  high: number;
+  default?: number;
+}
+
+/** A continuous number in [low, high]. For a discrete set of numbers use a categorical param. */
+export class NumericParam extends ArchParam {
+  readonly type = 'numeric' as const;
+  readonly low: number;
+  readonly high: number;
+  private v: number;
+
+  constructor(opts: NumericOptions) {
+    super();
+    if (!(opts.high >= opts.low)) throw new ModnasError('MODNAS_E_PARAM_RANGE', `numeric arch param: high (${opts.high}) < low (${opts.low})`);
+    this.low = opts.low;
+    this.high = opts.high;
+    this.v = opts.default ?? opts.low;
+    if (opts.name) this.name = opts.name;
+  }
+
+  get value(): number {
+    return this.v;
+  }
+
+  set value(v: number) {
+    if (!(v >= this.low && v <= this.high)) {
+      throw new ModnasError('MODNAS_E_PARAM_VALUE', `arch param "${this.name}": ${v} is outside [${this.low}, ${this.high}]`);
+    }
+    if (v === this.v) return;
+    this.v = v;
+    this.changed();
+  }
+}
+
+export interface TensorParamOptions {
+  name?: string;
+  shape: number[];
+  /** Initial values: 'zeros' (default), 'normal' (std 1e-3), or explicit numbers. */
+  init?: 'zeros' | 'normal' | number[];
+}
+
+/** A continuous α tensor, e.g. the logits of a mixed op's candidates; trained by gradient optimizers. */
+export class TensorParam extends ArchParam {
+  readonly type = 'tensor' as const;
+  readonly shape: number[];
+  readonly variable: tf.Variable;
+
+  constructor(opts: TensorParamOptions) {
+    super();
+    this.shape = [...opts.shape];
+    if (opts.name) this.name = opts.name;
+    const init = opts.init ?? 'zeros';
+    const t = tf.tidy(() =>
+      Array.isArray(init)
+        ? tf.tensor(init, this.shape)
+        : init === 'normal'
+          ? tf.randomNormal(this.shape, 0, 1e-3)
+          : tf.zeros(this.shape),
+    );
+    this.variable = tf.variable(t, true, undefined, 'float32');
+    t.dispose();
+  }
+
+  get value(): tf.Variable {
+    return this.variable;
+  }
+
+  /** Replace the values (keeps the same variable, so optimizers still hold it). */
+  assign(values: tf.Tensor | number[]): void {
+    tf.tidy(() => this.variable.assign(Array.isArray(values) ? tf.tensor(values, this.shape) : values));
+    this.changed();
+  }
+
+  /** Values as a plain array (for export and optimizer state). */
+  toArray(): number[] {
+    return Array.from(this.variable.dataSync());
+  }
+
+  /** Index of the largest entry (the argmax candidate). */
+  argmax(): number {
+    const a = this.toArray();
+    let best = 0;
+    for (let i = 1; i < a.length; i++) if (a[i] > a[best]) best = i;
+    return best;
+  }
+
+  dispose(): void {
+    this.variable.dispose();
+  }
+}
+
+/**
+ * All arch params of one experiment. Params are named (given, or `<prefix>_<n>` in creation
+ * order), the discrete ones span a mixed-radix space whose points map 1:1 to indices.
+ */
+export class ArchSpace {
+  private readonly params = new Map<string, ArchParam>();
+  private readonly counters = new Map<string, number>();
+  private readonly listeners: ParamListener[] = [];
+
+  add<P extends ArchParam>(param: P, prefix?: string): P {
+    if (!param.name) {
+      const p = prefix ?? param.type;
+      let n = this.counters.get(p) ?? 0;
+      while (this.params.has(`${p}_${n}`)) n++;
+      this.counters.set(p, n + 1);
+      param.name = `${p}_${n}`;
+    }
+    if (this.params.has(param.name)) {
+      throw new ModnasError('MODNAS_E_PARAM_DUPLICATE', `arch param "${param.name}" is defined twice`, {
+        fix: 'give each param a distinct name, or leave the name out to get one assigned',
+      });
+    }
+    this.params.set(param.name, param);
+    param.onChange((p) => {
+      for (const l of this.listeners) l(p);
+    });
+    return param;
+  }
+
+  categorical(opts: CategoricalOptions, prefix?: string): CategoricalParam {
+    return this.add(new CategoricalParam(opts), prefix);
+  }
+
+  numeric(opts: NumericOptions, prefix?: string): NumericParam {
+    return this.add(new NumericParam(opts), prefix);
+  }
+
+  tensor(opts: TensorParamOptions, prefix?: string): TensorParam {
+    return this.add(new TensorParam(opts), prefix);
+  }
+
+  get(name: string): ArchParam {
+    const p = this.params.get(name);
+    if (!p) throw new ModnasError('MODNAS_E_PARAM_UNKNOWN', `no arch param named "${name}"`, { fix: `known params: ${[...this.params.keys()].join(', ') || '(none)'}` });
+    return p;
+  }
+
+  has(name: string): boolean {
+    return this.params.has(name);
+  }
+
+  all(): ArchParam[] {
+    return [...this.params.values()];
+  }
+
+  names(): string[] {
+    return [...this.params.keys()];
+  }
+
+  /** Discrete params in creation order: the digits of the mixed-radix index. */
+  discrete(): DiscreteParam[] {
+    return this.all().filter((p): p is DiscreteParam => p instanceof DiscreteParam);
+  }
+
+  tensors(): TensorParam[] {
+    return this.all().filter((p): p is TensorParam => p instanceof TensorParam);
+  }
+
+  /** Number of points in the discrete space (exact, as a bigint: spaces outgrow 2^53 quickly). */
+  size(): bigint {
+    return this.discrete().reduce((acc, p) => acc * BigInt(p.cardinality), 1n);
+  }
+
+  /** The assignment at a mixed-radix index; the first param is the least significant digit. */
+  fromIndex(index: bigint | number): Assignment {
+    let i = BigInt(index);
+    const size = this.size();
+    if (i < 0n || i >= size) throw new ModnasError('MODNAS_E_PARAM_INDEX', `index ${i} is outside the space of size ${size}`);
+    const out: Assignment = {};
+    for (const p of this.discrete()) {
+      const c = BigInt(p.cardinality);
+      out[p.name] = p.valueAt(Number(i % c));
+      i /= c;
+    }
+    return out;
+  }
+
+  toIndex(assignment: Assignment): bigint {
+    let index = 0n;
+    let radix = 1n;
+    for (const p of this.discrete()) {
+      const v = assignment[p.name] ?? p.value;
+      const k = p.indexOf(v);
+      if (k < 0) throw new ModnasError('MODNAS_E_PARAM_VALUE', `arch param "${p.name}" has no value ${JSON.stringify(v)}`);
+      index += BigInt(k) * radix;
+      radix *= BigInt(p.cardinality);
+    }
+    return index;
+  }
+
+  /** Current values of the discrete params. */
+  assignment(): Assignment {
+    const out: Assignment = {};
+    for (const p of this.discrete()) out[p.name] = p.value;
+    return out;
+  }
+
+  /** Set discrete params (and listeners rewrite the network). Unknown names are an error. */
+  apply(assignment: Assignment): void {
+    for (const [name, v] of Object.entries(assignment)) {
+      const p = this.get(name);
+      if (p instanceof DiscreteParam) p.value = v;
+      else if (p instanceof NumericParam) p.value = Number(v);
+      else throw new ModnasError('MODNAS_E_PARAM_VALUE', `arch param "${name}" is a tensor and cannot be set from a candidate`);
+    }
+  }
+
+  random(rng: Rng): Assignment {
+    const out: Assignment = {};
+    for (const p of this.discrete()) out[p.name] = p.valueAt(rng.int(p.cardinality));
+    return out;
+  }
+
+  /** Called after any param of the space changes. */
+  onChange(listener: ParamListener): void {
+    this.listeners.push(listener);
+  }
+
+  dispose(): void {
+    for (const t of this.tensors()) t.dispose();
+    this.params.clear();
+  }
+}

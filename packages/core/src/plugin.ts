@@ -1,0 +1,76 @@
+import type { z } from 'zod';
+import { ModnasError } from './errors.js';
+import type { BuildContext, ComponentKind, ComponentSpec, KindInput, KindOutput } from './interfaces.js';
+import { COMPONENT_KINDS } from './interfaces.js';
+
+/** One component: an id in the registry, its config schema and a factory. */
+export interface ComponentDef<K extends ComponentKind = ComponentKind, S extends z.ZodType = z.ZodType> {
+  kind: K;
+  /** The registry id, e.g. "DARTSOptim". Exact match. */
+  id: string;
+  /** Other names that resolve to this component (the original's later names, ...). */
+  aliases?: readonly string[];
+  description: string;
+  /** Strict zod schema; every key has a default, so `schema.parse({})` works. */
+  schema: S;
+  create(config: z.output<S>, ctx: BuildContext, input: KindInput[K]): KindOutput[K] | Promise<KindOutput[K]>;
+  /**
+   * Components this config refers to (e.g. a constructor's mixed op and primitives), so the whole
+   * experiment is validated before any tensor is allocated. Paths are relative to this config.
+   */
+  refs?(config: z.output<S>): ComponentRef[];
+}
+
+/** A reference from one component's config to another component. */
+export interface ComponentRef {
+  kind: ComponentKind;
+  spec: ComponentSpec | string;
+  /** Dotted path inside the referring config, e.g. "primitives.2". */
+  path: string;
+}
+
+// A component of any kind, as stored in plugins and the registry.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyComponentDef = ComponentDef<any, any>;
+
+export interface PluginMeta {
+  /** The npm package name; must equal package.json's. */
+  name: string;
+  version: string;
+}
+
+/** What a plugin package default-exports. Importing it registers nothing: core does, on load. */
+export interface ModnasPlugin {
+  meta: PluginMeta;
+  components: readonly AnyComponentDef[];
+}
+
+/** Typed helper: infers the config type from the schema. */
+export function defineComponent<K extends ComponentKind, S extends z.ZodType>(def: ComponentDef<K, S>): ComponentDef<K, S> {
+  return def;
+}
+
+export function definePlugin(plugin: ModnasPlugin): ModnasPlugin {
+  validatePlugin(plugin, plugin?.meta?.name ?? '(unnamed plugin)');
+  return plugin;
+}
+
+/** Shape check of a plugin object (also run on what a package's entry exports). */
+export function validatePlugin(plugin: unknown, where: string): asserts plugin is ModnasPlugin {
+  const fail = (what: string): never => {
+    throw new ModnasError('MODNAS_E_PLUGIN_SHAPE', `plugin ${where}: ${what}`, {
+      fix: 'default-export definePlugin({ meta: { name, version }, components: [...] }) from the package entry',
+      where,
+    });
+  };
+  if (typeof plugin !== 'object' || plugin === null) fail('the entry does not export a plugin object');
+  const p = plugin as Partial<ModnasPlugin>;
+  if (!p.meta || typeof p.meta.name !== 'string' || typeof p.meta.version !== 'string') fail('meta.name and meta.version must be strings');
+  if (!Array.isArray(p.components)) fail('components must be an array');
+  for (const c of p.components as AnyComponentDef[]) {
+    if (!c || typeof c.id !== 'string' || !c.id) fail('a component has no id');
+    if (!COMPONENT_KINDS.includes(c.kind)) fail(`component "${c.id}" has unknown kind "${String(c.kind)}" (known: ${COMPONENT_KINDS.join(', ')})`);
+    if (!c.schema || typeof (c.schema as { safeParse?: unknown }).safeParse !== 'function') fail(`component "${c.id}" has no zod schema`);
+    if (typeof c.create !== 'function') fail(`component "${c.id}" has no create() factory`);
+  }
+}

@@ -1,0 +1,271 @@
+import { ModnasError, closeMatches } from './errors.js';
+import { FIRST_PARTY } from './first-party.js';
+import type { ComponentKind } from './interfaces.js';
+import type { AnyComponentDef, ModnasPlugin } from './plugin.js';
+import { validatePlugin } from './plugin.js';
+
+/** A package that provides components: known from its package.json before its code is imported. */
+export interface PackageRecord {
+  name: string;
+  version: string;
+  /** The package's main kind (package.json `modnas.kind`). */
+  kind: string;
+  /** Ids the package says it provides (package.json `modnas.provides`). */
+  provides: readonly string[];
+  /** Where it was found (a directory), for messages. */
+  dir?: string;
+  /** Imports the entry; absent for plugins registered as objects. */
+  load?: () => Promise<unknown>;
+  status: 'lazy' | 'loaded' | 'broken';
+  error?: Error;
+}
+
+interface IdEntry {
+  /** The canonical id (an alias points at it). */
+  id: string;
+  packages: string[];
+  def?: AnyComponentDef;
+}
+
+export interface RegistryRow {
+  kind: string;
+  id: string;
+  aliases: string[];
+  package: string;
+  version: string;
+  status: PackageRecord['status'];
+}
+
+/**
+ * Component definitions by id. One registry per process, kept on the global object so that two
+ * copies of core (a CommonJS host, a bundler) still share it. Instances live in per-experiment
+ * DI containers, not here.
+ */
+export class Registry {
+  private readonly ids = new Map<string, IdEntry>();
+  private readonly packages = new Map<string, PackageRecord>();
+
+  /** Register a plugin object now (the primary path for code that imports plugins itself). */
+  register(plugin: ModnasPlugin): void {
+    validatePlugin(plugin, plugin?.meta?.name ?? '(unnamed plugin)');
+    const name = plugin.meta.name;
+    const existing = this.packages.get(name);
+    if (existing?.status === 'loaded') return;
+    const rec: PackageRecord = existing ?? {
+      name,
+      version: plugin.meta.version,
+      kind: plugin.components[0]?.kind ?? 'unknown',
+      provides: plugin.components.map((c) => c.id),
+      status: 'loaded',
+    };
+    rec.status = 'loaded';
+    this.packages.set(name, rec);
+    for (const def of plugin.components) {
+      for (const key of [def.id, ...(def.aliases ?? [])]) {
+        const e = this.ids.get(key);
+        if (e && e.def && e.def !== def) {
+          throw duplicateError(key, [...e.packages, name]);
+        }
+        const entry: IdEntry = e ?? { id: def.id, packages: [] };
+        entry.id = def.id;
+        entry.def = def;
+        if (!entry.packages.includes(name)) entry.packages.push(name);
+        this.ids.set(key, entry);
+      }
+    }
+  }
+
+  /** Record a package found by discovery; its code is imported when one of its ids is first used. */
+  addPackage(rec: Omit<PackageRecord, 'status'>): void {
+    if (this.packages.get(rec.name)?.status === 'loaded') return;
+    this.packages.set(rec.name, { ...rec, status: 'lazy' });
+    for (const id of rec.provides) {
+      const e = this.ids.get(id) ?? { id, packages: [] };
+      if (!e.packages.includes(rec.name)) e.packages.push(rec.name);
+      this.ids.set(id, e);
+    }
+  }
+
+  /** Mark a package as broken (discovery found a problem); its ids then say why they can't load. */
+  markBroken(name: string, error: Error, partial?: Partial<PackageRecord>): void {
+    const rec = this.packages.get(name) ?? { name, version: partial?.version ?? '?', kind: partial?.kind ?? '?', provides: partial?.provides ?? [], dir: partial?.dir, status: 'broken' as const };
+    rec.status = 'broken';
+    rec.error = error;
+    this.packages.set(name, rec);
+  }
+
+  /** Problems: broken packages and ids provided by more than one package. */
+  problems(): Array<{ package: string; error: Error }> {
+    const out: Array<{ package: string; error: Error }> = [];
+    for (const p of this.packages.values()) if (p.status === 'broken' && p.error) out.push({ package: p.name, error: p.error });
+    const seen = new Set<string>();
+    for (const [key, e] of this.ids) {
+      if (e.packages.length > 1 && !seen.has(key)) {
+        seen.add(key);
+        out.push({ package: e.packages.join(', '), error: duplicateError(key, e.packages) });
+      }
+    }
+    return out;
+  }
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  /** Find a component by id or alias, importing its package if needed. */
+  async resolve(kind: ComponentKind, id: string, where?: string): Promise<AnyComponentDef> {
+    if (typeof id !== 'string' || id === '') {
+      throw new ModnasError('MODNAS_E_CONFIG_TYPE', `expected a ${kind} id (a string), got ${JSON.stringify(id)}`, { where });
+    }
+    const entry = this.ids.get(id);
+    if (!entry) throw this.missError(kind, id, where);
+    if (entry.packages.length > 1) throw duplicateError(id, entry.packages, where);
+    if (!entry.def) {
+      const pkg = this.packages.get(entry.packages[0]);
+      if (pkg) await this.loadPackage(pkg, where);
+    }
+    const def = this.ids.get(id)?.def;
+    if (!def) {
+      const pkg = this.packages.get(entry.packages[0]);
+      throw new ModnasError('MODNAS_E_PLUGIN_PROVIDES', `package ${entry.packages[0]} lists "${id}" in modnas.provides but its plugin does not define it`, {
+        fix: `add "${id}" to the plugin's components, or remove it from "modnas.provides" in ${pkg?.dir ?? entry.packages[0]}/package.json`,
+        where,
+      });
+    }
+    if (def.kind !== kind) {
+      throw new ModnasError('MODNAS_E_REGISTRY_KIND', `"${id}" is a ${def.kind}, but a ${kind} is expected here`, {
+        fix: `use a ${kind} id here (${this.ids_of(kind).slice(0, 6).join(', ') || 'none registered'})`,
+        where,
+      });
+    }
+    return def;
+  }
+
+  private async loadPackage(pkg: PackageRecord, where?: string): Promise<void> {
+    if (pkg.status === 'broken') {
+      throw new ModnasError('MODNAS_E_PLUGIN_BROKEN', `plugin ${pkg.name} cannot be used: ${pkg.error?.message ?? 'it failed to load'}`, {
+        fix: `run "modnas plugins doctor" for details, then reinstall or fix ${pkg.name}`,
+        where,
+        cause: pkg.error,
+      });
+    }
+    if (pkg.status === 'loaded' || !pkg.load) return;
+    let mod: unknown;
+    try {
+      mod = await pkg.load();
+    } catch (e) {
+      const err = new ModnasError('MODNAS_E_PLUGIN_IMPORT', `importing plugin ${pkg.name} failed: ${(e as Error)?.message ?? String(e)}`, {
+        fix: `check that ${pkg.name} is built and installed (npm i ${pkg.name}); its entry threw on import`,
+        where: pkg.dir ?? where,
+        cause: e,
+      });
+      this.markBroken(pkg.name, err);
+      throw err;
+    }
+    const plugin = (mod as { default?: unknown })?.default ?? mod;
+    try {
+      validatePlugin(plugin, pkg.name);
+      if (plugin.meta.name !== pkg.name) {
+        throw new ModnasError('MODNAS_E_PLUGIN_META', `plugin ${pkg.name} says its name is "${plugin.meta.name}"`, { fix: 'make meta.name equal the package name' });
+      }
+      const defined = new Set(plugin.components.map((c) => c.id));
+      const missing = pkg.provides.filter((id) => !defined.has(id));
+      const extra = [...defined].filter((id) => !pkg.provides.includes(id));
+      if (missing.length || extra.length) {
+        throw new ModnasError('MODNAS_E_PLUGIN_PROVIDES', `plugin ${pkg.name}: package.json modnas.provides does not match its components (missing: ${missing.join(', ') || '-'}; not listed: ${extra.join(', ') || '-'})`, {
+          fix: `set "modnas.provides" to ${JSON.stringify([...defined])}`,
+          where: pkg.dir,
+        });
+      }
+      // Drop the lazy claims of this package before registering its real definitions.
+      for (const id of pkg.provides) {
+        const e = this.ids.get(id);
+        if (e && !e.def) {
+          e.packages = e.packages.filter((p) => p !== pkg.name);
+          if (e.packages.length === 0) this.ids.delete(id);
+        }
+      }
+      this.register(plugin);
+    } catch (e) {
+      this.markBroken(pkg.name, e as Error);
+      throw e;
+    }
+  }
+
+  private ids_of(kind: ComponentKind): string[] {
+    const out: string[] = [];
+    for (const [key, e] of this.ids) if (e.def?.kind === kind && key === e.id) out.push(key);
+    return out.sort();
+  }
+
+  private missError(kind: ComponentKind, id: string, where?: string): ModnasError {
+    const pkg = FIRST_PARTY[id];
+    const close = closeMatches(id, this.ids.keys());
+    const hint = close.length ? ` Did you mean ${close.map((c) => `"${c}"`).join(' or ')}?` : '';
+    if (pkg) {
+      return new ModnasError('MODNAS_E_REGISTRY_MISSING', `unknown ${kind} "${id}": it is provided by ${pkg}, which is not installed.`, {
+        fix: `npm i ${pkg}   (then list it in your package.json dependencies so discovery finds it)`,
+        where,
+      });
+    }
+    return new ModnasError('MODNAS_E_REGISTRY_MISSING', `unknown ${kind} "${id}".${hint}`, {
+      fix: close.length ? `replace "${id}" with ${close[0]}` : `run "modnas plugins list" for the ids that are installed`,
+      where,
+    });
+  }
+
+  /** Every id with its package, for `modnas plugins list`. */
+  list(): RegistryRow[] {
+    const rows: RegistryRow[] = [];
+    const aliases = new Map<string, string[]>();
+    for (const [key, e] of this.ids) if (key !== e.id) aliases.set(e.id, [...(aliases.get(e.id) ?? []), key]);
+    for (const [key, e] of this.ids) {
+      if (key !== e.id) continue;
+      for (const p of e.packages) {
+        const pkg = this.packages.get(p);
+        rows.push({
+          kind: e.def?.kind ?? pkg?.kind ?? '?',
+          id: key,
+          aliases: aliases.get(key) ?? [],
+          package: p,
+          version: pkg?.version ?? '?',
+          status: pkg?.status ?? 'loaded',
+        });
+      }
+    }
+    return rows.sort((a, b) => a.kind.localeCompare(b.kind) || a.id.localeCompare(b.id));
+  }
+
+  packageList(): PackageRecord[] {
+    return [...this.packages.values()];
+  }
+
+  /** Import every discovered package now (for `plugins list` with aliases, doctor, schema generation). */
+  async loadAll(): Promise<void> {
+    for (const p of this.packages.values()) {
+      if (p.status === 'lazy') await this.loadPackage(p).catch(() => undefined);
+    }
+  }
+}
+
+function duplicateError(id: string, packages: string[], where?: string): ModnasError {
+  return new ModnasError('MODNAS_E_REGISTRY_DUPLICATE', `id "${id}" is provided by more than one package: ${packages.join(' and ')}`, {
+    fix: `uninstall one of ${packages.join(', ')}, or rename the id in the plugin you own`,
+    where,
+  });
+}
+
+const GLOBAL_KEY = Symbol.for('@modnas/core:registry');
+
+/** The process-wide registry. */
+export function getRegistry(): Registry {
+  const g = globalThis as unknown as Record<symbol, Registry | undefined>;
+  return (g[GLOBAL_KEY] ??= new Registry());
+}
+
+/** Replace the process-wide registry (tests). Returns the new one. */
+export function resetRegistry(): Registry {
+  const g = globalThis as unknown as Record<symbol, Registry | undefined>;
+  g[GLOBAL_KEY] = new Registry();
+  return g[GLOBAL_KEY];
+}

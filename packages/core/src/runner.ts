@@ -1,0 +1,299 @@
+import 'reflect-metadata';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { DependencyContainer } from 'tsyringe';
+import { container as rootContainer } from 'tsyringe';
+import type { DiscoveredEngine } from './discovery.js';
+import { readYamlFile } from './config/load.js';
+import type { ExperimentPlan, ResolvedComponent } from './config/validate.js';
+import { specConfig } from './config/validate.js';
+import { chainEntries } from './config/schema.js';
+import type { BackendChoice } from './backend.js';
+import { selectBackend } from './backend.js';
+import { splitTrainValid } from './data.js';
+import { ModnasError } from './errors.js';
+import { EventBus } from './events.js';
+import type {
+  BuildContext,
+  ComponentKind,
+  ComponentSpec,
+  DataSplit,
+  Dataset,
+  EstimContext,
+  EstimResult,
+  Exporter,
+  KindInput,
+  KindOutput,
+  MetricsFn,
+  SearchOptimizer,
+  StateOptimizer,
+} from './interfaces.js';
+import { Tokens } from './interfaces.js';
+import { JsonlStore, writeJsonAtomic, writeYamlAtomic } from './io.js';
+import type { Logger, ProgressReporter } from './log.js';
+import { LogProgress, SinkLogger, formatDuration } from './log.js';
+import { Module } from './module.js';
+import { ArchSpace } from './params.js';
+import type { Registry } from './registry.js';
+import { getRegistry } from './registry.js';
+import { Rng, setTensorSeed } from './rng.js';
+import { tf } from './tf.js';
+import { appendFileSync } from 'node:fs';
+
+export interface RunOptions {
+  /** Base folder for relative output paths (default: process.cwd()). */
+  cwd?: string;
+  registry?: Registry;
+  /** Console logger; a file logger under logs/ is always added. */
+  logger?: Logger;
+  progress?: ProgressReporter;
+  /** Subscribe to the run's events (the CLI's progress bars do). */
+  events?: EventBus;
+  engines?: DiscoveredEngine[];
+  signal?: AbortSignal;
+}
+
+export interface EstimSummary {
+  type: string;
+  metrics: Record<string, number>;
+  best?: { arch: Record<string, unknown>; score: number; metrics: Record<string, number> };
+  /** Files the exporters wrote. */
+  outputs: string[];
+  seconds: number;
+}
+
+export interface RunSummary {
+  name: string;
+  outputDir: string;
+  backend: BackendChoice;
+  estims: Record<string, EstimSummary>;
+  /** Trainable weights of the final network (0 for a space without a network). */
+  numParams: number;
+  seconds: number;
+  aborted: boolean;
+}
+
+/** A network with no weights, standing in when a search space has no network (tabular benchmarks). */
+class NoNetwork extends Module {
+  forward(x: tf.Tensor): tf.Tensor {
+    return x;
+  }
+}
+
+const EMPTY_SPLIT: DataSplit = {
+  size: 0,
+  batches: () => [],
+  subset: () => EMPTY_SPLIT,
+};
+
+/**
+ * The routine: build the model through the constructor chain (or from an arch_desc), the trainer,
+ * the optimizer, exporters, metrics and callbacks; run the estimators in order; export the best
+ * architecture of each to outputs/arch_<estim>_best.yaml. Everything runs on the caller's flow.
+ */
+export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {}): Promise<RunSummary> {
+  const t0 = Date.now();
+  const cfg = plan.config;
+  const registry = opts.registry ?? getRegistry();
+  const outputDir = resolve(opts.cwd ?? process.cwd(), cfg.output_dir, cfg.name);
+  mkdirSync(join(outputDir, 'logs'), { recursive: true });
+  mkdirSync(join(outputDir, 'outputs'), { recursive: true });
+  const logFile = join(outputDir, 'logs', 'run.log');
+  const logger = new SinkLogger(cfg.log_level, [(_, line) => appendFileSync(logFile, line + '\n')]);
+  if (opts.logger) {
+    const console = opts.logger;
+    logger.addSink((level, line) => console[level](line.replace(/^\S+ \S+\s+/, '')));
+  }
+  const progress = opts.progress ?? new LogProgress(logger);
+  const events = opts.events ?? new EventBus();
+  writeYamlAtomic(join(outputDir, 'outputs', 'config.yaml'), cfg);
+
+  const backend = await selectBackend({ prefer: cfg.backend, engines: opts.engines, logger, cwd: opts.cwd });
+  setTensorSeed(cfg.seed);
+  const rng = new Rng(cfg.seed);
+  const space = new ArchSpace();
+  const store = new JsonlStore(join(outputDir, 'logs'));
+  const container: DependencyContainer = rootContainer.createChildContainer();
+  container.registerInstance(Tokens.ArchSpace, space);
+  container.registerInstance(Tokens.EventBus, events);
+  container.registerInstance(Tokens.Logger, logger);
+  container.registerInstance(Tokens.Progress, progress);
+  container.registerInstance(Tokens.Rng, rng);
+  container.registerInstance(Tokens.Store, store);
+  container.registerInstance(Tokens.Config, cfg);
+
+  const ctxFor = (where: string): BuildContext => ({
+    container,
+    space,
+    rng,
+    logger,
+    where,
+    build: async <K extends ComponentKind>(kind: K, spec: ComponentSpec | string, input?: KindInput[K], at?: string) => {
+      const path = at ?? where;
+      const rc = plan.components.get(path);
+      if (rc && rc.kind === kind) return (await rc.def.create(rc.config, ctxFor(path), input as never)) as KindOutput[K];
+      const def = await registry.resolve(kind, specConfig(spec).type, path);
+      const parsed = def.schema.safeParse(specConfig(spec).config);
+      if (!parsed.success) {
+        throw new ModnasError('MODNAS_E_CONFIG_INVALID', `${path}: ${parsed.error.issues.map((i: { path: PropertyKey[]; message: string }) => `${[path, ...i.path.map(String)].join('.')}: ${i.message}`).join('; ')}`);
+      }
+      return (await def.create(parsed.data, ctxFor(path), input as never)) as KindOutput[K];
+    },
+  });
+  const create = async <K extends ComponentKind>(path: string, input?: KindInput[K]): Promise<KindOutput[K]> => {
+    const rc = plan.components.get(path) as ResolvedComponent | undefined;
+    if (!rc) throw new ModnasError('MODNAS_E_INTERNAL', `no validated component at ${path}`);
+    return (await rc.def.create(rc.config, ctxFor(path), input as never)) as KindOutput[K];
+  };
+
+  let model: Module | undefined;
+  let trainer: StateOptimizer | undefined;
+  const summary: RunSummary = { name: cfg.name, outputDir, backend, estims: {}, numParams: 0, seconds: 0, aborted: false };
+  try {
+    // data
+    let dataset: Dataset | undefined;
+    let splits: EstimContext['data'] = { train: EMPTY_SPLIT, valid: EMPTY_SPLIT };
+    if (cfg.data && cfg.model) {
+      dataset = await create<'dataset'>('data');
+      const dp = cfg.data_provider;
+      if (dp.train_portion < 1) {
+        splits = { ...splitTrainValid(dataset.train, dp.train_portion, cfg.seed, { trainSize: dp.train_size, validSize: dp.valid_size }), test: dataset.test };
+      } else {
+        const capped = (s: DataSplit | undefined, n?: number): DataSplit => (s ? (n && n < s.size ? s.subset(Array.from({ length: n }, (_, i) => i)) : s) : EMPTY_SPLIT);
+        splits = { train: capped(dataset.train, dp.train_size), valid: capped(dataset.test, dp.valid_size), test: dataset.test };
+      }
+      container.registerInstance(Tokens.Dataset, dataset);
+      logger.info(`data: ${dataset.name} ${dataset.inputShape.join('x')}, ${dataset.numClasses} classes; train ${splits.train.size}, valid ${splits.valid.size}${splits.test ? `, test ${splits.test.size}` : ''}`);
+    }
+
+    // model and search space
+    if (cfg.model) {
+      model = await create<'backbone'>('model', { numClasses: dataset?.numClasses, inputShape: dataset?.inputShape });
+      const fromDesc = cfg.arch_desc !== undefined;
+      const chainKey = fromDesc ? 'desc_construct' : 'construct';
+      const chain = chainEntries(fromDesc ? cfg.desc_construct : cfg.construct);
+      if (fromDesc && chain.length === 0) {
+        throw new ModnasError('MODNAS_E_CONFIG_INVALID', 'arch_desc is given but desc_construct names no constructor', {
+          fix: 'add desc_construct: { arch_desc: { type: DefaultSlotArchDescConstructor } }',
+          where: 'desc_construct',
+        });
+      }
+      if (fromDesc) container.registerInstance(Tokens.ArchDesc, loadArchDesc(cfg.arch_desc));
+      for (const [k] of chain) {
+        const t = await create<'construct'>(`${chainKey}.${k}`);
+        model = await t.apply(model, ctxFor(`${chainKey}.${k}`));
+      }
+      summary.numParams = model.numParams();
+      logger.info(`model: ${summary.numParams.toLocaleString('en-US')} weights, ${space.all().length} arch params, discrete space size ${space.size()}`);
+    } else if (cfg.space) {
+      const def = await create<'space'>('space');
+      model = new NoNetwork();
+      logger.info(`space: ${def.describe()}; ${space.all().length} arch params, size ${space.size()}`);
+    } else {
+      model = new NoNetwork();
+    }
+    container.registerInstance(Tokens.Model, model);
+
+    // trainer, optimizer, metrics, callbacks, exporters
+    if (cfg.model) {
+      trainer = await create<'trainer'>('trainer');
+      container.registerInstance(Tokens.StateOptimizer, trainer);
+    }
+    let optim: SearchOptimizer | undefined;
+    if (cfg.optim) {
+      optim = await create<'optim'>('optim');
+      container.registerInstance(Tokens.SearchOptimizer, optim);
+    }
+    const metrics: MetricsFn[] = [];
+    for (const k of Object.keys(cfg.metrics)) metrics.push(await create<'metrics'>(`metrics.${k}`));
+    for (const k of Object.keys(cfg.callbacks)) (await create<'callback'>(`callbacks.${k}`)).attach(events, { logger, outputDir });
+    const exporters: Array<[string, Exporter]> = [];
+    for (const k of Object.keys(cfg.export)) exporters.push([k, await create<'exporter'>(`export.${k}`)]);
+
+    await events.emit('run:begin', { name: cfg.name, outputDir });
+    for (const [name, spec] of Object.entries(cfg.estim)) {
+      if (opts.signal?.aborted) break;
+      const te = Date.now();
+      const estim = await create<'estim'>(`estim.${name}`);
+      container.registerInstance(Tokens.StateEstimator, estim);
+      await events.emit('estim:begin', { estim: name, type: spec.type });
+      logger.info(`estim ${name} (${spec.type}): begin`);
+      const ctx: EstimContext = {
+        name,
+        model,
+        space,
+        trainer: trainer ?? missingTrainer(),
+        optim,
+        data: splits,
+        metrics,
+        events,
+        logger,
+        progress,
+        rng: rng.fork(Object.keys(summary.estims).length + 1),
+        store,
+        container,
+        signal: opts.signal,
+      };
+      const result: EstimResult = await estim.run(ctx);
+      const outputs = exportBest(name, result, model, space, exporters, outputDir, logger);
+      const es: EstimSummary = { type: spec.type, metrics: result.metrics, outputs, seconds: (Date.now() - te) / 1000 };
+      if (result.best) es.best = { arch: result.best.arch, score: result.best.score, metrics: result.best.metrics };
+      summary.estims[name] = es;
+      await events.emit('estim:end', { estim: name, type: spec.type, best: result.best });
+      logger.info(`estim ${name}: done in ${formatDuration(es.seconds)} ${fmtMetrics(result.metrics)}`);
+      writeJsonAtomic(join(outputDir, 'outputs', 'summary.json'), { ...summary, seconds: (Date.now() - t0) / 1000 });
+    }
+    summary.aborted = opts.signal?.aborted ?? false;
+    summary.seconds = (Date.now() - t0) / 1000;
+    writeJsonAtomic(join(outputDir, 'outputs', 'summary.json'), summary);
+    await events.emit('run:end', { name: cfg.name, outputDir, results: summary.estims });
+    return summary;
+  } finally {
+    trainer?.dispose();
+    model?.dispose();
+    space.dispose();
+  }
+}
+
+function missingTrainer(): StateOptimizer {
+  return new Proxy({} as StateOptimizer, {
+    get() {
+      throw new ModnasError('MODNAS_E_CONFIG_INVALID', 'this estimator trains weights, but the experiment has no model (and so no trainer)', {
+        fix: 'use a model with a trainer, or an estimator meant for tabular spaces',
+      });
+    },
+  });
+}
+
+function loadArchDesc(desc: unknown): unknown {
+  if (typeof desc === 'string' && /\.(ya?ml|json)$/.test(desc)) return readYamlFile(desc, 'arch_desc file') as unknown;
+  return desc;
+}
+
+/** Apply the best candidate (if any), run each exporter, write outputs/arch_<estim>_best.yaml. */
+function exportBest(
+  name: string,
+  result: EstimResult,
+  model: Module,
+  space: ArchSpace,
+  exporters: Array<[string, Exporter]>,
+  outputDir: string,
+  logger: Logger,
+): string[] {
+  if (result.best && Object.keys(result.best.arch).length > 0) space.apply(result.best.arch);
+  const files: string[] = [];
+  exporters.forEach(([key, ex], i) => {
+    const desc = ex.export(model, space);
+    const file = join(outputDir, 'outputs', i === 0 ? `arch_${name}_best.yaml` : `arch_${name}_best.${key}.yaml`);
+    writeYamlAtomic(file, desc);
+    files.push(file);
+    logger.info(`export ${key}: ${file}`);
+  });
+  return files;
+}
+
+function fmtMetrics(m: Record<string, number>): string {
+  return Object.entries(m)
+    .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`)
+    .join(' ');
+}

@@ -1,0 +1,3 @@
+export * from './layers.js';
+export * from './loss.js';
+export { addMacs, countMacs, profiling } from './profile.js';
