@@ -21,6 +21,7 @@ export interface PreparedExperiment {
   plan: ExperimentPlan;
   discovery?: DiscoveryReport;
   ignored: string[];
+  defaulted: string[];
 }
 
 /** Discover plugins, load and merge the config files, apply overrides and defaults, validate. */
@@ -29,7 +30,7 @@ export async function prepareExperiment(source: readonly string[] | JsonObject, 
   const discovery = opts.discover === false ? undefined : discoverPlugins({ cwd: opts.cwd, registry });
   const loaded = Array.isArray(source) ? loadConfig(source, overrides) : loadConfig([], overrides, source as JsonObject);
   const plan = await validateExperiment(withDefaults(loaded.raw), { registry, where: loaded.sources.join(', ') || undefined });
-  return { plan, discovery, ignored: loaded.ignored };
+  return { plan, discovery, ignored: loaded.ignored, defaulted: loaded.defaulted };
 }
 
 /** prepareExperiment + runExperiment. */

@@ -94,6 +94,7 @@ const EMPTY_SPLIT: DataSplit = {
 export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {}): Promise<RunSummary> {
   const t0 = Date.now();
   const cfg = plan.config;
+  if (cfg.quick) applyQuick(plan);
   const registry = opts.registry ?? getRegistry();
   const outputDir = resolve(opts.cwd ?? process.cwd(), cfg.output_dir, cfg.name);
   mkdirSync(join(outputDir, 'logs'), { recursive: true });
@@ -252,6 +253,17 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
     trainer?.dispose();
     model?.dispose();
     space.dispose();
+  }
+}
+
+/** `quick: true`: cap data sizes and every estimator's epochs, whatever the estimator. */
+function applyQuick(plan: ExperimentPlan): void {
+  const dp = plan.config.data_provider;
+  dp.train_size = Math.min(dp.train_size ?? 512, 512);
+  dp.valid_size = Math.min(dp.valid_size ?? 256, 256);
+  for (const rc of plan.components.values()) {
+    const c = rc.config as Record<string, unknown>;
+    if (rc.kind === 'estim' && typeof c.epochs === 'number') c.epochs = Math.min(c.epochs, 1);
   }
 }
 

@@ -4,7 +4,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ModnasError } from '../errors.js';
 import type { JsonObject } from './merge.js';
 import { applyOverrides, deepMerge, isObject } from './merge.js';
-import { isSeedFormat, mapSeedFormat } from './seed.js';
+import { fillSeedDefaults, isSeedFormat, mapSeedFormat } from './seed.js';
 
 export interface LoadedConfig {
   /** The merged config in the native format, before validation. */
@@ -13,6 +13,8 @@ export interface LoadedConfig {
   sources: string[];
   /** Seed-format keys that were read and ignored. */
   ignored: string[];
+  /** Seed-format sections that were left out and filled with the seed's defaults. */
+  defaulted: string[];
 }
 
 /** Read one YAML (or JSON) file into an object; missing files and syntax errors name the file and line. */
@@ -33,8 +35,8 @@ export function readYamlFile(path: string, what = 'config file'): JsonObject {
 }
 
 /** Map one parsed document to the native format (seed-format documents are translated). */
-export function toNative(doc: JsonObject, where: string): { config: JsonObject; ignored: string[] } {
-  return isSeedFormat(doc) ? mapSeedFormat(doc, where) : { config: doc, ignored: [] };
+export function toNative(doc: JsonObject, where: string): { config: JsonObject; ignored: string[]; seed: boolean } {
+  return isSeedFormat(doc) ? { ...mapSeedFormat(doc, where), seed: true } : { config: doc, ignored: [], seed: false };
 }
 
 /**
@@ -44,11 +46,14 @@ export function toNative(doc: JsonObject, where: string): { config: JsonObject; 
 export function loadConfig(files: readonly string[], overrides: readonly string[] = [], base: JsonObject = {}): LoadedConfig {
   let raw: JsonObject = base;
   const ignored: string[] = [];
+  const defaulted: string[] = [];
   const sources: string[] = [];
+  let anySeed = false;
   for (const f of files) {
     const doc = readYamlFile(f);
-    const { config, ignored: ign } = toNative(doc, f);
+    const { config, ignored: ign, seed } = toNative(doc, f);
     ignored.push(...ign.map((k) => `${f}: ${k}`));
+    anySeed ||= seed;
     // Paths inside a config file are relative to that file.
     if (typeof config.arch_desc === 'string' && /\.(ya?ml|json)$/.test(config.arch_desc) && !isAbsolute(config.arch_desc)) {
       config.arch_desc = resolve(dirname(f), config.arch_desc);
@@ -57,5 +62,7 @@ export function loadConfig(files: readonly string[], overrides: readonly string[
     sources.push(f);
   }
   raw = applyOverrides(raw, overrides);
-  return { raw, sources, ignored };
+  // The seed's snippets are partial: fill what they leave out once all files are merged.
+  if (anySeed) fillSeedDefaults(raw, defaulted);
+  return { raw, sources, ignored, defaulted };
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 export const ComponentSpecSchema = z
   .object({
     type: z.string().min(1).describe('Registry id of the component (or an alias)'),
-    args: z.record(z.string(), z.unknown()).optional().describe('The component config (keys may also be written beside "type")'),
+    args: z.record(z.string(), z.unknown()).nullable().optional().describe('The component config (keys may also be written beside "type")'),
   })
   .catchall(z.unknown());
 
@@ -31,6 +31,10 @@ export const ExperimentSchema = z
     output_dir: z.string().default('exp').describe('Folder that holds experiment folders'),
     seed: z.number().int().nonnegative().default(0).describe('Seed of every random choice (data order, sampling, init)'),
     backend: z.string().default('auto').describe('Tensor backend: auto, tensorflow, wasm, cpu (env MODNAS_BACKEND overrides auto)'),
+    quick: z
+      .boolean()
+      .default(false)
+      .describe('A quick run: at most 1 epoch per estimator, at most 512 training and 256 validation examples (try a config in minutes)'),
     log_level: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Lowest level written to the console and logs/'),
     data: ComponentSpecSchema.optional().describe('The dataset component'),
     data_provider: DataProviderSchema.default({ train_portion: 0.5 }),

@@ -17,6 +17,60 @@ export interface SeedMapping {
   ignored: string[];
 }
 
+/** The seed's first example: MobileNetV2 with BinGate over the six MBxEy candidates. */
+export const SEED_DEFAULT_PRIMITIVES = ['MB3E3', 'MB3E6', 'MB5E3', 'MB5E6', 'MB7E3', 'MB7E6'];
+
+/** The search optimizer that goes with each mixed op, when a seed config names no optimizer. */
+const OPTIM_FOR_MIXED_OP: Record<string, string> = {
+  BinGate: 'BinaryGateOptim',
+  BinaryGateMixedOp: 'BinaryGateOptim',
+  BinGateUniform: 'BinaryGateOptim',
+  BinaryGateUniformMixedOp: 'BinaryGateOptim',
+  WeightedSum: 'DARTSOptim',
+  SoftmaxSumMixedOp: 'DARTSOptim',
+  GumbelSum: 'DirectGradOptim',
+  GumbelSumMixedOp: 'DirectGradOptim',
+  Index: 'RandomSearchOptim',
+  IndexMixedOp: 'RandomSearchOptim',
+};
+
+/**
+ * The seed's snippets are partial (VEGA filled the rest): a seed-format config that leaves out
+ * a section gets the seed's own defaults, each reported so nothing happens silently.
+ */
+export function fillSeedDefaults(out: JsonObject, defaulted: string[]): void {
+  if (out.model === undefined && out.arch_desc === undefined) {
+    out.model = { type: 'CIFAR_MobileNetV2' };
+    defaulted.push('search_space.custom.model = CIFAR_MobileNetV2');
+    if (out.construct === undefined) {
+      out.construct = { mixed_op: { type: 'BinGate', primitives: SEED_DEFAULT_PRIMITIVES } };
+      defaulted.push('search_space.custom.construct = BinGate over ' + SEED_DEFAULT_PRIMITIVES.join(', '));
+    }
+  }
+  if (out.estim === undefined) {
+    out.estim = { search: { type: 'SuperNetEstimator', epochs: 1 } };
+    defaulted.push('trainer.modnas.estim = { search: SuperNetEstimator, epochs: 1 }');
+  }
+  if (out.optim === undefined && out.arch_desc === undefined) {
+    const mixed = findMixedOp(out.construct);
+    const optim = (mixed && OPTIM_FOR_MIXED_OP[mixed]) ?? 'BinaryGateOptim';
+    out.optim = { type: optim };
+    defaulted.push(`search_algorithm.optim = ${optim}${mixed ? ` (goes with ${mixed})` : ''}`);
+  }
+}
+
+function findMixedOp(construct: Json | undefined): string | undefined {
+  const entries = Array.isArray(construct) ? construct : isObject(construct) ? Object.values(construct) : [];
+  for (const e of entries) {
+    if (!isObject(e)) continue;
+    if (typeof e.type === 'string' && e.type in OPTIM_FOR_MIXED_OP) return e.type;
+    const inner = isObject(e.args) ? e.args.mixed_op : e.mixed_op;
+    if (isObject(inner) && typeof inner.type === 'string') return inner.type;
+    if (typeof inner === 'string') return inner;
+  }
+  return undefined;
+}
+
 /**
  * Map the seed's VEGA-style sections onto the native format:
  *   search_space.custom.{model,construct,desc_construct,arch_desc} -> model, construct, ...

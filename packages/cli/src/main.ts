@@ -1,0 +1,254 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Logger, ProgressReporter, RunSummary } from '@modnas/core';
+import { CORE_VERSION, ModnasError, discoverPlugins, getRegistry, isModnasError, prepareExperiment, runExperiment } from '@modnas/core';
+import { parse } from './args.js';
+import { TtyProgress } from './progress.js';
+
+const HELP = `modnas ${CORE_VERSION}: neural architecture search in TypeScript
+
+Usage:
+  modnas run <config.yaml> [more.yaml ...] [-o key=value ...]   run a search (or training) experiment
+  modnas train <config.yaml> --arch <arch.yaml> [-o key=value]  train the network an arch_desc describes
+  modnas plugins list [--json]                                  installed plugins and their ids
+  modnas plugins doctor                                         broken plugins and why
+  modnas report <experiment-dir>                                summarise an experiment's outputs
+  modnas <command> --help                                       help for one command
+
+Config files merge in order (later wins); -o overrides a dotted key (values are YAML).
+Both the native format and the seed's VEGA-style format (search_space / search_algorithm /
+trainer.modnas) are accepted. Env: MODNAS_BACKEND=auto|tensorflow|wasm|cpu.
+Exit codes: 0 done, 1 failed while running, 2 bad input (usage, config, plugin), 130 interrupted.`;
+
+const RUN_HELP = `Usage: modnas run <config.yaml> [more.yaml ...] [options]
+
+Options:
+  -o, --override key=value   set a config key (repeatable), e.g. -o estim.search.epochs=2
+  --backend <name>           tensor backend: auto (default), tensorflow, wasm, cpu
+  --output-dir <dir>         folder for experiment folders (config key output_dir)
+  --name <name>              experiment name (config key name)
+  --check                    validate the config and exit (no tensors are allocated)
+  -q, --quiet                no progress bars; warnings and errors only
+  --debug                    print stack traces`;
+
+const TRAIN_HELP = `Usage: modnas train <config.yaml> --arch <arch.yaml> [options]
+
+Builds the fixed network from an architecture description (the seed's desc_construct /
+arch_desc) and trains it with the config's estimators. Same options as "modnas run".`;
+
+const PLUGINS_HELP = `Usage: modnas plugins list [--json] | modnas plugins doctor
+
+Plugins are found from the dependencies in the package.json of the current project (and the
+packages of its pnpm workspace): every package with a "modnas" field.`;
+
+const REPORT_HELP = `Usage: modnas report <experiment-dir>
+
+Prints the summary, the best architectures and the last metrics of an experiment folder.`;
+
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  isTTY: boolean;
+}
+
+const defaultIo: Io = {
+  out: (s) => process.stdout.write(s + '\n'),
+  err: (s) => process.stderr.write(s + '\n'),
+  isTTY: Boolean(process.stderr.isTTY),
+};
+
+/** Run the CLI; returns the exit code. */
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  const [cmd, ...rest] = argv;
+  const debug = rest.includes('--debug');
+  try {
+    switch (cmd) {
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        io.out(HELP);
+        return cmd === undefined ? 2 : 0;
+      case '-v':
+      case '--version':
+        io.out(CORE_VERSION);
+        return 0;
+      case 'run':
+        return await runCommand(rest, io, false);
+      case 'train':
+        return await runCommand(rest, io, true);
+      case 'plugins':
+        return await pluginsCommand(rest, io);
+      case 'report':
+        return reportCommand(rest, io);
+      default:
+        throw new ModnasError('MODNAS_E_CLI_USAGE', `unknown command "${cmd}"`, { fix: 'run "modnas --help" for the commands' });
+    }
+  } catch (e) {
+    return reportError(e, io, debug);
+  }
+}
+
+function reportError(e: unknown, io: Io, debug: boolean): number {
+  if (isModnasError(e)) {
+    io.err(`error [${e.code}]: ${e.message}`);
+    if (debug && e.stack) io.err(e.stack);
+    if (debug && e.cause) io.err(`cause: ${String((e.cause as Error)?.stack ?? e.cause)}`);
+    return /^MODNAS_E_(CLI|CONFIG|REGISTRY|PLUGIN|BACKEND_UNKNOWN|PARAM)/.test(e.code) ? 2 : 1;
+  }
+  const err = e as Error;
+  io.err(`error: ${err?.message ?? String(e)}`);
+  io.err(debug ? String(err?.stack) : '  (run again with --debug for the stack trace; an error without a code is a bug: please report it)');
+  return 1;
+}
+
+function consoleLogger(io: Io, bar: TtyProgress | undefined, quiet: boolean): Logger {
+  const print = (s: string): void => (bar ? bar.printAbove(s) : io.err(s));
+  return {
+    debug: () => undefined,
+    info: (m) => {
+      if (!quiet) print(m);
+    },
+    warn: (m) => print(`warning: ${m}`),
+    error: (m) => print(`error: ${m}`),
+  };
+}
+
+async function runCommand(argv: string[], io: Io, train: boolean): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    {
+      override: { type: 'string', short: 'o', multiple: true },
+      backend: { type: 'string' },
+      'output-dir': { type: 'string' },
+      name: { type: 'string' },
+      arch: { type: 'string' },
+      check: { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+      debug: { type: 'boolean' },
+    },
+    train ? TRAIN_HELP : RUN_HELP,
+  );
+  if (values.help) {
+    io.out(train ? TRAIN_HELP : RUN_HELP);
+    return 0;
+  }
+  if (positionals.length === 0) {
+    throw new ModnasError('MODNAS_E_CLI_USAGE', `no config file given`, { fix: train ? 'modnas train <config.yaml> --arch <arch.yaml>' : 'modnas run <config.yaml>' });
+  }
+  const overrides = [...((values.override as string[] | undefined) ?? [])];
+  if (values.backend) overrides.push(`backend=${values.backend}`);
+  if (values['output-dir']) overrides.push(`output_dir=${values['output-dir']}`);
+  if (values.name) overrides.push(`name=${values.name}`);
+  if (train) {
+    if (!values.arch) throw new ModnasError('MODNAS_E_CLI_USAGE', 'modnas train needs --arch <arch.yaml>', { fix: TRAIN_HELP });
+    const arch = resolve(String(values.arch));
+    if (!existsSync(arch)) throw new ModnasError('MODNAS_E_CONFIG_FILE', `arch file ${arch} does not exist`, { fix: 'pass the outputs/arch_<estim>_best.yaml of a search', where: '--arch' });
+    overrides.push(`arch_desc=${JSON.stringify(arch)}`);
+  }
+  const quiet = Boolean(values.quiet);
+  const bar = io.isTTY && !quiet ? new TtyProgress() : undefined;
+  const logger = consoleLogger(io, bar, quiet);
+  const files = positionals.map((p) => resolve(p));
+  const prepared = await prepareExperiment(files, overrides);
+  for (const p of prepared.discovery?.problems ?? []) logger.warn(`plugin ${p.package} is not usable: ${p.error.message.split('\n')[0]}`);
+  for (const k of prepared.ignored) logger.info(`seed format: ignored ${k} (VEGA plumbing)`);
+  for (const k of prepared.defaulted) logger.info(`seed format: default ${k}`);
+  if (values.check) {
+    io.out(`config OK: ${prepared.plan.components.size} components (${[...prepared.plan.components.values()].map((c) => c.def.id).join(', ')})`);
+    return 0;
+  }
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      logger.warn('interrupted: finishing the current step and writing results (Ctrl-C again to quit now)');
+      controller.abort();
+    } else process.exit(130);
+  };
+  process.on('SIGINT', onSigint);
+  let summary: RunSummary;
+  try {
+    const progress: ProgressReporter | undefined = quiet ? { start: () => ({ tick() {}, done() {} }) } : bar;
+    summary = await runExperiment(prepared.plan, { logger, progress, engines: prepared.discovery?.engines, signal: controller.signal });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  io.out(formatSummary(summary));
+  return summary.aborted ? 130 : 0;
+}
+
+export function formatSummary(s: RunSummary): string {
+  const lines = [`\nexperiment ${s.name} ${s.aborted ? 'INTERRUPTED' : 'done'} in ${s.seconds.toFixed(1)}s on backend ${s.backend.backend}`, `  folder: ${s.outputDir}`];
+  if (s.numParams) lines.push(`  network: ${s.numParams.toLocaleString('en-US')} weights`);
+  for (const [name, e] of Object.entries(s.estims)) {
+    const m = Object.entries(e.metrics)
+      .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`)
+      .join(' ');
+    lines.push(`  ${name} (${e.type}, ${e.seconds.toFixed(1)}s): ${m}`);
+    if (e.best) lines.push(`    best score ${e.best.score.toFixed(4)}: ${JSON.stringify(e.best.arch)}`);
+    for (const f of e.outputs) lines.push(`    -> ${f}`);
+  }
+  return lines.join('\n');
+}
+
+async function pluginsCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' } }, PLUGINS_HELP);
+  if (values.help) {
+    io.out(PLUGINS_HELP);
+    return 0;
+  }
+  const sub = positionals[0] ?? 'list';
+  const registry = getRegistry();
+  const report = discoverPlugins({ registry });
+  await registry.loadAll();
+  if (sub === 'list') {
+    const rows = registry.list();
+    if (values.json) {
+      io.out(JSON.stringify({ plugins: rows, engines: report.engines.map((e) => ({ package: e.package, version: e.version, provides: e.provides })) }, null, 2));
+      return 0;
+    }
+    const table = [['KIND', 'ID', 'ALIASES', 'PACKAGE', 'VERSION', 'STATUS'], ...rows.map((r) => [r.kind, r.id, r.aliases.join(', '), r.package, r.version, r.status])];
+    for (const e of report.engines) table.push(['engine', e.provides.join(', '), '', e.package, e.version, 'lazy']);
+    const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
+    for (const r of table) io.out(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+    const problems = registry.problems();
+    if (problems.length) io.err(`\n${problems.length} plugin problem(s): run "modnas plugins doctor"`);
+    return 0;
+  }
+  if (sub === 'doctor') {
+    const problems = registry.problems();
+    const pkgs = registry.packageList();
+    io.out(`${pkgs.length} plugin package(s) found from ${report.host ?? '(no package.json)'}`);
+    if (problems.length === 0) {
+      io.out('no problems found');
+      return 0;
+    }
+    for (const p of problems) io.out(`\n${p.package}:\n  ${p.error.message.split('\n').join('\n  ')}`);
+    return 1;
+  }
+  throw new ModnasError('MODNAS_E_CLI_USAGE', `unknown plugins subcommand "${sub}"`, { fix: PLUGINS_HELP });
+}
+
+function reportCommand(argv: string[], io: Io): number {
+  const { values, positionals } = parse(argv, {}, REPORT_HELP);
+  if (values.help) {
+    io.out(REPORT_HELP);
+    return 0;
+  }
+  const dir = positionals[0];
+  if (!dir) throw new ModnasError('MODNAS_E_CLI_USAGE', 'no experiment folder given', { fix: 'modnas report exp/<name>' });
+  const file = join(resolve(dir), 'outputs', 'summary.json');
+  if (!existsSync(file)) {
+    throw new ModnasError('MODNAS_E_CONFIG_FILE', `${file} does not exist`, { fix: 'pass the folder of an experiment (it has outputs/summary.json once an estimator finished)', where: dir });
+  }
+  const summary = JSON.parse(readFileSync(file, 'utf8')) as RunSummary;
+  io.out(formatSummary(summary));
+  for (const e of Object.values(summary.estims)) {
+    for (const f of e.outputs) {
+      if (existsSync(f)) io.out(`\n# ${f}\n${readFileSync(f, 'utf8').trimEnd()}`);
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,115 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { discoverPlugins, peerSatisfied } from './discovery.js';
+import { isModnasError } from './errors.js';
+import { Registry } from './registry.js';
+import { CORE_VERSION } from './version.js';
+
+/** A plain-object plugin module (no imports), as a third party could write by hand. */
+function pluginSource(name: string, ids: string[], opts: { throwOnImport?: boolean } = {}): string {
+  if (opts.throwOnImport) return `throw new Error('kaboom in ${name}');\n`;
+  const comps = ids
+    .map((id) => `{ kind: 'dataset', id: '${id}', description: 'fixture', schema: { safeParse: (x) => ({ success: true, data: x }), parse: (x) => x }, create: () => ({ name: '${id}' }) }`)
+    .join(',\n');
+  return `export default { meta: { name: '${name}', version: '1.0.0' }, components: [${comps}] };\n`;
+}
+
+function addPackage(root: string, name: string, pj: Record<string, unknown>, source?: string): void {
+  const dir = join(root, 'node_modules', name);
+  mkdirSync(join(dir, 'dist'), { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', type: 'module', exports: { '.': './dist/index.js' }, ...pj }));
+  if (source !== undefined) writeFileSync(join(dir, 'dist', 'index.js'), source);
+}
+
+let host: string;
+const coreRange = `^${CORE_VERSION}`;
+
+beforeAll(() => {
+  host = mkdtempSync(join(tmpdir(), 'modnas-discovery-'));
+  const deps: Record<string, string> = {};
+  const add = (name: string, pj: Record<string, unknown>, source?: string) => {
+    deps[name] = '1.0.0';
+    addPackage(host, name, pj, source);
+  };
+  add('good-plugin', { modnas: { schemaVersion: 1, kind: 'dataset', provides: ['GoodData'] }, peerDependencies: { '@modnas/core': coreRange } }, pluginSource('good-plugin', ['GoodData']));
+  add('no-field-plugin', { keywords: ['modnas-plugin'] }, pluginSource('no-field-plugin', ['X']));
+  add('bad-kind-plugin', { modnas: { schemaVersion: 1, kind: 'teleporter', provides: ['Tele'] } }, pluginSource('bad-kind-plugin', ['Tele']));
+  add('throws-plugin', { modnas: { schemaVersion: 1, kind: 'dataset', provides: ['Boom'] } }, pluginSource('throws-plugin', ['Boom'], { throwOnImport: true }));
+  add('old-peer-plugin', { modnas: { schemaVersion: 1, kind: 'dataset', provides: ['Old'] }, peerDependencies: { '@modnas/core': '^99.0.0' } }, pluginSource('old-peer-plugin', ['Old']));
+  add('dup-a', { modnas: { schemaVersion: 1, kind: 'dataset', provides: ['Twin'] } }, pluginSource('dup-a', ['Twin']));
+  add('dup-b', { modnas: { schemaVersion: 1, kind: 'dataset', provides: ['Twin'] } }, pluginSource('dup-b', ['Twin']));
+  add('not-a-plugin', { description: 'an ordinary dependency' });
+  // installed but not declared: must not be found (no blind node_modules scan)
+  addPackage(host, 'undeclared-plugin', { modnas: { schemaVersion: 1, kind: 'dataset', provides: ['Sneaky'] } }, pluginSource('undeclared-plugin', ['Sneaky']));
+  writeFileSync(join(host, 'package.json'), JSON.stringify({ name: 'host', version: '0.0.0', dependencies: deps }));
+});
+
+async function resolveError(r: Registry, id: string) {
+  try {
+    await r.resolve('dataset', id);
+  } catch (e) {
+    if (isModnasError(e)) return e;
+    throw e;
+  }
+  throw new Error(`expected ${id} to fail`);
+}
+
+describe('discoverPlugins', () => {
+  it('finds declared plugins without importing them, and loads one on use', async () => {
+    const r = new Registry();
+    const rep = discoverPlugins({ cwd: host, registry: r, workspace: false });
+    expect(rep.plugins.map((p) => p.name).sort()).toEqual(['dup-a', 'dup-b', 'good-plugin', 'throws-plugin']);
+    expect(r.list().find((x) => x.id === 'GoodData')?.status).toBe('lazy');
+    const def = await r.resolve('dataset', 'GoodData');
+    expect(def.id).toBe('GoodData');
+    expect(r.list().find((x) => x.id === 'GoodData')?.status).toBe('loaded');
+  });
+
+  it('does not scan undeclared packages in node_modules', () => {
+    const r = new Registry();
+    discoverPlugins({ cwd: host, registry: r, workspace: false });
+    expect(r.has('Sneaky')).toBe(false);
+  });
+
+  it('reports each broken plugin with its package and fix, and keeps the rest', async () => {
+    const r = new Registry();
+    const rep = discoverPlugins({ cwd: host, registry: r, workspace: false });
+    const byPkg = Object.fromEntries(rep.problems.map((p) => [p.package, p.error]));
+    expect(byPkg['no-field-plugin'].message).toContain('no "modnas" field');
+    expect(byPkg['bad-kind-plugin'].message).toContain('modnas.kind "teleporter" is not a known kind');
+    expect(byPkg['old-peer-plugin'].code).toBe('MODNAS_E_PLUGIN_PEER');
+    expect(byPkg['old-peer-plugin'].message).toContain(`needs @modnas/core ^99.0.0, but ${CORE_VERSION} is installed`);
+    expect(byPkg['dup-a, dup-b'].code).toBe('MODNAS_E_REGISTRY_DUPLICATE');
+    // the good one still works
+    expect((await r.resolve('dataset', 'GoodData')).id).toBe('GoodData');
+  });
+
+  it('turns an import that throws into a plugin error naming the package', async () => {
+    const r = new Registry();
+    discoverPlugins({ cwd: host, registry: r, workspace: false });
+    const e = await resolveError(r, 'Boom');
+    expect(e.code).toBe('MODNAS_E_PLUGIN_IMPORT');
+    expect(e.message).toContain('importing plugin throws-plugin failed: kaboom');
+    expect(r.problems().some((p) => p.package === 'throws-plugin')).toBe(true);
+  });
+
+  it('refuses an id provided by two packages, naming both', async () => {
+    const r = new Registry();
+    discoverPlugins({ cwd: host, registry: r, workspace: false });
+    const e = await resolveError(r, 'Twin');
+    expect(e.code).toBe('MODNAS_E_REGISTRY_DUPLICATE');
+    expect(e.message).toContain('dup-a and dup-b');
+  });
+});
+
+describe('peerSatisfied', () => {
+  it('checks semver ranges and accepts workspace ranges', () => {
+    expect(peerSatisfied('^0.1.0', '0.1.5')).toBe(true);
+    expect(peerSatisfied('^0.1.0', '0.2.0')).toBe(false);
+    expect(peerSatisfied('>=0.1 <1', '0.9.0')).toBe(true);
+    expect(peerSatisfied('workspace:^', '3.0.0')).toBe(true);
+    expect(peerSatisfied('workspace:^0.1.0', '0.2.0')).toBe(false);
+  });
+});

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { ModnasError } from './errors.js';
+import { ArchSpace, CategoricalParam } from './params.js';
+import { Rng } from './rng.js';
+
+describe('ArchSpace', () => {
+  it('names params in creation order with a prefix, or as given', () => {
+    const s = new ArchSpace();
+    const a = s.categorical({ choices: ['x', 'y'] }, 'op');
+    const b = s.categorical({ choices: [1, 2, 3] }, 'op');
+    const c = s.categorical({ name: 'kernel', choices: [3, 5] });
+    expect([a.name, b.name, c.name]).toEqual(['op_0', 'op_1', 'kernel']);
+    expect(() => s.categorical({ name: 'kernel', choices: [1] })).toThrow(ModnasError);
+  });
+
+  it('counts the discrete space exactly, beyond 2^53', () => {
+    const s = new ArchSpace();
+    for (let i = 0; i < 21; i++) s.categorical({ choices: ['a', 'b', 'c', 'd', 'e', 'f', 'g'] });
+    expect(s.size()).toBe(7n ** 21n);
+    expect(s.size() > BigInt(Number.MAX_SAFE_INTEGER)).toBe(true);
+  });
+
+  it('maps every index to a distinct assignment and back (mixed radix)', () => {
+    const s = new ArchSpace();
+    s.categorical({ choices: ['a', 'b'] });
+    s.categorical({ choices: [1, 2, 3] });
+    s.categorical({ choices: ['p', 'q', 'r', 's'] });
+    expect(s.size()).toBe(24n);
+    const seen = new Set<string>();
+    for (let i = 0; i < 24; i++) {
+      const a = s.fromIndex(i);
+      seen.add(JSON.stringify(a));
+      expect(s.toIndex(a)).toBe(BigInt(i));
+    }
+    expect(seen.size).toBe(24);
+    // the first param is the least significant digit
+    expect(s.fromIndex(1)).toEqual({ categorical_0: 'b', categorical_1: 1, categorical_2: 'p' });
+    expect(() => s.fromIndex(24)).toThrow(/outside the space/);
+  });
+
+  it('round-trips indices of a huge space', () => {
+    const s = new ArchSpace();
+    for (let i = 0; i < 30; i++) s.categorical({ choices: [0, 1, 2, 3, 4, 5] });
+    const idx = 6n ** 30n - 12345n;
+    expect(s.toIndex(s.fromIndex(idx))).toBe(idx);
+  });
+
+  it('applies assignments and tells listeners', () => {
+    const s = new ArchSpace();
+    const p = s.categorical({ choices: ['a', 'b', 'c'] });
+    const seen: string[] = [];
+    s.onChange((q) => seen.push(`${q.name}=${(q as CategoricalParam).value}`));
+    s.apply({ [p.name]: 'c' });
+    s.apply({ [p.name]: 'c' }); // no change, no event
+    expect(p.value).toBe('c');
+    expect(seen).toEqual(['categorical_0=c']);
+    expect(() => s.apply({ [p.name]: 'z' })).toThrow(/has no value "z"/);
+    expect(() => s.apply({ nope: 'a' })).toThrow(/no arch param named "nope"/);
+  });
+
+  it('draws random assignments deterministically for a seed', () => {
+    const s = new ArchSpace();
+    for (let i = 0; i < 5; i++) s.categorical({ choices: [0, 1, 2, 3] });
+    expect(s.random(new Rng(7))).toEqual(s.random(new Rng(7)));
+    expect(s.random(new Rng(7))).not.toEqual(s.random(new Rng(8)));
+  });
+
+  it('keeps tensor params out of the discrete space and frees them', async () => {
+    const { tf } = await import('./tf.js');
+    const before = tf.memory().numTensors;
+    const s = new ArchSpace();
+    const t = s.tensor({ shape: [4], init: [0, 3, 1, 2] });
+    s.categorical({ choices: ['a', 'b'] });
+    expect(s.size()).toBe(2n);
+    expect(t.argmax()).toBe(1);
+    expect(s.tensors()).toHaveLength(1);
+    s.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('Rng', () => {
+  it('is uniform enough and reproducible', () => {
+    const r = new Rng(1);
+    const counts = [0, 0, 0, 0];
+    for (let i = 0; i < 40000; i++) counts[r.int(4)]++;
+    for (const c of counts) expect(Math.abs(c - 10000)).toBeLessThan(400);
+    const a = new Rng(3);
+    const b = new Rng(3);
+    expect([a.next(), a.next()]).toEqual([b.next(), b.next()]);
+  });
+});

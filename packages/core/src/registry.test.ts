@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { describe, expect, it } from 'vitest';
+import { isModnasError } from './errors.js';
+import { FIRST_PARTY } from './first-party.js';
+import { defineComponent, definePlugin } from './plugin.js';
+import { Registry } from './registry.js';
+
+const optim = defineComponent({
+  kind: 'optim',
+  id: 'DARTSOptim',
+  aliases: ['DARTSOptimAlias'],
+  description: 'test',
+  schema: z.strictObject({ lr: z.number().default(1) }),
+  create: () => ({ hasNext: () => true, next: () => [], step: () => undefined, state: () => ({}), restore: () => undefined }),
+});
+const plugin = definePlugin({ meta: { name: '@test/optim', version: '1.0.0' }, components: [optim] });
+
+async function error(p: Promise<unknown>) {
+  try {
+    await p;
+  } catch (e) {
+    if (isModnasError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a ModnasError');
+}
+
+describe('Registry', () => {
+  it('resolves ids and aliases to the same component', async () => {
+    const r = new Registry();
+    r.register(plugin);
+    expect((await r.resolve('optim', 'DARTSOptim')).id).toBe('DARTSOptim');
+    expect((await r.resolve('optim', 'DARTSOptimAlias')).id).toBe('DARTSOptim');
+    expect(r.list()).toEqual([{ kind: 'optim', id: 'DARTSOptim', aliases: ['DARTSOptimAlias'], package: '@test/optim', version: '1.0.0', status: 'loaded' }]);
+  });
+
+  it('suggests close ids on a miss', async () => {
+    const r = new Registry();
+    r.register(plugin);
+    const e = await error(r.resolve('optim', 'DartsOptim', 'optim.type'));
+    expect(e.code).toBe('MODNAS_E_REGISTRY_MISSING');
+    expect(e.message).toContain('Did you mean "DARTSOptim"');
+    expect(e.message).toContain('where: optim.type');
+  });
+
+  it('names the package to install for a first-party id that is not installed', async () => {
+    const r = new Registry();
+    const [id, pkg] = Object.entries(FIRST_PARTY)[0] ?? ['SuperNetEstimator', '@modnas/estim-supernet'];
+    const e = await error(r.resolve('estim', id, 'estim.search.type'));
+    if (Object.keys(FIRST_PARTY).length > 0) {
+      expect(e.message).toContain(`provided by ${pkg}`);
+      expect(e.fix).toContain(`npm i ${pkg}`);
+    } else {
+      expect(e.code).toBe('MODNAS_E_REGISTRY_MISSING');
+    }
+  });
+
+  it('rejects an id of the wrong kind, naming both kinds', async () => {
+    const r = new Registry();
+    r.register(plugin);
+    const e = await error(r.resolve('estim', 'DARTSOptim', 'estim.search.type'));
+    expect(e.code).toBe('MODNAS_E_REGISTRY_KIND');
+    expect(e.message).toContain('is a optim, but a estim is expected');
+  });
+
+  it('reports an id provided by two packages, naming both', async () => {
+    const r = new Registry();
+    r.register(plugin);
+    expect(() => r.register(definePlugin({ meta: { name: '@other/optim', version: '2.0.0' }, components: [{ ...optim }] }))).toThrow(/@test\/optim and @other\/optim/);
+  });
+
+  it('imports a lazy package only when one of its ids is used', async () => {
+    const r = new Registry();
+    let loads = 0;
+    r.addPackage({
+      name: '@test/optim',
+      version: '1.0.0',
+      kind: 'optim',
+      provides: ['DARTSOptim'],
+      load: async () => {
+        loads++;
+        return { default: plugin };
+      },
+    });
+    expect(loads).toBe(0);
+    expect(r.list()[0].status).toBe('lazy');
+    await r.resolve('optim', 'DARTSOptim');
+    await r.resolve('optim', 'DARTSOptimAlias');
+    expect(loads).toBe(1);
+  });
+
+  it('marks a package broken when its provides do not match its components', async () => {
+    const r = new Registry();
+    r.addPackage({ name: '@test/optim', version: '1.0.0', kind: 'optim', provides: ['DARTSOptim', 'Ghost'], load: async () => ({ default: plugin }) });
+    const e = await error(r.resolve('optim', 'DARTSOptim'));
+    expect(e.code).toBe('MODNAS_E_PLUGIN_PROVIDES');
+    expect(e.message).toContain('missing: Ghost');
+    expect(r.problems().map((p) => p.package)).toContain('@test/optim');
+  });
+});
