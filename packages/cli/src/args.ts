@@ -12,7 +12,7 @@ type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; m
 export function parse(argv: string[], options: OptionSpec, usage: string): ParsedArgs {
   try {
     const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
-    return { values: values as ParsedArgs['values'], positionals };
+    return { values: values, positionals };
   } catch (e) {
     throw new ModnasError('MODNAS_E_CLI_USAGE', (e as Error).message, { fix: usage });
   }

@@ -12,7 +12,7 @@ function engine(name: string, setup: () => Promise<void>): DiscoveredEngine {
 
 /** An engine that registers a backend built like tfjs' cpu backend. */
 const fakeEngine = engine('fake', async () => {
-  const Cpu = tf.findBackend('cpu')!.constructor as new () => tf.KernelBackend;
+  const Cpu = tf.findBackend('cpu').constructor as new () => tf.KernelBackend;
   if (!tf.findBackendFactory('fake')) tf.registerBackend('fake', () => new Cpu(), 1);
 });
 

@@ -205,7 +205,7 @@ function workspaceDirs(wsFile: string): string[] {
 
 function entryPath(dir: string, pj: Record<string, any>): string | undefined {
   let e: unknown = pj.exports;
-  if (e && typeof e === 'object' && !Array.isArray(e) && '.' in (e as object)) e = (e as Record<string, unknown>)['.'];
+  if (e && typeof e === 'object' && !Array.isArray(e) && '.' in (e)) e = (e as Record<string, unknown>)['.'];
   while (e && typeof e === 'object' && !Array.isArray(e)) {
     const o = e as Record<string, unknown>;
     e = o.import ?? o.node ?? o.default;

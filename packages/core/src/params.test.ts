@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ModnasError } from './errors.js';
-import { ArchSpace, CategoricalParam } from './params.js';
+import type { CategoricalParam } from './params.js';
+import { ArchSpace } from './params.js';
 import { Rng } from './rng.js';
 
 describe('ArchSpace', () => {

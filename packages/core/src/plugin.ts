@@ -30,7 +30,7 @@ export interface ComponentRef {
 }
 
 // A component of any kind, as stored in plugins and the registry.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 export type AnyComponentDef = ComponentDef<any, any>;
 
 export interface PluginMeta {

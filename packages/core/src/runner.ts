@@ -5,7 +5,7 @@ import type { DependencyContainer } from 'tsyringe';
 import { container as rootContainer } from 'tsyringe';
 import type { DiscoveredEngine } from './discovery.js';
 import { readYamlFile } from './config/load.js';
-import type { ExperimentPlan, ResolvedComponent } from './config/validate.js';
+import type { ExperimentPlan } from './config/validate.js';
 import { specConfig } from './config/validate.js';
 import { chainEntries } from './config/schema.js';
 import type { BackendChoice } from './backend.js';
@@ -37,7 +37,7 @@ import { ArchSpace } from './params.js';
 import type { Registry } from './registry.js';
 import { getRegistry } from './registry.js';
 import { Rng, setTensorSeed } from './rng.js';
-import { tf } from './tf.js';
+import type { tf } from './tf.js';
 import { appendFileSync } from 'node:fs';
 
 export interface RunOptions {
@@ -132,19 +132,19 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
     build: async <K extends ComponentKind>(kind: K, spec: ComponentSpec | string, input?: KindInput[K], at?: string) => {
       const path = at ?? where;
       const rc = plan.components.get(path);
-      if (rc && rc.kind === kind) return (await rc.def.create(rc.config, ctxFor(path), input as never)) as KindOutput[K];
+      if (rc && rc.kind === kind) return (await rc.def.create(rc.config, ctxFor(path), input)) as KindOutput[K];
       const def = await registry.resolve(kind, specConfig(spec).type, path);
       const parsed = def.schema.safeParse(specConfig(spec).config);
       if (!parsed.success) {
         throw new ModnasError('MODNAS_E_CONFIG_INVALID', `${path}: ${parsed.error.issues.map((i: { path: PropertyKey[]; message: string }) => `${[path, ...i.path.map(String)].join('.')}: ${i.message}`).join('; ')}`);
       }
-      return (await def.create(parsed.data, ctxFor(path), input as never)) as KindOutput[K];
+      return (await def.create(parsed.data, ctxFor(path), input)) as KindOutput[K];
     },
   });
   const create = async <K extends ComponentKind>(path: string, input?: KindInput[K]): Promise<KindOutput[K]> => {
-    const rc = plan.components.get(path) as ResolvedComponent | undefined;
+    const rc = plan.components.get(path);
     if (!rc) throw new ModnasError('MODNAS_E_INTERNAL', `no validated component at ${path}`);
-    return (await rc.def.create(rc.config, ctxFor(path), input as never)) as KindOutput[K];
+    return (await rc.def.create(rc.config, ctxFor(path), input)) as KindOutput[K];
   };
 
   let model: Module | undefined;
@@ -278,7 +278,7 @@ function missingTrainer(): StateOptimizer {
 }
 
 function loadArchDesc(desc: unknown): unknown {
-  if (typeof desc === 'string' && /\.(ya?ml|json)$/.test(desc)) return readYamlFile(desc, 'arch_desc file') as unknown;
+  if (typeof desc === 'string' && /\.(ya?ml|json)$/.test(desc)) return readYamlFile(desc, 'arch_desc file');
   return desc;
 }
 

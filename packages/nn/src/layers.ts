@@ -147,7 +147,7 @@ export class Linear extends Module {
 
   forward(x: tf.Tensor): tf.Tensor {
     addMacs(this.inFeatures * this.outFeatures);
-    const y = tf.matMul(x as tf.Tensor2D, this.weight as tf.Tensor2D);
+    const y = tf.matMul(x, this.weight);
     return this.bias ? tf.add(y, this.bias) : y;
   }
 
@@ -185,7 +185,7 @@ export class Zero extends Module {
 
   forward(x: tf.Tensor): tf.Tensor {
     const [n, h, w] = x.shape;
-    return tf.zeros([n, Math.ceil(h! / this.stride), Math.ceil(w! / this.stride), this.chnOut]);
+    return tf.zeros([n, Math.ceil(h / this.stride), Math.ceil(w / this.stride), this.chnOut]);
   }
 }
 

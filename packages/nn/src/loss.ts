@@ -5,7 +5,7 @@ import { countMacs } from './profile.js';
 /** Mean cross-entropy of logits [N, C] against int labels [N], with optional label smoothing. */
 export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor1D, labelSmoothing = 0): tf.Scalar {
   return tf.tidy(() => {
-    const c = logits.shape[logits.shape.length - 1]!;
+    const c = logits.shape[logits.shape.length - 1];
     let target = tf.oneHot(labels, c).toFloat();
     if (labelSmoothing > 0) target = tf.add(tf.mul(target, 1 - labelSmoothing), labelSmoothing / c);
     const logp = tf.logSoftmax(logits as tf.Tensor2D);

@@ -16,7 +16,7 @@ export function makeBuildContext(opts: { space?: ArchSpace; seed?: number; where
     build: async <K extends ComponentKind>(kind: K, spec: ComponentSpec | string, input?: KindInput[K], where?: string): Promise<KindOutput[K]> => {
       const { type, config } = specConfig(spec);
       const def = await getRegistry().resolve(kind, type, where);
-      return (await def.create(def.schema.parse(config), { ...ctx, where: where ?? ctx.where }, input as never)) as KindOutput[K];
+      return (await def.create(def.schema.parse(config), { ...ctx, where: where ?? ctx.where }, input)) as KindOutput[K];
     },
   };
   return ctx;

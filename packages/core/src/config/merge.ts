@@ -51,7 +51,7 @@ function setPath(obj: JsonObject, path: string[], value: Json): JsonObject {
     const arr = [...cur];
     const i = Number(rest[0]);
     const inner = rest.slice(1);
-    arr[i] = inner.length === 0 ? value : setPath(isObject(arr[i]) ? (arr[i] as JsonObject) : {}, inner, value);
+    arr[i] = inner.length === 0 ? value : setPath(isObject(arr[i]) ? (arr[i]) : {}, inner, value);
     out[head] = arr;
     return out;
   }

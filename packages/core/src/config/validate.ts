@@ -28,7 +28,7 @@ export interface ExperimentPlan {
 export function specConfig(spec: ComponentSpec | string): { type: string; config: Record<string, unknown>; argsKeys: Set<string>; clash: string[] } {
   if (typeof spec === 'string') return { type: spec, config: {}, argsKeys: new Set(), clash: [] };
   const { type, args, ...rest } = spec as ComponentSpec & { args?: Record<string, unknown> };
-  const a = isObject(args as never) ? (args as Record<string, unknown>) : {};
+  const a = isObject(args) ? (args as Record<string, unknown>) : {};
   const clash = Object.keys(rest).filter((k) => k in a);
   return { type, config: { ...rest, ...a }, argsKeys: new Set(Object.keys(a)), clash };
 }
