@@ -25,6 +25,7 @@ export * from './config/load.js';
 export * from './config/validate.js';
 export * from './runner.js';
 export * from './experiment.js';
+export * from './grad-optim.js';
 export { CORE_VERSION } from './version.js';
 export { FIRST_PARTY } from './first-party.js';
 export { z } from 'zod';

@@ -4,7 +4,6 @@ import { join, resolve } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import { container as rootContainer } from 'tsyringe';
 import type { DiscoveredEngine } from './discovery.js';
-import { readYamlFile } from './config/load.js';
 import type { ExperimentPlan } from './config/validate.js';
 import { specConfig } from './config/validate.js';
 import { chainEntries } from './config/schema.js';
@@ -179,7 +178,7 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
           where: 'desc_construct',
         });
       }
-      if (fromDesc) container.registerInstance(Tokens.ArchDesc, loadArchDesc(cfg.arch_desc));
+      if (fromDesc) container.registerInstance(Tokens.ArchDesc, cfg.arch_desc);
       for (const [k] of chain) {
         const t = await create<'construct'>(`${chainKey}.${k}`);
         model = await t.apply(model, ctxFor(`${chainKey}.${k}`));
@@ -275,11 +274,6 @@ function missingTrainer(): StateOptimizer {
       });
     },
   });
-}
-
-function loadArchDesc(desc: unknown): unknown {
-  if (typeof desc === 'string' && /\.(ya?ml|json)$/.test(desc)) return readYamlFile(desc, 'arch_desc file');
-  return desc;
 }
 
 /** Apply the best candidate (if any), run each exporter, write outputs/arch_<estim>_best.yaml. */

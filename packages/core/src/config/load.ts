@@ -19,6 +19,14 @@ export interface LoadedConfig {
 
 /** Read one YAML (or JSON) file into an object; missing files and syntax errors name the file and line. */
 export function readYamlFile(path: string, what = 'config file'): JsonObject {
+  const doc = readYamlValue(path, what);
+  if (doc === null || doc === undefined) return {};
+  if (!isObject(doc)) throw new ModnasError('MODNAS_E_CONFIG_SYNTAX', `${what} ${path} must hold a mapping of keys at the top level`, { where: path });
+  return doc;
+}
+
+/** Read any YAML (or JSON) value from a file (an arch_desc may be a list). */
+export function readYamlValue(path: string, what = 'file'): unknown {
   if (!existsSync(path)) {
     throw new ModnasError('MODNAS_E_CONFIG_FILE', `${what} ${path} does not exist`, { fix: 'check the path (relative paths are read from the current directory)', where: path });
   }
@@ -29,8 +37,6 @@ export function readYamlFile(path: string, what = 'config file'): JsonObject {
     const line = e instanceof YAMLParseError && e.linePos ? `:${e.linePos[0].line}:${e.linePos[0].col}` : '';
     throw new ModnasError('MODNAS_E_CONFIG_SYNTAX', `${what} ${path}${line} is not valid YAML: ${(e as Error).message.split('\n')[0]}`, { fix: 'fix the YAML syntax at that line', where: `${path}${line}`, cause: e });
   }
-  if (doc === null || doc === undefined) return {};
-  if (!isObject(doc)) throw new ModnasError('MODNAS_E_CONFIG_SYNTAX', `${what} ${path} must hold a mapping of keys at the top level`, { where: path });
   return doc;
 }
 

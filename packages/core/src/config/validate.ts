@@ -4,6 +4,7 @@ import type { ComponentKind, ComponentSpec } from '../interfaces.js';
 import type { AnyComponentDef } from '../plugin.js';
 import type { Registry } from '../registry.js';
 import { getRegistry } from '../registry.js';
+import { readYamlValue } from './load.js';
 import type { JsonObject } from './merge.js';
 import { getPath, isObject } from './merge.js';
 import type { ExperimentConfig } from './schema.js';
@@ -70,6 +71,14 @@ export async function validateExperiment(raw: JsonObject, opts: ValidateOptions 
     throw invalid(issues, opts.where);
   }
   const config = parsed.data;
+  // An arch_desc given as a file is read now, so a missing or broken file is reported with the rest.
+  if (typeof config.arch_desc === 'string' && /\.(ya?ml|json)$/.test(config.arch_desc)) {
+    try {
+      config.arch_desc = readYamlValue(config.arch_desc, 'arch_desc file');
+    } catch (e) {
+      issues.push(`arch_desc: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
   const components = new Map<string, ResolvedComponent>();
 
   const check = async (kind: ComponentKind, spec: ComponentSpec | string, path: string): Promise<ResolvedComponent | undefined> => {
