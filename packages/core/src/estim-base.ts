@@ -8,6 +8,7 @@ import type { DependencyContainer } from 'tsyringe';
 import { BatchCycler } from './data.js';
 import type { Batch, DataSplit, Dataset, EstimContext, GradientAccess, LossTerm, StateOptimizer, TrialResult } from './interfaces.js';
 import { Tokens } from './interfaces.js';
+import { formatNum } from './log.js';
 import type { Module } from './module.js';
 import type { Assignment } from './params.js';
 import type { Rng } from './rng.js';
@@ -277,6 +278,13 @@ export function scoreOf(metrics: Record<string, number>, key: string): number {
   const v = metrics[neg ? key.slice(1) : key];
   if (typeof v !== 'number' || Number.isNaN(v)) return -Infinity;
   return neg ? -v : v;
+}
+
+/** "k=v k=v" with short numbers, for log lines. */
+export function formatMetrics(m: Record<string, number>): string {
+  return Object.entries(m)
+    .map(([k, v]) => `${k}=${formatNum(v)}`)
+    .join(' ');
 }
 
 /** Append an epoch's metrics to the store (stream 'metrics') and emit 'epoch:end'. */

@@ -8,7 +8,8 @@ import { z } from 'zod';
 import type { ArchDescribable } from './arch-desc.js';
 import { archDescOf, hasArchDesc } from './arch-desc.js';
 import { ModnasError } from './errors.js';
-import type { BuildContext, ComponentRef, ComponentSpec, SlotSpec } from './interfaces.js';
+import type { BuildContext, ComponentSpec, SlotSpec } from './interfaces.js';
+import type { ComponentRef } from './plugin.js';
 import { Module } from './module.js';
 import type { ArchParam } from './params.js';
 import { CategoricalParam, TensorParam } from './params.js';
@@ -16,7 +17,7 @@ import type { Rng } from './rng.js';
 import { tf } from './tf.js';
 
 /** Brand on every mixed op; a `Symbol.for` key so two copies of core still recognise each other's ops. */
-export const MIXED_OP_BRAND = Symbol.for('@modnas/core:MixedOp');
+export const MIXED_OP_BRAND: unique symbol = Symbol.for('@modnas/core:MixedOp');
 
 /** The seed's MobileNetV2 candidates, used when a config names no primitives. */
 export const DEFAULT_PRIMITIVES: readonly string[] = ['MB3E3', 'MB3E6', 'MB5E3', 'MB5E6', 'MB7E3', 'MB7E6'];

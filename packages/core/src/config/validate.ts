@@ -97,7 +97,7 @@ export async function validateExperiment(raw: JsonObject, opts: ValidateOptions 
           return check('construct', { type: 'DefaultMixedOpConstructor', mixed_op: { type, ...mixedArgs }, ...(primitives === undefined ? {} : { primitives }) }, path);
         }
       }
-      issues.push(`${path}.type: ${isModnasError(e) ? e.message.replace(/\n {2}where: .*$/m, '') : String(e)}`);
+      issues.push(`${path}.type: ${isModnasError(e) ? `${e.message.split('\n')[0]}${e.fix ? ` (fix: ${e.fix})` : ''}` : String(e)}`);
       return undefined;
     }
     const res = def.schema.safeParse(cfg);
