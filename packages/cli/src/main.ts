@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger, ProgressReporter, RunSummary } from '@modnas/core';
-import { CORE_VERSION, ModnasError, discoverPlugins, getRegistry, isModnasError, prepareExperiment, runExperiment } from '@modnas/core';
+import { CORE_VERSION, ModnasError, discoverPlugins, getRegistry, isModnasError, prepareExperiment, runExperiment, runRepeated } from '@modnas/core';
 import { parse } from './args.js';
 import { TtyProgress } from './progress.js';
 
@@ -12,6 +12,7 @@ Usage:
   modnas train <config.yaml> --arch <arch.yaml> [-o key=value]  train the network an arch_desc describes
   modnas plugins list [--json]                                  installed plugins and their ids
   modnas plugins doctor                                         broken plugins and why
+  modnas bench <config.yaml> [--runs N] [-o key=value]          run a search N times with seeds, mean ± std
   modnas report <experiment-dir>                                summarise an experiment's outputs
   modnas <command> --help                                       help for one command
 
@@ -40,6 +41,20 @@ const PLUGINS_HELP = `Usage: modnas plugins list [--json] | modnas plugins docto
 
 Plugins are found from the dependencies in the package.json of the current project (and the
 packages of its pnpm workspace): every package with a "modnas" field.`;
+
+const BENCH_HELP = `Usage: modnas bench <config.yaml> [more.yaml ...] [options]
+
+Runs the experiment N times with seeds seed, seed+1, ... and prints mean ± std of a metric of
+one estimator's result (default: the last estimator's test accuracy or score); writes the
+per-run results to <output_dir>/<name>/bench.json.
+
+Options:
+  --runs <N>                 number of runs (default 10)
+  --metric <name>            the metric to aggregate (default: the estimator's main result)
+  --estim <name>             the estimator whose result is read (default: the last one)
+  -o, --override key=value   set a config key (repeatable)
+  --json                     print the summary as JSON
+  -q, --quiet                no per-run lines`;
 
 const REPORT_HELP = `Usage: modnas report <experiment-dir>
 
@@ -79,6 +94,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return await runCommand(rest, io, true);
       case 'plugins':
         return await pluginsCommand(rest, io);
+      case 'bench':
+        return await benchCommand(rest, io);
       case 'report':
         return reportCommand(rest, io);
       default:
@@ -191,6 +208,57 @@ export function formatSummary(s: RunSummary): string {
     for (const f of e.outputs) lines.push(`    -> ${f}`);
   }
   return lines.join('\n');
+}
+
+async function benchCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    {
+      runs: { type: 'string' },
+      metric: { type: 'string' },
+      estim: { type: 'string' },
+      override: { type: 'string', short: 'o', multiple: true },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean', short: 'q' },
+      debug: { type: 'boolean' },
+    },
+    BENCH_HELP,
+  );
+  if (values.help) {
+    io.out(BENCH_HELP);
+    return 0;
+  }
+  if (positionals.length === 0) throw new ModnasError('MODNAS_E_CLI_USAGE', 'no config file given', { fix: 'modnas bench <config.yaml> --runs 500' });
+  const runs = values.runs === undefined ? 10 : Number(values.runs);
+  if (!Number.isInteger(runs) || runs < 1) throw new ModnasError('MODNAS_E_CLI_USAGE', `--runs must be a positive integer, got ${String(values.runs)}`, { fix: 'e.g. --runs 500' });
+  const quiet = Boolean(values.quiet);
+  const logger = consoleLogger(io, undefined, true);
+  const prepared = await prepareExperiment(
+    positionals.map((p) => resolve(p)),
+    (values.override as string[] | undefined) ?? [],
+  );
+  const controller = new AbortController();
+  const onSigint = (): void => controller.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const s = await runRepeated(prepared.plan, {
+      runs,
+      metric: values.metric as string | undefined,
+      estim: values.estim as string | undefined,
+      engines: prepared.discovery?.engines,
+      signal: controller.signal,
+      logger,
+      onRun: quiet ? undefined : (r) => io.err(`run ${r.run + 1}/${runs} seed ${r.seed}: ${r.value.toFixed(4)} (${r.seconds.toFixed(2)}s)`),
+    });
+    if (values.json) io.out(JSON.stringify(s, null, 2));
+    else {
+      io.out(`${s.name}: ${s.metric} of ${s.estim} over ${s.runs.length} runs: ${s.mean.toFixed(2)} ± ${s.std.toFixed(2)} (min ${s.min.toFixed(2)}, median ${s.median.toFixed(2)}, max ${s.max.toFixed(2)}) in ${s.seconds.toFixed(1)}s`);
+      if (s.file) io.out(`  -> ${s.file}`);
+    }
+    return s.aborted ? 130 : 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
 }
 
 async function pluginsCommand(argv: string[], io: Io): Promise<number> {

@@ -298,13 +298,14 @@ export class ArchSpace {
     return out;
   }
 
-  /** Set discrete params (and listeners rewrite the network). Unknown names are an error. */
+  /** Set discrete and numeric params (listeners rewrite the network). Unknown names are an error; tensor entries are left as they are. */
   apply(assignment: Assignment): void {
     for (const [name, v] of Object.entries(assignment)) {
       const p = this.get(name);
       if (p instanceof DiscreteParam) p.value = v;
       else if (p instanceof NumericParam) p.value = Number(v);
-      else throw new ModnasError('MODNAS_E_PARAM_VALUE', `arch param "${name}" is a tensor and cannot be set from a candidate`);
+      // A candidate's entry for a tensor param records its argmax (gradient optimizers' next());
+      // the tensor keeps its learned values.
     }
   }
 
