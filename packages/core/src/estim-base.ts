@@ -162,7 +162,13 @@ export async function trainEpoch(ctx: EstimContext, opts: TrainEpochOptions): Pr
         aborted = true;
         break;
       }
-      if (opts.beforeStep) await opts.beforeStep(step, steps);
+      if (opts.beforeStep) {
+        await opts.beforeStep(step, steps);
+        if (isAborted(ctx)) {
+          aborted = true;
+          break;
+        }
+      }
       const r0 = it.next();
       if (r0.done) break;
       const batch = r0.value;
