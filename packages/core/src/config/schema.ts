@@ -1,12 +1,14 @@
 import { z } from 'zod';
 
 /** `{ type: Id, args?: {...}, ...keys }`: a component and its config (args and inline keys merge). */
-export const ComponentSpecSchema = z
-  .object({
+export const ComponentSpecSchema = z.preprocess(
+  // A bare id ("MobileNetV2PredefinedConstructor") is a spec with no options.
+  (v) => (typeof v === 'string' ? { type: v } : v),
+  z.object({
     type: z.string().min(1).describe('Registry id of the component (or an alias)'),
     args: z.record(z.string(), z.unknown()).nullable().optional().describe('The component config (keys may also be written beside "type")'),
-  })
-  .catchall(z.unknown());
+  }).catchall(z.unknown()),
+);
 
 /** An ordered chain of components: a list, or a map whose key order is the order. */
 export const ComponentChainSchema = z.union([z.array(ComponentSpecSchema), z.record(z.string(), ComponentSpecSchema)]);

@@ -90,6 +90,7 @@ export function mapSeedFormat(raw: JsonObject, where: string): SeedMapping {
     for (const s of steps) if (s !== step) ignored.push(s);
     ignored.push('pipeline');
     if ('general' in raw) ignored.push('general');
+    if (steps.length > 1) ignored.push(`pipeline steps after "${step}" (train the found architecture with: modnas train <config> --arch <outputs/arch_<estim>_best.yaml>)`);
   }
   const out: JsonObject = {};
   const native = new Set(['name', 'output_dir', 'seed', 'backend', 'log_level', 'data', 'data_provider', 'metrics', 'callbacks', 'executor', 'space']);
@@ -127,6 +128,14 @@ export function mapSeedFormat(raw: JsonObject, where: string): SeedMapping {
       default:
         errors.push(`${key}: unknown section (the seed format has search_space, search_algorithm, trainer, dataset)`);
     }
+  }
+  // VEGA put the batch size under dataset.common; here it is the trainer's.
+  if (out.__batch_size !== undefined) {
+    const t = isObject(out.trainer) ? out.trainer : { type: 'DefaultTrainer', args: {} };
+    const args = isObject(t.args) ? t.args : {};
+    if (args.batch_size === undefined) args.batch_size = out.__batch_size;
+    out.trainer = { ...t, args };
+    delete out.__batch_size;
   }
   if (errors.length) {
     throw new ModnasError('MODNAS_E_CONFIG_SEED', `the seed-format config has ${errors.length} problem(s):\n  - ${errors.join('\n  - ')}`, {
@@ -178,15 +187,59 @@ function mapSearchSpace(value: Json, out: JsonObject, errors: string[], ignored:
       case 'data':
         out.data = v;
         break;
+      case 'search':
+      case 'augment':
+        // VEGA's later layout: `search:` holds the search-phase constructors, `augment:` the
+        // final-training ones.
+        if (!isObject(v)) {
+          errors.push(`${path}: expected a section with construct / mixed_op`);
+          break;
+        }
+        for (const [sk, sv] of Object.entries(v)) {
+          if (sk === 'construct') out[k === 'search' ? 'construct' : 'desc_construct'] = sv;
+          else if (sk === 'mixed_op' && k === 'search') out.construct = { ...(isObject(out.construct) ? out.construct : {}), mixed_op: sv };
+          else errors.push(`${path}.${sk}: unknown key (known: construct${k === 'search' ? ', mixed_op' : ''})`);
+        }
+        break;
+      case 'mixed_op':
+        out.construct = { ...(isObject(out.construct) ? out.construct : {}), mixed_op: v };
+        break;
+      case 'device_ids':
+      case 'proc':
+      case 'fully_train':
+        ignored.push(path);
+        break;
       default:
-        errors.push(`${path}: unknown key (known: type, model, construct, desc_construct, arch_desc)`);
+        errors.push(`${path}: unknown key (known: type, model, construct, desc_construct, arch_desc, search, augment)`);
     }
   }
-  void ignored;
 }
 
 /** VEGA trainer keys that only steered VEGA's own loop. */
-const VEGA_TRAINER_PLUMBING = ['type', 'callbacks', 'valid_interval', 'lazy_built', 'epochs', 'cuda', 'distributed', 'report_freq', 'seed', 'save_model_desc'];
+const VEGA_TRAINER_PLUMBING = ['type', 'callbacks', 'valid_interval', 'lazy_built', 'epochs', 'cuda', 'distributed', 'report_freq', 'seed', 'save_model_desc', 'load_weights_file', 'ref'];
+
+/** Estimator keys of the original that only steered its own file saving (outputs are always written here). */
+const SEED_ESTIM_PLUMBING = ['save_arch_desc', 'save_freq', 'save_best'];
+
+/** Estimator specs: drop saving plumbing, rename the original's `subnet_epochs` to `train_epochs`. */
+function mapSeedEstims(v: Json, ignored: string[]): Json {
+  if (!isObject(v)) return v;
+  const out: JsonObject = {};
+  for (const [name, spec] of Object.entries(v)) {
+    if (!isObject(spec)) {
+      out[name] = spec;
+      continue;
+    }
+    const s: JsonObject = {};
+    for (const [k, val] of Object.entries(spec)) {
+      if (SEED_ESTIM_PLUMBING.includes(k)) ignored.push(`trainer.modnas.estim.${name}.${k}`);
+      else if (k === 'subnet_epochs') s.train_epochs = val;
+      else s[k] = val;
+    }
+    out[name] = s;
+  }
+  return out;
+}
 
 function mapTrainer(value: Json, out: JsonObject, errors: string[], ignored: string[]): void {
   if (!isObject(value)) {
@@ -202,9 +255,11 @@ function mapTrainer(value: Json, out: JsonObject, errors: string[], ignored: str
         continue;
       }
       for (const [mk, mv] of Object.entries(v)) {
-        if (mk === 'estim' || mk === 'export' || mk === 'metrics' || mk === 'callbacks') out[mk] = mv;
+        if (mk === 'estim') out.estim = mapSeedEstims(mv, ignored);
+        else if (mk === 'export' || mk === 'metrics' || mk === 'callbacks') out[mk] = mv;
         else if (mk === 'optim') out.optim = mv;
-        else errors.push(`trainer.modnas.${mk}: unknown key (known: estim, export, metrics, callbacks)`);
+        else if (mk === 'import' || mk === 'imports') ignored.push(`trainer.modnas.${mk} (plugins are found by discovery)`);
+        else errors.push(`trainer.modnas.${mk}: unknown key (known: estim, export, metrics, callbacks, imports)`);
       }
     } else if (k === 'type') {
       if (v !== 'Trainer') errors.push(`trainer.type: expected Trainer, got ${JSON.stringify(v)}`);
@@ -270,4 +325,6 @@ function mapDataset(v: Json, out: JsonObject, errors: string[]): void {
   const spec: JsonObject = { type };
   if (common.data_path !== undefined) spec.path = common.data_path;
   out.data = spec;
+  if (common.train_portion !== undefined) out.data_provider = { ...(isObject(out.data_provider) ? out.data_provider : {}), train_portion: common.train_portion };
+  if (common.batch_size !== undefined) out.__batch_size = common.batch_size;
 }

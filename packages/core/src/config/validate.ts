@@ -93,8 +93,10 @@ export async function validateExperiment(raw: JsonObject, opts: ValidateOptions 
         // "DefaultMixedOpConstructor with this mixed op".
         const asMixed = await registry.resolve('mixed-op', type).catch(() => undefined);
         if (asMixed) {
-          const { primitives, ...mixedArgs } = cfg;
-          return check('construct', { type: 'DefaultMixedOpConstructor', mixed_op: { type, ...mixedArgs }, ...(primitives === undefined ? {} : { primitives }) }, path);
+          // `candidates` is the original's later name of `primitives`.
+          const { primitives, candidates, ...mixedArgs } = cfg;
+          const prims = primitives ?? candidates;
+          return check('construct', { type: 'DefaultMixedOpConstructor', mixed_op: { type, ...mixedArgs }, ...(prims === undefined ? {} : { primitives: prims }) }, path);
         }
       }
       issues.push(`${path}.type: ${isModnasError(e) ? `${e.message.split('\n')[0]}${e.fix ? ` (fix: ${e.fix})` : ''}` : String(e)}`);

@@ -1,0 +1,19 @@
+// Generated files are committed; these tests fail when they drift from the plugins that exist.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error: plain ESM scripts without type declarations
+import { firstPartySource } from '../../../scripts/gen-first-party.mjs';
+// @ts-expect-error: plain ESM scripts without type declarations
+import { schemaSource } from '../../../scripts/schemas.mjs';
+
+const root = new URL('../../../', import.meta.url);
+
+describe('generated files', () => {
+  it('packages/core/src/first-party.ts lists every first-party id and alias (run: node scripts/gen-first-party.mjs)', async () => {
+    expect(readFileSync(new URL('packages/core/src/first-party.ts', root), 'utf8')).toBe(await (firstPartySource as () => Promise<string>)());
+  });
+
+  it('schema/modnas.schema.json matches the installed components (run: pnpm schemas)', async () => {
+    expect(readFileSync(new URL('schema/modnas.schema.json', root), 'utf8')).toBe(await (schemaSource as () => Promise<string>)());
+  });
+});
