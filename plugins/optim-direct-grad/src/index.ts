@@ -1,0 +1,11 @@
+import { definePlugin } from '@modnas/core';
+import pkg from '../package.json' with { type: 'json' };
+import { DirectGradOptim, directGradOptim, directGradOptimBiLevel, directGradOptimSchema } from './direct-grad-optim.js';
+
+export { DirectGradOptim, directGradOptim, directGradOptimBiLevel, directGradOptimSchema };
+export type { DirectGradOptimConfig, DirectGradSplit } from './direct-grad-optim.js';
+
+export default definePlugin({
+  meta: { name: pkg.name, version: pkg.version },
+  components: [directGradOptim, directGradOptimBiLevel],
+});
