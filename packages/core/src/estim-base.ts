@@ -234,7 +234,8 @@ export function recalibrateBatchNorm(model: Module, split: DataSplit, opts: Reca
   const wasTraining = model.training;
   const momenta = bns.map((m) => m.momentum);
   const cumulative = (opts.average ?? 'cumulative') === 'cumulative';
-  if (opts.reset !== false) for (const m of bns) m.resetRunningStats();
+  // tidy: a layer's reset may allocate the zeros/ones it assigns
+  if (opts.reset !== false) tf.tidy(() => bns.forEach((m) => m.resetRunningStats()));
   let used = 0;
   model.train();
   try {
