@@ -25,6 +25,9 @@ export const BN_TRAIN_GRAD = 'ModnasBatchNormTrainGrad';
 const off = (b: WasmBackend, t: TI): number => b.dataIdMap.get(t.dataId).memoryOffset;
 const f32 = (b: WasmBackend, t: TI): Float32Array => new Float32Array(b.wasm.HEAPU8.buffer, off(b, t), sizeOf(t.shape));
 const sizeOf = (s: number[]): number => s.reduce((a, v) => a * v, 1);
+/** [N, C, H, W] of an NHWC tensor (other ranks: all leading axes as N). */
+const nchw = (s: number[]): [number, number, number, number] =>
+  s.length === 4 ? [s[0], s[3], s[1], s[2]] : [sizeOf(s.slice(0, -1)), s[s.length - 1], 1, 1];
 
 export interface KernelStats {
   /** Calls served by oneDNN, by kernel. */
@@ -204,7 +207,7 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined): vo
     const mean = backend.makeOutput([c], 'float32');
     const variance = backend.makeOutput([c], 'float32');
     const eps: number = attrs.epsilon;
-    if (m > 0 && tryNative(BN_TRAIN, () => native!.bnForward(backend.wasm.HEAPU8.buffer, Int32Array.of(off(backend, x), off(backend, scale), off(backend, offset), off(backend, y), off(backend, mean), off(backend, variance), m, c, 1, 1), eps))) {
+    if (m > 0 && tryNative(BN_TRAIN, () => native!.bnForward(backend.wasm.HEAPU8.buffer, Int32Array.of(off(backend, x), off(backend, scale), off(backend, offset), off(backend, y), off(backend, mean), off(backend, variance), ...nchw(x.shape)), eps))) {
       return [y, mean, variance];
     }
     count(stats.fallback, BN_TRAIN);
@@ -223,7 +226,7 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined): vo
     if (
       m > 0 &&
       tryNative(BN_TRAIN_GRAD, () =>
-        native!.bnBackward(backend.wasm.HEAPU8.buffer, Int32Array.of(off(backend, dy), off(backend, x), off(backend, scale), off(backend, mean), off(backend, variance), off(backend, dx), off(backend, dscale), off(backend, doffset), m, c, 1, 1), eps),
+        native!.bnBackward(backend.wasm.HEAPU8.buffer, Int32Array.of(off(backend, dy), off(backend, x), off(backend, scale), off(backend, mean), off(backend, variance), off(backend, dx), off(backend, dscale), off(backend, doffset), ...nchw(x.shape)), eps),
       )
     ) {
       return [dx, dscale, doffset];

@@ -1,4 +1,5 @@
 import { Module, nextTensorSeed, tf } from '@modnas/core';
+import { BATCH_NORM_TRAIN_KERNEL, backendHasKernel, batchNormTrain } from './fused.js';
 import { addMacs, profiling } from './profile.js';
 
 const out = (n: number, k: number, s: number, p: number, d = 1): number => Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
@@ -106,7 +107,12 @@ export class BatchNorm2d extends Module {
 
   forward(x: tf.Tensor): tf.Tensor {
     if (this.training) {
-      const { mean, variance } = tf.moments(x, [0, 1, 2]);
+      const fused = backendHasKernel(BATCH_NORM_TRAIN_KERNEL);
+      const ones = fused && !this.gamma ? tf.onesLike(this.runningVar) : undefined;
+      const zeros = fused && !this.beta ? tf.zerosLike(this.runningMean) : undefined;
+      // One kernel for statistics + normalisation and one for the gradient where the engine has them.
+      const res = fused ? batchNormTrain(x, (this.gamma ?? ones)!, (this.beta ?? zeros)!, this.eps) : undefined;
+      const { mean, variance } = res ?? tf.moments(x, [0, 1, 2]);
       // Running statistics use the unbiased variance, as PyTorch does.
       const n = x.size / this.channels;
       const m = this.momentum;
@@ -114,6 +120,10 @@ export class BatchNorm2d extends Module {
         this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
         this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(variance, (m * n) / Math.max(n - 1, 1))));
       });
+      if (res) {
+        tf.dispose([res.mean, res.variance, ones, zeros].filter((t): t is tf.Tensor => t != null));
+        return res.y;
+      }
       return tf.batchNorm(x, mean, variance, this.beta, this.gamma, this.eps);
     }
     return tf.batchNorm(x, this.runningMean, this.runningVar, this.beta, this.gamma, this.eps);

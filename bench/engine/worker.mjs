@@ -1,0 +1,138 @@
+// Benchmark worker (tfjs side): reads one JSON command per line on stdin, answers one JSON line.
+// {"cmd":"run","workload":"a","steps":3} -> {"times":[ms...],"numTensors":n,"rss":MB,"peakRss":MB}
+import { createInterface } from 'node:readline';
+import { tf } from '@modnas/core';
+import { MobileNetV2, OneBlock } from './models.mjs';
+
+const backendArg = process.env.BENCH_BACKEND ?? 'wasm';
+if (backendArg === 'wasm') {
+  const engine = (await import('../../packages/engine-wasm/dist/index.js')).default;
+  await engine.setup(tf);
+}
+await tf.setBackend(backendArg);
+await tf.ready();
+if ('firstUse' in tf.backend()) tf.backend().firstUse = false;
+const engineMod = backendArg === 'wasm' ? await import('../../packages/engine-wasm/dist/index.js') : undefined;
+
+const LR = 0.05;
+const MOMENTUM = 0.9;
+const WD = 4e-5;
+const B = 32;
+
+function sgdStep(params, grads, bufs) {
+  tf.tidy(() => {
+    for (const p of params) {
+      const g = grads[p.name];
+      if (!g) continue; // not on this step's path (as PyTorch skips params whose grad is None)
+      const d = tf.add(g, tf.mul(p, WD));
+      const prev = bufs.get(p);
+      const buf = prev ? tf.add(tf.mul(prev, MOMENTUM), d) : d;
+      p.assign(tf.sub(p, tf.mul(buf, LR)));
+      const kept = tf.keep(buf.clone());
+      prev?.dispose();
+      bufs.set(p, kept);
+    }
+  });
+}
+
+function ce(logits, labels) {
+  return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, 10), logits);
+}
+
+function makeWorkload(name) {
+  const x = tf.keep(tf.randomNormal([B, 32, 32, 3], 0, 1, 'float32', 1));
+  const labels = tf.keep(tf.tensor1d(Array.from({ length: B }, (_, i) => (i * 7) % 10), 'int32'));
+  const bufs = new Map();
+  let step = 0;
+  if (name === 'a' || name === 'c_bingate' || name === 'c_wsum') {
+    const net = new MobileNetV2({ mixed: name === 'a' ? undefined : name.slice(2) });
+    net.train();
+    const params = [...net.parameters(), ...net.archParams()];
+    return {
+      params: net.numParams(),
+      step() {
+        net.setStep(step++);
+        const { grads } = tf.variableGrads(() => ce(net.call(x), labels), params);
+        sgdStep(params, grads, bufs);
+        tf.dispose(grads);
+      },
+    };
+  }
+  if (name === 'b') {
+    const net = new OneBlock();
+    net.train();
+    const xb = tf.keep(tf.randomNormal([B, 16, 16, 32], 0, 1, 'float32', 2));
+    const params = net.parameters();
+    return {
+      params: net.numParams(),
+      step() {
+        const { grads } = tf.variableGrads(() => tf.mean(tf.square(net.call(xb))), params);
+        sgdStep(params, grads, bufs);
+        tf.dispose(grads);
+      },
+    };
+  }
+  if (name === 'd') {
+    // subnet evaluation: reset BN statistics, recalibrate on 4 batches of 32 (train mode, no
+    // gradients), then a validation pass over 4 batches of 64 (eval mode), accuracy read back.
+    const net = new MobileNetV2();
+    const xv = tf.keep(tf.randomNormal([64, 32, 32, 3], 0, 1, 'float32', 3));
+    const yv = tf.keep(tf.tensor1d(Array.from({ length: 64 }, (_, i) => (i * 3) % 10), 'int32'));
+    return {
+      params: net.numParams(),
+      step() {
+        for (const [, m] of net.modules()) if (typeof m.resetRunningStats === 'function') m.resetRunningStats();
+        net.train();
+        for (let i = 0; i < 4; i++) tf.tidy(() => net.call(x).dataSync());
+        net.eval();
+        let correct = 0;
+        for (let i = 0; i < 4; i++) correct += tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(net.call(xv), 1), yv), 'int32')).dataSync()[0]);
+        return correct;
+      },
+    };
+  }
+  throw new Error(`unknown workload ${name}`);
+}
+
+const workloads = new Map();
+const mb = (b) => Math.round((b / 2 ** 20) * 10) / 10;
+const rl = createInterface({ input: process.stdin });
+for await (const line of rl) {
+  if (!line.trim()) continue;
+  const cmd = JSON.parse(line);
+  let out;
+  try {
+    if (cmd.cmd === 'info') {
+      out = { backend: tf.getBackend(), engine: engineMod?.engineStatus().detail ?? '', threads: process.env.OMP_NUM_THREADS ?? '' };
+    } else if (cmd.cmd === 'run') {
+      if (!workloads.has(cmd.workload)) workloads.set(cmd.workload, makeWorkload(cmd.workload));
+      const w = workloads.get(cmd.workload);
+      const times = [];
+      for (let i = 0; i < cmd.steps; i++) {
+        const t0 = performance.now();
+        w.step();
+        times.push(performance.now() - t0);
+      }
+      out = { times, params: w.params, numTensors: tf.memory().numTensors, rss: mb(process.memoryUsage().rss), peakRss: mb(process.resourceUsage().maxRSS * 1024) };
+    } else if (cmd.cmd === 'stats') {
+      out = { stats: engineMod?.kernelStats ?? {} };
+    } else if (cmd.cmd === 'profile') {
+      if (!workloads.has(cmd.workload)) workloads.set(cmd.workload, makeWorkload(cmd.workload));
+      const w = workloads.get(cmd.workload);
+      w.step();
+      const prof = await tf.profile(() => w.step());
+      const by = {};
+      for (const k of prof.kernels) {
+        const e = (by[k.name] ??= { ms: 0, calls: 0 });
+        e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+        e.calls++;
+      }
+      out = { kernels: Object.entries(by).sort((p, q) => q[1].ms - p[1].ms).slice(0, cmd.top ?? 25) };
+    } else if (cmd.cmd === 'exit') {
+      process.exit(0);
+    }
+  } catch (e) {
+    out = { error: String(e?.stack ?? e) };
+  }
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
