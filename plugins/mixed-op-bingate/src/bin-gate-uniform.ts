@@ -1,0 +1,33 @@
+import { buildCandidates, defineComponent, mixedOpRefs, tensorArchParam } from '@modnas/core';
+import { BinaryGateOp, binGateSchema, binaryGateOptions, drawWithoutReplacement } from './bin-gate.js';
+
+const uniform = (n: number): number[] => new Array<number>(n).fill(1);
+
+/**
+ * BinGate whose paths (and, in `sampleOps`, active candidates) are drawn uniformly instead of
+ * from softmax(α). α still gets the binary-gate gradient with p = softmax(α) over the active set.
+ */
+export class BinaryGateUniformOp extends BinaryGateOp {
+  protected override drawActive(k: number): number[] {
+    return drawWithoutReplacement(this.rng, uniform(this.numCandidates), k);
+  }
+
+  protected override drawPaths(k: number): number[] {
+    const active = this.activeOps;
+    return drawWithoutReplacement(this.rng, uniform(active.length), k).map((pos) => active[pos]);
+  }
+}
+
+export const binGateUniform = defineComponent({
+  kind: 'mixed-op',
+  id: 'BinGateUniform',
+  aliases: ['BinaryGateUniformMixedOp'],
+  description: 'BinGate variant whose candidates are sampled from the uniform distribution in the forward pass',
+  schema: binGateSchema,
+  refs: mixedOpRefs,
+  async create(config, ctx, slot) {
+    const candidates = await buildCandidates(ctx, config.primitives, slot);
+    const alpha = tensorArchParam(ctx, candidates.length, { name: config.param, prefix: config.prefix, init: config.init });
+    return new BinaryGateUniformOp(candidates, alpha, binaryGateOptions(config, ctx.rng));
+  },
+});

@@ -1,0 +1,41 @@
+import type { CategoricalParam, MixedOpCandidate, Tensor } from '@modnas/core';
+import { CategoricalMixedOp, buildCandidates, categoricalArchParam, defineComponent, mixedOpConfigShape, mixedOpRefs, z } from '@modnas/core';
+
+export const indexSchema = z.strictObject({
+  ...mixedOpConfigShape('c'),
+  init: z.enum(['random', 'first']).default('random').describe('Initial choice: random (seeded; the original) or the first primitive'),
+});
+
+/**
+ * Runs only the candidate that a categorical arch param names (SPOS, CARS, evolution, random and
+ * grid search): the search sets the param, the op follows. Unused candidates stay out of the
+ * gradient tape, so their weights get no gradient.
+ */
+export class IndexOp extends CategoricalMixedOp {
+  constructor(candidates: readonly MixedOpCandidate[], param: CategoricalParam) {
+    super(candidates, param);
+  }
+
+  override get sampledIndex(): number {
+    return this.param.index;
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.candidates()[this.param.index].call(x);
+  }
+}
+
+export const indexMixedOp = defineComponent({
+  kind: 'mixed-op',
+  id: 'Index',
+  aliases: ['IndexMixedOp'],
+  description: 'Returns the output of the one candidate that a categorical arch param selects, as in SPOS and evolution search',
+  schema: indexSchema,
+  refs: mixedOpRefs,
+  async create(config, ctx, slot) {
+    const candidates = await buildCandidates(ctx, config.primitives, slot);
+    const names = candidates.map((c) => c.name);
+    const param = categoricalArchParam(ctx, names, { name: config.param, prefix: config.prefix, initial: config.init === 'first' ? 0 : undefined });
+    return new IndexOp(candidates, param);
+  },
+});

@@ -1,0 +1,10 @@
+import { definePlugin } from '@modnas/core';
+import pkg from '../package.json' with { type: 'json' };
+import { IndexOp, indexMixedOp, indexSchema } from './index-mixed-op.js';
+
+export { IndexOp, indexMixedOp, indexSchema };
+
+export default definePlugin({
+  meta: { name: pkg.name, version: pkg.version },
+  components: [indexMixedOp],
+});
