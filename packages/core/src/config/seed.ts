@@ -8,7 +8,8 @@ const SEED_SECTIONS = ['search_space', 'search_algorithm', 'trainer', 'dataset',
 /** Does this config use the seed's VEGA-style layout (search_space / search_algorithm / trainer.modnas)? */
 export function isSeedFormat(raw: JsonObject): boolean {
   if ('search_space' in raw || 'search_algorithm' in raw || 'pipeline' in raw) return true;
-  return isObject(raw.trainer) && ('modnas' in raw.trainer || raw.trainer.type === 'Trainer');
+  const t = raw.trainer;
+  return isObject(t) && ('modnas' in t || t.type === 'Trainer' || 'valid_interval' in t || 'lazy_built' in t || 'callbacks' in t);
 }
 
 export interface SeedMapping {
@@ -51,11 +52,12 @@ export function fillSeedDefaults(out: JsonObject, defaulted: string[]): void {
     out.estim = { search: { type: 'SuperNetEstimator', epochs: 1 } };
     defaulted.push('trainer.modnas.estim = { search: SuperNetEstimator, epochs: 1 }');
   }
-  if (out.optim === undefined && out.arch_desc === undefined) {
-    const mixed = findMixedOp(out.construct);
-    const optim = (mixed && OPTIM_FOR_MIXED_OP[mixed]) ?? 'BinaryGateOptim';
+  // A search (a construct chain with a mixed op) needs an optimizer; plain training does not.
+  const mixed = out.arch_desc === undefined ? findMixedOp(out.construct) : undefined;
+  if (out.optim === undefined && mixed) {
+    const optim = OPTIM_FOR_MIXED_OP[mixed] ?? 'BinaryGateOptim';
     out.optim = { type: optim };
-    defaulted.push(`search_algorithm.optim = ${optim}${mixed ? ` (goes with ${mixed})` : ''}`);
+    defaulted.push(`search_algorithm.optim = ${optim} (goes with ${mixed})`);
   }
 }
 
