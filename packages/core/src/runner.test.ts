@@ -195,4 +195,17 @@ describe('runExperiment', () => {
     expect(Object.keys(s.estims)).toEqual([]);
     expect(existsSync(join(dir, 'a', 'outputs', 'summary.json'))).toBe(true);
   });
+
+  it('keeps results in memory only when persist is false, with the same numbers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modnas-mem-'));
+    const r = registry();
+    const cfg = { name: 'm', output_dir: dir, data: { type: 'Tiny' }, model: { type: 'TwoSlots' }, construct: [{ type: 'ChoiceConstructor' }], trainer: { type: 'NoTrainer' }, estim: { search: { type: 'ScoreAll' } }, export: { d: { type: 'SlotNames' } } };
+    const { plan } = await prepareExperiment(cfg, [], { registry: r, discover: false });
+    const mem = await runExperiment(plan, { registry: r, persist: false, backend: { backend: 'cpu', source: 'builtin', skipped: [] } });
+    expect(existsSync(join(dir, 'm'))).toBe(false);
+    expect(mem.estims.search.outputs).toEqual([]);
+    const disk = await runExperiment(plan, { registry: r });
+    expect(mem.estims.search.best).toEqual(disk.estims.search.best);
+    expect(mem.estims.search.metrics).toEqual(disk.estims.search.metrics);
+  });
 });

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import { container as rootContainer } from 'tsyringe';
@@ -28,7 +28,7 @@ import type {
   StateOptimizer,
 } from './interfaces.js';
 import { Tokens } from './interfaces.js';
-import { JsonlStore, writeJsonAtomic, writeYamlAtomic } from './io.js';
+import { JsonlStore, MemoryStore, writeJsonAtomic, writeYamlAtomic } from './io.js';
 import type { Logger, ProgressReporter } from './log.js';
 import { LogProgress, SinkLogger, formatDuration } from './log.js';
 import { Module } from './module.js';
@@ -37,7 +37,6 @@ import type { Registry } from './registry.js';
 import { getRegistry } from './registry.js';
 import { Rng, setTensorSeed } from './rng.js';
 import type { tf } from './tf.js';
-import { appendFileSync } from 'node:fs';
 
 export interface RunOptions {
   /** Base folder for relative output paths (default: process.cwd()). */
@@ -50,6 +49,13 @@ export interface RunOptions {
   events?: EventBus;
   engines?: DiscoveredEngine[];
   signal?: AbortSignal;
+  /**
+   * Write the experiment folder (logs, outputs, summary). Default true. Without it the run keeps
+   * results in memory only: for repeated runs (benchmarks) whose per-run files nobody reads.
+   */
+  persist?: boolean;
+  /** A backend chosen before (repeated runs choose once); default: choose now. */
+  backend?: BackendChoice;
 }
 
 export interface EstimSummary {
@@ -96,23 +102,27 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
   if (cfg.quick) applyQuick(plan);
   const registry = opts.registry ?? getRegistry();
   const outputDir = resolve(opts.cwd ?? process.cwd(), cfg.output_dir, cfg.name);
-  mkdirSync(join(outputDir, 'logs'), { recursive: true });
-  mkdirSync(join(outputDir, 'outputs'), { recursive: true });
-  const logFile = join(outputDir, 'logs', 'run.log');
-  const logger = new SinkLogger(cfg.log_level, [(_, line) => appendFileSync(logFile, line + '\n')]);
+  const persist = opts.persist !== false;
+  const logger = new SinkLogger(cfg.log_level);
+  if (persist) {
+    mkdirSync(join(outputDir, 'logs'), { recursive: true });
+    mkdirSync(join(outputDir, 'outputs'), { recursive: true });
+    const logFile = join(outputDir, 'logs', 'run.log');
+    logger.addSink((_, line) => appendFileSync(logFile, line + '\n'));
+  }
   if (opts.logger) {
     const console = opts.logger;
     logger.addSink((level, line) => console[level](line.replace(/^\S+ \S+\s+/, '')));
   }
   const progress = opts.progress ?? new LogProgress(logger);
   const events = opts.events ?? new EventBus();
-  writeYamlAtomic(join(outputDir, 'outputs', 'config.yaml'), cfg);
+  if (persist) writeYamlAtomic(join(outputDir, 'outputs', 'config.yaml'), cfg);
 
-  const backend = await selectBackend({ prefer: cfg.backend, engines: opts.engines, logger, cwd: opts.cwd });
+  const backend = opts.backend ?? (await selectBackend({ prefer: cfg.backend, engines: opts.engines, logger, cwd: opts.cwd }));
   setTensorSeed(cfg.seed);
   const rng = new Rng(cfg.seed);
   const space = new ArchSpace();
-  const store = new JsonlStore(join(outputDir, 'logs'));
+  const store = persist ? new JsonlStore(join(outputDir, 'logs')) : new MemoryStore();
   const container: DependencyContainer = rootContainer.createChildContainer();
   container.registerInstance(Tokens.ArchSpace, space);
   container.registerInstance(Tokens.EventBus, events);
@@ -235,17 +245,17 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
         signal: opts.signal,
       };
       const result: EstimResult = await estim.run(ctx);
-      const outputs = exportBest(name, result, model, space, exporters, outputDir, logger);
+      const outputs = exportBest(name, result, model, space, persist ? exporters : [], outputDir, logger);
       const es: EstimSummary = { type: spec.type, metrics: result.metrics, outputs, seconds: (Date.now() - te) / 1000 };
       if (result.best) es.best = { arch: result.best.arch, score: result.best.score, metrics: result.best.metrics };
       summary.estims[name] = es;
       await events.emit('estim:end', { estim: name, type: spec.type, best: result.best });
       logger.info(`estim ${name}: done in ${formatDuration(es.seconds)} ${fmtMetrics(result.metrics)}`);
-      writeJsonAtomic(join(outputDir, 'outputs', 'summary.json'), { ...summary, seconds: (Date.now() - t0) / 1000 });
+      if (persist) writeJsonAtomic(join(outputDir, 'outputs', 'summary.json'), { ...summary, seconds: (Date.now() - t0) / 1000 });
     }
     summary.aborted = opts.signal?.aborted ?? false;
     summary.seconds = (Date.now() - t0) / 1000;
-    writeJsonAtomic(join(outputDir, 'outputs', 'summary.json'), summary);
+    if (persist) writeJsonAtomic(join(outputDir, 'outputs', 'summary.json'), summary);
     await events.emit('run:end', { name: cfg.name, outputDir, results: summary.estims });
     return summary;
   } finally {
