@@ -94,6 +94,26 @@ function makeWorkload(name) {
   throw new Error(`unknown workload ${name}`);
 }
 
+// BENCH_KTIME=1: wall time per kernel (all wasm kernels and the oneDNN calls are synchronous).
+const ktime = new Map();
+if (process.env.BENCH_KTIME === '1') {
+  for (const k of tf.getKernelsForBackend(tf.getBackend())) {
+    const inner = k.kernelFunc;
+    tf.unregisterKernel(k.kernelName, k.backendName);
+    tf.registerKernel({
+      ...k,
+      kernelFunc: (a) => {
+        const t0 = performance.now();
+        const out = inner(a);
+        const e = ktime.get(k.kernelName) ?? { ms: 0, calls: 0 };
+        e.ms += performance.now() - t0;
+        e.calls++;
+        ktime.set(k.kernelName, e);
+        return out;
+      },
+    });
+  }
+}
 const workloads = new Map();
 const mb = (b) => Math.round((b / 2 ** 20) * 10) / 10;
 const rl = createInterface({ input: process.stdin });
@@ -114,6 +134,10 @@ for await (const line of rl) {
         times.push(performance.now() - t0);
       }
       out = { times, params: w.params, numTensors: tf.memory().numTensors, rss: mb(process.memoryUsage().rss), peakRss: mb(process.resourceUsage().maxRSS * 1024) };
+    } else if (cmd.cmd === 'ktime') {
+      const total = [...ktime.values()].reduce((a, e) => a + e.ms, 0);
+      out = { totalKernelMs: total, kernels: [...ktime.entries()].sort((p, q) => q[1].ms - p[1].ms).slice(0, cmd.top ?? 30) };
+      ktime.clear();
     } else if (cmd.cmd === 'stats') {
       out = { stats: engineMod?.kernelStats ?? {} };
     } else if (cmd.cmd === 'profile') {

@@ -29,7 +29,7 @@ if (why) {
   process.exit(0);
 }
 const cxx = process.env.CXX || 'c++';
-const args = ['-O2', '-std=c++17', '-shared', '-fPIC', '-fvisibility=hidden', '-DNODE_GYP_MODULE_NAME=modnas_dnnl', `-I${nodeInc}`, src, '-o', out, '-ldnnl'];
+const args = ['-O3', '-march=x86-64-v2', '-fopenmp', '-std=c++17', '-shared', '-fPIC', '-fvisibility=hidden', '-DNODE_GYP_MODULE_NAME=modnas_dnnl', `-I${nodeInc}`, src, '-o', out, '-ldnnl'];
 try {
   mkdirSync(outDir, { recursive: true });
   const t0 = Date.now();

@@ -1,8 +1,8 @@
 import { defineEngine } from '@modnas/core';
-import { registerKernels, stats } from './kernels.js';
+import { registerGradients, registerKernels, stats } from './kernels.js';
 import { loadNative } from './native.js';
 
-export { BN_TRAIN, BN_TRAIN_GRAD, engineOptions, stats as kernelStats } from './kernels.js';
+export { BN_TRAIN, BN_TRAIN_GRAD, RELU6_GRAD, engineOptions, stats as kernelStats } from './kernels.js';
 export type { KernelStats } from './kernels.js';
 export { loadNative } from './native.js';
 export type { NativeStatus } from './native.js';
@@ -22,6 +22,7 @@ export default defineEngine({
       await import('@tensorflow/tfjs-backend-wasm');
       const native = loadNative();
       registerKernels(tf, native.kernels);
+      registerGradients(tf);
       if (!native.loaded) console.warn(`[@modnas/engine-wasm] ${native.detail}; training runs on the wasm/JavaScript kernels (slower)`);
     })();
     return ready;

@@ -14,6 +14,7 @@ interface WasmBackend {
   wasm: { HEAPU8: { buffer: ArrayBuffer } };
   dataIdMap: { get(id: object): { memoryOffset: number } };
   makeOutput(shape: number[], dtype: string): TI;
+  incRef(dataId: object): void;
 }
 type KernelArgs = { inputs: Record<string, TI>; attrs: Record<string, any>; backend: WasmBackend };
 type KernelFn = (args: KernelArgs) => TI | TI[];
@@ -21,6 +22,8 @@ type KernelFn = (args: KernelArgs) => TI | TI[];
 /** Custom kernels: batch norm in training mode (forward with batch statistics, and its gradient). */
 export const BN_TRAIN = 'ModnasBatchNormTrain';
 export const BN_TRAIN_GRAD = 'ModnasBatchNormTrainGrad';
+/** Gradient of ReLU6 in one kernel (inputs {dy, x}). */
+export const RELU6_GRAD = 'ModnasRelu6Grad';
 
 const off = (b: WasmBackend, t: TI): number => b.dataIdMap.get(t.dataId).memoryOffset;
 const f32 = (b: WasmBackend, t: TI): Float32Array => new Float32Array(b.wasm.HEAPU8.buffer, off(b, t), sizeOf(t.shape));
@@ -198,6 +201,30 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined): vo
     return out;
   });
 
+  // ---- Identity: share the buffer (reference-counted) instead of copying it ----
+  // tfjs clones every tensor it saves for the backward pass; the wasm kernel copies the data.
+  const identity = original('Identity');
+  put('Identity', ({ inputs, attrs, backend }) => {
+    const { x } = inputs;
+    if (x.dtype === 'string') return identity!({ inputs, attrs, backend });
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  });
+
+  // ---- ReLU6 gradient in one pass (tfjs composes it from LessEqual, Step, Cast, Multiply) ----
+  put(RELU6_GRAD, ({ inputs, backend }) => {
+    const { dy, x } = inputs;
+    const dx = backend.makeOutput(x.shape, 'float32');
+    const n = sizeOf(x.shape);
+    if (n > 0 && tryNative(RELU6_GRAD, () => native!.relu6Grad(backend.wasm.HEAPU8.buffer, Int32Array.of(off(backend, dy), off(backend, x), off(backend, dx), n)))) return dx;
+    count(stats.fallback, RELU6_GRAD);
+    const g = f32(backend, dy);
+    const xs = f32(backend, x);
+    const o = f32(backend, dx);
+    for (let i = 0; i < n; i++) o[i] = xs[i] > 0 && xs[i] <= 6 ? g[i] : 0;
+    return dx;
+  });
+
   // ---- batch norm, training mode ----
   put(BN_TRAIN, ({ inputs, attrs, backend }) => {
     const { x, scale, offset } = inputs;
@@ -234,6 +261,26 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined): vo
     count(stats.fallback, BN_TRAIN_GRAD);
     js.bnBackward(f32(backend, dy), f32(backend, x), f32(backend, scale), f32(backend, mean), f32(backend, variance), f32(backend, dx), f32(backend, dscale), f32(backend, doffset), c, eps);
     return [dx, dscale, doffset];
+  });
+}
+
+/**
+ * ReLU6's gradient through RELU6_GRAD where the active backend has it; elsewhere exactly tfjs'
+ * own composition (dy * (x <= 6) * step(x)), so other backends are unchanged.
+ */
+export function registerGradients(tf: Tfjs): void {
+  tf.registerGradient({
+    kernelName: 'Relu6',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved as TF.Tensor[];
+      return {
+        x: () =>
+          tf.getKernel(RELU6_GRAD, tf.getBackend())
+            ? (tf.engine().runKernel(RELU6_GRAD, { dy: dy as TF.Tensor, x }) as TF.Tensor)
+            : tf.mul(dy as TF.Tensor, tf.cast(tf.mul(tf.lessEqual(x, 6), tf.step(x)), 'float32')),
+      };
+    },
   });
 }
 

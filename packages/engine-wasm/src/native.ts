@@ -10,6 +10,8 @@ export interface NativeKernels {
   bnForward(heap: ArrayBuffer, p: Int32Array, eps: number): void;
   /** p = [dy, x, gamma, mean, var, dx, dgamma, dbeta, N, C, H, W]. */
   bnBackward(heap: ArrayBuffer, p: Int32Array, eps: number): void;
+  /** p = [dy, x, dx, n]: dx = dy where 0 < x <= 6, else 0. */
+  relu6Grad(heap: ArrayBuffer, p: Int32Array): void;
   info(): { version: string; cacheEntries: number };
 }
 

@@ -178,6 +178,13 @@ BnEntry* get_bn(bool backward, int32_t n, int32_t c, int32_t h, int32_t w, float
   return e;
 }
 
+// ---- elementwise (OpenMP) ----
+// relu6Grad: dx = dy where 0 < x <= 6, else 0 (as tfjs' Relu6 gradient).
+void relu6_grad(const float* dy, const float* x, float* dx, int64_t n) {
+#pragma omp parallel for schedule(static) if (n > 32768)
+  for (int64_t i = 0; i < n; i++) dx[i] = (x[i] > 0.f && x[i] <= 6.f) ? dy[i] : 0.f;
+}
+
 // ---- N-API glue ----
 #define NAPI_OK(call)                                              \
   do {                                                             \
@@ -294,6 +301,22 @@ napi_value BnBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// relu6Grad(heap, p: Int32Array[dy, x, dx, n])
+napi_value Relu6Grad(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  uint8_t* base;
+  int32_t* p;
+  size_t n;
+  if (argc < 2 || !get_buf(env, argv[0], &base) || !get_i32(env, argv[1], &p, &n) || n < 4) {
+    napi_throw_type_error(env, nullptr, "relu6Grad(heap, Int32Array params)");
+    return nullptr;
+  }
+  relu6_grad(reinterpret_cast<const float*>(base + p[0]), reinterpret_cast<const float*>(base + p[1]), reinterpret_cast<float*>(base + p[2]), p[3]);
+  return nullptr;
+}
+
 // info() -> { version, cacheEntries }
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj, v, ce;
@@ -312,6 +335,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv", nullptr, Conv, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bnForward", nullptr, BnForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bnBackward", nullptr, BnBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"relu6Grad", nullptr, Relu6Grad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
