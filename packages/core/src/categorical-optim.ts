@@ -23,6 +23,7 @@ export function componentRng(seed: number, parent?: Rng): Rng {
 export abstract class CategoricalSpaceOptim implements SearchOptimizer {
   protected readonly rng: Rng;
   private cached?: DiscreteParam[];
+  private cachedSize?: bigint;
 
   /**
    * @param name the optimizer's registry id, for messages and saved states (class names do not
@@ -52,7 +53,7 @@ export abstract class CategoricalSpaceOptim implements SearchOptimizer {
 
   /** Number of points of the discrete space. */
   protected spaceSize(): bigint {
-    return this.params.reduce((acc, p) => acc * BigInt(p.cardinality), 1n);
+    return (this.cachedSize ??= this.params.reduce((acc, p) => acc * BigInt(p.cardinality), 1n));
   }
 
   /** A uniformly random point: one uniform draw per param. */
@@ -104,6 +105,6 @@ export abstract class CategoricalSpaceOptim implements SearchOptimizer {
       });
     }
     this.rng.setState(s.rng);
-    this.loadState(s as Record<string, unknown>);
+    this.loadState(s);
   }
 }

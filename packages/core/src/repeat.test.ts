@@ -63,7 +63,7 @@ function registry(): Registry {
           create: (c, ctx) => new ToyRandom('ToyRandom', ctx.space, componentRng(c.seed, ctx.rng)),
         },
         { kind: 'estim', id: 'ToyEstim', description: 'x', schema: z.strictObject({}), create: () => toyEstim },
-        { kind: 'exporter', id: 'ToyExporter', description: 'x', schema: z.strictObject({}), create: () => ({ export: (_m, space) => space.assignment() }) },
+        { kind: 'exporter', id: 'ToyExporter', description: 'x', schema: z.strictObject({}), create: () => ({ export: (_m: unknown, space: ArchSpace) => space.assignment() }) },
       ],
     }),
   );

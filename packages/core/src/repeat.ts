@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { join, resolve } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import { container as rootContainer } from 'tsyringe';
-import type { ExperimentPlan, ResolvedComponent } from './config/validate.js';
+import type { ExperimentPlan } from './config/validate.js';
 import { specConfig } from './config/validate.js';
 import { ModnasError } from './errors.js';
 import { EventBus } from './events.js';
@@ -210,15 +210,15 @@ async function runLight(plan: ExperimentPlan, registry: Registry, signal?: Abort
     build: async <K extends ComponentKind>(kind: K, spec: ComponentSpec | string, input?: KindInput[K], at?: string) => {
       const path = at ?? where;
       const rc = plan.components.get(path);
-      if (rc && rc.kind === kind) return (await rc.def.create(rc.config, ctxFor(path), input as never)) as KindOutput[K];
+      if (rc && rc.kind === kind) return (await rc.def.create(rc.config, ctxFor(path), input)) as KindOutput[K];
       const def = await registry.resolve(kind, specConfig(spec).type, path);
-      return (await def.create(def.schema.parse(specConfig(spec).config), ctxFor(path), input as never)) as KindOutput[K];
+      return (await def.create(def.schema.parse(specConfig(spec).config), ctxFor(path), input)) as KindOutput[K];
     },
   });
   const create = async <K extends ComponentKind>(path: string): Promise<KindOutput[K]> => {
-    const rc = plan.components.get(path) as ResolvedComponent | undefined;
+    const rc = plan.components.get(path);
     if (!rc) throw new ModnasError('MODNAS_E_INTERNAL', `no validated component at ${path}`);
-    return (await rc.def.create(rc.config, ctxFor(path), undefined as never)) as KindOutput[K];
+    return (await rc.def.create(rc.config, ctxFor(path), undefined)) as KindOutput[K];
   };
 
   const model = new NoNetwork();

@@ -1,0 +1,22 @@
+import { defineComponent, z } from '@modnas/core';
+import type { NB201SpaceInfo } from './nb201.js';
+import { NB201_DATASETS, NB201_EDGES, NB201_OPS, NB201_SPACE_TOKEN } from './nb201.js';
+
+export const nasBench201SpaceSchema = z.strictObject({
+  dataset: z.enum(NB201_DATASETS).default('cifar10').describe('Dataset setting of the table: cifar10, cifar100 or ImageNet16-120'),
+});
+
+/** The NAS-Bench-201 cell as arch params: one categorical param per edge ("1<-0" ... "3<-2"), 5 ops each. */
+export const nasBench201Space = defineComponent({
+  kind: 'space',
+  id: 'NASBench201Space',
+  aliases: ['NB201Space'],
+  description: 'NAS-Bench-201 cell search space: 6 edges x 5 ops (15,625 architectures)',
+  schema: nasBench201SpaceSchema,
+  create(c, ctx) {
+    for (const edge of NB201_EDGES) ctx.space.categorical({ name: edge, choices: NB201_OPS });
+    const info: NB201SpaceInfo = { dataset: c.dataset };
+    ctx.container.registerInstance(NB201_SPACE_TOKEN, info);
+    return { describe: () => `NAS-Bench-201 cell, 6 edges x 5 ops (${NB201_OPS.join(', ')}), dataset ${c.dataset}` };
+  },
+});

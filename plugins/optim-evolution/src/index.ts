@@ -1,0 +1,14 @@
+import { definePlugin } from '@modnas/core';
+import pkg from '../package.json' with { type: 'json' };
+import { evolutionOptim, evolutionOptimSchema } from './evolution-optim.js';
+import { regularizedEvolutionOptim, regularizedEvolutionOptimSchema } from './regularized-evolution-optim.js';
+import { TournamentEvolution, evolutionSchema } from './tournament-evolution.js';
+import type { EvolutionConfig, Removal } from './tournament-evolution.js';
+
+export { TournamentEvolution, evolutionSchema, evolutionOptim, evolutionOptimSchema, regularizedEvolutionOptim, regularizedEvolutionOptimSchema };
+export type { EvolutionConfig, Removal };
+
+export default definePlugin({
+  meta: { name: pkg.name, version: pkg.version },
+  components: [evolutionOptim, regularizedEvolutionOptim],
+});

@@ -1,0 +1,10 @@
+import { definePlugin } from '@modnas/core';
+import pkg from '../package.json' with { type: 'json' };
+import { GridSearchOptim, gridSearchOptim, gridSearchOptimSchema } from './grid-search-optim.js';
+
+export { GridSearchOptim, gridSearchOptim, gridSearchOptimSchema };
+
+export default definePlugin({
+  meta: { name: pkg.name, version: pkg.version },
+  components: [gridSearchOptim],
+});
