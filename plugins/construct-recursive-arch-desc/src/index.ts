@@ -1,0 +1,10 @@
+import { definePlugin } from '@modnas/core';
+import pkg from '../package.json' with { type: 'json' };
+import { RecursiveArchDescBuilder, defaultRecursiveArchDescConstructor } from './recursive-arch-desc.js';
+
+export { RecursiveArchDescBuilder, defaultRecursiveArchDescConstructor };
+
+export default definePlugin({
+  meta: { name: pkg.name, version: pkg.version },
+  components: [defaultRecursiveArchDescConstructor],
+});

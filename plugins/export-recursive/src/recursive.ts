@@ -1,0 +1,48 @@
+import type { Exporter, Module } from '@modnas/core';
+import { Slot, archDescOf, defineComponent, writeArchDesc, z } from '@modnas/core';
+
+export const defaultRecursiveExporterSchema = z.strictObject({
+  keep_empty: z.boolean().default(false).describe('Keep modules with nothing to describe (as {}), as the original does; false leaves them out'),
+  path: z.string().min(1).nullable().default(null).describe('Also write the description to this file (atomically); null: only return it'),
+  format: z.enum(['yaml', 'json']).nullable().default(null).describe('Format of the file at path; null: by its extension (.json, else YAML)'),
+});
+
+const isEmpty = (v: unknown): boolean => v === null || v === undefined || (typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0);
+
+/**
+ * A module that describes itself (toArchDesc, or a Slot whose op does) gives its description;
+ * any other module gives a mapping from its children's names to their descriptions.
+ * DefaultRecursiveArchDescConstructor reads this mapping back.
+ */
+export function recursiveDesc(model: Module, { keepEmpty = false }: { keepEmpty?: boolean } = {}): unknown {
+  const visited = new Set<Module>();
+  const visit = (m: Module): unknown => {
+    if (visited.has(m)) return null;
+    visited.add(m);
+    const own = m instanceof Slot ? archDescOf(m.impl) : archDescOf(m);
+    if (own !== null && own !== undefined) return own;
+    const out: Record<string, unknown> = {};
+    for (const [n, c] of m.children()) {
+      const d = visit(c);
+      if (keepEmpty || !isEmpty(d)) out[n] = d ?? null;
+    }
+    return out;
+  };
+  return visit(model);
+}
+
+export const defaultRecursiveExporter = defineComponent({
+  kind: 'exporter',
+  id: 'DefaultRecursiveExporter',
+  description: 'A nested description: every module that describes itself, under the names of the modules that hold it',
+  schema: defaultRecursiveExporterSchema,
+  create(config): Exporter {
+    return {
+      export(model) {
+        const desc = recursiveDesc(model, { keepEmpty: config.keep_empty });
+        if (config.path) writeArchDesc(config.path, desc, config.format ?? undefined);
+        return desc;
+      },
+    };
+  },
+});

@@ -1,0 +1,35 @@
+import type { Exporter, Module } from '@modnas/core';
+import { Slot, archDescOf, defineComponent, writeArchDesc, z } from '@modnas/core';
+
+export const defaultSlotTraversalExporterSchema = z.strictObject({
+  path: z.string().min(1).nullable().default(null).describe('Also write the description to this file (atomically); null: only return it'),
+  format: z.enum(['yaml', 'json']).nullable().default(null).describe('Format of the file at path; null: by its extension (.json, else YAML)'),
+});
+
+/** The description of each Slot of a network in traversal order (nested Slots included): its op's toArchDesc(), or null. */
+export function slotTraversalDesc(model: Module): unknown[] {
+  const seen = new Set<Slot>();
+  const out: unknown[] = [];
+  for (const [, slot] of Slot.find(model, { nested: true })) {
+    if (seen.has(slot)) continue;
+    seen.add(slot);
+    out.push(archDescOf(slot.impl) ?? null);
+  }
+  return out;
+}
+
+export const defaultSlotTraversalExporter = defineComponent({
+  kind: 'exporter',
+  id: 'DefaultSlotTraversalExporter',
+  description: 'A list with one entry per Slot, in traversal order: the description of what fills it (the chosen candidate of a mixed op)',
+  schema: defaultSlotTraversalExporterSchema,
+  create(config): Exporter {
+    return {
+      export(model) {
+        const desc = slotTraversalDesc(model);
+        if (config.path) writeArchDesc(config.path, desc, config.format ?? undefined);
+        return desc;
+      },
+    };
+  },
+});
