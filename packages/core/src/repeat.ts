@@ -1,24 +1,14 @@
-import 'reflect-metadata';
 import { join, resolve } from 'node:path';
-import type { DependencyContainer } from 'tsyringe';
-import { container as rootContainer } from 'tsyringe';
+import type { BackendChoice } from './backend.js';
+import { selectBackend } from './backend.js';
 import type { ExperimentPlan } from './config/validate.js';
-import { specConfig } from './config/validate.js';
 import { ModnasError } from './errors.js';
-import { EventBus } from './events.js';
-import type { BuildContext, ComponentKind, ComponentSpec, DataSplit, EstimContext, EstimResult, KindInput, KindOutput, MetricsFn, SearchOptimizer, StateOptimizer } from './interfaces.js';
-import { Tokens } from './interfaces.js';
-import { MemoryStore, writeJsonAtomic } from './io.js';
+import { writeJsonAtomic } from './io.js';
 import type { Logger } from './log.js';
-import { silentLogger, silentProgress } from './log.js';
-import { Module } from './module.js';
-import { ArchSpace } from './params.js';
-import type { Registry } from './registry.js';
 import { getRegistry } from './registry.js';
-import { Rng, setTensorSeed } from './rng.js';
+import type { Registry } from './registry.js';
 import type { RunOptions } from './runner.js';
 import { runExperiment } from './runner.js';
-import type { tf } from './tf.js';
 
 export interface RepeatOptions {
   /** Number of independent runs. */
@@ -32,10 +22,10 @@ export interface RepeatOptions {
   /** The JSON result file (default <output_dir>/<name>/outputs/repeat.json, relative to cwd); false writes none. */
   out?: string | false;
   /**
-   * "light": build only the space, the optimizer and the estimators, in memory, without logs or
-   * exports (for experiments without a network: tabular benchmarks). "full": the whole runner
-   * per run, each in <output_dir>/<name>/runs/run-<i>. "auto" (default): light when the
-   * experiment has no model. Both give the same numbers for the same seed.
+   * "light": each run in memory (the runner with persist: false: no logs, no exports), the
+   * backend chosen once. "full": each run writes its folder <output_dir>/<name>/runs/run-<i>.
+   * "auto" (default): light when the experiment has no model (tabular benchmarks). Both give the
+   * same numbers for the same seed.
    */
   mode?: 'auto' | 'light' | 'full';
   /** Called after each run (progress). */
@@ -43,7 +33,7 @@ export interface RepeatOptions {
   cwd?: string;
   registry?: Registry;
   signal?: AbortSignal;
-  /** Logger of the full runner (the light path logs nothing). */
+  /** Logger of the runs (the light path logs nothing). */
   logger?: Logger;
   engines?: RunOptions['engines'];
 }
@@ -110,14 +100,12 @@ export async function runRepeated(plan: ExperimentPlan, opts: RepeatOptions): Pr
     throw new ModnasError('MODNAS_E_REPEAT_ESTIM', `the experiment has no estimator "${String(estim)}"`, { fix: `use one of: ${estimNames.join(', ') || '(none)'}` });
   }
   const mode: 'light' | 'full' = opts.mode === 'light' || opts.mode === 'full' ? opts.mode : cfg.model ? 'full' : 'light';
-  if (mode === 'light' && cfg.model) {
-    throw new ModnasError('MODNAS_E_REPEAT_MODE', 'the light repeat path runs experiments without a network only', { fix: 'use mode "full" (or "auto") for an experiment with a model' });
-  }
   const seed0 = opts.seed0 ?? cfg.seed;
   const registry = opts.registry ?? getRegistry();
   const runs: RepeatRun[] = [];
   let metric = opts.metric;
   let aborted = false;
+  let backend: BackendChoice | undefined;
 
   for (let i = 0; i < opts.runs; i++) {
     if (opts.signal?.aborted) {
@@ -129,9 +117,12 @@ export async function runRepeated(plan: ExperimentPlan, opts: RepeatOptions): Pr
     const runPlan: ExperimentPlan = { components: plan.components, config: { ...cfg, seed } };
     let result: { metrics: Record<string, number>; best?: RepeatRun['best'] };
     if (mode === 'light') {
-      const results = await runLight(runPlan, registry, opts.signal);
-      const r = results[estim];
-      result = { metrics: r?.metrics ?? {}, best: r?.best && { arch: r.best.arch, score: r.best.score, metrics: r.best.metrics } };
+      // The runner itself, in memory: same seeds and order, no files, the backend chosen once.
+      backend ??= await selectBackend({ prefer: cfg.backend, engines: opts.engines, cwd: opts.cwd });
+      const rs = await runExperiment(runPlan, { cwd: opts.cwd, registry, signal: opts.signal, engines: opts.engines, persist: false, backend });
+      const es = rs.estims[estim];
+      result = { metrics: es?.metrics ?? {}, best: es?.best };
+      if (rs.aborted) aborted = true;
     } else {
       runPlan.config = { ...runPlan.config, output_dir: join(cfg.output_dir, cfg.name, 'runs'), name: `run-${i}` };
       const rs = await runExperiment(runPlan, { cwd: opts.cwd, registry, signal: opts.signal, logger: opts.logger, engines: opts.engines });
@@ -170,102 +161,3 @@ export async function runRepeated(plan: ExperimentPlan, opts: RepeatOptions): Pr
   }
   return summary;
 }
-
-/** Stands in for the network of a space without one. */
-class NoNetwork extends Module {
-  forward(x: tf.Tensor): tf.Tensor {
-    return x;
-  }
-}
-
-const EMPTY_SPLIT: DataSplit = { size: 0, batches: () => [], subset: () => EMPTY_SPLIT };
-
-/**
- * The runner's sequence for an experiment without a network, in memory: the same seeds and
- * the same order of creation (space, optimizer, metrics, estimators with rng.fork(i + 1)), so
- * the numbers equal those of runExperiment for the same seed; no files, no logs, no exporters.
- */
-async function runLight(plan: ExperimentPlan, registry: Registry, signal?: AbortSignal): Promise<Record<string, EstimResult>> {
-  const cfg = plan.config;
-  setTensorSeed(cfg.seed);
-  const rng = new Rng(cfg.seed);
-  const space = new ArchSpace();
-  const store = new MemoryStore();
-  const events = new EventBus();
-  const container: DependencyContainer = rootContainer.createChildContainer();
-  container.registerInstance(Tokens.ArchSpace, space);
-  container.registerInstance(Tokens.EventBus, events);
-  container.registerInstance(Tokens.Logger, silentLogger);
-  container.registerInstance(Tokens.Progress, silentProgress);
-  container.registerInstance(Tokens.Rng, rng);
-  container.registerInstance(Tokens.Store, store);
-  container.registerInstance(Tokens.Config, cfg);
-
-  const ctxFor = (where: string): BuildContext => ({
-    container,
-    space,
-    rng,
-    logger: silentLogger,
-    where,
-    build: async <K extends ComponentKind>(kind: K, spec: ComponentSpec | string, input?: KindInput[K], at?: string) => {
-      const path = at ?? where;
-      const rc = plan.components.get(path);
-      if (rc && rc.kind === kind) return (await rc.def.create(rc.config, ctxFor(path), input)) as KindOutput[K];
-      const def = await registry.resolve(kind, specConfig(spec).type, path);
-      return (await def.create(def.schema.parse(specConfig(spec).config), ctxFor(path), input)) as KindOutput[K];
-    },
-  });
-  const create = async <K extends ComponentKind>(path: string): Promise<KindOutput[K]> => {
-    const rc = plan.components.get(path);
-    if (!rc) throw new ModnasError('MODNAS_E_INTERNAL', `no validated component at ${path}`);
-    return (await rc.def.create(rc.config, ctxFor(path), undefined)) as KindOutput[K];
-  };
-
-  const model = new NoNetwork();
-  const results: Record<string, EstimResult> = {};
-  try {
-    if (cfg.space) await create<'space'>('space');
-    container.registerInstance(Tokens.Model, model);
-    let optim: SearchOptimizer | undefined;
-    if (cfg.optim) {
-      optim = await create<'optim'>('optim');
-      container.registerInstance(Tokens.SearchOptimizer, optim);
-    }
-    const metrics: MetricsFn[] = [];
-    for (const k of Object.keys(cfg.metrics)) metrics.push(await create<'metrics'>(`metrics.${k}`));
-    for (const name of Object.keys(cfg.estim)) {
-      if (signal?.aborted) break;
-      const estim = await create<'estim'>(`estim.${name}`);
-      container.registerInstance(Tokens.StateEstimator, estim);
-      const ctx: EstimContext = {
-        name,
-        model,
-        space,
-        trainer: noTrainer,
-        optim,
-        data: { train: EMPTY_SPLIT, valid: EMPTY_SPLIT },
-        metrics,
-        events,
-        logger: silentLogger,
-        progress: silentProgress,
-        rng: rng.fork(Object.keys(results).length + 1),
-        store,
-        container,
-        signal,
-      };
-      results[name] = await estim.run(ctx);
-    }
-    return results;
-  } finally {
-    model.dispose();
-    space.dispose();
-  }
-}
-
-const noTrainer = new Proxy({} as StateOptimizer, {
-  get() {
-    throw new ModnasError('MODNAS_E_CONFIG_INVALID', 'this estimator trains weights, but the experiment has no model (and so no trainer)', {
-      fix: 'use a model with a trainer, or an estimator meant for tabular spaces',
-    });
-  },
-});
