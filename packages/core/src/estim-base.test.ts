@@ -54,7 +54,7 @@ class Net extends Module {
     this.w = this.addParam('w', tf.tensor2d([[1, 0], [0, 1]]));
   }
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.matMul(this.bn.call(x) as tf.Tensor2D, this.w as tf.Tensor2D);
+    return tf.matMul(this.bn.call(x), this.w);
   }
 }
 
@@ -84,7 +84,7 @@ class FakeTrainer implements StateOptimizer {
     return this.stat(model, b);
   }
   loss(model: Module, b: Batch): tf.Scalar {
-    return tf.tidy(() => tf.mean(model.call(b.x)) as tf.Scalar);
+    return tf.tidy<tf.Scalar>(() => tf.mean(model.call(b.x)));
   }
   reset(): void {}
   state(): unknown {

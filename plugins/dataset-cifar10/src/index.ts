@@ -1,0 +1,11 @@
+import { definePlugin } from '@modnas/core';
+import pkg from '../package.json' with { type: 'json' };
+import { CIFAR10_CLASSES, cifar10, cifar10Dataset, cifar10Schema, cifarDir, decodeCifarRecords } from './cifar10.js';
+
+export { CIFAR10_CLASSES, cifar10, cifar10Dataset, cifar10Schema, cifarDir, decodeCifarRecords };
+export type { Cifar10Config } from './cifar10.js';
+
+export default definePlugin({
+  meta: { name: pkg.name, version: pkg.version },
+  components: [cifar10],
+});

@@ -1,0 +1,11 @@
+import { definePlugin } from '@modnas/core';
+import pkg from '../package.json' with { type: 'json' };
+import { loadMnist, mnist, mnistDataset, mnistSchema, packagedMnistDir, padImages, parseIdx, repeatChannels, resizeImages } from './mnist.js';
+
+export { loadMnist, mnist, mnistDataset, mnistSchema, packagedMnistDir, padImages, parseIdx, repeatChannels, resizeImages };
+export type { MnistConfig } from './mnist.js';
+
+export default definePlugin({
+  meta: { name: pkg.name, version: pkg.version },
+  components: [mnist],
+});

@@ -1,0 +1,51 @@
+import type { EstimContext, EstimResult, StateEstimator } from '@modnas/core';
+import { defineComponent, evaluate, formatMetrics, isAborted, measureMetrics, reportEpoch, trainEpoch, z } from '@modnas/core';
+
+export const defaultEstimatorSchema = z.strictObject({
+  epochs: z.number().int().min(0).default(1).describe('Training epochs (passes over the train split)'),
+  valid_intv: z.number().int().min(0).default(1).describe('Validate every this many epochs (0 = only after the last epoch, which is always validated)'),
+  reset_trainer: z.boolean().default(true).describe('Start with fresh optimizer slots (momentum) and warmup, as the original does for every estimator'),
+});
+export type DefaultEstimatorConfig = z.output<typeof defaultEstimatorSchema>;
+
+/** Trains the network weights only (no arch updates), validating as configured. */
+export class DefaultEstimator implements StateEstimator {
+  constructor(readonly config: DefaultEstimatorConfig) {}
+
+  async run(ctx: EstimContext): Promise<EstimResult> {
+    const { epochs, valid_intv } = this.config;
+    if (this.config.reset_trainer) ctx.trainer.reset();
+    let last: Record<string, number> = {};
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      if (isAborted(ctx)) break;
+      await ctx.events.emit('epoch:begin', { estim: ctx.name, epoch, epochs });
+      const tr = await trainEpoch(ctx, { epoch, epochs });
+      const metrics: Record<string, number> = { train_loss: tr.loss, train_acc: tr.acc, lr: tr.lr };
+      const isLast = epoch + 1 === epochs || tr.aborted;
+      if (isLast || (valid_intv > 0 && (epoch + 1) % valid_intv === 0)) {
+        const v = evaluate(ctx.model, ctx.trainer, ctx.data.valid);
+        Object.assign(metrics, { loss: v.loss, acc: v.acc });
+      }
+      await reportEpoch(ctx, epoch, epochs, metrics);
+      ctx.logger.info(`${ctx.name} epoch ${epoch + 1}/${epochs}: ${formatMetrics(metrics)}`);
+      last = metrics;
+      if (tr.aborted) break;
+    }
+    if (epochs === 0) {
+      const v = evaluate(ctx.model, ctx.trainer, ctx.data.valid);
+      last = { loss: v.loss, acc: v.acc };
+    }
+    return { metrics: { ...last, ...(await measureMetrics(ctx)) } };
+  }
+}
+
+export const defaultEstimator = defineComponent({
+  kind: 'estim',
+  id: 'DefaultEstimator',
+  aliases: ['DefaultEstim'],
+  description: 'Trains the network weights only, for a number of epochs, validating each epoch (or every valid_intv) and at the end',
+  schema: defaultEstimatorSchema,
+  create(config) {
+    return new DefaultEstimator(config);
+  },
+});

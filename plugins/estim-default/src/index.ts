@@ -1,0 +1,11 @@
+import { definePlugin } from '@modnas/core';
+import pkg from '../package.json' with { type: 'json' };
+import { DefaultEstimator, defaultEstimator, defaultEstimatorSchema } from './default-estimator.js';
+
+export { DefaultEstimator, defaultEstimator, defaultEstimatorSchema };
+export type { DefaultEstimatorConfig } from './default-estimator.js';
+
+export default definePlugin({
+  meta: { name: pkg.name, version: pkg.version },
+  components: [defaultEstimator],
+});

@@ -1,0 +1,132 @@
+import type { Assignment, EstimContext, EstimResult, StateEstimator, TrialResult } from '@modnas/core';
+import {
+  applyCandidate,
+  defineComponent,
+  formatMetrics,
+  isAborted,
+  recalibrateBatchNorm,
+  reportCandidate,
+  restoreState,
+  scoreOf,
+  snapshotState,
+  trainEpoch,
+  validateWithMetrics,
+  z,
+} from '@modnas/core';
+
+export const subNetEstimatorSchema = z.strictObject({
+  epochs: z.number().int().min(0).default(10).describe('Search rounds; each evaluates arch_update_batch candidates (0 = no limit by rounds)'),
+  arch_update_batch: z.number().int().positive().default(1).describe('Candidates asked of the optimizer per round (optim.next(n))'),
+  arch_update_epoch_start: z.number().int().min(0).default(0).describe('First round (0-based) after which results are fed to the optimizer'),
+  arch_update_epoch_intv: z.number().int().positive().default(1).describe('Feed results every this many rounds (results in between are kept and fed later)'),
+  num_candidates: z.number().int().min(0).default(0).describe('Stop after this many evaluated candidates (0 = no cap)'),
+  num_bn_batch: z.number().int().min(0).default(100).describe('Training batches forwarded to recompute batch-norm statistics per candidate (0 = keep the supernet statistics)'),
+  clear_subnet_bn: z.boolean().default(true).describe('Reset batch-norm statistics before recomputing them'),
+  bn_average: z.enum(['cumulative', 'ema']).default('cumulative').describe("How recomputed statistics average batches: 'cumulative' (exact mean) or 'ema' (each layer's momentum, as the original)"),
+  train_epochs: z.number().int().min(0).default(0).describe("Epochs of weight training per candidate before validation (the original's subnet_epochs)"),
+  restore_weights: z.boolean().default(true).describe('Put the supernet weights back after each candidate that was trained, so candidates do not affect each other'),
+  valid_batches: z.number().int().min(0).default(0).describe('Validation batches per candidate (0 = the whole valid split)'),
+  score: z.string().default('acc').describe("Metric that scores a candidate (a leading '-' means lower is better, e.g. '-latency')"),
+});
+export type SubNetEstimatorConfig = z.output<typeof subNetEstimatorSchema>;
+
+/**
+ * Evaluates candidates one by one: each proposal of the optimizer is applied to the arch space,
+ * batch-norm statistics are recomputed for it, it is optionally trained briefly, then validated
+ * and measured; the results go back to the optimizer. Every candidate is appended to the store
+ * ('candidates') as soon as it is done.
+ */
+export class SubNetEstimator implements StateEstimator {
+  constructor(readonly config: SubNetEstimatorConfig) {}
+
+  private feeds(round: number): boolean {
+    const c = this.config;
+    return round >= c.arch_update_epoch_start && (round - c.arch_update_epoch_start) % c.arch_update_epoch_intv === 0;
+  }
+
+  /** Evaluate one candidate on the network in ctx (weights restored afterwards when trained). */
+  async evaluateCandidate(ctx: EstimContext, arch: Assignment, index: number): Promise<TrialResult> {
+    const c = this.config;
+    try {
+      applyCandidate(ctx, arch);
+    } catch (e) {
+      ctx.logger.warn(`${ctx.name}: candidate ${index} could not be applied: ${(e as Error).message}`);
+      return { arch, score: -Infinity, metrics: { error: 1 } };
+    }
+    const snap = c.train_epochs > 0 && c.restore_weights ? snapshotState(ctx.model) : undefined;
+    try {
+      if (c.train_epochs > 0) {
+        ctx.trainer.reset();
+        for (let e = 0; e < c.train_epochs && !isAborted(ctx); e++) {
+          await trainEpoch(ctx, { epoch: e, epochs: c.train_epochs, label: `${ctx.name} candidate ${index + 1} epoch ${e + 1}/${c.train_epochs}` });
+        }
+      }
+      recalibrateBatchNorm(ctx.model, ctx.data.train, {
+        batches: c.num_bn_batch,
+        batchSize: ctx.trainer.batchSize,
+        rng: ctx.rng,
+        reset: c.clear_subnet_bn,
+        average: c.bn_average,
+      });
+      const metrics = await validateWithMetrics(ctx, { maxBatches: c.valid_batches > 0 ? c.valid_batches : undefined });
+      return { arch, score: scoreOf(metrics, c.score), metrics };
+    } finally {
+      if (snap) restoreState(ctx.model, snap);
+    }
+  }
+
+  async run(ctx: EstimContext): Promise<EstimResult> {
+    const c = this.config;
+    const optim = ctx.optim;
+    if (!optim) {
+      // Nothing proposes candidates: evaluate the network as it is.
+      const r = await this.evaluateCandidate(ctx, {}, 0);
+      await reportCandidate(ctx, r, 0);
+      return { best: r, metrics: r.metrics };
+    }
+    const planned = c.num_candidates > 0 ? c.num_candidates : c.epochs > 0 ? c.epochs * c.arch_update_batch : 0;
+    const task = ctx.progress.start(`${ctx.name} candidates`, planned);
+    let best: TrialResult | undefined;
+    let pending: TrialResult[] = [];
+    let n = 0;
+    const budgetLeft = (): number => (c.num_candidates > 0 ? c.num_candidates - n : Infinity);
+    for (let round = 0; c.epochs === 0 || round < c.epochs; round++) {
+      if (isAborted(ctx) || budgetLeft() <= 0 || !optim.hasNext()) break;
+      await ctx.events.emit('epoch:begin', { estim: ctx.name, epoch: round, epochs: c.epochs });
+      const cands = optim.next(Math.min(c.arch_update_batch, budgetLeft()));
+      if (cands.length === 0) break;
+      for (const arch of cands) {
+        if (isAborted(ctx)) break;
+        const r = await this.evaluateCandidate(ctx, arch, n);
+        await reportCandidate(ctx, r, n);
+        ctx.logger.info(`${ctx.name} candidate ${n + 1}: ${JSON.stringify(arch)} score=${r.score} ${formatMetrics(r.metrics)}`);
+        n++;
+        pending.push(r);
+        if (!best || r.score > best.score) best = r;
+        task.tick(1, { best: best.score });
+      }
+      if (this.feeds(round) && pending.length > 0) {
+        await optim.step({ results: pending });
+        pending = [];
+      }
+    }
+    if (pending.length > 0) await optim.step({ results: pending });
+    task.done(best ? { best: best.score, candidates: n } : { candidates: n });
+    if (!best) return { metrics: { candidates: 0 } };
+    // Leave the network as the best candidate, with its own batch-norm statistics.
+    applyCandidate(ctx, best.arch);
+    recalibrateBatchNorm(ctx.model, ctx.data.train, { batches: c.num_bn_batch, batchSize: ctx.trainer.batchSize, rng: ctx.rng, reset: c.clear_subnet_bn, average: c.bn_average });
+    return { best, metrics: { ...best.metrics, score: best.score, candidates: n } };
+  }
+}
+
+export const subNetEstimator = defineComponent({
+  kind: 'estim',
+  id: 'SubNetEstimator',
+  aliases: ['SubNetEstim'],
+  description: 'Evaluates each proposed candidate separately (BN recalibration, optional short training, validation, metrics) and feeds the results back',
+  schema: subNetEstimatorSchema,
+  create(config) {
+    return new SubNetEstimator(config);
+  },
+});

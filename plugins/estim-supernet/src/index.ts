@@ -1,0 +1,11 @@
+import { definePlugin } from '@modnas/core';
+import pkg from '../package.json' with { type: 'json' };
+import { SuperNetEstimator, archUpdateSteps, superNetEstimator, superNetEstimatorSchema } from './supernet-estimator.js';
+
+export { SuperNetEstimator, archUpdateSteps, superNetEstimator, superNetEstimatorSchema };
+export type { SuperNetEstimatorConfig } from './supernet-estimator.js';
+
+export default definePlugin({
+  meta: { name: pkg.name, version: pkg.version },
+  components: [superNetEstimator],
+});

@@ -1,0 +1,11 @@
+import { definePlugin } from '@modnas/core';
+import pkg from '../package.json' with { type: 'json' };
+import { DefaultTrainer, clipByGlobalNorm, defaultTrainer, defaultTrainerSchema } from './default-trainer.js';
+
+export { DefaultTrainer, clipByGlobalNorm, defaultTrainer, defaultTrainerSchema };
+export type { DefaultTrainerConfig } from './default-trainer.js';
+
+export default definePlugin({
+  meta: { name: pkg.name, version: pkg.version },
+  components: [defaultTrainer],
+});
