@@ -122,6 +122,15 @@ export function resizeImages(src: Uint8Array, n: number, s: number, t: number): 
 export function repeatChannels(src: Uint8Array, c: number): Uint8Array {
   if (c === 1) return src;
   const out = new Uint8Array(src.length * c);
+  if (c === 3) {
+    for (let i = 0, j = 0; i < src.length; i++, j += 3) {
+      const v = src[i];
+      out[j] = v;
+      out[j + 1] = v;
+      out[j + 2] = v;
+    }
+    return out;
+  }
   for (let i = 0, j = 0; i < src.length; i++) for (let k = 0; k < c; k++) out[j++] = src[i];
   return out;
 }
