@@ -216,6 +216,15 @@ describe('round trip: search space -> exported arch_desc -> the fixed network', 
     });
   }
 
+  it('DefaultSlotArchDescConstructor on CIFAR_MobileNetV2 builds the original\'s accepted example with its weights', async () => {
+    // /work/notes/modnas-original.md section 5: [['MB3E1'], ['MB3E6'] x6, 'NIL', ['MB5E3'] x9] -> 1,389,258 (10 classes)
+    const ctx = makeBuildContext();
+    const fixed = await backbone('CIFAR_MobileNetV2', 10, ctx);
+    await construct(defaultSlotArchDescConstructor, { arch_desc: [['MB3E1'], ...Array(6).fill(['MB3E6']), 'NIL', ...Array(9).fill(['MB5E3'])] }, fixed, ctx);
+    expect(fixed.numParams()).toBe(1389258);
+    fixed.dispose();
+  });
+
   it('the fixed network has exactly the chosen candidates\' weights (counted one by one) and runs', async () => {
     const rt = ROUND_TRIPS['ori cycle'];
     const ctx = makeBuildContext();

@@ -1,8 +1,8 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { archDescRefs, defaultSlotArchDescConstructor, fillSlotsFromArchDesc, isOpSpec, resolveArchDesc, slotSpec } from './slot-arch-desc.js';
+import { archDescRefs, defaultSlotArchDescConstructor, entrySpec, fillSlotsFromArchDesc, isOpSpec, resolveArchDesc, slotSpec } from './slot-arch-desc.js';
 
-export { archDescRefs, defaultSlotArchDescConstructor, fillSlotsFromArchDesc, isOpSpec, resolveArchDesc, slotSpec };
+export { archDescRefs, defaultSlotArchDescConstructor, entrySpec, fillSlotsFromArchDesc, isOpSpec, resolveArchDesc, slotSpec };
 export type { FillOptions } from './slot-arch-desc.js';
 
 export default definePlugin({

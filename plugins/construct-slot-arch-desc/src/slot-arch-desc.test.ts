@@ -51,11 +51,12 @@ describeConformance(plugin, {
 });
 
 describe('DefaultSlotArchDescConstructor', () => {
-  it('builds the i-th Slot from the i-th entry: flat list, one-element lists (the original\'s export), specs', async () => {
+  it('builds the i-th Slot from the i-th entry: flat list, one-element lists (the original\'s export), specs, [id, {args}] pairs', async () => {
     for (const arch_desc of [
       ['MB3E3', 'MB5E6', 'NIL'],
       [['MB3E3'], ['MB5E6'], ['NIL']],
       [{ type: 'MB3E3' }, ['MB5E6'], 'NIL'],
+      [['MB3E3', {}], { type: 'MB5E6', args: {} }, ['NIL']],
     ]) {
       const net = await apply({ arch_desc });
       expect(descs(net)).toEqual(['MB3E3', 'MB5E6', 'NIL']);

@@ -20,6 +20,18 @@ export function isOpSpec(entry: unknown): entry is string | ComponentSpec {
   return (typeof entry === 'string' && entry.length > 0) || (typeof entry === 'object' && entry !== null && !Array.isArray(entry) && typeof (entry as { type?: unknown }).type === 'string');
 }
 
+/**
+ * The op spec an entry stands for: the entry itself, or `{ type, args }` for the original's
+ * `[type, {args}]` pair; undefined when it names no op.
+ */
+export function entrySpec(entry: unknown): string | ComponentSpec | undefined {
+  if (isOpSpec(entry)) return entry;
+  if (Array.isArray(entry) && entry.length === 2 && typeof entry[0] === 'string' && typeof entry[1] === 'object' && entry[1] !== null && !Array.isArray(entry[1])) {
+    return { type: entry[0], args: entry[1] as Record<string, unknown> };
+  }
+  return undefined;
+}
+
 export interface FillOptions {
   /** Fills the first Slot itself (its entry is read and ignored, as the original's fix_first). */
   first?: (slot: Slot) => Module | Promise<Module>;
@@ -30,7 +42,7 @@ export interface FillOptions {
 /**
  * Fill the model's empty Slots, in traversal order, from the entries of a list: the i-th empty Slot
  * from the i-th entry. Entries are an op id, a one-element list of one (the original's top-1
- * export), or a spec; null leaves the Slot for a later constructor. Returns the Slots filled.
+ * export), a spec, or the original's [id, {args}] pair; null leaves the Slot for a later constructor. Returns the Slots filled.
  */
 export async function fillSlotsFromArchDesc(model: Module, desc: unknown, ctx: BuildContext, opts: FillOptions = {}): Promise<number> {
   const id = opts.id ?? 'DefaultSlotArchDescConstructor';
@@ -63,13 +75,14 @@ export async function fillSlotsFromArchDesc(model: Module, desc: unknown, ctx: B
       ctx.logger.warn(`${id}: arch_desc entry ${i} is empty; Slot ${path} is left for a later constructor`);
       continue;
     }
-    if (!isOpSpec(entry)) {
-      throw new ModnasError('MODNAS_E_ARCHDESC_ENTRY', `${id}: arch_desc entry ${i} (Slot ${path}) is ${JSON.stringify(entry)}; a Slot takes one op id (or { type: id, ... })`, {
+    const spec = entrySpec(entry);
+    if (spec === undefined) {
+      throw new ModnasError('MODNAS_E_ARCHDESC_ENTRY', `${id}: arch_desc entry ${i} (Slot ${path}) is ${JSON.stringify(entry)}; a Slot takes one op id (or { type: id, ... }, or [id, {args}])`, {
         fix: Array.isArray(entry) ? 'keep one op per Slot (export the top-1 candidate)' : 'write an op id such as MB3E6',
         where: `${ctx.where}.arch_desc.${i}`,
       });
     }
-    slot.fill(await ctx.build('primitive', entry, slotSpec(slot), `${ctx.where}.arch_desc.${i}`));
+    slot.fill(await ctx.build('primitive', spec, slotSpec(slot), `${ctx.where}.arch_desc.${i}`));
     filled++;
   }
   return filled;
@@ -80,8 +93,8 @@ export function archDescRefs(desc: unknown): ComponentRef[] {
   if (!Array.isArray(desc)) return [];
   const out: ComponentRef[] = [];
   desc.forEach((e, i) => {
-    const entry = unwrapArchDesc(e);
-    if (isOpSpec(entry)) out.push({ kind: 'primitive', spec: entry, path: `arch_desc.${i}` });
+    const spec = entrySpec(unwrapArchDesc(e));
+    if (spec !== undefined) out.push({ kind: 'primitive', spec, path: `arch_desc.${i}` });
   });
   return out;
 }
