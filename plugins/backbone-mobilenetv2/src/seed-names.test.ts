@@ -24,7 +24,7 @@ function buildContext(registry: Registry): BuildContext {
     build: async <K extends ComponentKind>(kind: K, spec: ComponentSpec | string, input?: KindInput[K]): Promise<KindOutput[K]> => {
       const { type, config } = specConfig(spec);
       const def = await registry.resolve(kind, type);
-      return (await def.create(def.schema.parse(config), ctx, input as never)) as KindOutput[K];
+      return (await def.create(def.schema.parse(config), ctx, input)) as KindOutput[K];
     },
   };
   return ctx;
@@ -61,7 +61,7 @@ describe('every seed name of issue 3 resolves through discovery (built packages)
     }
     await (await ctx.build('construct', specs.DefaultMixedOpConstructor)).apply(net, ctx);
     const exported = [];
-    for (const id of SEED.exporter) exported.push((await ctx.build('exporter', id)).export(net as Module, ctx.space));
+    for (const id of SEED.exporter) exported.push((await ctx.build('exporter', id)).export(net, ctx.space));
     expect((exported[0] as unknown[]).length).toBe(Slot.find(net).length);
     expect(Object.keys(exported[2] as object)).toHaveLength(ctx.space.all().length);
     tf.dispose(tf.tidy(() => net.call(tf.randomNormal([1, 8, 8, 3]))));
