@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { BuildContext, ComponentKind, ComponentSpec, KindInput, KindOutput, Module } from '@modnas/core';
+import type { BuildContext, ComponentKind, ComponentSpec, KindInput, KindOutput } from '@modnas/core';
 import { ArchSpace, Registry, Rng, Slot, discoverPlugins, silentLogger, specConfig, tf } from '@modnas/core';
 import { container as rootContainer } from 'tsyringe';
 import { describe, expect, it } from 'vitest';
