@@ -131,8 +131,10 @@ export class BatchNorm2d extends Module {
 
   /** Forget the running statistics (before recalibrating them on a few batches). */
   resetRunningStats(): void {
-    this.runningMean.assign(tf.zeros([this.channels]));
-    this.runningVar.assign(tf.ones([this.channels]));
+    tf.tidy(() => {
+      this.runningMean.assign(tf.zeros([this.channels]));
+      this.runningVar.assign(tf.ones([this.channels]));
+    });
   }
 
   override describe(): string {

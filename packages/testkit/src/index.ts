@@ -1,2 +1,3 @@
 export * from './conformance.js';
 export * from './fixtures.js';
+export * from './primitives.js';

@@ -1,38 +1,11 @@
-import type { SlotSpec } from '@modnas/core';
-import { Module, Rng, TensorMixedOp, defineComponent, definePlugin, getRegistry, isMixedOp, tf, z } from '@modnas/core';
-import { describeConformance, makeBuildContext } from '@modnas/testkit';
+import { Rng, TensorMixedOp, isMixedOp, tf } from '@modnas/core';
+import { describeConformance, makeBuildContext, registerTestPrimitives, testLinForwards } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
 import { BinaryGateOp, drawWithoutReplacement } from './bin-gate.js';
 import plugin from './index.js';
 
-// Stand-in primitive until the real ones are installed: y = tanh(conv1x1(x)), weights from a seed.
-// It counts its forwards, to see which candidates a step runs.
-let forwards = 0;
-class StandIn extends Module {
-  private readonly w: tf.Variable;
-  constructor(private readonly slot: SlotSpec, seed: number) {
-    super();
-    const rng = new Rng(seed);
-    this.w = this.addParam('w', tf.tensor4d(Array.from({ length: slot.chnIn * slot.chnOut }, () => rng.normal()), [1, 1, slot.chnIn, slot.chnOut]));
-  }
-  forward(x: tf.Tensor): tf.Tensor {
-    forwards++;
-    return tf.tanh(tf.conv2d(x as tf.Tensor4D, this.w as tf.Tensor4D, this.slot.stride, 'same'));
-  }
-}
-const testLin = defineComponent({
-  kind: 'primitive',
-  id: 'TestLin',
-  description: 'test stand-in',
-  schema: z.strictObject({ seed: z.number().int().default(0).describe('weight seed') }),
-  create: (c, _ctx, slot) => new StandIn(slot, c.seed),
-});
-getRegistry().register(
-  definePlugin({
-    meta: { name: '@modnas-test/stand-in-primitives', version: '0.0.0' },
-    components: [testLin],
-  }),
-);
+// Stand-in candidates until the real primitives are installed: TestLin = tanh(conv1x1(x)), seeded.
+registerTestPrimitives();
 
 const PRIMS = [{ type: 'TestLin', seed: 1 }, { type: 'TestLin', seed: 2 }, { type: 'TestLin', seed: 3 }];
 const SLOT = { chnIn: 2, chnOut: 3, stride: 1 };
@@ -188,17 +161,17 @@ describe('BinGate', () => {
     const { op, dispose } = await make('BinGate', [0, 0, 0]);
     const x = input();
     const loss = (): tf.Scalar => tf.mean(tf.square(op.call(x)));
-    forwards = 0;
+    testLinForwards.reset();
     const wnames = tf.tidy(() => Object.keys(tf.variableGrads(loss, op.parameters()).grads));
-    expect(forwards).toBe(1);
+    expect(testLinForwards.count).toBe(1);
     expect(wnames).toEqual([op.candidates()[op.sampledIndex!].parameters()[0].name]);
-    forwards = 0;
+    testLinForwards.reset();
     tf.tidy(() => tf.variableGrads(loss, [...op.parameters(), op.alpha.variable]));
-    expect(forwards).toBe(3);
+    expect(testLinForwards.count).toBe(3);
     op.sampleOps(2);
-    forwards = 0;
+    testLinForwards.reset();
     alphaGrad(op, loss);
-    expect(forwards).toBe(2);
+    expect(testLinForwards.count).toBe(2);
     x.dispose();
     dispose();
   });

@@ -1,35 +1,11 @@
-import type { SlotSpec } from '@modnas/core';
-import { Module, Rng, defineComponent, definePlugin, getRegistry, tf, z } from '@modnas/core';
-import { describeConformance, makeBuildContext } from '@modnas/testkit';
+import { tf } from '@modnas/core';
+import { describeConformance, makeBuildContext, registerTestPrimitives } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
 import type { GumbelSumOp } from './gumbel-sum.js';
 import plugin from './index.js';
 
-// Stand-in primitive until the real ones are installed: y = tanh(conv1x1(x)), weights from a seed.
-class StandIn extends Module {
-  private readonly w: tf.Variable;
-  constructor(private readonly slot: SlotSpec, seed: number) {
-    super();
-    const rng = new Rng(seed);
-    this.w = this.addParam('w', tf.tensor4d(Array.from({ length: slot.chnIn * slot.chnOut }, () => rng.normal()), [1, 1, slot.chnIn, slot.chnOut]));
-  }
-  forward(x: tf.Tensor): tf.Tensor {
-    return tf.tanh(tf.conv2d(x as tf.Tensor4D, this.w as tf.Tensor4D, this.slot.stride, 'same'));
-  }
-}
-const testLin = defineComponent({
-  kind: 'primitive',
-  id: 'TestLin',
-  description: 'test stand-in',
-  schema: z.strictObject({ seed: z.number().int().default(0).describe('weight seed') }),
-  create: (c, _ctx, slot) => new StandIn(slot, c.seed),
-});
-getRegistry().register(
-  definePlugin({
-    meta: { name: '@modnas-test/stand-in-primitives', version: '0.0.0' },
-    components: [testLin],
-  }),
-);
+// Stand-in candidates until the real primitives are installed: TestLin = tanh(conv1x1(x)), seeded.
+registerTestPrimitives();
 
 const PRIMS = [{ type: 'TestLin', seed: 1 }, { type: 'TestLin', seed: 2 }, { type: 'TestLin', seed: 3 }];
 const SLOT = { chnIn: 2, chnOut: 3, stride: 1 };

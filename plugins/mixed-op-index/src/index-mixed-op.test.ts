@@ -1,37 +1,25 @@
-import type { SlotSpec } from '@modnas/core';
-import { CategoricalMixedOp, Module, Rng, defineComponent, definePlugin, getRegistry, tf, z } from '@modnas/core';
-import { describeConformance, makeBuildContext } from '@modnas/testkit';
+import { CategoricalMixedOp, defineComponent, definePlugin, getRegistry, tf, z } from '@modnas/core';
+import { TestLinOp, describeConformance, makeBuildContext, registerTestPrimitives } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
 import type { IndexOp } from './index-mixed-op.js';
 import plugin from './index.js';
 
-// Stand-in primitives until the real ones are installed: y = tanh(conv1x1(x)) with seeded weights,
-// and one that describes itself (as a configurable primitive would).
-class StandIn extends Module {
-  private readonly w: tf.Variable;
-  constructor(private readonly slot: SlotSpec, seed: number) {
-    super();
-    const rng = new Rng(seed);
-    this.w = this.addParam('w', tf.tensor4d(Array.from({ length: slot.chnIn * slot.chnOut }, () => rng.normal()), [1, 1, slot.chnIn, slot.chnOut]));
-  }
-  forward(x: tf.Tensor): tf.Tensor {
-    return tf.tanh(tf.conv2d(x as tf.Tensor4D, this.w as tf.Tensor4D, this.slot.stride, 'same'));
-  }
-}
-class Described extends StandIn {
+// Stand-in candidates until the real primitives are installed: TestLin = tanh(conv1x1(x)), seeded,
+// and TestDesc, one that describes itself (as a configurable primitive would).
+registerTestPrimitives();
+class Described extends TestLinOp {
   toArchDesc(): unknown {
     return ['TestDesc', { k: 7 }];
   }
 }
-const seedSchema = z.strictObject({ seed: z.number().int().default(0).describe('weight seed') });
-const testLin = defineComponent({ kind: 'primitive', id: 'TestLin', description: 'test stand-in', schema: seedSchema, create: (c, _ctx, slot) => new StandIn(slot, c.seed) });
-const testDesc = defineComponent({ kind: 'primitive', id: 'TestDesc', description: 'test stand-in', schema: seedSchema, create: (c, _ctx, slot) => new Described(slot, c.seed) });
-getRegistry().register(
-  definePlugin({
-    meta: { name: '@modnas-test/stand-in-primitives', version: '0.0.0' },
-    components: [testLin, testDesc],
-  }),
-);
+const testDesc = defineComponent({
+  kind: 'primitive',
+  id: 'TestDesc',
+  description: 'test stand-in',
+  schema: z.strictObject({ seed: z.number().int().default(0).describe('weight seed') }),
+  create: (c, _ctx, slot) => new Described(slot, c.seed),
+});
+getRegistry().register(definePlugin({ meta: { name: '@modnas-test/described-primitive', version: '0.0.0' }, components: [testDesc] }));
 
 const SLOT = { chnIn: 2, chnOut: 3, stride: 2 };
 
