@@ -11,7 +11,7 @@ import plugin from './index.js';
  * functions. `toyLogits` is the same function written out, for the independent reference.
  */
 function toyLogits(W: tf.Tensor, alpha: tf.Tensor, x: tf.Tensor): tf.Tensor {
-  const h = tf.matMul(x as tf.Tensor2D, W as tf.Tensor2D);
+  const h = tf.matMul(x, W);
   const p = tf.softmax(alpha);
   const cands = [h, tf.mul(tf.tanh(h), 2), tf.mul(tf.square(h), 0.5)];
   return tf.addN(cands.map((c, i) => tf.mul(c, tf.slice(p, [i], [1]))));

@@ -96,7 +96,7 @@ export class DARTSOptim extends GradientSearchOptimizer {
       }
       const eps = 0.01 / norm;
       const setWeights = (sign: number): void =>
-        tf.tidy(() => weights.forEach((w, i) => w.assign(dW[i] ? tf.add(w0[i], tf.mul(dW[i]!, sign * eps)) : w0[i])));
+        tf.tidy(() => weights.forEach((w, i) => w.assign(dW[i] ? tf.add(w0[i], tf.mul(dW[i], sign * eps)) : w0[i])));
       setWeights(1);
       const pos = gradsOf(() => g.loss(trn), alphas);
       setWeights(-1);

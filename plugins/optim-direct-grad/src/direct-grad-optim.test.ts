@@ -21,7 +21,7 @@ class ToyNet extends Module {
 }
 
 function mix(W: tf.Tensor, alpha: tf.Tensor, x: tf.Tensor): tf.Tensor {
-  const h = tf.matMul(x as tf.Tensor2D, W as tf.Tensor2D);
+  const h = tf.matMul(x, W);
   const p = tf.softmax(alpha);
   return tf.addN([h, tf.mul(tf.tanh(h), 2), tf.mul(tf.square(h), 0.5)].map((c, i) => tf.mul(c, tf.slice(p, [i], [1]))));
 }
