@@ -1,9 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { prepareExperiment, runExperiment } from '@modnas/core';
-import { parse as parseYaml } from 'yaml';
+import { prepareExperiment, readYamlValue, runExperiment } from '@modnas/core';
 import { describe, expect, it } from 'vitest';
 
 const here = (f: string) => fileURLToPath(new URL(`../${f}`, import.meta.url));
@@ -17,7 +16,7 @@ const tiny = (out: string) => [
   'data={type: Synthetic, size: 24, test_size: 8, image_size: 16, num_classes: 10}',
   'data_provider.train_size=16',
   'data_provider.valid_size=8',
-  'trainer.args.batch_size=8',
+  'trainer.batch_size=8',
 ];
 
 const EXAMPLES = ['mbv2', 'darts', 'pxl'] as const;
@@ -47,7 +46,7 @@ describe('the predefined experiments run end to end (tiny sizes)', () => {
       const [estim] = Object.keys(s.estims);
       const archFile = join(out, name, 'outputs', `arch_${estim}_best.yaml`);
       expect(existsSync(archFile)).toBe(true);
-      const desc = parseYaml(readFileSync(archFile, 'utf8')) as unknown[];
+      const desc = readYamlValue(archFile) as unknown[];
       expect(Array.isArray(desc)).toBe(true);
       // the final-training routine builds and trains the exported architecture
       const { plan: train } = await prepareExperiment([here('native/train.yaml')], [...tiny(out), `arch_desc=${JSON.stringify(archFile)}`, `name=${name}-train`]);
