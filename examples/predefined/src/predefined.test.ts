@@ -19,7 +19,7 @@ const tiny = (out: string) => [
   'trainer.batch_size=8',
 ];
 
-const EXAMPLES = ['mbv2', 'darts', 'pxl'] as const;
+const EXAMPLES = ['mbv2', 'ps', 'darts', 'pxl'] as const;
 
 describe('the predefined experiments: native and seed format agree', () => {
   for (const name of EXAMPLES) {
