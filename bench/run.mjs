@@ -3,7 +3,7 @@
 // PyTorch (bench/reference, Debian's python3-torch), interleaved round by round in one run so
 // machine load hits both sides alike. Prints per-step medians, ratios, per-round ratio spread and
 // peak RSS. Usage: node bench/run.mjs [--workloads a,b,c_bingate,c_wsum,d] [--rounds 5] [--steps 2]
-//                  [--threads 2] [--backend wasm] [--soak 300] [--json out.json]
+//                  [--threads 2] [--torch-wait passive] [--backend wasm] [--soak 300] [--json out.json]
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -24,7 +24,7 @@ const NAMES = {
   a: '(a) MobileNetV2-CIFAR train step, batch 32',
   b: '(b) inverted-residual block step (MB3E6 32ch 16x16), batch 32',
   c_bingate: '(c) BinGate supernet step (1 sampled path / 17 mixed ops), batch 32',
-  c_wsum: '(c) WeightedSum/DARTS supernet step (6 candidates x 17), batch 32',
+  c_wsum: '(c) WeightedSum/DARTS supernet step (6 candidates x 17), batch 16',
   d: '(d) subnet eval: BN recalibration 4x32 + validation 4x64',
 };
 
@@ -48,7 +48,9 @@ class Worker {
 
 const env = { OMP_NUM_THREADS: THREADS, BENCH_THREADS: THREADS, BENCH_BACKEND: args.backend ?? 'wasm' };
 const js = () => new Worker(process.execPath, [join(here, 'engine/worker.mjs')], env);
-const py = () => new Worker(PYTHON, [join(here, 'reference/worker.py')], env);
+// --torch-wait passive: PyTorch's OpenMP threads sleep when idle, as the engine's do (default: libgomp's spin-then-sleep).
+const pyEnv = { ...env, ...(args['torch-wait'] ? { OMP_WAIT_POLICY: args['torch-wait'].toUpperCase() } : {}) };
+const py = () => new Worker(PYTHON, [join(here, 'reference/worker.py')], pyEnv);
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -83,7 +85,7 @@ const pyInfo = await (async () => {
   return i;
 })();
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}; load average at start ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
-console.log(`tfjs: backend ${jsInfo.backend}${jsInfo.engine ? ` (${jsInfo.engine})` : ''}; PyTorch ${pyInfo.torch} (${pyInfo.threads} threads, mkldnn ${pyInfo.mkldnn}); OMP_NUM_THREADS=${THREADS}`);
+console.log(`tfjs: backend ${jsInfo.backend}${jsInfo.engine ? ` (${jsInfo.engine})` : ''}; PyTorch ${pyInfo.torch} (${pyInfo.threads} threads, mkldnn ${pyInfo.mkldnn}); OMP_NUM_THREADS=${THREADS}; PyTorch OMP_WAIT_POLICY=${pyEnv.OMP_WAIT_POLICY ?? '(default)'}`);
 console.log(`${ROUNDS} rounds x ${STEPS} steps per side per workload, sides alternating; 1 warm-up round\n`);
 
 const results = [];
@@ -101,7 +103,7 @@ for (const wl of WORKLOADS) {
   for (let r = 0; r < ROUNDS; r++) {
     const order = r % 2 ? [b, a] : [a, b];
     for (const w of order) {
-      const res = await w.ask({ cmd: 'run', workload: wl, steps: STEPS });
+      const res = await w.ask({ cmd: 'run', workload: wl, steps: wl === 'b' ? STEPS * 5 : STEPS });
       if (w === a) {
         jr = res;
         jt.push(...res.times);

@@ -26,6 +26,18 @@ export const BN_TRAIN_GRAD = 'ModnasBatchNormTrainGrad';
 export const RELU6_GRAD = 'ModnasRelu6Grad';
 
 const off = (b: WasmBackend, t: TI): number => b.dataIdMap.get(t.dataId).memoryOffset;
+
+/** makeOutput that fails loudly when the wasm heap (4 GiB at most: wasm32) is exhausted. */
+function out(b: WasmBackend, shape: number[], dtype = 'float32'): TI {
+  const t = b.makeOutput(shape, dtype);
+  if (sizeOf(shape) > 0 && !(off(b, t) > 0)) {
+    throw new Error(
+      `@modnas/engine-wasm: the wasm heap is exhausted (wasm32 memory is at most 4 GiB; ${(b.wasm.HEAPU8.buffer.byteLength / 2 ** 30).toFixed(2)} GiB in use) ` +
+        `allocating a [${shape.join(', ')}] tensor. Use a smaller batch, or the native tensorflow backend (npm i @tensorflow/tfjs-node) for larger models.`,
+    );
+  }
+  return t;
+}
 const f32 = (b: WasmBackend, t: TI): Float32Array => new Float32Array(b.wasm.HEAPU8.buffer, off(b, t), sizeOf(t.shape));
 const sizeOf = (s: number[]): number => s.reduce((a, v) => a * v, 1);
 /** [N, C, H, W] of an NHWC tensor (other ranks: all leading axes as N). */
@@ -95,7 +107,7 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined): vo
     const { x, filter } = inputs;
     nhwcOnly(attrs, 'Conv2D');
     const ci = bu.computeConv2DInfo(x.shape as any, filter.shape as any, attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
-    const y = backend.makeOutput(ci.outShape, 'float32');
+    const y = out(backend, ci.outShape, 'float32');
     if (sizeOf(ci.outShape) === 0 || tryNative('Conv2D', () => native!.conv(backend.wasm.HEAPU8.buffer, 0, convParams(backend, x, filter, y, ci, 1)))) return y;
     disposeInfo(tf, y);
     count(stats.fallback, 'Conv2D');
@@ -107,7 +119,7 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined): vo
     const { dy, filter } = inputs;
     nhwcOnly(attrs, 'Conv2DBackpropInput');
     const ci = bu.computeConv2DInfo(attrs.inputShape, filter.shape as any, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
-    const dx = backend.makeOutput(ci.inShape, 'float32');
+    const dx = out(backend, ci.inShape, 'float32');
     if (sizeOf(ci.inShape) === 0) return dx;
     if (sizeOf(dy.shape) === 0) {
       f32(backend, dx).fill(0);
@@ -123,7 +135,7 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined): vo
     const { x, dy } = inputs;
     nhwcOnly(attrs, 'Conv2DBackpropFilter');
     const ci = bu.computeConv2DInfo(x.shape as any, attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
-    const dw = backend.makeOutput(ci.filterShape, 'float32');
+    const dw = out(backend, ci.filterShape, 'float32');
     if (sizeOf(ci.filterShape) === 0) return dw;
     if (sizeOf(dy.shape) === 0 || sizeOf(x.shape) === 0) {
       f32(backend, dw).fill(0);
@@ -141,7 +153,7 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined): vo
     const { x, filter } = inputs;
     nhwcOnly(attrs, 'DepthwiseConv2dNative');
     const ci = bu.computeConv2DInfo(x.shape as any, filter.shape as any, attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, true, 'channelsLast');
-    const y = backend.makeOutput(ci.outShape, 'float32');
+    const y = out(backend, ci.outShape, 'float32');
     if (sizeOf(ci.outShape) === 0 || tryNative('DepthwiseConv2dNative', () => native!.conv(backend.wasm.HEAPU8.buffer, 0, convParams(backend, x, filter, y, ci, ci.inChannels)))) return y;
     disposeInfo(tf, y);
     count(stats.fallback, 'DepthwiseConv2dNative');
@@ -152,7 +164,7 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined): vo
     const { dy, filter } = inputs;
     nhwcOnly(attrs, 'DepthwiseConv2dNativeBackpropInput');
     const ci = bu.computeConv2DInfo(attrs.inputShape, filter.shape as any, attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, true, 'channelsLast');
-    const dx = backend.makeOutput(ci.inShape, 'float32');
+    const dx = out(backend, ci.inShape, 'float32');
     if (sizeOf(ci.inShape) === 0) return dx;
     if (sizeOf(dy.shape) > 0 && tryNative('DepthwiseConv2dNativeBackpropInput', () => native!.conv(backend.wasm.HEAPU8.buffer, 1, convParams(backend, dy, filter, dx, ci, ci.inChannels)))) return dx;
     count(stats.fallback, 'DepthwiseConv2dNativeBackpropInput');
@@ -164,7 +176,7 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined): vo
     const { x, dy } = inputs;
     nhwcOnly(attrs, 'DepthwiseConv2dNativeBackpropFilter');
     const ci = bu.computeConv2DInfo(x.shape as any, attrs.filterShape, attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, true, 'channelsLast');
-    const dw = backend.makeOutput(ci.filterShape, 'float32');
+    const dw = out(backend, ci.filterShape, 'float32');
     if (sizeOf(ci.filterShape) === 0) return dw;
     if (sizeOf(dy.shape) > 0 && sizeOf(x.shape) > 0 && tryNative('DepthwiseConv2dNativeBackpropFilter', () => native!.conv(backend.wasm.HEAPU8.buffer, 2, convParams(backend, x, dy, dw, ci, ci.inChannels)))) return dw;
     count(stats.fallback, 'DepthwiseConv2dNativeBackpropFilter');
@@ -176,7 +188,7 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined): vo
   put('MaxPoolGrad', ({ inputs, attrs, backend }) => {
     const { dy, input } = inputs;
     const ci = bu.computePool2DInfo(input.shape as any, attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
-    const dx = backend.makeOutput(input.shape, 'float32');
+    const dx = out(backend, input.shape, 'float32');
     js.maxPoolGrad(f32(backend, dy), f32(backend, input), f32(backend, dx), ci);
     return dx;
   });
@@ -186,19 +198,19 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined): vo
     const numSegments: number = attrs.numSegments;
     const inner = sizeOf(x.shape.slice(segmentIds.shape.length));
     const outShape = [numSegments, ...x.shape.slice(segmentIds.shape.length)];
-    const out = backend.makeOutput(outShape, x.dtype);
+    const res = out(backend, outShape, x.dtype);
     const heap = backend.wasm.HEAPU8.buffer;
     const ids = new Int32Array(heap, off(backend, segmentIds), sizeOf(segmentIds.shape));
     const Arr = x.dtype === 'int32' ? Int32Array : Float32Array;
     const xs = new Arr(heap, off(backend, x), sizeOf(x.shape));
-    const o = new Arr(heap, off(backend, out), sizeOf(outShape));
+    const o = new Arr(heap, off(backend, res), sizeOf(outShape));
     o.fill(0);
     for (let i = 0; i < ids.length; i++) {
       const s = ids[i];
       if (s < 0 || s >= numSegments) continue;
       for (let j = 0; j < inner; j++) o[s * inner + j] += xs[i * inner + j];
     }
-    return out;
+    return res;
   });
 
   // ---- Identity: share the buffer (reference-counted) instead of copying it ----
@@ -214,7 +226,7 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined): vo
   // ---- ReLU6 gradient in one pass (tfjs composes it from LessEqual, Step, Cast, Multiply) ----
   put(RELU6_GRAD, ({ inputs, backend }) => {
     const { dy, x } = inputs;
-    const dx = backend.makeOutput(x.shape, 'float32');
+    const dx = out(backend, x.shape, 'float32');
     const n = sizeOf(x.shape);
     if (n > 0 && tryNative(RELU6_GRAD, () => native!.relu6Grad(backend.wasm.HEAPU8.buffer, Int32Array.of(off(backend, dy), off(backend, x), off(backend, dx), n)))) return dx;
     count(stats.fallback, RELU6_GRAD);
@@ -230,9 +242,9 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined): vo
     const { x, scale, offset } = inputs;
     const c = x.shape[x.shape.length - 1];
     const m = sizeOf(x.shape) / c;
-    const y = backend.makeOutput(x.shape, 'float32');
-    const mean = backend.makeOutput([c], 'float32');
-    const variance = backend.makeOutput([c], 'float32');
+    const y = out(backend, x.shape, 'float32');
+    const mean = out(backend, [c], 'float32');
+    const variance = out(backend, [c], 'float32');
     const eps: number = attrs.epsilon;
     if (m > 0 && tryNative(BN_TRAIN, () => native!.bnForward(backend.wasm.HEAPU8.buffer, Int32Array.of(off(backend, x), off(backend, scale), off(backend, offset), off(backend, y), off(backend, mean), off(backend, variance), ...nchw(x.shape)), eps))) {
       return [y, mean, variance];
@@ -246,9 +258,9 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined): vo
     const { dy, x, scale, mean, variance } = inputs;
     const c = x.shape[x.shape.length - 1];
     const m = sizeOf(x.shape) / c;
-    const dx = backend.makeOutput(x.shape, 'float32');
-    const dscale = backend.makeOutput([c], 'float32');
-    const doffset = backend.makeOutput([c], 'float32');
+    const dx = out(backend, x.shape, 'float32');
+    const dscale = out(backend, [c], 'float32');
+    const doffset = out(backend, [c], 'float32');
     const eps: number = attrs.epsilon;
     if (
       m > 0 &&

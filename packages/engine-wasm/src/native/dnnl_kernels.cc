@@ -28,6 +28,9 @@ dnnl::stream& strm() {
   return s;
 }
 
+// Byte offsets into the wasm heap (up to 4 GiB) arrive as int32 bit patterns: read them unsigned.
+inline uint8_t* at(uint8_t* base, int32_t off) { return base + static_cast<uint32_t>(off); }
+
 // Conv parameter block (Int32Array from JS), after the three byte offsets.
 struct ConvP {
   int32_t N, C, H, W, O, OH, OW, KH, KW, sh, sw, dh, dw, pt, pl, pb, pr, groups;
@@ -125,9 +128,9 @@ ConvEntry* get_conv(int kind, const ConvP& p) {
 void run_conv(int kind, uint8_t* base, const int32_t* off, const ConvP& p) {
   ConvEntry* e = get_conv(kind, p);
   auto& s = strm();
-  e->a.user.set_data_handle(base + off[0]);
-  e->b.user.set_data_handle(base + off[1]);
-  e->c.user.set_data_handle(base + off[2]);
+  e->a.user.set_data_handle(at(base, off[0]));
+  e->b.user.set_data_handle(at(base, off[1]));
+  e->c.user.set_data_handle(at(base, off[2]));
   if (!e->a.same) e->a.to_prim.execute(s, e->a.user, e->a.prim);
   if (!e->b.same) e->b.to_prim.execute(s, e->b.user, e->b.prim);
   e->prim.execute(s, {{e->arg_a, e->a.prim}, {e->arg_b, e->b.prim}, {e->arg_c, e->c.prim}});
@@ -251,12 +254,12 @@ napi_value BnForward(napi_env env, napi_callback_info info) {
   }
   try {
     BnEntry* e = get_bn(false, p[6], p[7], p[8], p[9], static_cast<float>(eps));
-    e->data.set_data_handle(base + p[0]);
-    e->scale.set_data_handle(base + p[1]);
-    e->shift.set_data_handle(base + p[2]);
-    e->out.set_data_handle(base + p[3]);
-    e->mean.set_data_handle(base + p[4]);
-    e->var.set_data_handle(base + p[5]);
+    e->data.set_data_handle(at(base, p[0]));
+    e->scale.set_data_handle(at(base, p[1]));
+    e->shift.set_data_handle(at(base, p[2]));
+    e->out.set_data_handle(at(base, p[3]));
+    e->mean.set_data_handle(at(base, p[4]));
+    e->var.set_data_handle(at(base, p[5]));
     e->fwd.execute(strm(), {{DNNL_ARG_SRC, e->data}, {DNNL_ARG_DST, e->out}, {DNNL_ARG_SCALE, e->scale}, {DNNL_ARG_SHIFT, e->shift},
                             {DNNL_ARG_MEAN, e->mean}, {DNNL_ARG_VARIANCE, e->var}});
     strm().wait();
@@ -281,16 +284,16 @@ napi_value BnBackward(napi_env env, napi_callback_info info) {
   }
   try {
     BnEntry* e = get_bn(true, p[8], p[9], p[10], p[11], static_cast<float>(eps));
-    e->ddst.set_data_handle(base + p[0]);
-    e->data.set_data_handle(base + p[1]);
-    e->scale.set_data_handle(base + p[2]);
-    e->mean.set_data_handle(base + p[3]);
-    e->var.set_data_handle(base + p[4]);
-    e->dsrc.set_data_handle(base + p[5]);
-    e->dscale.set_data_handle(base + p[6]);
-    e->dshift.set_data_handle(base + p[7]);
+    e->ddst.set_data_handle(at(base, p[0]));
+    e->data.set_data_handle(at(base, p[1]));
+    e->scale.set_data_handle(at(base, p[2]));
+    e->mean.set_data_handle(at(base, p[3]));
+    e->var.set_data_handle(at(base, p[4]));
+    e->dsrc.set_data_handle(at(base, p[5]));
+    e->dscale.set_data_handle(at(base, p[6]));
+    e->dshift.set_data_handle(at(base, p[7]));
     // oneDNN 2.6 asks for the shift too, though the gradient does not depend on it: pass scale.
-    e->shift.set_data_handle(base + p[2]);
+    e->shift.set_data_handle(at(base, p[2]));
     e->bwd.execute(strm(), {{DNNL_ARG_SRC, e->data}, {DNNL_ARG_DIFF_DST, e->ddst}, {DNNL_ARG_SCALE, e->scale}, {DNNL_ARG_SHIFT, e->shift}, {DNNL_ARG_MEAN, e->mean},
                             {DNNL_ARG_VARIANCE, e->var}, {DNNL_ARG_DIFF_SRC, e->dsrc}, {DNNL_ARG_DIFF_SCALE, e->dscale},
                             {DNNL_ARG_DIFF_SHIFT, e->dshift}});
@@ -313,7 +316,7 @@ napi_value Relu6Grad(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, nullptr, "relu6Grad(heap, Int32Array params)");
     return nullptr;
   }
-  relu6_grad(reinterpret_cast<const float*>(base + p[0]), reinterpret_cast<const float*>(base + p[1]), reinterpret_cast<float*>(base + p[2]), p[3]);
+  relu6_grad(reinterpret_cast<const float*>(at(base, p[0])), reinterpret_cast<const float*>(at(base, p[1])), reinterpret_cast<float*>(at(base, p[2])), static_cast<uint32_t>(p[3]));
   return nullptr;
 }
 
