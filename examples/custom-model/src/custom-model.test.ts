@@ -92,9 +92,7 @@ describe('examples/custom-model: a user\'s CNN with Slots becomes a search space
   it('searches end to end, and the exported architecture trains as a fixed network with the chosen ops\' weights', async () => {
     const out = mkdtempSync(join(tmpdir(), 'modnas-custom-'));
     const registry = new Registry();
-    // DirectGradOptim stands in for search.yaml's BinaryGateOptim while @modnas/optim-binary-gate is being written;
-    // both update α from the binary gates' gradient.
-    const { plan } = await prepareExperiment([here('search.yaml')], [...TINY, `output_dir=${out}`, 'optim={type: DirectGradOptim}'], { registry, cwd: dir });
+    const { plan } = await prepareExperiment([here('search.yaml')], [...TINY, `output_dir=${out}`], { registry, cwd: dir });
     const s = await runExperiment(plan, { registry });
     expect(Object.keys(s.estims)).toEqual(['warmup', 'search']);
     const archFile = s.estims.search.outputs[0];
