@@ -97,4 +97,10 @@ describe('Registry', () => {
     expect(e.message).toContain('missing: Ghost');
     expect(r.problems().map((p) => p.package)).toContain('@test/optim');
   });
+
+  it('resolves an alias of a package that discovery found but has not imported yet', async () => {
+    const r = new Registry();
+    r.addPackage({ name: '@test/optim', version: '1.0.0', kind: 'optim', provides: ['DARTSOptim'], load: async () => ({ default: plugin }) });
+    expect((await r.resolve('optim', 'DARTSOptimAlias')).id).toBe('DARTSOptim');
+  });
 });

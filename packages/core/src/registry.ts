@@ -117,7 +117,12 @@ export class Registry {
     if (typeof id !== 'string' || id === '') {
       throw new ModnasError('MODNAS_E_CONFIG_TYPE', `expected a ${kind} id (a string), got ${JSON.stringify(id)}`, { where });
     }
-    const entry = this.ids.get(id);
+    let entry = this.ids.get(id);
+    if (!entry && [...this.packages.values()].some((p) => p.status === 'lazy')) {
+      // Aliases are known only from a plugin's code: import the lazy packages, then look again.
+      await this.loadAll();
+      entry = this.ids.get(id);
+    }
     if (!entry) throw this.missError(kind, id, where);
     if (entry.packages.length > 1) throw duplicateError(id, entry.packages, where);
     if (!entry.def) {
