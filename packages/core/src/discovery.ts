@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import semver from 'semver';
@@ -73,7 +73,9 @@ export function discoverPlugins(opts: DiscoveryOptions = {}): DiscoveryReport {
   const envPath = process.env.MODNAS_PLUGIN_PATH;
   for (const d of [...(opts.extraDirs ?? []), ...(envPath ? envPath.split(':').filter(Boolean) : [])]) dirs.add(resolve(d));
 
-  for (const dir of dirs) {
+  // A workspace package is reached both through node_modules (a link) and its folder: read it once.
+  const unique = new Set([...dirs].map((d) => (existsSync(d) ? realpathSync(d) : d)));
+  for (const dir of unique) {
     const pjPath = join(dir, 'package.json');
     let pj: Record<string, any>;
     try {
