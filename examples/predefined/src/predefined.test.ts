@@ -14,7 +14,7 @@ const tiny = (out: string) => [
   'quick=true',
   'model.args={width_coeff: 0.25, depth_coeff: 0.25}',
   'data={type: Synthetic, size: 24, test_size: 8, image_size: 16, num_classes: 10}',
-  'data_provider.train_size=16',
+  'data_provider.train_size=8',
   'data_provider.valid_size=8',
   'trainer.batch_size=8',
 ];

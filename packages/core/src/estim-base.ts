@@ -187,6 +187,7 @@ export async function trainEpoch(ctx: EstimContext, opts: TrainEpochOptions): Pr
       const status = { loss: count ? loss / count : 0, acc: count ? correct / count : 0, lr };
       task.tick(1, status);
       await ctx.events.emit('step:end', { estim: ctx.name, epoch: opts.epoch, step, steps, metrics: { loss: r.loss, acc: r.count ? r.correct / r.count : 0, lr } });
+      await yieldToEventLoop();
     }
   } finally {
     it.return?.();
@@ -304,6 +305,15 @@ export async function reportEpoch(ctx: EstimContext, epoch: number, epochs: numb
 export async function reportCandidate(ctx: EstimContext, result: TrialResult, index: number): Promise<void> {
   ctx.store.append('candidates', { estim: ctx.name, index, arch: result.arch, score: result.score, metrics: result.metrics, time: new Date().toISOString() });
   await ctx.events.emit('candidate:end', { estim: ctx.name, arch: result.arch, score: result.score, metrics: result.metrics });
+  await yieldToEventLoop();
+}
+
+/**
+ * Let timers, signals (Ctrl-C) and I/O run between long synchronous tensor steps; awaiting a
+ * resolved promise is not enough, it only runs microtasks.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 // ---------------------------------------------------------------- weights
