@@ -3,7 +3,7 @@
 // PyTorch (bench/reference, Debian's python3-torch), interleaved round by round in one run so
 // machine load hits both sides alike. Prints per-step medians, ratios, per-round ratio spread and
 // peak RSS. Usage: node bench/run.mjs [--workloads a,b,c_bingate,c_wsum,d] [--rounds 5] [--steps 2]
-//                  [--threads 2] [--torch-wait passive] [--backend wasm] [--soak 300] [--json out.json]
+//                  [--threads 2] [--wsum-batch 8] [--torch-wait passive] [--backend wasm] [--soak 300] [--json out.json]
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -24,7 +24,7 @@ const NAMES = {
   a: '(a) MobileNetV2-CIFAR train step, batch 32',
   b: '(b) inverted-residual block step (MB3E6 32ch 16x16), batch 32',
   c_bingate: '(c) BinGate supernet step (1 sampled path / 17 mixed ops), batch 32',
-  c_wsum: '(c) WeightedSum/DARTS supernet step (6 candidates x 17), batch 16',
+  c_wsum: `(c) WeightedSum/DARTS supernet step (6 candidates x 17), batch ${args['wsum-batch'] ?? 8}`,
   d: '(d) subnet eval: BN recalibration 4x32 + validation 4x64',
 };
 
@@ -46,7 +46,8 @@ class Worker {
   }
 }
 
-const env = { OMP_NUM_THREADS: THREADS, BENCH_THREADS: THREADS, BENCH_BACKEND: args.backend ?? 'wasm' };
+const WSUM_BATCH = String(args['wsum-batch'] ?? 8);
+const env = { OMP_NUM_THREADS: THREADS, BENCH_THREADS: THREADS, BENCH_BACKEND: args.backend ?? 'wasm', BENCH_WSUM_BATCH: WSUM_BATCH };
 const js = () => new Worker(process.execPath, [join(here, 'engine/worker.mjs')], env);
 // --torch-wait passive: PyTorch's OpenMP threads sleep when idle, as the engine's do (default: libgomp's spin-then-sleep).
 const pyEnv = { ...env, ...(args['torch-wait'] ? { OMP_WAIT_POLICY: args['torch-wait'].toUpperCase() } : {}) };
@@ -90,6 +91,14 @@ console.log(`${ROUNDS} rounds x ${STEPS} steps per side per workload, sides alte
 
 const results = [];
 for (const wl of WORKLOADS) {
+  try {
+    await runWorkload(wl);
+  } catch (e) {
+    console.log(`${NAMES[wl] ?? wl}\n  FAILED: ${String(e?.message ?? e).split('\n')[0]}`);
+  }
+}
+
+async function runWorkload(wl) {
   const a = js();
   const b = py();
   // warm-up (kernel JIT, primitive caches, allocator)

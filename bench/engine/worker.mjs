@@ -40,8 +40,9 @@ function ce(logits, labels) {
 }
 
 // WeightedSum keeps all six candidates' activations for backprop: at batch 32 that exceeds the
-// wasm32 heap (4 GiB), so its step runs at batch 16 on both sides.
-export const batchOf = (name) => (name === 'c_wsum' ? 16 : B);
+// wasm32 heap (4 GiB; tfjs also holds every intermediate gradient until backprop ends), so its
+// step runs at BENCH_WSUM_BATCH (default 8) on both sides.
+export const batchOf = (name) => (name === 'c_wsum' ? Number(process.env.BENCH_WSUM_BATCH ?? 8) : B);
 
 function makeWorkload(name) {
   const bs = batchOf(name);
@@ -57,9 +58,9 @@ function makeWorkload(name) {
       params: net.numParams(),
       step() {
         net.setStep(step++);
-        const { grads } = tf.variableGrads(() => ce(net.call(x), labels), params);
+        const { value, grads } = tf.variableGrads(() => ce(net.call(x), labels), params);
         sgdStep(params, grads, bufs);
-        tf.dispose(grads);
+        tf.dispose([value, ...Object.values(grads)]);
       },
     };
   }
@@ -71,9 +72,9 @@ function makeWorkload(name) {
     return {
       params: net.numParams(),
       step() {
-        const { grads } = tf.variableGrads(() => tf.mean(tf.square(net.call(xb))), params);
+        const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(net.call(xb))), params);
         sgdStep(params, grads, bufs);
-        tf.dispose(grads);
+        tf.dispose([value, ...Object.values(grads)]);
       },
     };
   }

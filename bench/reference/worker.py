@@ -22,7 +22,7 @@ def rss_mb():
 
 
 def make(name):
-    bs = 16 if name == 'c_wsum' else B  # as the tfjs side (wasm32 heap limit)
+    bs = int(os.environ.get('BENCH_WSUM_BATCH', '8')) if name == 'c_wsum' else B  # as the tfjs side (wasm32 heap limit)
     x = torch.randn(bs, 3, 32, 32)
     labels = torch.tensor([(i * 7) % 10 for i in range(bs)])
     if name in ('a', 'c_bingate', 'c_wsum'):
