@@ -182,10 +182,15 @@ BnEntry* get_bn(bool backward, int32_t n, int32_t c, int32_t h, int32_t w, float
 }
 
 // ---- elementwise (OpenMP) ----
-// relu6Grad: dx = dy where 0 < x <= 6, else 0 (as tfjs' Relu6 gradient).
+// relu6Grad: dx = dy * (0 < x <= 6) (as tfjs' Relu6 gradient).
 void relu6_grad(const float* dy, const float* x, float* dx, int64_t n) {
-#pragma omp parallel for schedule(static) if (n > 32768)
-  for (int64_t i = 0; i < n; i++) dx[i] = (x[i] > 0.f && x[i] <= 6.f) ? dy[i] : 0.f;
+// Branch-free (a mask multiply, as tfjs' composition does, so NaN/Inf in dy propagate alike) so
+// that it vectorises; a branch per element mispredicts on half of all activations.
+#pragma omp parallel for simd schedule(static) if (n > 262144)
+  for (int64_t i = 0; i < n; i++) {
+    const float xi = x[i];
+    dx[i] = dy[i] * static_cast<float>((xi > 0.f) & (xi <= 6.f));
+  }
 }
 
 // ---- N-API glue ----
