@@ -170,6 +170,32 @@ describe('engine-wasm kernels against the cpu backend', () => {
         }
       });
 
+      it('eval-mode batch norm (tf.batchNorm), with and without scale/offset, and broadcast statistics', async () => {
+        if (mode.native && !engineStatus().native) return;
+        engineOptions.useNative = mode.native;
+        const shape = [3, 4, 5, 7];
+        const xs = data(3 * 4 * 5 * 7);
+        const ms = data(7);
+        const vs = data(7).map((v) => v * v + 0.1);
+        const gs = data(7);
+        const bs = data(7);
+        const hw = data(5 * 7).map((v) => v * v + 0.1);
+        const run = (): Float32Array[] => {
+          const x = tf.tensor4d(xs, shape as [number, number, number, number]);
+          const m = tf.tensor1d(ms);
+          const v = tf.tensor1d(vs);
+          return [
+            tf.batchNorm(x, m, v, tf.tensor1d(bs), tf.tensor1d(gs), 1e-5),
+            tf.batchNorm(x, m, v),
+            tf.batchNorm(x, m.reshape([1, 1, 1, 7]), v.reshape([1, 1, 1, 7]), undefined, tf.tensor1d(gs).reshape([1, 1, 1, 7]), 0.01),
+            tf.batchNorm(x, tf.tensor(hw, [5, 7]).mul(0.5) as unknown as tf.Tensor1D, tf.tensor(hw, [5, 7]) as unknown as tf.Tensor1D),
+          ].map((t) => t.dataSync() as Float32Array);
+        };
+        const ref = await on('cpu', run);
+        const got = await on('wasm', run);
+        ['affine', 'plain', 'scale only, [1,1,1,C] stats', '[W,C] statistics (fallback)'].forEach((what, i) => close(got[i], ref[i], `${mode.name} batchNorm ${what}`));
+      });
+
       it('training batch norm: batch statistics, output and gradients', async () => {
         if (mode.native && !engineStatus().native) return;
         engineOptions.useNative = mode.native;

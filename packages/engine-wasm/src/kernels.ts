@@ -237,6 +237,22 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined): vo
     return dx;
   });
 
+  // ---- batch norm, eval mode (tf.batchNorm): per-channel vectors over the last axis on OpenMP ----
+  const fusedBatchNorm = original('FusedBatchNorm');
+  put('FusedBatchNorm', ({ inputs, attrs, backend }) => {
+    const { x, mean, variance, offset, scale } = inputs;
+    const c = x.shape[x.shape.length - 1];
+    const vec = (t?: TI): boolean => t == null || (sizeOf(t.shape) === c && t.dtype === 'float32');
+    if (native && engineOptions.useNative && x.dtype === 'float32' && sizeOf(x.shape) > 0 && vec(mean) && vec(variance) && vec(offset) && vec(scale)) {
+      const y = out(backend, x.shape, 'float32');
+      const o = (t?: TI): number => (t == null ? -1 : off(backend, t));
+      if (tryNative('FusedBatchNorm', () => native.bnInfer(backend.wasm.HEAPU8.buffer, Int32Array.of(off(backend, x), off(backend, mean), off(backend, variance), o(offset), o(scale), off(backend, y), sizeOf(x.shape) / c, c), attrs.varianceEpsilon ?? 0.001))) return y;
+      disposeInfo(tf, y);
+    }
+    count(stats.fallback, 'FusedBatchNorm');
+    return fusedBatchNorm!({ inputs, attrs, backend });
+  });
+
   // ---- batch norm, training mode ----
   put(BN_TRAIN, ({ inputs, attrs, backend }) => {
     const { x, scale, offset } = inputs;

@@ -12,6 +12,8 @@ export interface NativeKernels {
   bnBackward(heap: ArrayBuffer, p: Int32Array, eps: number): void;
   /** p = [dy, x, dx, n]: dx = dy where 0 < x <= 6, else 0. */
   relu6Grad(heap: ArrayBuffer, p: Int32Array): void;
+  /** p = [x, mean, var, offset or -1, scale or -1, y, M, C]: eval-mode batch norm over the last axis. */
+  bnInfer(heap: ArrayBuffer, p: Int32Array, eps: number): void;
   info(): { version: string; cacheEntries: number };
 }
 

@@ -5,6 +5,7 @@
 #include <node_api.h>
 
 #include <cstdint>
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -193,6 +194,24 @@ void relu6_grad(const float* dy, const float* x, float* dx, int64_t n) {
   }
 }
 
+// bnInfer: y = (x - mean) / sqrt(var + eps) * scale + offset over the last axis (eval mode).
+void bn_infer(const float* x, const float* mean, const float* var, const float* offset, const float* scale, float* y, int64_t m, int64_t c, float eps) {
+  std::vector<float> a(c), b(c);
+  for (int64_t j = 0; j < c; j++) {
+    a[j] = (scale ? scale[j] : 1.f) / std::sqrt(var[j] + eps);
+    b[j] = (offset ? offset[j] : 0.f) - mean[j] * a[j];
+  }
+  const float* pa = a.data();
+  const float* pb = b.data();
+#pragma omp parallel for schedule(static) if (m * c > 262144)
+  for (int64_t i = 0; i < m; i++) {
+    const float* xr = x + i * c;
+    float* yr = y + i * c;
+#pragma omp simd
+    for (int64_t j = 0; j < c; j++) yr[j] = xr[j] * pa[j] + pb[j];
+  }
+}
+
 // ---- N-API glue ----
 #define NAPI_OK(call)                                              \
   do {                                                             \
@@ -325,6 +344,24 @@ napi_value Relu6Grad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// bnInfer(heap, p: Int32Array[x, mean, var, offset|-1, scale|-1, y, M, C], eps)
+napi_value BnInfer(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  NAPI_OK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  uint8_t* base;
+  int32_t* p;
+  size_t n;
+  double eps;
+  if (argc < 3 || !get_buf(env, argv[0], &base) || !get_i32(env, argv[1], &p, &n) || n < 8 || napi_get_value_double(env, argv[2], &eps) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "bnInfer(heap, Int32Array params, eps)");
+    return nullptr;
+  }
+  auto f = [&](int k) { return reinterpret_cast<float*>(at(base, p[k])); };
+  bn_infer(f(0), f(1), f(2), p[3] == -1 ? nullptr : f(3), p[4] == -1 ? nullptr : f(4), f(5), static_cast<uint32_t>(p[6]), static_cast<uint32_t>(p[7]), static_cast<float>(eps));
+  return nullptr;
+}
+
 // info() -> { version, cacheEntries }
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj, v, ce;
@@ -344,6 +381,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"bnForward", nullptr, BnForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bnBackward", nullptr, BnBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"relu6Grad", nullptr, Relu6Grad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"bnInfer", nullptr, BnInfer, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
