@@ -162,8 +162,8 @@ describe('engine-wasm kernels against the cpu backend', () => {
             const y2 = tf.depthwiseConv2d(x, f, s, pads, 'NHWC', d);
             const r = tf.range(0, y2.size).reshape(y2.shape).mul(0.01).sin();
             const attrs = { strides: s, pad: pads as unknown as number[], dilations: d };
-            const dx = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: r, filter: f }, { ...attrs, inputShape: x.shape }) as tf.Tensor;
-            const df = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy: r }, { ...attrs, filterShape: f.shape }) as tf.Tensor;
+            const dx = tf.engine().runKernel<tf.Tensor>('DepthwiseConv2dNativeBackpropInput', { dy: r, filter: f }, { ...attrs, inputShape: x.shape });
+            const df = tf.engine().runKernel<tf.Tensor>('DepthwiseConv2dNativeBackpropFilter', { x, dy: r }, { ...attrs, filterShape: f.shape });
             return [y1, y2, dx, df].map((t) => t.dataSync() as Float32Array);
           });
           ['conv y', 'depthwise y', 'depthwise dx', 'depthwise dw'].forEach((what, i) => close(got[i], ref[i], `${mode.name} dilation ${d} k ${k} s ${s}: ${what}`));
@@ -230,8 +230,8 @@ describe('engine-wasm kernels against the cpu backend', () => {
             const g = tf.tensor(gs);
             const b = tf.tensor(bs);
             const r = tf.tensor(rs, shape);
-            const [y, mean, variance] = tf.engine().runKernel(BN_TRAIN, { x, scale: g, offset: b }, { epsilon: eps }) as tf.Tensor[];
-            const grads = tf.engine().runKernel(BN_TRAIN_GRAD, { dy: r, x, scale: g, mean, variance }, { epsilon: eps }) as tf.Tensor[];
+            const [y, mean, variance] = tf.engine().runKernel<tf.Tensor[]>(BN_TRAIN, { x, scale: g, offset: b }, { epsilon: eps });
+            const grads = tf.engine().runKernel<tf.Tensor[]>(BN_TRAIN_GRAD, { dy: r, x, scale: g, mean, variance }, { epsilon: eps });
             return [y, mean, variance, ...grads].map((t) => t.dataSync() as Float32Array);
           });
           ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'].forEach((what, i) => close(got[i], ref[i], `${mode.name} ${shape} ${what}`, 2e-4));
@@ -284,7 +284,7 @@ describe('engine-wasm kernels against the cpu backend', () => {
       const x = tf.randomNormal([2, 7, 7, 4]);
       const w = tf.randomNormal([3, 3, 4, 2]);
       tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')))([x, w]);
-      tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, tf.reshape(b, [3, 3, 4, 2]) as tf.Tensor4D, 2, 'same')))([x, w]);
+      tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, tf.reshape<tf.Rank.R4>(b, [3, 3, 4, 2]), 2, 'same')))([x, w]);
     });
     expect(tf.memory().numTensors).toBe(before);
   });

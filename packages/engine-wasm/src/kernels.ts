@@ -301,11 +301,11 @@ export function registerGradients(tf: Tfjs): void {
     kernelName: 'Relu6',
     inputsToSave: ['x'],
     gradFunc: (dy, saved) => {
-      const [x] = saved as TF.Tensor[];
+      const [x] = saved;
       return {
         x: () =>
           tf.getKernel(RELU6_GRAD, tf.getBackend())
-            ? (tf.engine().runKernel(RELU6_GRAD, { dy: dy as TF.Tensor, x }) as TF.Tensor)
+            ? tf.engine().runKernel<TF.Tensor>(RELU6_GRAD, { dy: dy as TF.Tensor, x })
             : tf.mul(dy as TF.Tensor, tf.cast(tf.mul(tf.lessEqual(x, 6), tf.step(x)), 'float32')),
       };
     },
@@ -314,5 +314,5 @@ export function registerGradients(tf: Tfjs): void {
 
 /** Free an output made before a fallback took over. */
 function disposeInfo(tf: Tfjs, t: TI): void {
-  tf.engine().backend.disposeData(t.dataId as any);
+  tf.engine().backend.disposeData(t.dataId);
 }

@@ -23,7 +23,7 @@ export function backendHasKernel(name: string): boolean {
 export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
   let stats: tf.Tensor[] = [];
   const op = tf.customGrad(((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-    const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN_KERNEL, { x: xi, scale: g, offset: b }, { epsilon: eps }) as tf.Tensor[];
+    const [y, mean, variance] = tf.engine().runKernel<tf.Tensor[]>(BATCH_NORM_TRAIN_KERNEL, { x: xi, scale: g, offset: b }, { epsilon: eps });
     save([xi, g, mean, variance]);
     // The statistics leave customGrad's scope; the caller disposes them.
     stats = [tf.keep(mean.clone()), tf.keep(variance.clone())];
@@ -31,10 +31,10 @@ export function batchNormTrain(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, 
       value: y,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const [sx, sg, sm, sv] = saved;
-        return tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD_KERNEL, { dy: dy as tf.Tensor, x: sx, scale: sg, mean: sm, variance: sv }, { epsilon: eps }) as tf.Tensor[];
+        return tf.engine().runKernel<tf.Tensor[]>(BATCH_NORM_TRAIN_GRAD_KERNEL, { dy: dy as tf.Tensor, x: sx, scale: sg, mean: sm, variance: sv }, { epsilon: eps });
       },
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  const y = (op as (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.Tensor)(x, gamma, beta);
+  const y = (op)(x, gamma, beta);
   return { y, mean: stats[0], variance: stats[1] };
 }
