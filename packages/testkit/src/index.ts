@@ -1,3 +1,4 @@
 export * from './conformance.js';
 export * from './fixtures.js';
 export * from './primitives.js';
+export * from './toy-search.js';

@@ -1,7 +1,7 @@
 import type { Assignment, SearchOptimizer } from '@modnas/core';
 import { ArchSpace, Rng, componentRng } from '@modnas/core';
 import { RandomSearchOptim } from '@modnas/optim-random';
-import { describeConformance, makeBuildContext } from '@modnas/testkit';
+import { describeConformance, makeBuildContext, bestOf, toyObjective } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
 import { evolutionOptim } from './evolution-optim.js';
 import plugin from './index.js';
@@ -23,30 +23,7 @@ describeConformance(plugin, {
   step: { EvolutionOptim: oneStep, RegularizedEvolutionOptim: oneStep },
 });
 
-/** 8 params x 4 choices; a separable score with one interaction, fixed weights. */
-function toy(): { space: () => ArchSpace; f: (a: Assignment) => number } {
-  const rng = new Rng(123);
-  const w = Array.from({ length: 8 }, () => Array.from({ length: 4 }, () => rng.next()));
-  return {
-    space: () => {
-      const s = new ArchSpace();
-      for (let i = 0; i < 8; i++) s.categorical({ name: `p${i}`, choices: [0, 1, 2, 3] });
-      return s;
-    },
-    f: (a) => w.reduce((acc, wi, i) => acc + wi[Number(a[`p${i}`])], 0) + (a.p0 === a.p1 ? 0.5 : 0),
-  };
-}
-
-function bestOf(o: SearchOptimizer, f: (a: Assignment) => number, budget: number): number {
-  let best = -Infinity;
-  for (let q = 0; q < budget && o.hasNext(); q++) {
-    const [a] = o.next(1);
-    const score = f(a);
-    best = Math.max(best, score);
-    void o.step({ results: [{ arch: a, score, metrics: {} }] });
-  }
-  return best;
-}
+const toy = toyObjective;
 
 const evo = (s: ArchSpace, seed: number, removal: 'oldest' | 'worst', p = 10, k = 3) => new TournamentEvolution('x', s, componentRng(0, new Rng(seed)), p, k, removal);
 
