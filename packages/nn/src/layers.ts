@@ -15,7 +15,14 @@ export interface Conv2dOptions {
   bias?: boolean;
 }
 
-/** 2-D convolution over NHWC input; `groups: chnIn` makes it depthwise. Kaiming-normal (fan_out) init. */
+/**
+ * 2-D convolution over NHWC input; `groups: chnIn` makes it depthwise. Weight layout HWIO
+ * ([KH, KW, chnIn, chnOut]), depthwise [KH, KW, chnIn, multiplier] (PyTorch's OIHW / [C, 1, KH, KW]
+ * transposed). Init as PyTorch's nn.Conv2d: weight kaiming_uniform(a=sqrt(5)), i.e.
+ * uniform(±1/sqrt(fan_in)) with fan_in = chnIn/groups * KH * KW, bias uniform(±1/sqrt(fan_in)). The
+ * original ModularNAS keeps these defaults for its networks (its DefaultModelInitializer re-initialises
+ * nothing unless configured).
+ */
 export class Conv2d extends Module {
   readonly kernelSize: number;
   readonly stride: number;
@@ -39,11 +46,10 @@ export class Conv2d extends Module {
     const k = this.kernelSize;
     if (this.groups !== 1 && this.groups !== chnIn) throw new Error(`Conv2d: groups must be 1 or chnIn (${chnIn}), got ${this.groups}`);
     if (this.groups === chnIn && this.groups > 1 && chnOut % chnIn !== 0) throw new Error(`Conv2d: depthwise chnOut (${chnOut}) must be a multiple of chnIn (${chnIn})`);
-    const fanOut = (chnOut / this.groups) * k * k;
-    const std = Math.sqrt(2 / fanOut);
+    const bound = 1 / Math.sqrt((chnIn / this.groups) * k * k);
     const shape: [number, number, number, number] = this.depthwise ? [k, k, chnIn, chnOut / chnIn] : [k, k, chnIn, chnOut];
-    this.weight = this.addParam('weight', tf.randomNormal(shape, 0, std, 'float32', nextTensorSeed()));
-    if (opts.bias) this.bias = this.addParam('bias', tf.zeros([chnOut]));
+    this.weight = this.addParam('weight', tf.randomUniform(shape, -bound, bound, 'float32', nextTensorSeed()));
+    if (opts.bias) this.bias = this.addParam('bias', tf.randomUniform([chnOut], -bound, bound, 'float32', nextTensorSeed()));
   }
 
   get depthwise(): boolean {
@@ -81,7 +87,11 @@ export interface BatchNormOptions {
   affine?: boolean;
 }
 
-/** Batch norm over the channel axis of NHWC input, with running statistics for evaluation. */
+/**
+ * Batch norm over the channel axis of NHWC input, with running statistics for evaluation (the
+ * running variance unbiased, as PyTorch's). Init as PyTorch's nn.BatchNorm2d: weight (gamma) 1,
+ * bias (beta) 0, running mean 0, running variance 1.
+ */
 export class BatchNorm2d extends Module {
   readonly eps: number;
   readonly momentum: number;
@@ -142,7 +152,11 @@ export class BatchNorm2d extends Module {
   }
 }
 
-/** y = x W + b. Weight normal(0, 0.01), bias 0 (as torchvision's MobileNetV2 classifier). */
+/**
+ * y = x W + b, weight [inFeatures, outFeatures] (PyTorch's [out, in] transposed). Init as PyTorch's
+ * nn.Linear: weight kaiming_uniform(a=sqrt(5)), i.e. uniform(±1/sqrt(inFeatures)), bias
+ * uniform(±1/sqrt(inFeatures)); the original ModularNAS keeps these for its classifiers.
+ */
 export class Linear extends Module {
   readonly weight: tf.Variable;
   readonly bias?: tf.Variable;
@@ -153,8 +167,9 @@ export class Linear extends Module {
     { bias = true }: { bias?: boolean } = {},
   ) {
     super();
-    this.weight = this.addParam('weight', tf.randomNormal([inFeatures, outFeatures], 0, 0.01, 'float32', nextTensorSeed()));
-    if (bias) this.bias = this.addParam('bias', tf.zeros([outFeatures]));
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.weight = this.addParam('weight', tf.randomUniform([inFeatures, outFeatures], -bound, bound, 'float32', nextTensorSeed()));
+    if (bias) this.bias = this.addParam('bias', tf.randomUniform([outFeatures], -bound, bound, 'float32', nextTensorSeed()));
   }
 
   forward(x: tf.Tensor): tf.Tensor {
@@ -232,7 +247,7 @@ export class AvgPool2d extends Module {
   }
 }
 
-/** Conv -> BN -> optional ReLU6: the unit MobileNet-style networks are made of. */
+/** Conv -> BN -> optional ReLU6: the unit MobileNet-style networks are made of. Init: Conv2d's and BatchNorm2d's (PyTorch's). */
 export class ConvBNAct extends Module {
   readonly conv: Conv2d;
   readonly bn: BatchNorm2d;
