@@ -2,13 +2,13 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { prepareExperiment, readYamlValue, runExperiment } from '@modnas/core';
+import { prepareExperiment, readYamlValue, runExperiment, runSeedPipeline } from '@modnas/core';
 import { describe, expect, it } from 'vitest';
 
 const here = (f: string) => fileURLToPath(new URL(`../${f}`, import.meta.url));
 const ids = (plan: Awaited<ReturnType<typeof prepareExperiment>>['plan']) => Object.fromEntries([...plan.components].map(([k, v]) => [k, v.def.id]));
 
-/** Shrinks an example to seconds on the cpu backend: a thin, shallow net on 16x16 synthetic images. */
+/** Shrinks an example to seconds on the cpu backend: a thin, shallow net on 16x16 synthetic images, one epoch each. */
 const tiny = (out: string) => [
   `output_dir=${out}`,
   'quick=true',
@@ -21,10 +21,31 @@ const tiny = (out: string) => [
 
 const EXAMPLES = ['mbv2', 'ps', 'darts', 'pxl'] as const;
 
+/**
+ * DARTS' second-order step runs every candidate of every block several times: on a reduced space
+ * (two candidates per block, on top of the tiny net's 7 blocks) it takes seconds, not a minute.
+ * The native file is reduced with native keys, the seed file with its own keys.
+ */
+const REDUCED: Record<string, { native: string[]; seed: string[] }> = {
+  darts: {
+    native: ['construct.mixed_op.primitives=[MB3E3, MB5E3]'],
+    seed: ['nas.search_space.custom.search.mixed_op.candidates=[MB3E3, MB5E3]'],
+  },
+};
+
+/** The arch-desc constructor that `modnas train` picks for each searched config. */
+const DESC_CONSTRUCTOR: Record<string, string | undefined> = {
+  mbv2: 'DefaultSlotArchDescConstructor', // from its exporter: the plain network has no search constructor
+  ps: 'MobileNetV2ArchDescConstructor', // from the elastic constructor
+  darts: 'DefaultSlotArchDescConstructor', // from DefaultMixedOpConstructor
+  pxl: 'DefaultSlotArchDescConstructor',
+};
+
 describe('the predefined experiments: native and seed format agree', () => {
   for (const name of EXAMPLES) {
     it(`${name}: both formats validate to the same components`, async () => {
       const native = await prepareExperiment([here(`native/${name}.yaml`)]);
+      // a VEGA pipeline file prepares as its first step (nas; mbv2's only step, fully_train)
       const seed = await prepareExperiment([here(`seed/${name}.yml`)]);
       const n = ids(native.plan);
       const s = ids(seed.plan);
@@ -33,31 +54,60 @@ describe('the predefined experiments: native and seed format agree', () => {
       const mixed = (m: Record<string, string>) => Object.entries(m).filter(([k]) => k.endsWith('.mixed_op')).map(([, v]) => v);
       expect(mixed(s)).toEqual(mixed(n));
       expect(seed.plan.components.get('trainer')?.config).toMatchObject({ optimizer: 'sgd', lr: 0.025, momentum: 0.9, weight_decay: 3e-4, lr_scheduler: 'cosine' });
+      expect(seed.plan.config.data_provider.train_portion).toBe(native.plan.config.data_provider.train_portion);
     });
   }
 });
 
-// darts is left out of the end-to-end runs: its second-order step on the 22-block supernet blocked a
-// test worker for about a minute, past vitest's worker-message timeout. Its optimizer is tested with
-// finite differences in plugins/optim-darts, and its config validates above.
-const RUN_END_TO_END = EXAMPLES.filter((e) => e !== 'darts');
-
-describe('the predefined experiments run end to end (tiny sizes)', () => {
-  for (const name of RUN_END_TO_END) {
-    it(`${name}: search or training writes its best architecture, and the final training builds it`, async () => {
+describe('the predefined experiments run end to end (tiny sizes): search, then train the found network', () => {
+  for (const name of EXAMPLES) {
+    it(`${name} (native): modnas run, then modnas train on the searched config with --arch`, async () => {
       const out = mkdtempSync(join(tmpdir(), `modnas-${name}-`));
-      const { plan } = await prepareExperiment([here(`native/${name}.yaml`)], tiny(out));
+      const reduced = REDUCED[name]?.native ?? [];
+      const { plan } = await prepareExperiment([here(`native/${name}.yaml`)], [...tiny(out), ...reduced]);
       const s = await runExperiment(plan);
-      const [estim] = Object.keys(s.estims);
+      const estim = Object.keys(s.estims).pop() as string;
       const archFile = join(out, name, 'outputs', `arch_${estim}_best.yaml`);
       expect(existsSync(archFile)).toBe(true);
       const desc = readYamlValue(archFile) as unknown[];
       expect(Array.isArray(desc)).toBe(true);
-      // the final-training routine builds and trains the exported architecture
-      const { plan: train } = await prepareExperiment([here('native/train.yaml')], [...tiny(out), `arch_desc=${JSON.stringify(archFile)}`, `name=${name}-train`]);
-      const t = await runExperiment(train);
-      expect(t.numParams).toBeGreaterThan(0);
+
+      // `modnas train <the search config> --arch <file>`: the matching desc constructor, a plain estimator
+      const train = await prepareExperiment([here(`native/${name}.yaml`)], [...tiny(out), ...reduced], { train: { archDesc: archFile } });
+      expect(ids(train.plan)['desc_construct.arch_desc']).toBe(DESC_CONSTRUCTOR[name]);
+      expect(Object.values(ids(train.plan)).filter((id) => /Estimator$/.test(id))).toEqual(['DefaultEstimator']);
+      expect(train.plan.config.optim).toBeUndefined();
+      if (name !== 'mbv2') expect(train.notes.join('\n')).toMatch(/DefaultEstimator "train" .* in place of the search's estimators/);
+      const t = await runExperiment(train.plan, { notes: train.notes });
       expect(Object.keys(t.estims)).toEqual(['train']);
+      expect(t.numParams).toBeGreaterThan(0);
+      // the fixed network is a single path of the supernet (mbv2 is the same network again)
+      if (name === 'mbv2') expect(t.numParams).toBe(s.numParams);
+      else expect(t.numParams).toBeLessThan(s.numParams);
+      expect(t.outputDir).toBe(join(out, name === 'mbv2' ? 'mbv2' : `${name}-train`));
+      expect(existsSync(join(t.outputDir, 'outputs', 'arch_train_best.yaml'))).toBe(true);
+    });
+
+    it(`${name} (seed, a VEGA pipeline): modnas run runs every step, fully_train trains what nas found`, async () => {
+      const out = mkdtempSync(join(tmpdir(), `modnas-seed-${name}-`));
+      const steps = await runSeedPipeline(here(`seed/${name}.yml`), [...tiny(out), ...(REDUCED[name]?.seed ?? [])]);
+      const train = steps[steps.length - 1];
+      expect(train.step).toBe('fully_train');
+      expect(Object.keys(train.summary.estims)).toEqual(['train']);
+      expect(train.summary.estims.train.type).toBe('DefaultEstimator');
+      expect(train.summary.numParams).toBeGreaterThan(0);
+      expect(existsSync(join(out, `${name}.fully_train`, 'outputs', 'arch_train_best.yaml'))).toBe(true);
+      if (name === 'mbv2') {
+        expect(steps.map((st) => st.step)).toEqual(['fully_train']);
+        expect(train.arch).toBeUndefined();
+        return;
+      }
+      expect(steps.map((st) => [st.step, st.kind])).toEqual([['nas', 'search'], ['fully_train', 'train']]);
+      const nas = steps[0];
+      expect(train.from).toBe('nas');
+      expect(train.arch).toBe(join(out, `${name}.nas`, 'outputs', 'arch_search_best.yaml'));
+      expect(existsSync(train.arch as string)).toBe(true);
+      expect(train.summary.numParams).toBeLessThan(nas.summary.numParams);
     });
   }
 });

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Logger, ProgressReporter, RunSummary } from '@modnas/core';
-import { CORE_VERSION, ModnasError, discoverPlugins, getRegistry, isModnasError, prepareExperiment, runExperiment, runRepeated } from '@modnas/core';
+import type { Logger, PreparedExperiment, ProgressReporter, RunSummary } from '@modnas/core';
+import { CORE_VERSION, ModnasError, discoverPlugins, getRegistry, isModnasError, isPipelineFile, prepareExperiment, runExperiment, runRepeated, runSeedPipeline } from '@modnas/core';
 import { parse } from './args.js';
 import { TtyProgress } from './progress.js';
 
@@ -18,7 +18,8 @@ Usage:
 
 Config files merge in order (later wins); -o overrides a dotted key (values are YAML).
 Both the native format and the seed's VEGA-style format (search_space / search_algorithm /
-trainer.modnas) are accepted. Env: MODNAS_BACKEND=auto|tensorflow|wasm|cpu.
+trainer.modnas) are accepted; a VEGA pipeline file (pipeline: [nas, fully_train]) runs its steps
+in turn, and -o takes a seed-format file's own keys (trainer.modnas.estim.search.epochs=2). Env: MODNAS_BACKEND=auto|tensorflow|wasm|cpu.
 Exit codes: 0 done, 1 failed while running, 2 bad input (usage, config, plugin), 130 interrupted.`;
 
 const RUN_HELP = `Usage: modnas run <config.yaml> [more.yaml ...] [options]
@@ -35,7 +36,10 @@ Options:
 const TRAIN_HELP = `Usage: modnas train <config.yaml> --arch <arch.yaml> [options]
 
 Builds the fixed network from an architecture description (the seed's desc_construct /
-arch_desc) and trains it with the config's estimators. Same options as "modnas run".`;
+arch_desc) and trains it. The config may be the search's own: when it names no desc_construct,
+the arch-desc constructor that goes with its search space is used, and its search estimators
+are replaced by one DefaultEstimator "train" (-o estim.train.epochs=N; the log says what
+changed). Same options as "modnas run".`;
 
 const PLUGINS_HELP = `Usage: modnas plugins list [--json] | modnas plugins doctor
 
@@ -157,24 +161,30 @@ async function runCommand(argv: string[], io: Io, train: boolean): Promise<numbe
   if (values.backend) overrides.push(`backend=${values.backend}`);
   if (values['output-dir']) overrides.push(`output_dir=${values['output-dir']}`);
   if (values.name) overrides.push(`name=${values.name}`);
+  let arch: string | undefined;
   if (train) {
     if (!values.arch) throw new ModnasError('MODNAS_E_CLI_USAGE', 'modnas train needs --arch <arch.yaml>', { fix: TRAIN_HELP });
-    const arch = resolve(String(values.arch));
+    arch = resolve(String(values.arch));
     if (!existsSync(arch)) throw new ModnasError('MODNAS_E_CONFIG_FILE', `arch file ${arch} does not exist`, { fix: 'pass the outputs/arch_<estim>_best.yaml of a search', where: '--arch' });
-    overrides.push(`arch_desc=${JSON.stringify(arch)}`);
   }
   const quiet = Boolean(values.quiet);
   const bar = io.isTTY && !quiet ? new TtyProgress() : undefined;
   const logger = consoleLogger(io, bar, quiet);
   const files = positionals.map((p) => resolve(p));
-  const prepared = await prepareExperiment(files, overrides);
-  for (const p of prepared.discovery?.problems ?? []) logger.warn(`plugin ${p.package} is not usable: ${p.error.message.split('\n')[0]}`);
-  for (const k of prepared.ignored) logger.info(`seed format: ignored ${k} (VEGA plumbing)`);
-  for (const k of prepared.defaulted) logger.info(`seed format: default ${k}`);
-  if (values.check) {
-    io.out(`config OK: ${prepared.plan.components.size} components (${[...prepared.plan.components.values()].map((c) => c.def.id).join(', ')})`);
-    return 0;
-  }
+  const report = (prepared: PreparedExperiment): void => {
+    for (const p of prepared.discovery?.problems ?? []) logger.warn(`plugin ${p.package} is not usable: ${p.error.message.split('\n')[0]}`);
+    for (const k of prepared.ignored) logger.info(`seed format: ignored ${k} (VEGA plumbing)`);
+    for (const k of prepared.defaulted) logger.info(`seed format: default ${k}`);
+    if (values.check) {
+      for (const n of prepared.notes) logger.info(n);
+      io.out(`config OK: ${prepared.plan.components.size} components (${[...prepared.plan.components.values()].map((c) => c.def.id).join(', ')})`);
+    }
+  };
+  // A VEGA pipeline file (pipeline: [nas, fully_train]) runs step by step.
+  if (!train && files.length === 1 && isPipelineFile(files[0])) return runPipelineCommand(files[0], overrides, io, { logger, bar, quiet, check: Boolean(values.check), report });
+  const prepared = await prepareExperiment(files, overrides, arch ? { train: { archDesc: arch } } : {});
+  report(prepared);
+  if (values.check) return 0;
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = (): void => {
@@ -188,12 +198,47 @@ async function runCommand(argv: string[], io: Io, train: boolean): Promise<numbe
   let summary: RunSummary;
   try {
     const progress: ProgressReporter | undefined = quiet ? { start: () => ({ tick() {}, done() {} }) } : bar;
-    summary = await runExperiment(prepared.plan, { logger, progress, engines: prepared.discovery?.engines, signal: controller.signal });
+    summary = await runExperiment(prepared.plan, { logger, progress, engines: prepared.discovery?.engines, signal: controller.signal, notes: prepared.notes });
   } finally {
     process.off('SIGINT', onSigint);
   }
   io.out(formatSummary(summary));
   return summary.aborted ? 130 : 0;
+}
+
+async function runPipelineCommand(
+  file: string,
+  overrides: string[],
+  io: Io,
+  o: { logger: Logger; bar?: TtyProgress; quiet: boolean; check: boolean; report: (p: PreparedExperiment) => void },
+): Promise<number> {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts++;
+    if (interrupts === 1) {
+      o.logger.warn('interrupted: finishing the current step and writing results (Ctrl-C again to quit now)');
+      controller.abort();
+    } else process.exit(130);
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const progress: ProgressReporter | undefined = o.quiet ? { start: () => ({ tick() {}, done() {} }) } : o.bar;
+    const steps = await runSeedPipeline(file, overrides, {
+      logger: o.logger,
+      progress,
+      signal: controller.signal,
+      check: o.check,
+      onStep: (step, prepared) => {
+        if (!o.check) o.logger.info(`pipeline step ${step.name} (${step.kind === 'search' ? 'search' : 'train'}): ${prepared.plan.config.output_dir}/${prepared.plan.config.name}`);
+        o.report(prepared);
+      },
+    });
+    for (const s of steps) io.out(formatSummary(s.summary));
+    return steps.some((s) => s.summary.aborted) || controller.signal.aborted ? 130 : 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
 }
 
 export function formatSummary(s: RunSummary): string {

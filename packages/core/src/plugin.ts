@@ -19,6 +19,12 @@ export interface ComponentDef<K extends ComponentKind = ComponentKind, S extends
    * experiment is validated before any tensor is allocated. Paths are relative to this config.
    */
   refs?(config: z.output<S>): ComponentRef[];
+  /**
+   * For a constructor that makes a search space (or an exporter that describes one): the id of the
+   * arch-desc constructor that builds the fixed network from the descriptions it leads to.
+   * `modnas train <search config> --arch <file>` uses it when the config names no desc_construct.
+   */
+  archDescConstructor?: string;
 }
 
 /** A reference from one component's config to another component. */

@@ -56,6 +56,8 @@ export interface RunOptions {
   persist?: boolean;
   /** A backend chosen before (repeated runs choose once); default: choose now. */
   backend?: BackendChoice;
+  /** Lines logged first, into logs/run.log too (what preparing the config changed: PreparedExperiment.notes). */
+  notes?: readonly string[];
 }
 
 export interface EstimSummary {
@@ -116,6 +118,7 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
   }
   const progress = opts.progress ?? new LogProgress(logger);
   const events = opts.events ?? new EventBus();
+  for (const n of opts.notes ?? []) logger.info(n);
   if (persist) writeYamlAtomic(join(outputDir, 'outputs', 'config.yaml'), cfg);
 
   const backend = opts.backend ?? (await selectBackend({ prefer: cfg.backend, engines: opts.engines, logger, cwd: opts.cwd }));

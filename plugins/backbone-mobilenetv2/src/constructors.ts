@@ -50,6 +50,7 @@ export const mobileNetV2SearchConstructor = defineComponent({
   kind: 'construct',
   id: 'MobileNetV2SearchConstructor',
   description: 'The MobileNetV2 search space: first block fixed, every other block a mixed op over the primitives, plus NIL where the block may be skipped',
+  archDescConstructor: 'MobileNetV2ArchDescConstructor',
   schema: mobileNetV2SearchConstructorSchema,
   refs(config): ComponentRef[] {
     const refs = mixedOpConstructorRefs(config);

@@ -178,6 +178,7 @@ export const mobileNetV2ElasticSpatialConstructor = defineComponent({
   kind: 'construct',
   id: 'MobileNetV2ElasticSpatialConstructor',
   description: 'Elastic width: each MobileNetV2 block may use fewer hidden channels (expansion ratios), the most important first',
+  archDescConstructor: 'MobileNetV2ArchDescConstructor',
   schema: elasticSpatialSchema,
   create(config): StateTransformer {
     return {
@@ -193,6 +194,7 @@ export const mobileNetV2ElasticSequentialConstructor = defineComponent({
   kind: 'construct',
   id: 'MobileNetV2ElasticSequentialConstructor',
   description: 'Elastic depth: each MobileNetV2 stage may skip its trailing blocks',
+  archDescConstructor: 'MobileNetV2ArchDescConstructor',
   schema: elasticSequentialSchema,
   create(config): StateTransformer {
     return {
@@ -208,6 +210,7 @@ export const mobileNetV2ElasticKernelConstructor = defineComponent({
   kind: 'construct',
   id: 'MobileNetV2ElasticKernelConstructor',
   description: 'Elastic kernel size (Once-for-All): each block\'s depthwise conv may use the centre of its kernel, through learnable transformation matrices',
+  archDescConstructor: 'MobileNetV2ArchDescConstructor',
   schema: elasticKernelSchema,
   create(config): StateTransformer {
     return {
@@ -223,6 +226,7 @@ export const mobileNetV2ElasticConstructor = defineComponent({
   kind: 'construct',
   id: 'MobileNetV2ElasticConstructor',
   description: 'Elastic depth, width and kernel size on a MobileNetV2 (Once-for-All supernet), with arch params for a subnet search',
+  archDescConstructor: 'MobileNetV2ArchDescConstructor',
   schema: elasticSchema,
   create(config): StateTransformer {
     return {

@@ -47,6 +47,7 @@ export const defaultMixedOpConstructor = defineComponent({
   kind: 'construct',
   id: 'DefaultMixedOpConstructor',
   description: 'Fill every empty Slot with a mixed op over the given primitives (the supernet)',
+  archDescConstructor: 'DefaultSlotArchDescConstructor',
   schema: defaultMixedOpConstructorSchema,
   refs: mixedOpConstructorRefs,
   create(config): StateTransformer {

@@ -23,6 +23,7 @@ export const mobileNetV2ElasticArchDescExporter = defineComponent({
   kind: 'exporter',
   id: 'MobileNetV2ElasticArchDescExporter',
   description: 'Arch description of the current subnet of an elastic MobileNetV2 (null, NIL or MB<k>E<e> per block)',
+  archDescConstructor: 'MobileNetV2ArchDescConstructor',
   schema: elasticArchDescExporterSchema,
   create(config): Exporter {
     return {

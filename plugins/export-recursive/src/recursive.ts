@@ -35,6 +35,7 @@ export const defaultRecursiveExporter = defineComponent({
   kind: 'exporter',
   id: 'DefaultRecursiveExporter',
   description: 'A nested description: every module that describes itself, under the names of the modules that hold it',
+  archDescConstructor: 'DefaultRecursiveArchDescConstructor',
   schema: defaultRecursiveExporterSchema,
   create(config): Exporter {
     return {

@@ -22,6 +22,7 @@ export const defaultSlotTraversalExporter = defineComponent({
   kind: 'exporter',
   id: 'DefaultSlotTraversalExporter',
   description: 'A list with one entry per Slot, in traversal order: the description of what fills it (the chosen candidate of a mixed op)',
+  archDescConstructor: 'DefaultSlotArchDescConstructor',
   schema: defaultSlotTraversalExporterSchema,
   create(config): Exporter {
     return {

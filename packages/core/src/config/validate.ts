@@ -55,6 +55,8 @@ export interface ValidateOptions {
   registry?: Registry;
   /** The file(s) the config came from, for the error's "where". */
   where?: string;
+  /** Rename a reported dotted path (a seed-format file's own keys: seedPathOf). */
+  renamePath?: (path: string) => string;
 }
 
 /**
@@ -68,7 +70,7 @@ export async function validateExperiment(raw: JsonObject, opts: ValidateOptions 
   const parsed = ExperimentSchema.safeParse(raw);
   if (!parsed.success) {
     for (const i of parsed.error.issues) issues.push(renderIssue('', i, raw));
-    throw invalid(issues, opts.where);
+    throw invalid(issues, opts);
   }
   const config = parsed.data;
   // An arch_desc given as a file is read now, so a missing or broken file is reported with the rest.
@@ -128,11 +130,17 @@ export async function validateExperiment(raw: JsonObject, opts: ValidateOptions 
   for (const [k, s] of Object.entries(config.metrics)) await check('metrics', s, `metrics.${k}`);
   for (const [k, s] of Object.entries(config.callbacks)) await check('callback', s, `callbacks.${k}`);
   if (config.executor) await check('executor', config.executor, 'executor');
-  if (issues.length) throw invalid(issues, opts.where);
+  if (issues.length) throw invalid(issues, opts);
   return { config, components };
 }
 
-function invalid(issues: string[], where?: string): ModnasError {
+function invalid(raw: string[], { where, renamePath }: ValidateOptions): ModnasError {
+  const issues = renamePath
+    ? raw.map((i) => {
+        const at = i.indexOf(': ');
+        return at > 0 && !i.startsWith('(') ? renamePath(i.slice(0, at)) + i.slice(at) : i;
+      })
+    : raw;
   return new ModnasError('MODNAS_E_CONFIG_INVALID', `the config has ${issues.length} problem${issues.length > 1 ? 's' : ''}:\n  - ${issues.join('\n  - ')}`, {
     fix: 'correct the keys named above (each line gives its dotted path)',
     where,
