@@ -1,10 +1,12 @@
 import { tf } from '@modnas/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import engine, { BN_TRAIN, BN_TRAIN_GRAD, engineOptions, engineStatus } from './index.js';
+import engine, { BN_TRAIN, BN_TRAIN_GRAD, engineOptions, engineStatus, kernelStats, loadNative } from './index.js';
 
 // Every engine kernel against tfjs' cpu backend (values and gradients), on random shapes,
-// strides and paddings including odd ones; once through oneDNN (when the addon is built) and
-// once through the JavaScript fallback kernels.
+// strides and paddings including odd ones; once through the native addon (the own kernels, or
+// oneDNN with MODNAS_ENGINE_KERNELS=dnnl) and once through the JavaScript fallback kernels.
+const nativeStatus = loadNative();
+const noNative = `native kernels not loaded: ${nativeStatus.detail}`;
 
 type Pad = 'same' | 'valid' | number;
 let before = '';
@@ -85,7 +87,7 @@ function convRun(cs: ConvCase, depthwise: boolean, xs: Float32Array, ws: Float32
 }
 
 const modes = [
-  { name: 'oneDNN', native: true },
+  { name: `native (${nativeStatus.choice})`, native: true },
   { name: 'fallback', native: false },
 ];
 
@@ -100,7 +102,7 @@ afterAll(async () => {
 });
 
 describe('engine-wasm kernels against the cpu backend', () => {
-  it('reports whether oneDNN is in use', () => {
+  it('reports which kernels are in use', () => {
     const st = engineStatus();
     expect(typeof st.detail).toBe('string');
     if (process.env.MODNAS_REQUIRE_NATIVE === '1') expect(st.native, st.detail).toBe(true);
@@ -109,8 +111,7 @@ describe('engine-wasm kernels against the cpu backend', () => {
   for (const mode of modes) {
     describe(mode.name, () => {
       for (const depthwise of [false, true]) {
-        it(`${depthwise ? 'depthwise conv' : 'conv2d'}: values and gradients on random shapes, strides and paddings`, async () => {
-          if (mode.native && !engineStatus().native) return;
+        it.skipIf(mode.native && !nativeStatus.loaded)(`${depthwise ? 'depthwise conv' : 'conv2d'}: values and gradients on random shapes, strides and paddings`, async () => {
           engineOptions.useNative = mode.native;
           for (const cs of convCases(mode.native ? 24 : 12, depthwise)) {
             const o = depthwise ? cs.c * cs.mult : cs.o;
@@ -127,8 +128,37 @@ describe('engine-wasm kernels against the cpu backend', () => {
         });
       }
 
-      it('dilated conv and depthwise conv: values, and gradients of the dilated depthwise kernels', async () => {
-        if (mode.native && !engineStatus().native) return;
+      it.skipIf(!mode.native || !nativeStatus.loaded)('large shapes: the multi-threaded GEMM paths (row blocks, split k) and wide depthwise convs, all served natively', async () => {
+        engineOptions.useNative = true;
+        const served = (): number => Object.values(kernelStats.native).reduce((a, b) => a + b, 0);
+        const errors = kernelStats.errors.length;
+        const large: Array<[ConvCase, boolean]> = [
+          [{ n: 4, h: 16, w: 16, c: 48, o: 72, k: 1, s: 1, pad: 0, mult: 1 }, false],
+          [{ n: 8, h: 32, w: 32, c: 8, o: 16, k: 1, s: 1, pad: 0, mult: 1 }, false],
+          [{ n: 4, h: 17, w: 17, c: 16, o: 24, k: 3, s: 2, pad: 'same', mult: 1 }, false],
+          [{ n: 3, h: 32, w: 32, c: 3, o: 32, k: 3, s: 1, pad: 1, mult: 1 }, false],
+          [{ n: 4, h: 16, w: 16, c: 96, o: 96, k: 5, s: 2, pad: 'same', mult: 1 }, true],
+          [{ n: 5, h: 15, w: 15, c: 40, o: 40, k: 3, s: 1, pad: 'same', mult: 1 }, true],
+        ];
+        for (const [cs, depthwise] of large) {
+          const o = depthwise ? cs.c : cs.o;
+          const xs = data(cs.n * cs.h * cs.w * cs.c);
+          const ws = data(cs.k * cs.k * cs.c * (depthwise ? 1 : o));
+          const rs = data(cs.n * cs.h * cs.w * o);
+          const ref = await on('cpu', () => convRun(cs, depthwise, xs, ws, rs));
+          const n0 = served();
+          const got = await on('wasm', () => convRun(cs, depthwise, xs, ws, rs));
+          // forward, input gradient and filter gradient all ran natively
+          expect(served() - n0, JSON.stringify(cs)).toBeGreaterThanOrEqual(3);
+          const tag = `native ${depthwise ? 'depthwise ' : ''}${JSON.stringify(cs)}`;
+          close(got[0], ref[0], `${tag} y`);
+          close(got[1], ref[1], `${tag} dx`);
+          close(got[2], ref[2], `${tag} dw`, 2e-4);
+        }
+        expect(kernelStats.errors.slice(errors)).toEqual([]);
+      });
+
+      it.skipIf(mode.native && !nativeStatus.loaded)('dilated conv and depthwise conv: values, and gradients of the dilated depthwise kernels', async () => {
         engineOptions.useNative = mode.native;
         // Reference: a dilated filter is an undilated one with zeros between its taps.
         for (const [h, w, k, d, s] of [
@@ -170,8 +200,7 @@ describe('engine-wasm kernels against the cpu backend', () => {
         }
       });
 
-      it('eval-mode batch norm (tf.batchNorm), with and without scale/offset, and broadcast statistics', async () => {
-        if (mode.native && !engineStatus().native) return;
+      it.skipIf(mode.native && !nativeStatus.loaded)('eval-mode batch norm (tf.batchNorm), with and without scale/offset, and broadcast statistics', async () => {
         engineOptions.useNative = mode.native;
         const shape = [3, 4, 5, 7];
         const xs = data(3 * 4 * 5 * 7);
@@ -196,8 +225,7 @@ describe('engine-wasm kernels against the cpu backend', () => {
         ['affine', 'plain', 'scale only, [1,1,1,C] stats', '[W,C] statistics (fallback)'].forEach((what, i) => close(got[i], ref[i], `${mode.name} batchNorm ${what}`));
       });
 
-      it('training batch norm: batch statistics, output and gradients', async () => {
-        if (mode.native && !engineStatus().native) return;
+      it.skipIf(mode.native && !nativeStatus.loaded)('training batch norm: batch statistics, output and gradients', async () => {
         engineOptions.useNative = mode.native;
         for (const shape of [
           [2, 5, 3, 4],

@@ -45,7 +45,7 @@ const nchw = (s: number[]): [number, number, number, number] =>
   s.length === 4 ? [s[0], s[3], s[1], s[2]] : [sizeOf(s.slice(0, -1)), s[s.length - 1], 1, 1];
 
 export interface KernelStats {
-  /** Calls served by oneDNN, by kernel. */
+  /** Calls served by the native addon (own kernels or oneDNN), by kernel. */
   native: Record<string, number>;
   /** Calls served by the JavaScript or original wasm kernels, by kernel (with why, once). */
   fallback: Record<string, number>;
@@ -70,9 +70,9 @@ function convParams(b: WasmBackend, a: TI, w: TI, c: TI, ci: Conv2DInfo, groups:
 /**
  * Register the engine's kernels for the wasm backend: the ones tfjs-backend-wasm 4.22 lacks
  * (Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter/Input, UnsortedSegmentSum), a
- * correct MaxPoolGrad, training batch norm, and, where the oneDNN addon loaded, native
+ * correct MaxPoolGrad, training batch norm, and, where the native addon loaded, native
  * convolutions and their gradients. Every native call falls back to a JavaScript or the original
- * wasm kernel if oneDNN refuses a shape.
+ * wasm kernel if the addon refuses a shape.
  */
 export function registerKernels(tf: Tfjs, native: NativeKernels | undefined): void {
   const bu = tf.backend_util;
