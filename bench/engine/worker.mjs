@@ -5,14 +5,14 @@ import { tf } from '@modnas/core';
 import { MobileNetV2, OneBlock } from './models.mjs';
 
 const backendArg = process.env.BENCH_BACKEND ?? 'wasm';
-if (backendArg === 'wasm') {
+if (backendArg === 'wasm' || backendArg === 'native') {
   const engine = (await import('../../packages/engine-wasm/dist/index.js')).default;
   await engine.setup(tf);
 }
 await tf.setBackend(backendArg);
 await tf.ready();
 if ('firstUse' in tf.backend()) tf.backend().firstUse = false;
-const engineMod = backendArg === 'wasm' ? await import('../../packages/engine-wasm/dist/index.js') : undefined;
+const engineMod = backendArg === 'wasm' || backendArg === 'native' ? await import('../../packages/engine-wasm/dist/index.js') : undefined;
 
 const LR = 0.05;
 const MOMENTUM = 0.9;

@@ -16,8 +16,10 @@ export interface EngineDef {
   name: string;
   /** Higher is preferred. The native `tensorflow` backend has 100, `cpu` 1. */
   priority: number;
-  /** Register the backend and kernels; throw (with the reason) when this machine can't run it. */
+  /** Register the backend(s) and kernels; throw (with the reason) when this machine can't run it. */
   setup(tfjs: typeof tf): Promise<void>;
+  /** One line on what it runs on, or why one of its backends is absent (after setup), for the log. */
+  describe?(): string;
 }
 
 export function defineEngine(def: EngineDef): EngineDef {
@@ -53,7 +55,7 @@ export async function selectBackend(opts: SelectBackendOptions = {}): Promise<Ba
   const prefer = (opts.prefer && opts.prefer !== 'auto' ? opts.prefer : undefined) ?? (process.env.MODNAS_BACKEND && process.env.MODNAS_BACKEND !== 'auto' ? process.env.MODNAS_BACKEND : undefined);
   const skipped: BackendChoice['skipped'] = [];
 
-  type Candidate = { name: string; priority: number; source: string; setup: () => Promise<void> };
+  type Candidate = { name: string; priority: number; source: string; setup: () => Promise<void>; describe?: () => string | undefined };
   const candidates: Candidate[] = [];
   candidates.push({
     name: 'tensorflow',
@@ -84,7 +86,18 @@ export async function selectBackend(opts: SelectBackendOptions = {}): Promise<Ba
       return def;
     };
     for (const name of e.provides) {
-      candidates.push({ name, priority: 50, source: e.package, setup: async () => (await load()).setup(tf) });
+      candidates.push({
+        name,
+        priority: 50,
+        source: e.package,
+        setup: async () => {
+          const d = await load();
+          await d.setup(tf);
+          // an engine may provide several backends and register only those this machine can run
+          if (!tf.findBackendFactory(name)) throw new Error(`not available: ${d.describe?.() ?? `${e.package} registered no "${name}" backend`}`);
+        },
+        describe: () => def?.describe?.(),
+      });
     }
   }
   candidates.push({ name: 'cpu', priority: 1, source: 'builtin', setup: async () => undefined });
@@ -107,7 +120,8 @@ export async function selectBackend(opts: SelectBackendOptions = {}): Promise<Ba
       const b = tf.backend() as { firstUse?: boolean };
       if ('firstUse' in b) b.firstUse = false;
       const choice: BackendChoice = { backend: c.name, source: c.source, skipped };
-      logger.info(`tensor backend: ${c.name} (${c.source})${skipped.length ? `; passed over: ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : ''}`);
+      const what = c.describe?.();
+      logger.info(`tensor backend: ${c.name} (${c.source}${what ? `: ${what}` : ''})${skipped.length ? `; passed over: ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : ''}`);
       return choice;
     } catch (e) {
       skipped.push({ name: c.name, reason: firstLine(e) });

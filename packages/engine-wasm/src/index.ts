@@ -1,19 +1,26 @@
 import { defineEngine } from '@modnas/core';
+import { installEagerBackprop } from './eager-backprop.js';
 import { registerGradients, registerKernels, stats } from './kernels.js';
+import { NATIVE_BACKEND, registerNativeBackend } from './native-backend.js';
 import { loadNative } from './native.js';
 
 export { BN_TRAIN, BN_TRAIN_GRAD, RELU6_GRAD, engineOptions, stats as kernelStats } from './kernels.js';
 export type { KernelStats } from './kernels.js';
+export { installEagerBackprop } from './eager-backprop.js';
+export { NATIVE_BACKEND } from './native-backend.js';
 export { loadNative } from './native.js';
 export type { KernelChoice, NativeStatus } from './native.js';
 
 let ready: Promise<void> | undefined;
 
 /**
- * The tfjs wasm backend, fit for training: the gradient kernels tfjs-backend-wasm 4.22 lacks,
- * a correct MaxPoolGrad, fused training batch norm, and convolutions and batch norm on native
- * kernels (the project's own, compiled at install; oneDNN where chosen) where they built; where
- * they didn't, JavaScript/wasm kernels and one log line.
+ * Two tfjs backends fit for training. `native` (preferred): tfjs' cpu backend with its tensors in
+ * Node's memory (no heap ceiling, a caching allocator) and the engine's native kernels
+ * (convolutions and their gradients, batch norm, ReLU6, elementwise ops, reductions; the
+ * project's own C++ compiled at install, or oneDNN with MODNAS_ENGINE_KERNELS=dnnl); registered
+ * only where the addon built. `wasm`: tfjs' wasm backend with the gradient kernels it lacks, a
+ * correct MaxPoolGrad and fused batch norm, on the native kernels too where they built. Both
+ * free activations and gradients as backprop goes (eager-backprop.ts).
  */
 export default defineEngine({
   name: 'wasm',
@@ -22,11 +29,19 @@ export default defineEngine({
     ready ??= (async () => {
       await import('@tensorflow/tfjs-backend-wasm');
       const native = loadNative();
-      registerKernels(tf, native.kernels);
+      registerKernels(tf, native.kernels, 'wasm');
+      if (native.kernels) {
+        registerNativeBackend(tf, native.kernels);
+        registerKernels(tf, native.kernels, NATIVE_BACKEND);
+      }
       registerGradients(tf);
-      if (!native.loaded) console.warn(`[@modnas/engine-wasm] ${native.detail}; training runs on the wasm/JavaScript kernels (slower)`);
+      installEagerBackprop(tf);
     })();
     return ready;
+  },
+  describe() {
+    const n = loadNative();
+    return n.loaded ? n.detail : `${n.detail}; training runs on the wasm backend's kernels (slower, tensors capped by the 4 GiB wasm heap)`;
   },
 });
 

@@ -6,7 +6,6 @@ import engine, { BN_TRAIN, BN_TRAIN_GRAD, engineOptions, engineStatus, kernelSta
 // strides and paddings including odd ones; once through the native addon (the own kernels, or
 // oneDNN with MODNAS_ENGINE_KERNELS=dnnl) and once through the JavaScript fallback kernels.
 const nativeStatus = loadNative();
-const noNative = `native kernels not loaded: ${nativeStatus.detail}`;
 
 type Pad = 'same' | 'valid' | number;
 let before = '';
@@ -101,7 +100,8 @@ afterAll(async () => {
   await tf.setBackend(before);
 });
 
-describe('engine-wasm kernels against the cpu backend', () => {
+for (const target of ['wasm', 'native'] as const) {
+  describe.skipIf(target === 'native' && !nativeStatus.loaded)(`engine kernels on the ${target} backend against the cpu backend`, () => {
   it('reports which kernels are in use', () => {
     const st = engineStatus();
     expect(typeof st.detail).toBe('string');
@@ -119,7 +119,7 @@ describe('engine-wasm kernels against the cpu backend', () => {
             const ws = data(cs.k * cs.k * cs.c * (depthwise ? cs.mult : o));
             const rs = data(cs.n * (cs.h + 2 * cs.k) * (cs.w + 2 * cs.k) * o);
             const ref = await on('cpu', () => convRun(cs, depthwise, xs, ws, rs));
-            const got = await on('wasm', () => convRun(cs, depthwise, xs, ws, rs));
+            const got = await on(target, () => convRun(cs, depthwise, xs, ws, rs));
             const tag = `${mode.name} ${JSON.stringify(cs)}`;
             close(got[0], ref[0], `${tag} y`);
             close(got[1], ref[1], `${tag} dx`);
@@ -147,7 +147,7 @@ describe('engine-wasm kernels against the cpu backend', () => {
           const rs = data(cs.n * cs.h * cs.w * o);
           const ref = await on('cpu', () => convRun(cs, depthwise, xs, ws, rs));
           const n0 = served();
-          const got = await on('wasm', () => convRun(cs, depthwise, xs, ws, rs));
+          const got = await on(target, () => convRun(cs, depthwise, xs, ws, rs));
           // forward, input gradient and filter gradient all ran natively
           expect(served() - n0, JSON.stringify(cs)).toBeGreaterThanOrEqual(3);
           const tag = `native ${depthwise ? 'depthwise ' : ''}${JSON.stringify(cs)}`;
@@ -185,7 +185,7 @@ describe('engine-wasm kernels against the cpu backend', () => {
             for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) for (let q = 0; q < 6; q++) df[(i * k + j) * 6 + q] = dfwv[((i * d) * ke + j * d) * 6 + q];
             return [y1.dataSync() as Float32Array, y2.dataSync() as Float32Array, dx.dataSync() as Float32Array, df];
           });
-          const got = await on('wasm', () => {
+          const got = await on(target, () => {
             const x = tf.tensor4d(xs, [2, h, w, 3]);
             const f = tf.tensor4d(ws, [k, k, 3, 2]);
             const y1 = tf.conv2d(x, f, s, pads, 'NHWC', d);
@@ -221,7 +221,7 @@ describe('engine-wasm kernels against the cpu backend', () => {
           ].map((t) => t.dataSync() as Float32Array);
         };
         const ref = await on('cpu', run);
-        const got = await on('wasm', run);
+        const got = await on(target, run);
         ['affine', 'plain', 'scale only, [1,1,1,C] stats', '[W,C] statistics (fallback)'].forEach((what, i) => close(got[i], ref[i], `${mode.name} batchNorm ${what}`));
       });
 
@@ -253,7 +253,7 @@ describe('engine-wasm kernels against the cpu backend', () => {
             const grads = tf.grads((a: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(f(a, gg, bb), r)))([x, g, b]);
             return [f(x, g, b), mean, variance, ...grads].map((t) => t.dataSync() as Float32Array);
           });
-          const got = await on('wasm', () => {
+          const got = await on(target, () => {
             const x = tf.tensor(xs, shape);
             const g = tf.tensor(gs);
             const b = tf.tensor(bs);
@@ -284,7 +284,7 @@ describe('engine-wasm kernels against the cpu backend', () => {
         return [y.dataSync() as Float32Array, dx.dataSync() as Float32Array];
       };
       const ref = await on('cpu', run);
-      const got = await on('wasm', run);
+      const got = await on(target, run);
       close(got[0], ref[0], `maxPool ${h}x${w} k${k} s${s} ${pad} y`);
       close(got[1], ref[1], `maxPool ${h}x${w} k${k} s${s} ${pad} dx`);
     }
@@ -300,13 +300,13 @@ describe('engine-wasm kernels against the cpu backend', () => {
       return [s.dataSync() as Float32Array, g.dataSync() as Float32Array];
     };
     const ref = await on('cpu', run);
-    const got = await on('wasm', run);
+    const got = await on(target, run);
     close(got[0], ref[0], 'unsortedSegmentSum');
     close(got[1], ref[1], 'gather gradient');
   });
 
   it('leaks no tensors', async () => {
-    await tf.setBackend('wasm');
+    await tf.setBackend(target);
     const before = tf.memory().numTensors;
     tf.tidy(() => {
       const x = tf.randomNormal([2, 7, 7, 4]);
@@ -317,3 +317,4 @@ describe('engine-wasm kernels against the cpu backend', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+}

@@ -3,17 +3,29 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /** The native addon (src/native: module.cc + own_conv.cc or dnnl_conv.cc), built by scripts/build-native.mjs. */
+/** Every tensor is passed as a Float32Array over its data (a wasm heap view or the tensor's own array); the kernels run in place. */
 export interface NativeKernels {
-  /** kind 0 forward, 1 gradient w.r.t. input, 2 gradient w.r.t. filter; p = [3 byte offsets, N, C, H, W, O, OH, OW, KH, KW, sh, sw, dh, dw, pt, pl, pb, pr, groups]. */
-  conv(heap: ArrayBuffer, kind: number, p: Int32Array): void;
-  /** p = [x, gamma, beta, y, mean, var, N, C, H, W] (byte offsets then dims). */
-  bnForward(heap: ArrayBuffer, p: Int32Array, eps: number): void;
-  /** p = [dy, x, gamma, mean, var, dx, dgamma, dbeta, N, C, H, W]. */
-  bnBackward(heap: ArrayBuffer, p: Int32Array, eps: number): void;
-  /** p = [dy, x, dx, n]: dx = dy where 0 < x <= 6, else 0. */
-  relu6Grad(heap: ArrayBuffer, p: Int32Array): void;
-  /** p = [x, mean, var, offset or -1, scale or -1, y, M, C]: eval-mode batch norm over the last axis. */
-  bnInfer(heap: ArrayBuffer, p: Int32Array, eps: number): void;
+  /** kind 0: c = conv(x = a, w = b); 1: c = dx from (dy = a, w = b); 2: c = dw from (x = a, dy = b). p = [N, C, H, W, O, OH, OW, KH, KW, sh, sw, dh, dw, pt, pl, pb, pr, groups]. */
+  conv(kind: number, a: Float32Array, b: Float32Array, c: Float32Array, p: Int32Array): void;
+  /** Training batch norm over the last axis of an [m, c] view: y, batch mean, biased batch variance. */
+  bnForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array, variance: Float32Array, m: number, c: number, eps: number): void;
+  /** Its gradient w.r.t. x, gamma and beta. */
+  bnBackward(dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, m: number, c: number, eps: number): void;
+  /** dx = dy where 0 < x <= 6, else 0. */
+  relu6Grad(dy: Float32Array, x: Float32Array, dx: Float32Array, n: number): void;
+  /** Eval-mode batch norm over the last axis. */
+  bnInfer(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null, scale: Float32Array | null, y: Float32Array, m: number, c: number, eps: number): void;
+  /** y = min(max(x, 0), 6). */
+  relu6(x: Float32Array, y: Float32Array, n: number): void;
+  /** c = big op small (op 0 add, 1 sub, 2 mul, 3 div), big as [outer, mid, inner], small as [outer, inner]; swap: c = small op big. */
+  binary(op: number, big: Float32Array, small: Float32Array, c: Float32Array, outer: number, mid: number, inner: number, swap: boolean): void;
+  /** y[o, i] = mean or sum of x[o, :, i] over an [outer, mid, inner] view. */
+  reduceMid(x: Float32Array, y: Float32Array, outer: number, mid: number, inner: number, mean: boolean): void;
+  /** An uninitialised external ArrayBuffer from the addon's caching allocator. */
+  alloc(bytes: number): ArrayBuffer;
+  /** Detach a buffer from alloc() and return its block to the pool now; false if it is not one. */
+  release(buf: ArrayBuffer): boolean;
+  poolInfo(): { liveBytes: number; pooledBytes: number };
   info(): { version: string; cacheEntries: number; threads: number };
 }
 
