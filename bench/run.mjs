@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // Training-engine benchmark: the same workloads on @modnas (tfjs + @modnas/engine-wasm) and on
 // PyTorch (bench/reference, Debian's python3-torch), interleaved round by round in one run so
-// machine load hits both sides alike. Prints per-step medians, ratios, per-round ratio spread and
+// machine load hits every side alike. Prints per-step medians, ratios, per-round ratio spread and
 // peak RSS. Usage: node bench/run.mjs [--workloads a,b,c_bingate,c_wsum,d] [--rounds 5] [--steps 2]
-//                  [--threads 2] [--wsum-batch 8] [--torch-wait passive] [--backend wasm] [--soak 300] [--json out.json]
+//   [--threads 2] [--wsum-batch 32] [--torch-wait passive] [--engines default,dnnl,fallback]
+//   [--soak 300] [--json out.json] [--write]   (--write: replace this benchmark's section of RESULTS.md)
+// Engines: default = the `native` backend on the engine's own kernels (what an install gets);
+// dnnl = the same backend on oneDNN (needs libdnnl-dev at install); fallback = the wasm backend
+// on its wasm/JavaScript kernels (what a machine without a C++ compiler gets).
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,7 +28,7 @@ const NAMES = {
   a: '(a) MobileNetV2-CIFAR train step, batch 32',
   b: '(b) inverted-residual block step (MB3E6 32ch 16x16), batch 32',
   c_bingate: '(c) BinGate supernet step (1 sampled path / 17 mixed ops), batch 32',
-  c_wsum: `(c) WeightedSum/DARTS supernet step (6 candidates x 17), batch ${args['wsum-batch'] ?? 8}`,
+  c_wsum: `(c) WeightedSum/DARTS supernet step (6 candidates x 17), batch ${args['wsum-batch'] ?? 32}`,
   d: '(d) subnet eval: BN recalibration 4x32 + validation 4x64',
 };
 
@@ -46,9 +50,17 @@ class Worker {
   }
 }
 
-const WSUM_BATCH = String(args['wsum-batch'] ?? 8);
-const env = { OMP_NUM_THREADS: THREADS, BENCH_THREADS: THREADS, BENCH_BACKEND: args.backend ?? 'wasm', BENCH_WSUM_BATCH: WSUM_BATCH };
-const js = () => new Worker(process.execPath, [join(here, 'engine/worker.mjs')], env);
+const WSUM_BATCH = String(args['wsum-batch'] ?? 32);
+const env = { OMP_NUM_THREADS: THREADS, BENCH_THREADS: THREADS, BENCH_WSUM_BATCH: WSUM_BATCH };
+const ENGINES = {
+  default: { BENCH_BACKEND: 'native', MODNAS_ENGINE_KERNELS: 'own' },
+  dnnl: { BENCH_BACKEND: 'native', MODNAS_ENGINE_KERNELS: 'dnnl' },
+  fallback: { BENCH_BACKEND: 'wasm', MODNAS_ENGINE_KERNELS: 'js' },
+  wasm: { BENCH_BACKEND: 'wasm', MODNAS_ENGINE_KERNELS: 'own' },
+};
+const engineNames = (args.engines ?? 'default').split(',');
+for (const e of engineNames) if (!ENGINES[e]) throw new Error(`unknown engine ${e}: use ${Object.keys(ENGINES).join(', ')}`);
+const js = (engine = 'default') => new Worker(process.execPath, [join(here, 'engine/worker.mjs')], { ...env, ...ENGINES[engine] });
 // --torch-wait passive: PyTorch's OpenMP threads sleep when idle, as the engine's do (default: libgomp's spin-then-sleep).
 const pyEnv = { ...env, ...(args['torch-wait'] ? { OMP_WAIT_POLICY: args['torch-wait'].toUpperCase() } : {}) };
 const py = () => new Worker(PYTHON, [join(here, 'reference/worker.py')], pyEnv);
@@ -73,20 +85,22 @@ if (args.soak) {
   process.exit(0);
 }
 
-const jsInfo = await (async () => {
-  const w = js();
-  const i = await w.ask({ cmd: 'info' });
+const jsInfos = {};
+for (const e of engineNames) {
+  const w = js(e);
+  jsInfos[e] = await w.ask({ cmd: 'info' }).catch((err) => ({ backend: '-', engine: `unavailable: ${String(err?.message ?? err).split('\n')[0]}` }));
   w.close();
-  return i;
-})();
+}
 const pyInfo = await (async () => {
   const w = py();
   const i = await w.ask({ cmd: 'info' });
   w.close();
   return i;
 })();
-console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}; load average at start ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
-console.log(`tfjs: backend ${jsInfo.backend}${jsInfo.engine ? ` (${jsInfo.engine})` : ''}; PyTorch ${pyInfo.torch} (${pyInfo.threads} threads, mkldnn ${pyInfo.mkldnn}); OMP_NUM_THREADS=${THREADS}; PyTorch OMP_WAIT_POLICY=${pyEnv.OMP_WAIT_POLICY ?? '(default)'}`);
+const loadStart = loadavg().map((v) => v.toFixed(1)).join(' ');
+console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}; load average at start ${loadStart}`);
+for (const e of engineNames) console.log(`engine ${e}: backend ${jsInfos[e].backend} (${jsInfos[e].engine})`);
+console.log(`PyTorch ${pyInfo.torch} (${pyInfo.threads} threads, mkldnn ${pyInfo.mkldnn}); OMP_NUM_THREADS=${THREADS}; PyTorch OMP_WAIT_POLICY=${pyEnv.OMP_WAIT_POLICY ?? '(default)'}`);
 console.log(`${ROUNDS} rounds x ${STEPS} steps per side per workload, sides alternating; 1 warm-up round\n`);
 
 const results = [];
@@ -99,54 +113,89 @@ for (const wl of WORKLOADS) {
 }
 
 async function runWorkload(wl) {
-  const a = js();
-  const b = py();
-  // warm-up (kernel JIT, primitive caches, allocator)
-  const ja = await a.ask({ cmd: 'run', workload: wl, steps: 1 });
-  const pb = await b.ask({ cmd: 'run', workload: wl, steps: 1 });
-  const jt = [];
-  const pt = [];
-  const roundRatios = [];
-  let jr = ja;
-  let pr = pb;
+  const sides = [...engineNames.map((e) => ({ engine: e, w: js(e), times: [], last: undefined, ratios: [] })), { engine: 'torch', w: py(), times: [], last: undefined }];
+  const torch = sides[sides.length - 1];
+  // warm-up (kernel JIT, primitive caches, allocator); a side that fails is reported, the rest go on
+  for (const s of sides) {
+    try {
+      s.first = await s.w.ask({ cmd: 'run', workload: wl, steps: 1 });
+    } catch (e) {
+      s.error = String(e?.message ?? e).split('\n')[0];
+    }
+  }
   for (let r = 0; r < ROUNDS; r++) {
-    const order = r % 2 ? [b, a] : [a, b];
-    for (const w of order) {
-      const res = await w.ask({ cmd: 'run', workload: wl, steps: wl === 'b' ? STEPS * 5 : STEPS });
-      if (w === a) {
-        jr = res;
-        jt.push(...res.times);
-      } else {
-        pr = res;
-        pt.push(...res.times);
+    const order = r % 2 ? [...sides].reverse() : sides;
+    for (const s of order) {
+      if (s.error) continue;
+      try {
+        s.last = await s.w.ask({ cmd: 'run', workload: wl, steps: wl === 'b' ? STEPS * 5 : STEPS });
+        s.times.push(...s.last.times);
+      } catch (e) {
+        s.error = String(e?.message ?? e).split('\n')[0];
       }
     }
-    roundRatios.push(median(jr.times) / median(pr.times));
+    for (const s of sides) if (s !== torch && !s.error && !torch.error) s.ratios.push(median(s.last.times) / median(torch.last.times));
   }
-  a.close();
-  b.close();
-  const row = {
-    workload: wl,
-    name: NAMES[wl],
-    tfjsMs: median(jt),
-    torchMs: median(pt),
-    ratio: median(jt) / median(pt),
-    roundRatioMin: Math.min(...roundRatios),
-    roundRatioMax: Math.max(...roundRatios),
-    tfjsSpread: [Math.min(...jt), Math.max(...jt)],
-    torchSpread: [Math.min(...pt), Math.max(...pt)],
-    params: { tfjs: ja.params, torch: pb.params },
-    peakRssMb: { tfjs: jr.peakRss, torch: pr.peakRss },
-    numTensors: jr.numTensors,
-  };
-  results.push(row);
-  console.log(
-    `${row.name}\n  tfjs ${fmt(row.tfjsMs)} | PyTorch ${fmt(row.torchMs)} | ratio ${row.ratio.toFixed(2)}x (per-round ${row.roundRatioMin.toFixed(2)}-${row.roundRatioMax.toFixed(2)}) | ` +
-      `params ${row.params.tfjs} vs ${row.params.torch} | peak RSS ${row.peakRssMb.tfjs} MB vs ${row.peakRssMb.torch} MB | tfjs step range ${fmt(row.tfjsSpread[0])}-${fmt(row.tfjsSpread[1])}, PyTorch ${fmt(row.torchSpread[0])}-${fmt(row.torchSpread[1])}`,
-  );
+  for (const s of sides) s.w.close();
+  console.log(NAMES[wl] ?? wl);
+  if (torch.error) console.log(`  PyTorch FAILED: ${torch.error}`);
+  for (const s of sides.slice(0, -1)) {
+    if (s.error) {
+      console.log(`  ${s.engine}: FAILED: ${s.error}`);
+      results.push({ workload: wl, name: NAMES[wl], engine: s.engine, error: s.error });
+      continue;
+    }
+    const row = {
+      workload: wl,
+      name: NAMES[wl],
+      engine: s.engine,
+      tfjsMs: median(s.times),
+      torchMs: torch.error ? NaN : median(torch.times),
+      ratio: torch.error ? NaN : median(s.times) / median(torch.times),
+      roundRatioMin: Math.min(...s.ratios),
+      roundRatioMax: Math.max(...s.ratios),
+      tfjsSpread: [Math.min(...s.times), Math.max(...s.times)],
+      torchSpread: [Math.min(...torch.times), Math.max(...torch.times)],
+      params: { tfjs: s.first.params, torch: torch.first?.params },
+      peakRssMb: { tfjs: s.last.peakRss, torch: torch.last?.peakRss },
+      numTensors: s.last.numTensors,
+    };
+    results.push(row);
+    console.log(
+      `  ${s.engine}: tfjs ${fmt(row.tfjsMs)} | PyTorch ${fmt(row.torchMs)} | ratio ${row.ratio.toFixed(2)}x (per-round ${row.roundRatioMin.toFixed(2)}-${row.roundRatioMax.toFixed(2)}) | ` +
+        `params ${row.params.tfjs} vs ${row.params.torch} | peak RSS ${row.peakRssMb.tfjs} MB vs ${row.peakRssMb.torch} MB (${(row.peakRssMb.tfjs / row.peakRssMb.torch).toFixed(2)}x) | step range ${fmt(row.tfjsSpread[0])}-${fmt(row.tfjsSpread[1])}, PyTorch ${fmt(row.torchSpread[0])}-${fmt(row.torchSpread[1])}`,
+    );
+  }
 }
 console.log(`\nload average at end ${loadavg().map((v) => v.toFixed(1)).join(' ')}`);
-console.log('| workload | tfjs+engine | PyTorch | ratio | per-round ratio | peak RSS tfjs / PyTorch |');
-console.log('|---|---|---|---|---|---|');
-for (const r of results) console.log(`| ${r.name} | ${fmt(r.tfjsMs)} | ${fmt(r.torchMs)} | **${r.ratio.toFixed(2)}x** | ${r.roundRatioMin.toFixed(2)}-${r.roundRatioMax.toFixed(2)} | ${r.peakRssMb.tfjs} / ${r.peakRssMb.torch} MB |`);
-if (args.json) writeFileSync(args.json, JSON.stringify({ jsInfo, pyInfo, results }, null, 2));
+const table = [
+  '| workload | engine | tfjs | PyTorch | ratio | per-round ratio | peak RSS tfjs / PyTorch |',
+  '|---|---|---|---|---|---|---|',
+  ...results.map((r) =>
+    r.error
+      ? `| ${r.name} | ${r.engine} | failed: ${r.error.slice(0, 80)} | | | | |`
+      : `| ${r.name} | ${r.engine} | ${fmt(r.tfjsMs)} | ${fmt(r.torchMs)} | **${r.ratio.toFixed(2)}x** | ${r.roundRatioMin.toFixed(2)}-${r.roundRatioMax.toFixed(2)} | ${r.peakRssMb.tfjs} / ${r.peakRssMb.torch} MB (${(r.peakRssMb.tfjs / r.peakRssMb.torch).toFixed(2)}x) |`,
+  ),
+];
+console.log(table.join('\n'));
+if (args.json) writeFileSync(args.json, JSON.stringify({ jsInfos, pyInfo, results }, null, 2));
+if (args.write) {
+  // Only this benchmark's section of RESULTS.md, between its markers.
+  const file = join(here, 'RESULTS.md');
+  const begin = '<!-- bench/run.mjs: begin -->';
+  const end = '<!-- bench/run.mjs: end -->';
+  const body = [
+    begin,
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC by \`node bench/run.mjs ${process.argv.slice(2).join(' ')}\`; ${cpus().length} x ${cpus()[0]?.model}, load average at start ${loadStart}.`,
+    ...engineNames.map((e) => `- engine ${e}: backend ${jsInfos[e].backend} (${jsInfos[e].engine})`),
+    `- PyTorch ${pyInfo.torch} (${pyInfo.threads} threads, mkldnn ${pyInfo.mkldnn}), OMP_WAIT_POLICY ${pyEnv.OMP_WAIT_POLICY ?? '(default)'}`,
+    '',
+    ...table,
+    end,
+  ].join('\n');
+  const old = readFileSync(file, 'utf8');
+  const at = old.indexOf(begin);
+  const next = at >= 0 ? old.slice(0, at) + body + old.slice(old.indexOf(end) + end.length) : `${old.trimEnd()}\n\n${body}\n`;
+  writeFileSync(file, next);
+  console.log(`wrote its section of ${file}`);
+}

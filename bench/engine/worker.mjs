@@ -4,15 +4,15 @@ import { createInterface } from 'node:readline';
 import { tf } from '@modnas/core';
 import { MobileNetV2, OneBlock } from './models.mjs';
 
-const backendArg = process.env.BENCH_BACKEND ?? 'wasm';
-if (backendArg === 'wasm' || backendArg === 'native') {
-  const engine = (await import('../../packages/engine-wasm/dist/index.js')).default;
-  await engine.setup(tf);
-}
-await tf.setBackend(backendArg);
+const backendArg = process.env.BENCH_BACKEND ?? 'native';
+const engineMod = backendArg === 'wasm' || backendArg === 'native' ? await import('../../packages/engine-wasm/dist/index.js') : undefined;
+const engineStatusLine = () => engineMod?.engineStatus().detail ?? '';
+if (engineMod) await engineMod.default.setup(tf);
+// A backend that is not there answers every command with why (the driver reports it and goes on).
+const startupError = (await tf.setBackend(backendArg)) ? undefined : `backend ${backendArg} is not available: ${engineStatusLine()}`;
 await tf.ready();
 if ('firstUse' in tf.backend()) tf.backend().firstUse = false;
-const engineMod = backendArg === 'wasm' || backendArg === 'native' ? await import('../../packages/engine-wasm/dist/index.js') : undefined;
+
 
 const LR = 0.05;
 const MOMENTUM = 0.9;
@@ -128,6 +128,7 @@ for await (const line of rl) {
   const cmd = JSON.parse(line);
   let out;
   try {
+    if (startupError) throw new Error(startupError);
     if (cmd.cmd === 'info') {
       out = { backend: tf.getBackend(), engine: engineMod?.engineStatus().detail ?? '', threads: process.env.OMP_NUM_THREADS ?? '' };
     } else if (cmd.cmd === 'run') {

@@ -19,7 +19,7 @@ Usage:
 Config files merge in order (later wins); -o overrides a dotted key (values are YAML).
 Both the native format and the seed's VEGA-style format (search_space / search_algorithm /
 trainer.modnas) are accepted; a VEGA pipeline file (pipeline: [nas, fully_train]) runs its steps
-in turn, and -o takes a seed-format file's own keys (trainer.modnas.estim.search.epochs=2). Env: MODNAS_BACKEND=auto|tensorflow|wasm|cpu.
+in turn, and -o takes a seed-format file's own keys (trainer.modnas.estim.search.epochs=2). Env: MODNAS_BACKEND=auto|tensorflow|native|wasm|cpu.
 Exit codes: 0 done, 1 failed while running, 2 bad input (usage, config, plugin), 130 interrupted.`;
 
 const RUN_HELP = `Usage: modnas run <config.yaml> [more.yaml ...] [options]

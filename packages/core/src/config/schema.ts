@@ -32,7 +32,7 @@ export const ExperimentSchema = z
     name: z.string().min(1).regex(/^[\w.-]+$/, 'letters, digits, _ . - only').default('default').describe('Experiment name; outputs go to <output_dir>/<name>'),
     output_dir: z.string().default('exp').describe('Folder that holds experiment folders'),
     seed: z.number().int().nonnegative().default(0).describe('Seed of every random choice (data order, sampling, init)'),
-    backend: z.string().default('auto').describe('Tensor backend: auto, tensorflow, wasm, cpu (env MODNAS_BACKEND overrides auto)'),
+    backend: z.string().default('auto').describe('Tensor backend: auto, tensorflow, native, wasm, cpu (env MODNAS_BACKEND overrides auto)'),
     quick: z
       .boolean()
       .default(false)
