@@ -105,7 +105,10 @@ for (const target of ['wasm', 'native'] as const) {
   it('reports which kernels are in use', () => {
     const st = engineStatus();
     expect(typeof st.detail).toBe('string');
-    if (process.env.MODNAS_REQUIRE_NATIVE === '1') expect(st.native, st.detail).toBe(true);
+    if (process.env.MODNAS_REQUIRE_NATIVE === '1') {
+      expect(st.native, st.detail).toBe(true);
+      expect(tf.findBackendFactory('native'), 'the native backend is registered').toBeTruthy();
+    }
   });
 
   for (const mode of modes) {
