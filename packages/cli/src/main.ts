@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger, PreparedExperiment, ProgressReporter, RunSummary } from '@modnas/core';
-import { CORE_VERSION, ModnasError, discoverPlugins, getRegistry, isModnasError, isPipelineFile, prepareExperiment, runExperiment, runRepeated, runSeedPipeline } from '@modnas/core';
+import { CORE_VERSION, ModnasError, discoverPlugins, getRegistry, groupDigits, isModnasError, isPipelineFile, prepareExperiment, runExperiment, runRepeated, runSeedPipeline } from '@modnas/core';
 import { parse } from './args.js';
 import { TtyProgress } from './progress.js';
 
@@ -244,6 +244,7 @@ async function runPipelineCommand(
 export function formatSummary(s: RunSummary): string {
   const lines = [`\nexperiment ${s.name} ${s.aborted ? 'INTERRUPTED' : 'done'} in ${s.seconds.toFixed(1)}s on backend ${s.backend.backend}`, `  folder: ${s.outputDir}`];
   if (s.numParams) lines.push(`  network: ${s.numParams.toLocaleString('en-US')} weights`);
+  if (s.spaceSize && s.spaceSize !== '1') lines.push(`  search space: ${groupDigits(BigInt(s.spaceSize))} architectures`);
   for (const [name, e] of Object.entries(s.estims)) {
     const m = Object.entries(e.metrics)
       .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`)

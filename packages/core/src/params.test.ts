@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ModnasError } from './errors.js';
 import type { CategoricalParam } from './params.js';
-import { ArchSpace } from './params.js';
+import { ArchSpace, groupDigits } from './params.js';
 import { Rng } from './rng.js';
 
 describe('ArchSpace', () => {
@@ -77,6 +77,34 @@ describe('ArchSpace', () => {
     expect(s.tensors()).toHaveLength(1);
     s.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('counts a tensor param as the categorical choices it stands for in archSize (a softmax over k = k choices)', () => {
+    const q = new ArchSpace();
+    for (let i = 0; i < 6; i++) q.tensor({ shape: [5] });
+    expect(q.size()).toBe(1n); // grid search still walks the discrete params only
+    expect(q.archSize()).toBe(15625n);
+    expect(q.describeSize()).toBe('15,625 (5^6)');
+    const darts = new ArchSpace();
+    for (let i = 0; i < 22; i++) darts.tensor({ shape: [6] });
+    expect(darts.archSize()).toBe(6n ** 22n);
+    expect(darts.describeSize()).toBe('131,621,703,842,267,136 (6^22)');
+    // one choice per row of a [n, k] tensor; mixed with discrete params
+    const mixed = new ArchSpace();
+    expect(mixed.tensor({ shape: [2, 4] }).choices).toBe(16n);
+    mixed.categorical({ choices: ['a', 'b', 'c', 'd', 'e'] });
+    mixed.numeric({ low: 0, high: 1 });
+    expect(mixed.archSize()).toBe(80n);
+    expect(mixed.describeSize()).toBe('80 (4^2 x 5)');
+    expect(new ArchSpace().describeSize()).toBe('1');
+    for (const s of [q, darts, mixed]) s.dispose();
+  });
+});
+
+describe('groupDigits', () => {
+  it('puts thousands separators into integers of any size', () => {
+    expect([0, 999, 1000, 15625, 1234567].map((n) => groupDigits(n))).toEqual(['0', '999', '1,000', '15,625', '1,234,567']);
+    expect(groupDigits(6n ** 22n)).toBe('131,621,703,842,267,136');
   });
 });
 

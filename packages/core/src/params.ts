@@ -178,6 +178,16 @@ export class TensorParam extends ArchParam {
     return Array.from(this.variable.dataSync());
   }
 
+  /**
+   * The discrete choices this tensor stands for: the last axis is a softmax over k candidates,
+   * one choice per row of the leading axes, so a [k] tensor is k choices and [n, k] is k^n.
+   */
+  get choices(): bigint {
+    const k = BigInt(this.shape[this.shape.length - 1] ?? 1);
+    const rows = this.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    return k ** BigInt(rows);
+  }
+
   /** Index of the largest entry (the argmax candidate). */
   argmax(): number {
     const a = this.toArray();
@@ -264,6 +274,28 @@ export class ArchSpace {
     return this.discrete().reduce((acc, p) => acc * BigInt(p.cardinality), 1n);
   }
 
+  /**
+   * Number of architectures the space spans: the discrete params' points times the categorical
+   * choices of every tensor param (a softmax over k candidates is k choices). Continuous numeric
+   * params are not counted. `size()` counts the discrete params only (what grid search walks).
+   */
+  archSize(): bigint {
+    return this.tensors().reduce((acc, t) => acc * t.choices, this.size());
+  }
+
+  /** `archSize()` with thousands separators and its factors, e.g. "15,625 (5^6)" or "10,000 (4^2 x 5^4)". */
+  describeSize(): string {
+    const radix = new Map<bigint, number>();
+    const count = (k: bigint, n: number): void => {
+      if (k > 1n) radix.set(k, (radix.get(k) ?? 0) + n);
+    };
+    for (const p of this.discrete()) count(BigInt(p.cardinality), 1);
+    for (const t of this.tensors()) count(BigInt(t.shape[t.shape.length - 1] ?? 1), t.shape.slice(0, -1).reduce((a, b) => a * b, 1));
+    const factors = [...radix].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, n]) => (n === 1 ? `${k}` : `${k}^${n}`));
+    const total = groupDigits(this.archSize());
+    return factors.length > 1 || (factors.length === 1 && factors[0] !== total) ? `${total} (${factors.join(' x ')})` : total;
+  }
+
   /** The assignment at a mixed-radix index; the first param is the least significant digit. */
   fromIndex(index: bigint | number): Assignment {
     let i = BigInt(index);
@@ -324,4 +356,11 @@ export class ArchSpace {
     for (const t of this.tensors()) t.dispose();
     this.params.clear();
   }
+}
+
+/** A non-negative integer with thousands separators: 15625n -> "15,625". */
+export function groupDigits(n: bigint | number): string {
+  return BigInt(n)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }

@@ -76,6 +76,11 @@ export interface RunSummary {
   estims: Record<string, EstimSummary>;
   /** Trainable weights of the final network (0 for a space without a network). */
   numParams: number;
+  /**
+   * Architectures in the search space (ArchSpace.archSize: tensor arch params count as their
+   * categorical choices), as a decimal string since it often exceeds 2^53; '1' without a space.
+   */
+  spaceSize: string;
   seconds: number;
   aborted: boolean;
 }
@@ -161,7 +166,7 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
 
   let model: Module | undefined;
   let trainer: StateOptimizer | undefined;
-  const summary: RunSummary = { name: cfg.name, outputDir, backend, estims: {}, numParams: 0, seconds: 0, aborted: false };
+  const summary: RunSummary = { name: cfg.name, outputDir, backend, estims: {}, numParams: 0, spaceSize: '1', seconds: 0, aborted: false };
   try {
     // data
     let dataset: Dataset | undefined;
@@ -197,11 +202,13 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
         model = await t.apply(model, ctxFor(`${chainKey}.${k}`));
       }
       summary.numParams = model.numParams();
-      logger.info(`model: ${summary.numParams.toLocaleString('en-US')} weights, ${space.all().length} arch params, discrete space size ${space.size()}`);
+      summary.spaceSize = space.archSize().toString();
+      logger.info(`model: ${summary.numParams.toLocaleString('en-US')} weights, ${space.all().length} arch params, discrete space size ${space.describeSize()}`);
     } else if (cfg.space) {
       const def = await create<'space'>('space');
       model = new NoNetwork();
-      logger.info(`space: ${def.describe()}; ${space.all().length} arch params, size ${space.size()}`);
+      summary.spaceSize = space.archSize().toString();
+      logger.info(`space: ${def.describe()}; ${space.all().length} arch params, size ${space.describeSize()}`);
     } else {
       model = new NoNetwork();
     }
