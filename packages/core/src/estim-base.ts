@@ -8,6 +8,7 @@ import type { DependencyContainer } from 'tsyringe';
 import { BatchCycler } from './data.js';
 import type { Batch, DataSplit, Dataset, EstimContext, GradientAccess, LossTerm, StateOptimizer, TrialResult } from './interfaces.js';
 import { Tokens } from './interfaces.js';
+import { ModnasError, isModnasError } from './errors.js';
 import { formatNum } from './log.js';
 import type { Module } from './module.js';
 import type { Assignment } from './params.js';
@@ -68,6 +69,64 @@ export function inputShapeOf(ctx: { container: DependencyContainer; data: EstimC
     }
   }
   return undefined;
+}
+
+// ---------------------------------------------------------------- divergence
+
+export const DIVERGED_CODE = 'MODNAS_E_TRAIN_DIVERGED';
+
+/**
+ * A loss above this counts as diverged, as NaN and ±Infinity do: a cross-entropy of a million
+ * means logits of that size, the weights have blown up (with gradient clipping they grow by
+ * lr·clip per step and stay finite for a while), and float32 overflows to NaN soon after.
+ */
+export const DIVERGED_LOSS = 1e6;
+
+/** Whether a loss value means the training diverged (NaN, infinite, or above DIVERGED_LOSS). */
+export function isDivergedLoss(loss: number): boolean {
+  return !Number.isFinite(loss) || loss > DIVERGED_LOSS;
+}
+
+/** Where a loss stopped being finite. */
+export interface DivergenceInfo {
+  estim: string;
+  /** 'training' (a weight step) or 'validation'. */
+  phase: 'training' | 'validation';
+  loss: number;
+  /** 1-based epoch and step, when known. */
+  epoch?: number;
+  epochs?: number;
+  step?: number;
+  steps?: number;
+  lr?: number;
+}
+
+/** The error of a trial (or run) whose loss became NaN or infinite, naming the probable causes and the fix. */
+export function divergedError(info: DivergenceInfo, what = `estim ${info.estim}`): ModnasError {
+  const at =
+    info.phase === 'training'
+      ? `at step ${info.step ?? '?'}/${info.steps ?? '?'} of ${info.estim} epoch ${info.epoch ?? '?'}/${info.epochs ?? '?'}`
+      : `in the validation of ${info.estim}`;
+  const lr = info.lr === undefined ? '' : ` (learning rate ${info.lr})`;
+  return new ModnasError(DIVERGED_CODE, `${what} diverged: the ${info.phase} loss became ${info.loss}${Number.isFinite(info.loss) ? ` (above ${DIVERGED_LOSS})` : ''} ${at}${lr}. The usual causes are a learning rate too high for the network, or data with NaN/infinite values or without normalisation`, {
+    fix: `lower trainer.lr${info.lr === undefined ? '' : ` (now ${info.lr}; try ${Number((info.lr / 10).toPrecision(3))})`}, keep trainer.grad_clip on (e.g. 5), and check that the dataset's inputs are finite and normalised`,
+    where: `estim.${info.estim}`,
+  });
+}
+
+export function isDivergedError(e: unknown): e is ModnasError {
+  return isModnasError(e) && e.code === DIVERGED_CODE;
+}
+
+/** A trial that diverged: no score, never the best (`isBetterTrial` skips it). */
+export function divergedTrial(arch: Assignment, metrics: Record<string, number> = {}): TrialResult {
+  return { arch, score: Number.NaN, metrics: { ...metrics, diverged: 1 }, status: 'diverged' };
+}
+
+/** Whether r should replace best as the best trial so far (diverged and NaN-scored trials never do). */
+export function isBetterTrial(r: TrialResult, best: TrialResult | undefined): boolean {
+  if (r.status === 'diverged' || Number.isNaN(r.score)) return false;
+  return !best || r.score > best.score;
 }
 
 // ---------------------------------------------------------------- train and validate
@@ -180,10 +239,16 @@ export async function trainEpoch(ctx: EstimContext, opts: TrainEpochOptions): Pr
       } finally {
         disposeBatch(batch);
       }
+      step++;
+      if (isDivergedLoss(r.loss)) {
+        // Said at the step it happens; the estimator (or the runner) decides what fails.
+        const err = divergedError({ estim: ctx.name, phase: 'training', loss: r.loss, epoch: opts.epoch + 1, epochs: opts.epochs, step, steps, lr });
+        ctx.logger.error(`${ctx.name} epoch ${opts.epoch + 1}/${opts.epochs}: step ${step}/${steps}: loss ${r.loss} (lr ${lr}): training diverged`);
+        throw err;
+      }
       loss += r.loss * r.count;
       correct += r.correct;
       count += r.count;
-      step++;
       const status = { loss: count ? loss / count : 0, acc: count ? correct / count : 0, lr };
       task.tick(1, status);
       await ctx.events.emit('step:end', { estim: ctx.name, epoch: opts.epoch, step, steps, metrics: { loss: r.loss, acc: r.count ? r.correct / r.count : 0, lr } });
@@ -274,6 +339,10 @@ export async function measureMetrics(ctx: EstimContext, model: Module = ctx.mode
 export async function validateWithMetrics(ctx: EstimContext, opts: { model?: Module; maxBatches?: number } = {}): Promise<Record<string, number>> {
   const model = opts.model ?? ctx.model;
   const v = evaluate(model, ctx.trainer, ctx.data.valid, { maxBatches: opts.maxBatches });
+  if (v.count > 0 && isDivergedLoss(v.loss)) {
+    ctx.logger.error(`${ctx.name}: validation loss ${v.loss}: the network diverged`);
+    throw divergedError({ estim: ctx.name, phase: 'validation', loss: v.loss, lr: ctx.trainer.currentLr() });
+  }
   return { loss: v.loss, acc: v.acc, ...(await measureMetrics(ctx, model)) };
 }
 
@@ -303,7 +372,9 @@ export async function reportEpoch(ctx: EstimContext, epoch: number, epochs: numb
 
 /** Append an evaluated candidate to the store (stream 'candidates', before anything else can fail) and emit 'candidate:end'. */
 export async function reportCandidate(ctx: EstimContext, result: TrialResult, index: number): Promise<void> {
-  ctx.store.append('candidates', { estim: ctx.name, index, arch: result.arch, score: result.score, metrics: result.metrics, time: new Date().toISOString() });
+  const status = result.status ?? 'done';
+  const score = status === 'diverged' ? null : result.score;
+  ctx.store.append('candidates', { estim: ctx.name, index, arch: result.arch, status, score, metrics: result.metrics, time: new Date().toISOString() });
   await ctx.events.emit('candidate:end', { estim: ctx.name, arch: result.arch, score: result.score, metrics: result.metrics });
   await yieldToEventLoop();
 }

@@ -105,8 +105,11 @@ export interface StateOptimizer {
 /** An evaluated candidate. Higher score is better. */
 export interface TrialResult {
   arch: Assignment;
+  /** Higher is better; NaN for a trial that diverged (it has no score). */
   score: number;
   metrics: Record<string, number>;
+  /** 'diverged': its loss became NaN or infinite; it is never the best. Absent: completed. */
+  status?: 'diverged';
 }
 
 /** What a gradient search optimizer may use: batches, the loss, the model. */

@@ -3,6 +3,7 @@ import type { BackendChoice } from './backend.js';
 import { selectBackend } from './backend.js';
 import type { ExperimentPlan } from './config/validate.js';
 import { ModnasError } from './errors.js';
+import { isDivergedError } from './estim-base.js';
 import { writeJsonAtomic } from './io.js';
 import type { Logger } from './log.js';
 import { getRegistry } from './registry.js';
@@ -49,6 +50,8 @@ export interface RepeatRun {
   best?: { arch: Record<string, unknown>; score: number; metrics: Record<string, number> };
   /** Wall-clock seconds of the run. */
   seconds: number;
+  /** 'diverged': its loss became NaN or infinite; value is NaN and it is left out of the statistics. */
+  status?: 'diverged';
 }
 
 export interface RepeatSummary {
@@ -103,6 +106,7 @@ export async function runRepeated(plan: ExperimentPlan, opts: RepeatOptions): Pr
   const seed0 = opts.seed0 ?? cfg.seed;
   const registry = opts.registry ?? getRegistry();
   const runs: RepeatRun[] = [];
+  let lastDiverged: ModnasError | undefined;
   let metric = opts.metric;
   let aborted = false;
   let backend: BackendChoice | undefined;
@@ -116,28 +120,44 @@ export async function runRepeated(plan: ExperimentPlan, opts: RepeatOptions): Pr
     const tr = Date.now();
     const runPlan: ExperimentPlan = { components: plan.components, config: { ...cfg, seed } };
     let result: { metrics: Record<string, number>; best?: RepeatRun['best'] };
-    if (mode === 'light') {
-      // The runner itself, in memory: same seeds and order, no files, the backend chosen once.
-      backend ??= await selectBackend({ prefer: cfg.backend, engines: opts.engines, cwd: opts.cwd });
-      const rs = await runExperiment(runPlan, { cwd: opts.cwd, registry, signal: opts.signal, engines: opts.engines, persist: false, backend });
-      const es = rs.estims[estim];
-      result = { metrics: es?.metrics ?? {}, best: es?.best };
-      if (rs.aborted) aborted = true;
-    } else {
-      runPlan.config = { ...runPlan.config, output_dir: join(cfg.output_dir, cfg.name, 'runs'), name: `run-${i}` };
-      const rs = await runExperiment(runPlan, { cwd: opts.cwd, registry, signal: opts.signal, logger: opts.logger, engines: opts.engines });
-      const es = rs.estims[estim];
-      result = { metrics: es?.metrics ?? {}, best: es?.best };
-      if (rs.aborted) aborted = true;
+    let diverged: ModnasError | undefined;
+    try {
+      if (mode === 'light') {
+        // The runner itself, in memory: same seeds and order, no files, the backend chosen once.
+        backend ??= await selectBackend({ prefer: cfg.backend, engines: opts.engines, cwd: opts.cwd });
+        const rs = await runExperiment(runPlan, { cwd: opts.cwd, registry, signal: opts.signal, engines: opts.engines, persist: false, backend });
+        const es = rs.estims[estim];
+        result = { metrics: es?.metrics ?? {}, best: es?.best };
+        if (rs.aborted) aborted = true;
+      } else {
+        runPlan.config = { ...runPlan.config, output_dir: join(cfg.output_dir, cfg.name, 'runs'), name: `run-${i}` };
+        const rs = await runExperiment(runPlan, { cwd: opts.cwd, registry, signal: opts.signal, logger: opts.logger, engines: opts.engines });
+        const es = rs.estims[estim];
+        result = { metrics: es?.metrics ?? {}, best: es?.best };
+        if (rs.aborted) aborted = true;
+      }
+    } catch (e) {
+      // A diverged run is a result of the repetition (no value), not the end of it.
+      if (!isDivergedError(e)) throw e;
+      diverged = e;
+      lastDiverged = e;
+      result = { metrics: {} };
     }
     metric ??= 'test_acc' in result.metrics ? 'test_acc' : 'score';
     const value = metric === 'score' && !(metric in result.metrics) ? (result.best?.score ?? NaN) : (result.metrics[metric] ?? NaN);
-    const run: RepeatRun = { run: i, seed, value, metrics: result.metrics, best: result.best, seconds: (Date.now() - tr) / 1000 };
+    const run: RepeatRun = { run: i, seed, value: diverged ? NaN : value, metrics: result.metrics, best: result.best, seconds: (Date.now() - tr) / 1000, ...(diverged ? { status: 'diverged' as const } : {}) };
     runs.push(run);
     opts.onRun?.(run, i, opts.runs);
     if (aborted) break;
   }
 
+  if (lastDiverged && runs.length > 0 && runs.every((r) => r.status === 'diverged')) {
+    throw new ModnasError(lastDiverged.code, `every one of the ${runs.length} runs diverged; the last one: ${lastDiverged.message.split('\n')[0]}`, {
+      fix: lastDiverged.fix,
+      where: lastDiverged.where,
+      cause: lastDiverged,
+    });
+  }
   const stats = summaryStats(runs.map((r) => r.value).filter((v) => Number.isFinite(v)));
   const metricMeans: Record<string, number> = {};
   const keys = new Set(runs.flatMap((r) => Object.keys(r.metrics)));

@@ -10,6 +10,7 @@ import { chainEntries } from './config/schema.js';
 import type { BackendChoice } from './backend.js';
 import { selectBackend } from './backend.js';
 import { splitTrainValid } from './data.js';
+import { isDivergedError } from './estim-base.js';
 import { ModnasError } from './errors.js';
 import { EventBus } from './events.js';
 import type {
@@ -67,6 +68,8 @@ export interface EstimSummary {
   /** Files the exporters wrote. */
   outputs: string[];
   seconds: number;
+  /** 'diverged': its loss became NaN or infinite and the run stopped there (exit 1). Absent: done. */
+  status?: 'diverged';
 }
 
 export interface RunSummary {
@@ -254,7 +257,18 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
         container,
         signal: opts.signal,
       };
-      const result: EstimResult = await estim.run(ctx);
+      let result: EstimResult;
+      try {
+        result = await estim.run(ctx);
+      } catch (e) {
+        if (isDivergedError(e)) {
+          // Divergence is a result: record it in the summary, then fail the run with the error.
+          summary.estims[name] = { type: spec.type, metrics: {}, outputs: [], seconds: (Date.now() - te) / 1000, status: 'diverged' };
+          logger.error(`estim ${name}: diverged; the run stops (see the error for the cause and the fix)`);
+          if (persist) writeJsonAtomic(join(outputDir, 'outputs', 'summary.json'), { ...summary, seconds: (Date.now() - t0) / 1000 });
+        }
+        throw e;
+      }
       const outputs = exportBest(name, result, model, space, persist ? exporters : [], outputDir, logger);
       const es: EstimSummary = { type: spec.type, metrics: result.metrics, outputs, seconds: (Date.now() - te) / 1000 };
       if (result.best) es.best = { arch: result.best.arch, score: result.best.score, metrics: result.best.metrics };

@@ -165,3 +165,45 @@ describe('recalibrateBatchNorm on BatchNorm2d', () => {
     model.dispose();
   });
 });
+
+describe('SubNetEstimator: divergence is a result, not a score', () => {
+  /** The trainer reports a NaN loss whenever the candidate in `bad` is applied. */
+  function diverging(s: ReturnType<typeof setup>, bad: readonly string[]): void {
+    const step = s.trainer.trainStep.bind(s.trainer);
+    s.trainer.trainStep = (model, batch) => {
+      const r = step(model, batch);
+      return bad.includes(String(s.choice.value)) ? { ...r, loss: Number.NaN } : r;
+    };
+  }
+
+  it('marks a candidate whose training loss is NaN as diverged (no score), never the best, and goes on', async () => {
+    const s = setup(ops('neg', 'id', 'relu'));
+    diverging(s, ['neg']);
+    const warnings: string[] = [];
+    const ctx = { ...s.ctx, logger: { ...s.ctx.logger, warn: (m: string) => void warnings.push(m) } };
+    const base = tf.memory().numTensors;
+    const r = await new SubNetEstimator(subNetEstimatorSchema.parse({ num_bn_batch: 1, train_epochs: 1 })).run(ctx);
+    s.trainer.reset(); // momentum slots are the trainer's, not a leak of the diverged candidate
+    expect(tf.memory().numTensors).toBe(base);
+    const stored = s.ctx.store.read('candidates');
+    expect(stored.map((c) => [(c.arch as Assignment).op, c.status, c.score === null])).toEqual([
+      ['neg', 'diverged', true],
+      ['id', 'done', false],
+      ['relu', 'done', false],
+    ]);
+    expect(r.best?.arch.op).not.toBe('neg');
+    expect(r.metrics.diverged).toBe(1);
+    expect(s.optim.fed.flat().find((t) => t.arch.op === 'neg')?.status).toBe('diverged');
+    expect(warnings.some((w) => /candidate 1 diverged/.test(w))).toBe(true);
+    s.done();
+  });
+
+  it('fails with MODNAS_E_TRAIN_DIVERGED, naming the learning rate, when every candidate diverges', async () => {
+    const s = setup(ops('neg', 'id'));
+    diverging(s, ['neg', 'id', 'relu']);
+    const run = new SubNetEstimator(subNetEstimatorSchema.parse({ num_bn_batch: 1, train_epochs: 1 })).run(s.ctx);
+    await expect(run).rejects.toMatchObject({ code: 'MODNAS_E_TRAIN_DIVERGED' });
+    await expect(run).rejects.toThrow(/every one of the 2 candidates diverged[\s\S]*trainer\.lr/);
+    s.done();
+  });
+});

@@ -2,8 +2,12 @@ import type { Assignment, EstimContext, EstimResult, StateEstimator, TrialResult
 import {
   applyCandidate,
   defineComponent,
+  divergedTrial,
   formatMetrics,
   isAborted,
+  isBetterTrial,
+  isDivergedError,
+  ModnasError,
   recalibrateBatchNorm,
   reportCandidate,
   restoreState,
@@ -70,6 +74,11 @@ export class SubNetEstimator implements StateEstimator {
       });
       const metrics = await validateWithMetrics(ctx, { maxBatches: c.valid_batches > 0 ? c.valid_batches : undefined });
       return { arch, score: scoreOf(metrics, c.score), metrics };
+    } catch (e) {
+      // A diverged candidate is a result (status diverged, no score), not the end of the search.
+      if (!isDivergedError(e)) throw e;
+      ctx.logger.warn(`${ctx.name}: candidate ${index + 1} diverged: ${e.message.split('\n')[0]}`);
+      return divergedTrial(arch);
     } finally {
       if (snap) restoreState(ctx.model, snap);
     }
@@ -89,6 +98,7 @@ export class SubNetEstimator implements StateEstimator {
     let best: TrialResult | undefined;
     let pending: TrialResult[] = [];
     let n = 0;
+    let diverged = 0;
     const budgetLeft = (): number => (c.num_candidates > 0 ? c.num_candidates - n : Infinity);
     for (let round = 0; c.epochs === 0 || round < c.epochs; round++) {
       if (isAborted(ctx) || budgetLeft() <= 0 || !optim.hasNext()) break;
@@ -99,11 +109,12 @@ export class SubNetEstimator implements StateEstimator {
         if (isAborted(ctx)) break;
         const r = await this.evaluateCandidate(ctx, arch, n);
         await reportCandidate(ctx, r, n);
-        ctx.logger.info(`${ctx.name} candidate ${n + 1}: ${JSON.stringify(arch)} score=${r.score} ${formatMetrics(r.metrics)}`);
+        ctx.logger.info(`${ctx.name} candidate ${n + 1}: ${JSON.stringify(arch)} ${r.status === 'diverged' ? 'diverged (no score)' : `score=${r.score}`} ${formatMetrics(r.metrics)}`);
         n++;
+        if (r.status === 'diverged') diverged++;
         pending.push(r);
-        if (!best || r.score > best.score) best = r;
-        task.tick(1, { best: best.score });
+        if (isBetterTrial(r, best)) best = r;
+        task.tick(1, best ? { best: best.score } : { diverged });
       }
       if (this.feeds(round) && pending.length > 0) {
         await optim.step({ results: pending });
@@ -112,11 +123,17 @@ export class SubNetEstimator implements StateEstimator {
     }
     if (pending.length > 0) await optim.step({ results: pending });
     task.done(best ? { best: best.score, candidates: n } : { candidates: n });
-    if (!best) return { metrics: { candidates: 0 } };
+    if (n > 0 && diverged === n) {
+      throw new ModnasError('MODNAS_E_TRAIN_DIVERGED', `${ctx.name}: every one of the ${n} candidates diverged (NaN or infinite loss), so there is no best architecture. The usual causes are a learning rate too high for the network, or data with NaN/infinite values or without normalisation`, {
+        fix: `lower trainer.lr (now ${ctx.trainer.currentLr()}), keep trainer.grad_clip on (e.g. 5), and check that the dataset's inputs are finite and normalised`,
+        where: `estim.${ctx.name}`,
+      });
+    }
+    if (!best) return { metrics: { candidates: n, diverged } };
     // Leave the network as the best candidate, with its own batch-norm statistics.
     applyCandidate(ctx, best.arch);
     recalibrateBatchNorm(ctx.model, ctx.data.train, { batches: c.num_bn_batch, batchSize: ctx.trainer.batchSize, rng: ctx.rng, reset: c.clear_subnet_bn, average: c.bn_average });
-    return { best, metrics: { ...best.metrics, score: best.score, candidates: n } };
+    return { best, metrics: { ...best.metrics, score: best.score, candidates: n, ...(diverged > 0 ? { diverged } : {}) } };
   }
 }
 

@@ -1,5 +1,5 @@
 import type { MixedOpCandidate, TensorParam } from '@modnas/core';
-import { Rng, TensorMixedOp, buildCandidates, defineComponent, mixedOpRefs, tensorArchParam, tensorMixedOpConfigShape, tf, z } from '@modnas/core';
+import { ModnasError, Rng, TensorMixedOp, buildCandidates, defineComponent, mixedOpRefs, tensorArchParam, tensorMixedOpConfigShape, tf, z } from '@modnas/core';
 
 export const binGateSchema = z.strictObject({
   ...tensorMixedOpConfigShape('t'),
@@ -131,6 +131,12 @@ export class BinaryGateOp extends TensorMixedOp {
       return cands[i].call(x);
     }
     const w = this.activeProbs();
+    if (!w.every(Number.isFinite)) {
+      throw new ModnasError('MODNAS_E_TRAIN_DIVERGED', `arch param "${this.alpha.name}" is no longer finite (${this.alpha.toArray().join(', ')}): the search diverged, so no path can be sampled`, {
+        fix: 'lower the search optimizer\'s learning rate (optim.lr) and the weights\' (trainer.lr), and check that the data are finite and normalised',
+        where: this.alpha.name,
+      });
+    }
     const gated = this.training && this.archGrad;
     const paths = this.drawPaths(gated ? 1 : Math.min(this.nSamples, this.active.length), w);
     this.sampled = paths;
