@@ -16,9 +16,13 @@ export abstract class Module {
 
   abstract forward(x: tf.Tensor): tf.Tensor;
 
-  /** Run the module; subclasses override `forward`. */
+  /**
+   * Run the module; subclasses override `forward`. Inside a tidy: the module's intermediate
+   * tensors are freed as soon as it returns (what backprop needs, tfjs keeps on its tape), so a
+   * forward pass holds one module's temporaries at a time instead of the whole network's.
+   */
   call(x: tf.Tensor): tf.Tensor {
-    return this.forward(x);
+    return tf.tidy(() => this.forward(x));
   }
 
   /** Register (or replace) a child module under `name`. Returns it, for `this.conv = this.addModule(...)`. */
