@@ -14,8 +14,9 @@ Options by environment: Q=1 (quickstart net; else a 4-op variant), NTR, LR, MOM,
 HEFOUT=1, SWITCH=<epoch> (ws, then rand from that epoch).
 
 Measured (Q=1 NTR=4096, 2 epochs, train accuracy): rand 0.223, fix 0.946, ws 0.963; @modnas
-(wasm engine, same config): BinGate 0.208, Index 0.927, WeightedSum 0.941. rand over 8 epochs:
-0.14 0.23 0.33 0.50 0.63 0.71 ... No variant of the optimizer (NONE=0, MOM=0, ADAM, LR 0.01/0.2)
+(wasm engine, same config): BinGate 0.208, Index 0.927, WeightedSum 0.941. rand over 8 epochs
+(cosine over 8): 0.14 0.23 0.33 0.50 0.63 0.71 0.77 0.81; @modnas BinGate, the same 8-epoch warm-up:
+0.17 0.24 0.41 0.57 0.69 0.76 0.79 0.81 (valid 0.79 on the argmax path). No variant of the optimizer (NONE=0, MOM=0, ADAM, LR 0.01/0.2)
 closes the gap; FAIR reaches 0.37. Run: /usr/bin/python3 bench/single-path/single_path_reference.py rand 2
 """
 import gzip, os, sys, math, random
