@@ -4,7 +4,7 @@
 // machine load hits every side alike. Prints per-step medians, ratios, per-round ratio spread and
 // peak RSS. Usage: node bench/run.mjs [--workloads a,b,c_bingate,c_wsum,d] [--rounds 5] [--steps 2]
 //   [--threads 2] [--wsum-batch 32] [--torch-wait passive] [--engines default,dnnl,fallback]
-//   [--soak 300] [--json out.json] [--write]   (--write: replace this benchmark's section of RESULTS.md)
+//   [--limit fallback=a,b,d] [--soak 300] [--json out.json] [--write]   (--write: replace this benchmark's section of RESULTS.md)
 // Engines: default = the `native` backend on the engine's own kernels (what an install gets);
 // dnnl = the same backend on oneDNN (needs libdnnl-dev at install); fallback = the wasm backend
 // on its wasm/JavaScript kernels (what a machine without a C++ compiler gets).
@@ -60,6 +60,8 @@ const ENGINES = {
 };
 const engineNames = (args.engines ?? 'default').split(',');
 for (const e of engineNames) if (!ENGINES[e]) throw new Error(`unknown engine ${e}: use ${Object.keys(ENGINES).join(', ')}`);
+// --limit fallback=a,b,d: run that engine on those workloads only (its supernet steps take minutes)
+const limits = Object.fromEntries((args.limit ?? '').split(';').filter(Boolean).map((l) => [l.split('=')[0], l.split('=')[1].split(',')]));
 const js = (engine = 'default') => new Worker(process.execPath, [join(here, 'engine/worker.mjs')], { ...env, ...ENGINES[engine] });
 // --torch-wait passive: PyTorch's OpenMP threads sleep when idle, as the engine's do (default: libgomp's spin-then-sleep).
 const pyEnv = { ...env, ...(args['torch-wait'] ? { OMP_WAIT_POLICY: args['torch-wait'].toUpperCase() } : {}) };
@@ -113,7 +115,7 @@ for (const wl of WORKLOADS) {
 }
 
 async function runWorkload(wl) {
-  const sides = [...engineNames.map((e) => ({ engine: e, w: js(e), times: [], last: undefined, ratios: [] })), { engine: 'torch', w: py(), times: [], last: undefined }];
+  const sides = [...engineNames.filter((e) => !limits[e] || limits[e].includes(wl)).map((e) => ({ engine: e, w: js(e), times: [], last: undefined, ratios: [] })), { engine: 'torch', w: py(), times: [], last: undefined }];
   const torch = sides[sides.length - 1];
   // warm-up (kernel JIT, primitive caches, allocator); a side that fails is reported, the rest go on
   for (const s of sides) {

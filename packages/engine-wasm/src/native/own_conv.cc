@@ -333,26 +333,32 @@ void dense_filter_grad(const float* x, const float* dy, float* dw, const ConvP& 
 
 // ---- depthwise convolutions (channel multiplier 1): loops over taps, SIMD over channels ----
 void dw_forward(const float* x, const float* w, float* y, const ConvP& p) {
-  const int64_t C = p.C;
+  const int64_t C = p.C, CV = C / VW * VW;
+  // Each output pixel's channels in vector registers across all taps: the output is written once.
 #pragma omp parallel for collapse(2) schedule(static)
   for (int64_t n = 0; n < p.N; n++)
     for (int64_t oh = 0; oh < p.OH; oh++) {
-      float* yr = y + (n * p.OH + oh) * p.OW * C;
-      std::memset(yr, 0, p.OW * C * sizeof(float));
-      for (int kh = 0; kh < p.KH; kh++) {
-        const int64_t ih = oh * p.sh - p.pt + kh * p.dh;
-        if (ih < 0 || ih >= p.H) continue;
-        const float* xr = x + (n * p.H + ih) * p.W * C;
-        for (int64_t ow = 0; ow < p.OW; ow++) {
-          float* o = yr + ow * C;
-          for (int kw = 0; kw < p.KW; kw++) {
-            const int64_t iw = ow * p.sw - p.pl + kw * p.dw;
-            if (iw < 0 || iw >= p.W) continue;
-            const float* xi = xr + iw * C;
-            const float* wk = w + (kh * p.KW + kw) * C;
-#pragma omp simd
-            for (int64_t c = 0; c < C; c++) o[c] += xi[c] * wk[c];
-          }
+      int kh0 = 0, kh1 = p.KH;
+      while (kh0 < kh1 && oh * p.sh - p.pt + kh0 * p.dh < 0) kh0++;
+      while (kh1 > kh0 && oh * p.sh - p.pt + (kh1 - 1) * p.dh >= p.H) kh1--;
+      for (int64_t ow = 0; ow < p.OW; ow++) {
+        int kw0 = 0, kw1 = p.KW;
+        while (kw0 < kw1 && ow * p.sw - p.pl + kw0 * p.dw < 0) kw0++;
+        while (kw1 > kw0 && ow * p.sw - p.pl + (kw1 - 1) * p.dw >= p.W) kw1--;
+        float* o = y + ((n * p.OH + oh) * p.OW + ow) * C;
+        const float* xb = x + ((n * p.H + (oh * p.sh - p.pt)) * p.W + (ow * p.sw - p.pl)) * C;
+        int64_t c = 0;
+        for (; c < CV; c += VW) {
+          vf acc{};
+          for (int kh = kh0; kh < kh1; kh++)
+            for (int kw = kw0; kw < kw1; kw++) acc += ld(xb + (static_cast<int64_t>(kh) * p.dh * p.W + static_cast<int64_t>(kw) * p.dw) * C + c) * ld(w + (kh * p.KW + kw) * C + c);
+          st(o + c, acc);
+        }
+        for (; c < C; c++) {
+          float acc = 0.f;
+          for (int kh = kh0; kh < kh1; kh++)
+            for (int kw = kw0; kw < kw1; kw++) acc += xb[(static_cast<int64_t>(kh) * p.dh * p.W + static_cast<int64_t>(kw) * p.dw) * C + c] * w[(kh * p.KW + kw) * C + c];
+          o[c] = acc;
         }
       }
     }
