@@ -5,7 +5,8 @@
 //   native/modnas_kernels.node  the project's own kernels (src/native/own_conv.cc): needs only g++/clang
 //   native/modnas_dnnl.node     oneDNN convolutions, only where libdnnl-dev is installed (optional)
 // Never fails the install: where nothing compiles it says why, and the engine runs on its
-// wasm/JavaScript kernels. MODNAS_ENGINE_NATIVE=0 skips it; CXX picks the compiler.
+// wasm/JavaScript kernels. MODNAS_ENGINE_KERNELS=js skips the build, MODNAS_ENGINE_NATIVE=0 skips
+// the oneDNN addon only; CXX picks the compiler.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -16,8 +17,8 @@ const srcDir = join(pkg, 'src/native');
 const outDir = join(pkg, 'native');
 const say = (msg) => console.log(`[@modnas/engine-wasm] ${msg}`);
 
-if (process.env.MODNAS_ENGINE_NATIVE === '0') {
-  say('native kernels skipped (MODNAS_ENGINE_NATIVE=0); the engine will use its wasm kernels');
+if (process.env.MODNAS_ENGINE_KERNELS === 'js') {
+  say('native kernels skipped (MODNAS_ENGINE_KERNELS=js); the engine will use its wasm kernels');
   process.exit(0);
 }
 
@@ -70,4 +71,4 @@ function build(name, files, libs) {
 
 const own = build('modnas_kernels', [join(srcDir, 'module.cc'), join(srcDir, 'own_conv.cc')], []);
 if (!own) say('no native kernels: the engine will use its wasm kernels (slower training); install a C++ compiler (g++ or clang) and reinstall');
-if (dnnlInc) build('modnas_dnnl', [join(srcDir, 'module.cc'), join(srcDir, 'dnnl_conv.cc')], ['-ldnnl']);
+if (dnnlInc && process.env.MODNAS_ENGINE_NATIVE !== '0') build('modnas_dnnl', [join(srcDir, 'module.cc'), join(srcDir, 'dnnl_conv.cc')], ['-ldnnl']);

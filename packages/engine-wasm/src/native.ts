@@ -42,10 +42,10 @@ export interface NativeStatus {
 
 const FILES: Record<Exclude<KernelChoice, 'js'>, string> = { own: 'modnas_kernels.node', dnnl: 'modnas_dnnl.node' };
 
-/** MODNAS_ENGINE_KERNELS=own|dnnl|js picks the kernels; MODNAS_ENGINE_NATIVE=0 is the same as js. */
+/** MODNAS_ENGINE_KERNELS=own|dnnl|js picks the kernels (MODNAS_ENGINE_NATIVE=0 only turns oneDNN off). */
 export function kernelChoice(env: NodeJS.ProcessEnv = process.env): KernelChoice {
-  if (env.MODNAS_ENGINE_NATIVE === '0') return 'js';
   const v = (env.MODNAS_ENGINE_KERNELS ?? 'own').toLowerCase();
+  if (v === 'dnnl' && env.MODNAS_ENGINE_NATIVE === '0') return 'own';
   if (v === 'own' || v === 'dnnl' || v === 'js') return v;
   throw new Error(`@modnas/engine-wasm: MODNAS_ENGINE_KERNELS=${v} is not one of own, dnnl, js`);
 }
@@ -56,7 +56,7 @@ let status: NativeStatus | undefined;
 export function loadNative(): NativeStatus {
   if (status) return status;
   const choice = kernelChoice();
-  if (choice === 'js') return (status = { loaded: false, choice, detail: 'native kernels turned off (MODNAS_ENGINE_KERNELS=js or MODNAS_ENGINE_NATIVE=0)' });
+  if (choice === 'js') return (status = { loaded: false, choice, detail: 'native kernels turned off (MODNAS_ENGINE_KERNELS=js)' });
   const file = fileURLToPath(new URL(`../native/${FILES[choice]}`, import.meta.url));
   if (!existsSync(file)) {
     const why =

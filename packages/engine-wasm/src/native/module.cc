@@ -38,11 +38,12 @@ inline void rows_of(int64_t m, int t, int nt, int64_t* lo, int64_t* hi) {
 }
 
 // ---- batch norm, training mode, over the last axis of an [m, c] view ----
-// Outputs y, the batch mean and the biased batch variance (as tfjs' moments). Sums in double:
-// m runs to hundreds of thousands of rows.
+// Outputs y, the batch mean and the biased batch variance (as tfjs' moments). One pass for the
+// sums of x and x^2 (in double: m runs to hundreds of thousands of rows, and the variance as
+// E[x^2] - E[x]^2 then loses nothing that matters in float32), one pass to normalise.
 void bn_forward(const float* x, const float* g, const float* b, float* y, float* mean, float* var, int64_t m, int64_t c, float eps) {
   const int nt = m * c > 65536 ? threads() : 1;
-  std::vector<double> part(static_cast<size_t>(nt) * c, 0.0), mu(c);
+  std::vector<double> part(static_cast<size_t>(nt) * c * 2, 0.0);
   std::vector<float> a(c), sh(c);
 #pragma omp parallel num_threads(nt)
   {
@@ -53,39 +54,29 @@ void bn_forward(const float* x, const float* g, const float* b, float* y, float*
 #endif
     int64_t lo, hi;
     rows_of(m, t, nt, &lo, &hi);
-    double* s = part.data() + static_cast<size_t>(t) * c;
-    for (int64_t i = lo; i < hi; i++) {
-      const float* xr = x + i * c;
-#pragma omp simd
-      for (int64_t j = 0; j < c; j++) s[j] += xr[j];
-    }
-#pragma omp barrier
-#pragma omp single
-    for (int64_t j = 0; j < c; j++) {
-      double v = 0;
-      for (int k = 0; k < nt; k++) v += part[static_cast<size_t>(k) * c + j], part[static_cast<size_t>(k) * c + j] = 0;
-      mu[j] = v / static_cast<double>(m);
-    }
-    const double* pm = mu.data();
+    double* s1 = part.data() + static_cast<size_t>(t) * c * 2;
+    double* s2 = s1 + c;
     for (int64_t i = lo; i < hi; i++) {
       const float* xr = x + i * c;
 #pragma omp simd
       for (int64_t j = 0; j < c; j++) {
-        const double d = xr[j] - pm[j];
-        s[j] += d * d;
+        const double v = xr[j];
+        s1[j] += v;
+        s2[j] += v * v;
       }
     }
 #pragma omp barrier
 #pragma omp single
     for (int64_t j = 0; j < c; j++) {
-      double v = 0;
-      for (int k = 0; k < nt; k++) v += part[static_cast<size_t>(k) * c + j];
-      v /= static_cast<double>(m);
-      mean[j] = static_cast<float>(mu[j]);
+      double a1 = 0, a2 = 0;
+      for (int k = 0; k < nt; k++) a1 += part[static_cast<size_t>(k) * c * 2 + j], a2 += part[static_cast<size_t>(k) * c * 2 + c + j];
+      const double mu = a1 / static_cast<double>(m);
+      const double v = std::max(0.0, a2 / static_cast<double>(m) - mu * mu);
+      mean[j] = static_cast<float>(mu);
       var[j] = static_cast<float>(v);
       const double aj = g[j] / std::sqrt(v + eps);
       a[j] = static_cast<float>(aj);
-      sh[j] = static_cast<float>(b[j] - mu[j] * aj);
+      sh[j] = static_cast<float>(b[j] - mu * aj);
     }
     const float* pa = a.data();
     const float* pb = sh.data();
