@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import type { Logger, PreparedExperiment, ProgressReporter, RunSummary } from '@modnas/core';
 import { CORE_VERSION, ModnasError, discoverPlugins, getRegistry, groupDigits, isModnasError, isPipelineFile, prepareExperiment, runExperiment, runRepeated, runSeedPipeline } from '@modnas/core';
 import { parse } from './args.js';
@@ -77,7 +78,22 @@ const defaultIo: Io = {
 };
 
 /** Run the CLI; returns the exit code. */
+/**
+ * The engine ships with the CLI (a dependency), so `npm i @modnas/cli` trains on native kernels:
+ * its folder joins the plugin search path (MODNAS_PLUGIN_PATH) unless the project has its own.
+ */
+function addBundledEngine(): void {
+  try {
+    const dir = dirname(createRequire(import.meta.url).resolve('@modnas/engine-wasm/package.json'));
+    const path = process.env.MODNAS_PLUGIN_PATH;
+    if (!path?.split(delimiter).includes(dir)) process.env.MODNAS_PLUGIN_PATH = path ? `${path}${delimiter}${dir}` : dir;
+  } catch {
+    // not installed next to the CLI (a trimmed install): discovery finds whatever the project has
+  }
+}
+
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  addBundledEngine();
   const [cmd, ...rest] = argv;
   const debug = rest.includes('--debug');
   try {

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import semver from 'semver';
 import { parse as parseYaml } from 'yaml';
@@ -71,7 +71,7 @@ export function discoverPlugins(opts: DiscoveryOptions = {}): DiscoveryReport {
     if (ws) for (const d of workspaceDirs(ws)) dirs.add(d);
   }
   const envPath = process.env.MODNAS_PLUGIN_PATH;
-  for (const d of [...(opts.extraDirs ?? []), ...(envPath ? envPath.split(':').filter(Boolean) : [])]) dirs.add(resolve(d));
+  for (const d of [...(opts.extraDirs ?? []), ...(envPath ? envPath.split(delimiter).filter(Boolean) : [])]) dirs.add(resolve(d));
 
   // A workspace package is reached both through node_modules (a link) and its folder: read it once.
   const unique = new Set([...dirs].map((d) => (existsSync(d) ? realpathSync(d) : d)));
