@@ -283,17 +283,6 @@ bool read_args(napi_env env, napi_callback_info info, Args* a, size_t want, cons
   return true;
 }
 
-// Reads floats[0..nf) from arguments first.. (optional ones may be null); false with a TypeError thrown.
-bool floats(napi_env env, const Args& a, size_t first, size_t nf, float** out, const char* usage, uint32_t optional_mask = 0) {
-  for (size_t i = 0; i < nf; i++) {
-    if (!get_f32(env, a.v[first + i], &out[i], (optional_mask >> i) & 1u)) {
-      napi_throw_type_error(env, nullptr, usage);
-      return false;
-    }
-  }
-  return true;
-}
-
 // conv(kind: 0|1|2, a, b, c: Float32Array, p: Int32Array ConvP)
 napi_value Conv(napi_env env, napi_callback_info info) {
   const char* usage = "conv(kind, a, b, c: Float32Array, p: Int32Array[18])";
@@ -305,7 +294,12 @@ napi_value Conv(napi_env env, napi_callback_info info) {
   size_t len = 0, off = 0;
   void* data = nullptr;
   napi_value ab;
-  if (napi_get_value_int32(env, a.v[0], &kind) != napi_ok || !floats(env, a, 1, 3, t, usage)) return nullptr;
+  bool ok = napi_get_value_int32(env, a.v[0], &kind) == napi_ok;
+  for (int k = 0; k < 3 && ok; k++) ok = get_f32(env, a.v[1 + k], &t[k]);
+  if (!ok) {
+    napi_throw_type_error(env, nullptr, usage);
+    return nullptr;
+  }
   if (napi_get_typedarray_info(env, a.v[4], &ty, &len, &data, &ab, &off) != napi_ok || ty != napi_int32_array || len * 4 < sizeof(ConvP)) {
     napi_throw_type_error(env, nullptr, usage);
     return nullptr;
@@ -320,115 +314,79 @@ napi_value Conv(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// bnForward(x, gamma, beta, y, mean, var, m, c, eps)
+// Arguments by a format: F Float32Array, f Float32Array or null, i integer, d number, b boolean.
+struct Parsed {
+  float* f[8];
+  int64_t i[4];
+  double d = 0;
+  bool b = false;
+};
+bool parse(napi_env env, napi_callback_info info, const char* format, const char* usage, Parsed* p) {
+  Args a;
+  const size_t n = std::strlen(format);
+  if (!read_args(env, info, &a, n, usage)) return false;
+  size_t nf = 0, ni = 0;
+  bool ok = true;
+  for (size_t k = 0; k < n && ok; k++) {
+    switch (format[k]) {
+      case 'F': ok = get_f32(env, a.v[k], &p->f[nf++]); break;
+      case 'f': ok = get_f32(env, a.v[k], &p->f[nf++], true); break;
+      case 'i':
+        ok = get_i64(env, a.v[k], &p->i[ni]) && p->i[ni] >= 0;
+        ni++;
+        break;
+      case 'd': ok = napi_get_value_double(env, a.v[k], &p->d) == napi_ok; break;
+      default: ok = napi_get_value_bool(env, a.v[k], &p->b) == napi_ok; break;
+    }
+  }
+  if (!ok) napi_throw_type_error(env, nullptr, usage);
+  return ok;
+}
+
 napi_value BnForward(napi_env env, napi_callback_info info) {
-  const char* usage = "bnForward(x, gamma, beta, y, mean, var: Float32Array, m, c, eps)";
-  Args a;
-  float* t[6];
-  int64_t m, c;
-  double eps;
-  if (!read_args(env, info, &a, 9, usage) || !floats(env, a, 0, 6, t, usage)) return nullptr;
-  if (!get_i64(env, a.v[6], &m) || !get_i64(env, a.v[7], &c) || napi_get_value_double(env, a.v[8], &eps) != napi_ok) {
-    napi_throw_type_error(env, nullptr, usage);
-    return nullptr;
-  }
-  bn_forward(t[0], t[1], t[2], t[3], t[4], t[5], m, c, static_cast<float>(eps));
+  Parsed p;
+  if (parse(env, info, "FFFFFFiid", "bnForward(x, gamma, beta, y, mean, var: Float32Array, m, c, eps)", &p))
+    bn_forward(p.f[0], p.f[1], p.f[2], p.f[3], p.f[4], p.f[5], p.i[0], p.i[1], static_cast<float>(p.d));
   return nullptr;
 }
 
-// bnBackward(dy, x, gamma, mean, var, dx, dgamma, dbeta, m, c, eps)
 napi_value BnBackward(napi_env env, napi_callback_info info) {
-  const char* usage = "bnBackward(dy, x, gamma, mean, var, dx, dgamma, dbeta: Float32Array, m, c, eps)";
-  Args a;
-  float* t[8];
-  int64_t m, c;
-  double eps;
-  if (!read_args(env, info, &a, 11, usage) || !floats(env, a, 0, 8, t, usage)) return nullptr;
-  if (!get_i64(env, a.v[8], &m) || !get_i64(env, a.v[9], &c) || napi_get_value_double(env, a.v[10], &eps) != napi_ok) {
-    napi_throw_type_error(env, nullptr, usage);
-    return nullptr;
-  }
-  bn_backward(t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], m, c, static_cast<float>(eps));
+  Parsed p;
+  if (parse(env, info, "FFFFFFFFiid", "bnBackward(dy, x, gamma, mean, var, dx, dgamma, dbeta: Float32Array, m, c, eps)", &p))
+    bn_backward(p.f[0], p.f[1], p.f[2], p.f[3], p.f[4], p.f[5], p.f[6], p.f[7], p.i[0], p.i[1], static_cast<float>(p.d));
   return nullptr;
 }
 
-// relu6Grad(dy, x, dx, n)
 napi_value Relu6Grad(napi_env env, napi_callback_info info) {
-  const char* usage = "relu6Grad(dy, x, dx: Float32Array, n)";
-  Args a;
-  float* t[3];
-  int64_t n;
-  if (!read_args(env, info, &a, 4, usage) || !floats(env, a, 0, 3, t, usage)) return nullptr;
-  if (!get_i64(env, a.v[3], &n)) {
-    napi_throw_type_error(env, nullptr, usage);
-    return nullptr;
-  }
-  relu6_grad(t[0], t[1], t[2], n);
+  Parsed p;
+  if (parse(env, info, "FFFi", "relu6Grad(dy, x, dx: Float32Array, n)", &p)) relu6_grad(p.f[0], p.f[1], p.f[2], p.i[0]);
   return nullptr;
 }
 
-// bnInfer(x, mean, var, offset | null, scale | null, y, m, c, eps)
 napi_value BnInfer(napi_env env, napi_callback_info info) {
-  const char* usage = "bnInfer(x, mean, var, offset|null, scale|null, y: Float32Array, m, c, eps)";
-  Args a;
-  float* t[6];
-  int64_t m, c;
-  double eps;
-  if (!read_args(env, info, &a, 9, usage) || !floats(env, a, 0, 6, t, usage, 0b011000)) return nullptr;
-  if (!get_i64(env, a.v[6], &m) || !get_i64(env, a.v[7], &c) || napi_get_value_double(env, a.v[8], &eps) != napi_ok) {
-    napi_throw_type_error(env, nullptr, usage);
-    return nullptr;
-  }
-  bn_infer(t[0], t[1], t[2], t[3], t[4], t[5], m, c, static_cast<float>(eps));
+  Parsed p;
+  if (parse(env, info, "FFFffFiid", "bnInfer(x, mean, var, offset|null, scale|null, y: Float32Array, m, c, eps)", &p))
+    bn_infer(p.f[0], p.f[1], p.f[2], p.f[3], p.f[4], p.f[5], p.i[0], p.i[1], static_cast<float>(p.d));
   return nullptr;
 }
 
-// relu6(x, y, n)
 napi_value Relu6(napi_env env, napi_callback_info info) {
-  const char* usage = "relu6(x, y: Float32Array, n)";
-  Args a;
-  float* t[2];
-  int64_t n;
-  if (!read_args(env, info, &a, 3, usage) || !floats(env, a, 0, 2, t, usage)) return nullptr;
-  if (!get_i64(env, a.v[2], &n)) {
-    napi_throw_type_error(env, nullptr, usage);
-    return nullptr;
-  }
-  relu6(t[0], t[1], n);
+  Parsed p;
+  if (parse(env, info, "FFi", "relu6(x, y: Float32Array, n)", &p)) relu6(p.f[0], p.f[1], p.i[0]);
   return nullptr;
 }
 
 // binary(op, big, small, c, outer, mid, inner, swap)
 napi_value Binary(napi_env env, napi_callback_info info) {
-  const char* usage = "binary(op, big, small, c: Float32Array, outer, mid, inner, swap)";
-  Args a;
-  float* t[3];
-  int32_t op;
-  int64_t outer, mid, inner;
-  bool swap;
-  if (!read_args(env, info, &a, 8, usage) || !floats(env, a, 1, 3, t, usage)) return nullptr;
-  if (napi_get_value_int32(env, a.v[0], &op) != napi_ok || !get_i64(env, a.v[4], &outer) || !get_i64(env, a.v[5], &mid) || !get_i64(env, a.v[6], &inner) ||
-      napi_get_value_bool(env, a.v[7], &swap) != napi_ok || outer < 0 || mid < 0 || inner < 0) {
-    napi_throw_type_error(env, nullptr, usage);
-    return nullptr;
-  }
-  binary(op, t[0], t[1], t[2], outer, mid, inner, swap);
+  Parsed p;
+  if (parse(env, info, "iFFFiiib", "binary(op, big, small, c: Float32Array, outer, mid, inner, swap)", &p))
+    binary(static_cast<int>(p.i[0]), p.f[0], p.f[1], p.f[2], p.i[1], p.i[2], p.i[3], p.b);
   return nullptr;
 }
 
-// reduceMid(x, y, outer, mid, inner, mean)
 napi_value ReduceMid(napi_env env, napi_callback_info info) {
-  const char* usage = "reduceMid(x, y: Float32Array, outer, mid, inner, mean)";
-  Args a;
-  float* t[2];
-  int64_t o, m, i;
-  bool mean;
-  if (!read_args(env, info, &a, 6, usage) || !floats(env, a, 0, 2, t, usage)) return nullptr;
-  if (!get_i64(env, a.v[2], &o) || !get_i64(env, a.v[3], &m) || !get_i64(env, a.v[4], &i) || napi_get_value_bool(env, a.v[5], &mean) != napi_ok) {
-    napi_throw_type_error(env, nullptr, usage);
-    return nullptr;
-  }
-  reduce_mid(t[0], t[1], o, m, i, mean);
+  Parsed p;
+  if (parse(env, info, "FFiiib", "reduceMid(x, y: Float32Array, outer, mid, inner, mean)", &p)) reduce_mid(p.f[0], p.f[1], p.i[0], p.i[1], p.i[2], p.b);
   return nullptr;
 }
 
