@@ -131,8 +131,9 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined, bac
   const nhwcOnly = (attrs: Record<string, any>, name: string): void => {
     if (attrs.dataFormat != null && attrs.dataFormat !== 'NHWC') throw new Error(`@modnas/engine-wasm: ${name} supports NHWC only, got ${attrs.dataFormat}`);
   };
-  // Only the own kernels' depthwise path is limited to channel multiplier 1.
-  const nativeDepthwise = (ci: Conv2DInfo): boolean => ci.outChannels === ci.inChannels || native?.info().version.startsWith('oneDNN') === true;
+  // Only the own kernels' depthwise path is limited to channel multiplier 1 (asked once, not per call).
+  const anyMultiplier = native?.info().version.startsWith('oneDNN') === true;
+  const nativeDepthwise = (ci: Conv2DInfo): boolean => anyMultiplier || ci.outChannels === ci.inChannels;
 
   /** A convolution kernel: native where it can, else the backend's own kernel or the JavaScript one. */
   const conv = (name: string, kind: 0 | 1 | 2, depthwise: boolean, geometry: (a: KernelArgs) => { ci: Conv2DInfo; a: TI; b: TI; outShape: number[] }, fallback: 'original' | ((m: Memory, a: TI, b: TI, c: TI, ci: Conv2DInfo) => void)): void => {

@@ -6,7 +6,27 @@
 #include <cstdint>
 #include <string>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 namespace modnas {
+
+// OpenMP's thread count and this thread's rank (1 and 0 where the compiler has no OpenMP).
+inline int max_threads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+inline int thread_id() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
 
 // Conv parameter block (Int32Array from JS), after the three byte offsets. Activations NHWC,
 // filters HWIO ([KH, KW, C, O]; depthwise [KH, KW, C, 1] with groups = C). dh/dw are dilations.

@@ -13,130 +13,116 @@
 #include <string>
 #include <vector>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "kernels.h"
 
 namespace {
 
 using modnas::ConvP;
 
-int threads() {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
+using modnas::max_threads;
+using modnas::thread_id;
 
-// Per-thread row ranges [lo, hi) of m rows.
-inline void rows_of(int64_t m, int t, int nt, int64_t* lo, int64_t* hi) {
-  *lo = m * t / nt;
-  *hi = m * (t + 1) / nt;
+// The scaffold of both batch-norm kernels over an [m, c] view, on all threads: each thread sums
+// two per-channel quantities over its rows (sums(lo, hi, s1, s2), in double: m runs to hundreds
+// of thousands of rows), finish(j, t1, t2) runs once per channel on the totals, then each thread
+// writes its rows (write(lo, hi)).
+template <class Sums, class Finish, class Write>
+void per_channel(int64_t m, int64_t c, Sums sums, Finish finish, Write write) {
+  const int nt = m * c > 65536 ? max_threads() : 1;
+  std::vector<double> part(static_cast<size_t>(nt) * c * 2, 0.0);
+#pragma omp parallel num_threads(nt)
+  {
+    const int t = thread_id();
+    const int64_t lo = m * t / nt, hi = m * (t + 1) / nt;
+    double* s1 = part.data() + static_cast<size_t>(t) * c * 2;
+    sums(lo, hi, s1, s1 + c);
+#pragma omp barrier
+#pragma omp single
+    for (int64_t j = 0; j < c; j++) {
+      double t1 = 0, t2 = 0;
+      for (int k = 0; k < nt; k++) t1 += part[static_cast<size_t>(k) * c * 2 + j], t2 += part[static_cast<size_t>(k) * c * 2 + c + j];
+      finish(j, t1, t2);
+    }
+    write(lo, hi);
+  }
 }
 
 // ---- batch norm, training mode, over the last axis of an [m, c] view ----
 // Outputs y, the batch mean and the biased batch variance (as tfjs' moments). One pass for the
-// sums of x and x^2 (in double: m runs to hundreds of thousands of rows, and the variance as
-// E[x^2] - E[x]^2 then loses nothing that matters in float32), one pass to normalise.
+// sums of x and x^2 (in double, so the variance as E[x^2] - E[x]^2 loses nothing that matters in
+// float32), one pass to normalise.
 void bn_forward(const float* x, const float* g, const float* b, float* y, float* mean, float* var, int64_t m, int64_t c, float eps) {
-  const int nt = m * c > 65536 ? threads() : 1;
-  std::vector<double> part(static_cast<size_t>(nt) * c * 2, 0.0);
   std::vector<float> a(c), sh(c);
-#pragma omp parallel num_threads(nt)
-  {
-#ifdef _OPENMP
-    const int t = omp_get_thread_num();
-#else
-    const int t = 0;
-#endif
-    int64_t lo, hi;
-    rows_of(m, t, nt, &lo, &hi);
-    double* s1 = part.data() + static_cast<size_t>(t) * c * 2;
-    double* s2 = s1 + c;
-    for (int64_t i = lo; i < hi; i++) {
-      const float* xr = x + i * c;
+  per_channel(
+      m, c,
+      [&](int64_t lo, int64_t hi, double* s1, double* s2) {
+        for (int64_t i = lo; i < hi; i++) {
+          const float* xr = x + i * c;
 #pragma omp simd
-      for (int64_t j = 0; j < c; j++) {
-        const double v = xr[j];
-        s1[j] += v;
-        s2[j] += v * v;
-      }
-    }
-#pragma omp barrier
-#pragma omp single
-    for (int64_t j = 0; j < c; j++) {
-      double a1 = 0, a2 = 0;
-      for (int k = 0; k < nt; k++) a1 += part[static_cast<size_t>(k) * c * 2 + j], a2 += part[static_cast<size_t>(k) * c * 2 + c + j];
-      const double mu = a1 / static_cast<double>(m);
-      const double v = std::max(0.0, a2 / static_cast<double>(m) - mu * mu);
-      mean[j] = static_cast<float>(mu);
-      var[j] = static_cast<float>(v);
-      const double aj = g[j] / std::sqrt(v + eps);
-      a[j] = static_cast<float>(aj);
-      sh[j] = static_cast<float>(b[j] - mu * aj);
-    }
-    const float* pa = a.data();
-    const float* pb = sh.data();
-    for (int64_t i = lo; i < hi; i++) {
-      const float* xr = x + i * c;
-      float* yr = y + i * c;
+          for (int64_t j = 0; j < c; j++) {
+            const double v = xr[j];
+            s1[j] += v;
+            s2[j] += v * v;
+          }
+        }
+      },
+      [&](int64_t j, double t1, double t2) {
+        const double mu = t1 / static_cast<double>(m);
+        const double v = std::max(0.0, t2 / static_cast<double>(m) - mu * mu);
+        mean[j] = static_cast<float>(mu);
+        var[j] = static_cast<float>(v);
+        const double aj = g[j] / std::sqrt(v + eps);
+        a[j] = static_cast<float>(aj);
+        sh[j] = static_cast<float>(b[j] - mu * aj);
+      },
+      [&](int64_t lo, int64_t hi) {
+        const float* pa = a.data();
+        const float* pb = sh.data();
+        for (int64_t i = lo; i < hi; i++) {
+          const float* xr = x + i * c;
+          float* yr = y + i * c;
 #pragma omp simd
-      for (int64_t j = 0; j < c; j++) yr[j] = xr[j] * pa[j] + pb[j];
-    }
-  }
+          for (int64_t j = 0; j < c; j++) yr[j] = xr[j] * pa[j] + pb[j];
+        }
+      });
 }
 
 // Gradient of bn_forward w.r.t. x, gamma and beta, the batch statistics differentiated through.
 void bn_backward(const float* dy, const float* x, const float* g, const float* mean, const float* var, float* dx, float* dg, float* db, int64_t m, int64_t c, float eps) {
-  const int nt = m * c > 65536 ? threads() : 1;
-  std::vector<double> part(static_cast<size_t>(nt) * c * 2, 0.0);
   std::vector<float> inv(c), k0(c), k1(c), k2(c);
   for (int64_t j = 0; j < c; j++) inv[j] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(var[j]) + eps));
-#pragma omp parallel num_threads(nt)
-  {
-#ifdef _OPENMP
-    const int t = omp_get_thread_num();
-#else
-    const int t = 0;
-#endif
-    int64_t lo, hi;
-    rows_of(m, t, nt, &lo, &hi);
-    double* s1 = part.data() + static_cast<size_t>(t) * c * 2;
-    double* s2 = s1 + c;
-    for (int64_t i = lo; i < hi; i++) {
-      const float* gr = dy + i * c;
-      const float* xr = x + i * c;
+  per_channel(
+      m, c,
+      [&](int64_t lo, int64_t hi, double* s1, double* s2) {
+        for (int64_t i = lo; i < hi; i++) {
+          const float* gr = dy + i * c;
+          const float* xr = x + i * c;
 #pragma omp simd
-      for (int64_t j = 0; j < c; j++) {
-        s1[j] += gr[j];
-        s2[j] += static_cast<double>(gr[j]) * (xr[j] - mean[j]);
-      }
-    }
-#pragma omp barrier
-#pragma omp single
-    for (int64_t j = 0; j < c; j++) {
-      double a1 = 0, a2 = 0;
-      for (int k = 0; k < nt; k++) a1 += part[static_cast<size_t>(k) * c * 2 + j], a2 += part[static_cast<size_t>(k) * c * 2 + c + j];
-      const double sdyx = a2 * inv[j];
-      db[j] = static_cast<float>(a1);
-      dg[j] = static_cast<float>(sdyx);
-      // dx = g*inv*(dy - sdy/m - xhat*sdyx/m) = k1*dy + k2*(x - mean) + k0.
-      k1[j] = g[j] * inv[j];
-      k2[j] = static_cast<float>(-static_cast<double>(g[j]) * inv[j] * inv[j] * sdyx / static_cast<double>(m));
-      k0[j] = static_cast<float>(-static_cast<double>(g[j]) * inv[j] * a1 / static_cast<double>(m));
-    }
-    const float *p0 = k0.data(), *p1 = k1.data(), *p2 = k2.data();
-    for (int64_t i = lo; i < hi; i++) {
-      const float* gr = dy + i * c;
-      const float* xr = x + i * c;
-      float* o = dx + i * c;
+          for (int64_t j = 0; j < c; j++) {
+            s1[j] += gr[j];
+            s2[j] += static_cast<double>(gr[j]) * (xr[j] - mean[j]);
+          }
+        }
+      },
+      [&](int64_t j, double sdy, double sdyxc) {
+        const double sdyx = sdyxc * inv[j];
+        db[j] = static_cast<float>(sdy);
+        dg[j] = static_cast<float>(sdyx);
+        // dx = g*inv*(dy - sdy/m - xhat*sdyx/m) = k1*dy + k2*(x - mean) + k0.
+        k1[j] = g[j] * inv[j];
+        k2[j] = static_cast<float>(-static_cast<double>(g[j]) * inv[j] * inv[j] * sdyx / static_cast<double>(m));
+        k0[j] = static_cast<float>(-static_cast<double>(g[j]) * inv[j] * sdy / static_cast<double>(m));
+      },
+      [&](int64_t lo, int64_t hi) {
+        const float *p0 = k0.data(), *p1 = k1.data(), *p2 = k2.data();
+        for (int64_t i = lo; i < hi; i++) {
+          const float* gr = dy + i * c;
+          const float* xr = x + i * c;
+          float* o = dx + i * c;
 #pragma omp simd
-      for (int64_t j = 0; j < c; j++) o[j] = p1[j] * gr[j] + p2[j] * (xr[j] - mean[j]) + p0[j];
-    }
-  }
+          for (int64_t j = 0; j < c; j++) o[j] = p1[j] * gr[j] + p2[j] * (xr[j] - mean[j]) + p0[j];
+        }
+      });
 }
 
 // relu6Grad: dx = dy * (0 < x <= 6) (as tfjs' Relu6 gradient). Branch-free (a mask multiply, as
@@ -513,7 +499,7 @@ napi_value Info(napi_env env, napi_callback_info) {
   NAPI_OK(napi_set_named_property(env, obj, "version", v));
   NAPI_OK(napi_create_uint32(env, modnas::conv_cache_entries(), &ce));
   NAPI_OK(napi_set_named_property(env, obj, "cacheEntries", ce));
-  NAPI_OK(napi_create_uint32(env, static_cast<uint32_t>(threads()), &th));
+  NAPI_OK(napi_create_uint32(env, static_cast<uint32_t>(max_threads()), &th));
   NAPI_OK(napi_set_named_property(env, obj, "threads", th));
   return obj;
 }

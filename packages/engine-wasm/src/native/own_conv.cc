@@ -10,10 +10,6 @@
 #include <string>
 #include <vector>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "kernels.h"
 
 namespace modnas {
@@ -49,20 +45,6 @@ inline vf ld(const float* p) {
 }
 inline void st(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
 
-int max_threads() {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
-int thread_id() {
-#ifdef _OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
 
 // A strided matrix view: element (i, j) at p[i * rs + j * cs] (a transpose swaps rs and cs).
 struct View {
