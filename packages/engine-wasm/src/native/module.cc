@@ -175,7 +175,7 @@ inline float apply(float x, float y) {
 }
 template <int OP, bool SWAP>
 void binary_op(const float* a, const float* b, float* c, int64_t outer, int64_t mid, int64_t inner) {
-  const int64_t n = outer * mid * inner;
+  [[maybe_unused]] const int64_t n = outer * mid * inner;  // read by the OpenMP if-clauses only
   if (inner == 1) {
     // b is one value per outer row: a scalar broadcast along each row
 #pragma omp parallel for schedule(static) if (n > 262144)
