@@ -5,7 +5,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ExperimentSchema, discoverPlugins, getRegistry, z } from '@modnas/core';
+import { ExperimentSchema } from '@modnas/config';
+import { discoverPlugins, getRegistry, z } from '@modnas/core';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const file = join(root, 'schema/modnas.schema.json');

@@ -10,7 +10,9 @@ import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { discoverPlugins, loadConfig, runRepeated, validateExperiment } from '@modnas/core';
+import { loadConfig, validateExperiment } from '@modnas/config';
+import { discoverPlugins } from '@modnas/core';
+import { runRepeated } from '@modnas/runtime';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');

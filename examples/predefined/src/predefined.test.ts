@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { prepareExperiment, readYamlValue, runExperiment, runSeedPipeline } from '@modnas/core';
+import { readYamlValue } from '@modnas/config';
+import { prepareExperiment, runExperiment, runSeedPipeline } from '@modnas/runtime';
 import { describe, expect, it } from 'vitest';
 
 const here = (f: string) => fileURLToPath(new URL(`../${f}`, import.meta.url));

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { prepareExperiment, runExperiment } from '@modnas/core';
+import { prepareExperiment, runExperiment } from '@modnas/runtime';
 import { describe, expect, it } from 'vitest';
 
 const here = (f: string) => fileURLToPath(new URL(`../${f}`, import.meta.url));

@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import type { Logger, PreparedExperiment, ProgressReporter, RunSummary } from '@modnas/core';
-import { CORE_VERSION, ModnasError, discoverPlugins, getRegistry, groupDigits, isModnasError, isPipelineFile, prepareExperiment, runExperiment, runRepeated, runSeedPipeline } from '@modnas/core';
+import type { Logger, ProgressReporter } from '@modnas/core';
+import type { PreparedExperiment, RunSummary } from '@modnas/runtime';
+import { CORE_VERSION, ModnasError, discoverPlugins, getRegistry, groupDigits, isModnasError } from '@modnas/core';
+import { isPipelineFile, prepareExperiment, runExperiment, runRepeated, runSeedPipeline } from '@modnas/runtime';
 import { parse } from './args.js';
 import { TtyProgress } from './progress.js';
 

@@ -1,5 +1,5 @@
 import type { ProgressReporter, ProgressTask } from '@modnas/core';
-import { formatDuration, formatNum } from '@modnas/core';
+import { formatDuration, formatNum } from '@modnas/kit-estim';
 
 /**
  * A one-line progress bar with ETA for terminals: redrawn in place at most 10 times a second,

@@ -1,3 +1,4 @@
+import type { tf } from './tf.js';
 import type { z } from 'zod';
 import { ModnasError } from './errors.js';
 import type { BuildContext, ComponentKind, ComponentSpec, KindInput, KindOutput } from './interfaces.js';
@@ -79,4 +80,23 @@ export function validatePlugin(plugin: unknown, where: string): asserts plugin i
     if (!c.schema || typeof (c.schema as { safeParse?: unknown }).safeParse !== 'function') fail(`component "${c.id}" has no zod schema`);
     if (typeof c.create !== 'function') fail(`component "${c.id}" has no create() factory`);
   }
+}
+
+/**
+ * An engine: a tfjs backend (plus any kernels it adds) that a package can register. Engines are
+ * lazy factories with a priority, as tfjs backends are; the highest that sets up wins.
+ */
+export interface EngineDef {
+  /** The tfjs backend name it registers (e.g. "wasm"). */
+  name: string;
+  /** Higher is preferred. The native `tensorflow` backend has 100, `cpu` 1. */
+  priority: number;
+  /** Register the backend(s) and kernels; throw (with the reason) when this machine can't run it. */
+  setup(tfjs: typeof tf): Promise<void>;
+  /** One line on what it runs on, or why one of its backends is absent (after setup), for the log. */
+  describe?(): string;
+}
+
+export function defineEngine(def: EngineDef): EngineDef {
+  return def;
 }

@@ -1,5 +1,8 @@
 import type { BuildContext, ComponentKind, ComponentSpec, DataSplit, EstimContext, KindInput, KindOutput, Module, SearchOptimizer, StateOptimizer } from '@modnas/core';
-import { ArchSpace, ArraySplit, EventBus, MemoryStore, Rng, getRegistry, silentLogger, silentProgress, specConfig } from '@modnas/core';
+import { specConfig } from '@modnas/config';
+import { ArchSpace, EventBus, Rng, getRegistry, silentLogger, silentProgress } from '@modnas/core';
+import { ArraySplit } from '@modnas/kit-estim';
+import { MemoryStore } from '@modnas/runtime';
 import { container as rootContainer } from 'tsyringe';
 
 /** A BuildContext over a fresh arch space and child container; `build` resolves from the registry. */

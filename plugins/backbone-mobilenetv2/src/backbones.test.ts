@@ -1,5 +1,6 @@
-import type { BuildContext, StateTransformer , Module} from '@modnas/core';
-import { Slot, archDescOf, getRegistry, tf } from '@modnas/core';
+import type { BuildContext, StateTransformer, Module } from '@modnas/core';
+import { Slot, getRegistry, tf } from '@modnas/core';
+import { archDescOf } from '@modnas/kit-mixed-op';
 import opPlugin, { defaultOpConstructor } from '@modnas/construct-op';
 import { BatchNorm2d } from '@modnas/nn';
 import basic from '@modnas/primitive-basic';
@@ -10,7 +11,7 @@ import { cifarMobileNetV2, cifarMobileNetV2Gpu, imageNetMobileNetV2, imageNetMob
 import { mobileNetV2PredefinedConstructor } from './constructors.js';
 import original from './fixtures/original-numbers.json' with { type: 'json' };
 import plugin from './index.js';
-import type { MobileNetV2} from './model.js';
+import type { MobileNetV2 } from './model.js';
 import { roundFilters, roundRepeats } from './model.js';
 
 beforeAll(() => {

@@ -1,5 +1,7 @@
-import type { ComponentRef, PrimitiveSpec, Slot, StateTransformer } from '@modnas/core';
-import { DEFAULT_PRIMITIVES, Slot as SlotClass, defineComponent, z } from '@modnas/core';
+import type { ComponentRef, Slot, StateTransformer } from '@modnas/core';
+import type { PrimitiveSpec } from '@modnas/kit-mixed-op';
+import { Slot as SlotClass, defineComponent, z } from '@modnas/core';
+import { DEFAULT_PRIMITIVES } from '@modnas/kit-mixed-op';
 import { buildMixedOp, candidatesOf, mixedOpConstructorRefs, mixedOpSpec, primitiveId } from '@modnas/construct-mixed-op';
 import { archDescRefs, fillSlotsFromArchDesc, resolveArchDesc } from '@modnas/construct-slot-arch-desc';
 import { MobileInvertedConv } from '@modnas/primitive-mbconv';

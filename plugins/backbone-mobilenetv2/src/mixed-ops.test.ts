@@ -1,5 +1,6 @@
-import type { BuildContext, StateTransformer , Module} from '@modnas/core';
-import { MixedOp, Slot, archDescOf, getRegistry, tf } from '@modnas/core';
+import type { BuildContext, StateTransformer, Module } from '@modnas/core';
+import { Slot, getRegistry, tf } from '@modnas/core';
+import { MixedOp, archDescOf } from '@modnas/kit-mixed-op';
 import { defaultSlotArchDescConstructor } from '@modnas/construct-slot-arch-desc';
 import { defaultSlotTraversalExporter } from '@modnas/export-slot-traversal';
 import bingate from '@modnas/mixed-op-bingate';

@@ -1,5 +1,8 @@
-import type { Assignment, EstimContext, JsonObject, SearchOptimizer , Module} from '@modnas/core';
-import { ArchSpace, EventBus, MemoryStore, Rng, getRegistry, runRepeated, silentLogger, silentProgress, validateExperiment } from '@modnas/core';
+import type { JsonObject } from '@modnas/config';
+import type { Assignment, EstimContext, SearchOptimizer, Module } from '@modnas/core';
+import { validateExperiment } from '@modnas/config';
+import { ArchSpace, EventBus, Rng, getRegistry, silentLogger, silentProgress } from '@modnas/core';
+import { MemoryStore, runRepeated } from '@modnas/runtime';
 import evolution from '@modnas/optim-evolution';
 import grid from '@modnas/optim-grid';
 import random from '@modnas/optim-random';

@@ -1,5 +1,7 @@
-import type { JsonObject } from '@modnas/core';
-import { Rng, getRegistry, runRepeated, validateExperiment } from '@modnas/core';
+import type { JsonObject } from '@modnas/config';
+import { validateExperiment } from '@modnas/config';
+import { Rng, getRegistry } from '@modnas/core';
+import { runRepeated } from '@modnas/runtime';
 import evolution from '@modnas/optim-evolution';
 import grid from '@modnas/optim-grid';
 import random from '@modnas/optim-random';

@@ -1,4 +1,4 @@
-import type { CategoricalParam , tf } from '@modnas/core';
+import type { CategoricalParam, tf } from '@modnas/core';
 import { Module, ModnasError, Slot } from '@modnas/core';
 import { isElasticBlock } from './elastic-mbconv.js';
 

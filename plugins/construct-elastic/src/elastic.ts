@@ -1,7 +1,8 @@
 import type { Module } from '@modnas/core';
-import { ModnasError, Slot, archDescOf } from '@modnas/core';
+import { ModnasError, Slot } from '@modnas/core';
+import { archDescOf } from '@modnas/kit-mixed-op';
 import { ElasticMBConv, isElasticBlock } from './elastic-mbconv.js';
-import type { ElasticStage} from './elastic-stage.js';
+import type { ElasticStage } from './elastic-stage.js';
 import { isElasticStage } from './elastic-stage.js';
 
 /** Every elastic block of a network, in traversal order. */

@@ -1,5 +1,7 @@
-import type { BuildContext, ComponentRef, ComponentSpec, Module, PrimitiveSpec, Slot, StateTransformer } from '@modnas/core';
-import { DEFAULT_PRIMITIVES, Slot as SlotClass, defineComponent, z } from '@modnas/core';
+import type { BuildContext, ComponentRef, ComponentSpec, Module, Slot, StateTransformer } from '@modnas/core';
+import type { PrimitiveSpec } from '@modnas/kit-mixed-op';
+import { Slot as SlotClass, defineComponent, z } from '@modnas/core';
+import { DEFAULT_PRIMITIVES } from '@modnas/kit-mixed-op';
 
 const specSchema = z.union([z.string().min(1), z.looseObject({ type: z.string().min(1) })]);
 

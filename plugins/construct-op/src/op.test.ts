@@ -1,5 +1,6 @@
 import type { BuildContext } from '@modnas/core';
-import { Module, Slot, archDescOf, getRegistry, tf } from '@modnas/core';
+import { Module, Slot, getRegistry, tf } from '@modnas/core';
+import { archDescOf } from '@modnas/kit-mixed-op';
 import { Conv2d, GlobalAvgPool, Linear } from '@modnas/nn';
 import basic from '@modnas/primitive-basic';
 import mbconv from '@modnas/primitive-mbconv';

@@ -1,5 +1,7 @@
-import type { ArchDescConvert, BuildContext, Logger } from '@modnas/core';
-import { Module, Slot, Tokens, archDescOf, getRegistry, tf } from '@modnas/core';
+import type { BuildContext, Logger } from '@modnas/core';
+import type { ArchDescConvert } from '@modnas/kit-mixed-op';
+import { Module, Slot, Tokens, getRegistry, tf } from '@modnas/core';
+import { archDescOf } from '@modnas/kit-mixed-op';
 import { Conv2d } from '@modnas/nn';
 import basic from '@modnas/primitive-basic';
 import mbconv from '@modnas/primitive-mbconv';

@@ -1,5 +1,7 @@
-import type { ArchDescConvert, BuildContext, ComponentSpec, Module, StateTransformer } from '@modnas/core';
-import { ModnasError, Slot, Tokens, defineComponent, parseArchDesc, z } from '@modnas/core';
+import type { BuildContext, ComponentSpec, Module, StateTransformer } from '@modnas/core';
+import type { ArchDescConvert } from '@modnas/kit-mixed-op';
+import { ModnasError, Slot, Tokens, defineComponent, z } from '@modnas/core';
+import { parseArchDesc } from '@modnas/kit-mixed-op';
 
 const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isOpSpec = (v: unknown): v is string | ComponentSpec => (typeof v === 'string' && v.length > 0) || (isMapping(v) && typeof v.type === 'string');

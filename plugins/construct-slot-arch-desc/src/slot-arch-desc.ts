@@ -1,5 +1,6 @@
 import type { BuildContext, ComponentRef, ComponentSpec, Module, SlotSpec, StateTransformer } from '@modnas/core';
-import { ModnasError, Slot, Tokens, defineComponent, parseArchDesc, unwrapArchDesc, z } from '@modnas/core';
+import { ModnasError, Slot, Tokens, defineComponent, z } from '@modnas/core';
+import { parseArchDesc, unwrapArchDesc } from '@modnas/kit-mixed-op';
 
 /** The arch_desc a constructor works from: its own `arch_desc` key, else the experiment's (Tokens.ArchDesc). */
 export function resolveArchDesc(own: unknown, ctx: BuildContext, id: string): unknown {

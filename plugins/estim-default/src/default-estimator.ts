@@ -1,5 +1,6 @@
 import type { EstimContext, EstimResult, StateEstimator } from '@modnas/core';
-import { defineComponent, evaluate, formatMetrics, isAborted, measureMetrics, reportEpoch, trainEpoch, z } from '@modnas/core';
+import { defineComponent, z } from '@modnas/core';
+import { evaluate, formatMetrics, isAborted, measureMetrics, reportEpoch, trainEpoch } from '@modnas/kit-estim';
 
 export const defaultEstimatorSchema = z.strictObject({
   epochs: z.number().int().min(0).default(1).describe('Training epochs (passes over the train split)'),

@@ -1,21 +1,6 @@
 import type { Batch, BatchOptions, DataSplit, EstimContext, EstimResult, Module, StateEstimator, TrialResult } from '@modnas/core';
-import {
-  Module as ModuleBase,
-  ModnasError,
-  applyCandidate,
-  defineComponent,
-  evaluate,
-  formatMetrics,
-  isAborted,
-  recalibrateBatchNorm,
-  reportCandidate,
-  reportEpoch,
-  scoreOf,
-  tf,
-  trainEpoch,
-  validateWithMetrics,
-  z,
-} from '@modnas/core';
+import { Module as ModuleBase, ModnasError, defineComponent, tf, z } from '@modnas/core';
+import { applyCandidate, evaluate, formatMetrics, isAborted, recalibrateBatchNorm, reportCandidate, reportEpoch, scoreOf, trainEpoch, validateWithMetrics } from '@modnas/kit-estim';
 import type { ElasticMBConv, ElasticStage } from '@modnas/construct-elastic';
 import { elasticBlocks, elasticStages, resetElastic, syncElastic } from '@modnas/construct-elastic';
 

@@ -1,5 +1,6 @@
 import type { Assignment, CategoricalParam, SearchFeedback, SearchOptimizer, TrialResult } from '@modnas/core';
-import { ArchSpace, Module, Rng, Sequential, recalibrateBatchNorm, tf } from '@modnas/core';
+import { ArchSpace, Module, Rng, Sequential, tf } from '@modnas/core';
+import { recalibrateBatchNorm } from '@modnas/kit-estim';
 import { BatchNorm2d, Conv2d, GlobalAvgPool, Identity, Linear, ReLU } from '@modnas/nn';
 import { describeConformance, makeEstimContext, tinySplit } from '@modnas/testkit';
 import { DefaultTrainer, defaultTrainerSchema } from '@modnas/trainer-default';

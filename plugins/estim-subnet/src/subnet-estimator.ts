@@ -1,22 +1,6 @@
 import type { Assignment, EstimContext, EstimResult, StateEstimator, TrialResult } from '@modnas/core';
-import {
-  applyCandidate,
-  defineComponent,
-  divergedTrial,
-  formatMetrics,
-  isAborted,
-  isBetterTrial,
-  isDivergedError,
-  ModnasError,
-  recalibrateBatchNorm,
-  reportCandidate,
-  restoreState,
-  scoreOf,
-  snapshotState,
-  trainEpoch,
-  validateWithMetrics,
-  z,
-} from '@modnas/core';
+import { defineComponent, ModnasError, z } from '@modnas/core';
+import { applyCandidate, divergedTrial, formatMetrics, isAborted, isBetterTrial, isDivergedError, recalibrateBatchNorm, reportCandidate, restoreState, scoreOf, snapshotState, trainEpoch, validateWithMetrics } from '@modnas/kit-estim';
 
 export const subNetEstimatorSchema = z.strictObject({
   epochs: z.number().int().min(0).default(10).describe('Search rounds; each evaluates arch_update_batch candidates (0 = no limit by rounds)'),

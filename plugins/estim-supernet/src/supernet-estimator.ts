@@ -1,19 +1,6 @@
 import type { Assignment, EstimContext, EstimResult, StateEstimator, TrialResult } from '@modnas/core';
-import {
-  applyCandidate,
-  createGradientAccess,
-  defineComponent,
-  evaluate,
-  formatMetrics,
-  isAborted,
-  reportCandidate,
-  reportEpoch,
-  scoreOf,
-  stepsPerEpoch,
-  trainEpoch,
-  validateWithMetrics,
-  z,
-} from '@modnas/core';
+import { defineComponent, z } from '@modnas/core';
+import { applyCandidate, createGradientAccess, evaluate, formatMetrics, isAborted, reportCandidate, reportEpoch, scoreOf, stepsPerEpoch, trainEpoch, validateWithMetrics } from '@modnas/kit-estim';
 
 export const superNetEstimatorSchema = z.strictObject({
   epochs: z.number().int().min(0).default(1).describe('Epochs of alternating weight and arch updates'),

@@ -1,5 +1,6 @@
 import type { Assignment, EstimContext, SearchOptimizer } from '@modnas/core';
-import { ArchSpace, EventBus, MemoryStore, Rng, silentLogger, silentProgress } from '@modnas/core';
+import { ArchSpace, EventBus, Rng, silentLogger, silentProgress } from '@modnas/core';
+import { MemoryStore } from '@modnas/runtime';
 import { makeBuildContext } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
 import type { TabularBenchmark } from './search.js';

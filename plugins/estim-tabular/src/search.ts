@@ -1,5 +1,6 @@
 import type { Assignment, EstimContext, EstimResult, Rng, TrialResult } from '@modnas/core';
-import { ModnasError, formatNum, z } from '@modnas/core';
+import { ModnasError, z } from '@modnas/core';
+import { formatNum } from '@modnas/kit-estim';
 
 /** One answered query: what the search sees, and what it cost. */
 export interface TabularQuery {

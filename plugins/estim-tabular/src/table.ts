@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { ModnasError, writeFileAtomic } from '@modnas/core';
+import { ModnasError } from '@modnas/core';
+import { writeFileAtomic } from '@modnas/kit-io';
 
 export const TABLE_FORMAT = 'modnas-table/1';
 

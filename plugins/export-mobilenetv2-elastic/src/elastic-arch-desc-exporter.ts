@@ -1,5 +1,6 @@
 import type { Exporter } from '@modnas/core';
-import { defineComponent, writeArchDesc, z } from '@modnas/core';
+import { defineComponent, z } from '@modnas/core';
+import { writeArchDesc } from '@modnas/kit-mixed-op';
 import { elasticArchDesc } from '@modnas/construct-elastic';
 
 export const elasticArchDescExporterSchema = z.strictObject({

@@ -1,5 +1,6 @@
 import type { ArchParam, ArchSpace, Exporter } from '@modnas/core';
-import { DiscreteParam, ModnasError, NumericParam, TensorParam, defineComponent, writeArchDesc, z } from '@modnas/core';
+import { DiscreteParam, ModnasError, NumericParam, TensorParam, defineComponent, z } from '@modnas/core';
+import { writeArchDesc } from '@modnas/kit-mixed-op';
 
 export const defaultParamsExporterSchema = z.strictObject({
   with_keys: z.boolean().default(true).describe('A mapping name -> value; false: a list of values in creation order'),

@@ -1,5 +1,6 @@
 import type { Exporter, Module } from '@modnas/core';
-import { Slot, archDescOf, defineComponent, writeArchDesc, z } from '@modnas/core';
+import { Slot, defineComponent, z } from '@modnas/core';
+import { archDescOf, writeArchDesc } from '@modnas/kit-mixed-op';
 
 export const defaultRecursiveExporterSchema = z.strictObject({
   keep_empty: z.boolean().default(false).describe('Keep modules with nothing to describe (as {}), as the original does; false leaves them out'),

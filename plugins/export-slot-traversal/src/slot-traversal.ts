@@ -1,5 +1,6 @@
 import type { Exporter, Module } from '@modnas/core';
-import { Slot, archDescOf, defineComponent, writeArchDesc, z } from '@modnas/core';
+import { Slot, defineComponent, z } from '@modnas/core';
+import { archDescOf, writeArchDesc } from '@modnas/kit-mixed-op';
 
 export const defaultSlotTraversalExporterSchema = z.strictObject({
   path: z.string().min(1).nullable().default(null).describe('Also write the description to this file (atomically); null: only return it'),

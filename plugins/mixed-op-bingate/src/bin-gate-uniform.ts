@@ -1,4 +1,5 @@
-import { buildCandidates, defineComponent, mixedOpRefs, tensorArchParam } from '@modnas/core';
+import { defineComponent } from '@modnas/core';
+import { buildCandidates, mixedOpRefs, tensorArchParam } from '@modnas/kit-mixed-op';
 import { BinaryGateOp, binGateSchema, binaryGateOptions, drawWithoutReplacement } from './bin-gate.js';
 
 const uniform = (n: number): number[] => new Array<number>(n).fill(1);

@@ -1,4 +1,5 @@
-import { Rng, TensorMixedOp, isMixedOp, tf } from '@modnas/core';
+import { Rng, tf } from '@modnas/core';
+import { TensorMixedOp, isMixedOp } from '@modnas/kit-mixed-op';
 import { describeConformance, makeBuildContext, registerTestPrimitives, testLinForwards } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
 import { BinaryGateOp, drawWithoutReplacement } from './bin-gate.js';

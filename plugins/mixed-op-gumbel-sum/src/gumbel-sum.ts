@@ -1,5 +1,7 @@
-import type { MixedOpCandidate, TensorParam } from '@modnas/core';
-import { ModnasError, Rng, TensorMixedOp, buildCandidates, defineComponent, mixedOpRefs, softmaxOf, tensorArchParam, tensorMixedOpConfigShape, tf, z } from '@modnas/core';
+import type { TensorParam } from '@modnas/core';
+import type { MixedOpCandidate } from '@modnas/kit-mixed-op';
+import { ModnasError, Rng, defineComponent, tf, z } from '@modnas/core';
+import { TensorMixedOp, buildCandidates, mixedOpRefs, softmaxOf, tensorArchParam, tensorMixedOpConfigShape } from '@modnas/kit-mixed-op';
 
 export const gumbelSumSchema = z.strictObject({
   ...tensorMixedOpConfigShape('t'),

@@ -1,4 +1,5 @@
-import { CategoricalMixedOp, defineComponent, definePlugin, getRegistry, tf, z } from '@modnas/core';
+import { defineComponent, definePlugin, getRegistry, tf, z } from '@modnas/core';
+import { CategoricalMixedOp } from '@modnas/kit-mixed-op';
 import { TestLinOp, describeConformance, makeBuildContext, registerTestPrimitives } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
 import type { IndexOp } from './index-mixed-op.js';

@@ -1,5 +1,7 @@
-import type { CategoricalParam, MixedOpCandidate, Tensor } from '@modnas/core';
-import { CategoricalMixedOp, buildCandidates, categoricalArchParam, defineComponent, mixedOpConfigShape, mixedOpRefs, z } from '@modnas/core';
+import type { CategoricalParam, Tensor } from '@modnas/core';
+import type { MixedOpCandidate } from '@modnas/kit-mixed-op';
+import { defineComponent, z } from '@modnas/core';
+import { CategoricalMixedOp, buildCandidates, categoricalArchParam, mixedOpConfigShape, mixedOpRefs } from '@modnas/kit-mixed-op';
 
 export const indexSchema = z.strictObject({
   ...mixedOpConfigShape('c'),

@@ -1,4 +1,5 @@
-import { TensorMixedOp, isMixedOp, tf } from '@modnas/core';
+import { tf } from '@modnas/core';
+import { TensorMixedOp, isMixedOp } from '@modnas/kit-mixed-op';
 import { describeConformance, makeBuildContext, registerTestPrimitives } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
 import plugin from './index.js';

@@ -1,5 +1,7 @@
-import type { MixedOpCandidate, TensorParam } from '@modnas/core';
-import { TensorMixedOp, buildCandidates, defineComponent, mixedOpRefs, tensorArchParam, tensorMixedOpConfigShape, tf, z } from '@modnas/core';
+import type { TensorParam } from '@modnas/core';
+import type { MixedOpCandidate } from '@modnas/kit-mixed-op';
+import { defineComponent, tf, z } from '@modnas/core';
+import { TensorMixedOp, buildCandidates, mixedOpRefs, tensorArchParam, tensorMixedOpConfigShape } from '@modnas/kit-mixed-op';
 
 export const weightedSumSchema = z.strictObject(tensorMixedOpConfigShape('t'));
 

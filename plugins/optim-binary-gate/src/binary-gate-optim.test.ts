@@ -1,5 +1,6 @@
 import type { Batch, GradientAccess, StateOptimizer, TensorParam } from '@modnas/core';
-import { ArchSpace, Module, Rng, softmaxOf, tf } from '@modnas/core';
+import { ArchSpace, Module, Rng, tf } from '@modnas/core';
+import { softmaxOf } from '@modnas/kit-mixed-op';
 import { BinaryGateOp } from '@modnas/mixed-op-bingate';
 import { addMacs, crossEntropy, profiling } from '@modnas/nn';
 import { describeConformance } from '@modnas/testkit';

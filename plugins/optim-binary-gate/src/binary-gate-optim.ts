@@ -1,5 +1,8 @@
-import type { ArchSpace, GradientAccess, MixedOp, Module, SearchFeedback, TensorParam } from '@modnas/core';
-import { GradientSearchOptimizer, MixedOp as MixedOpBase, ModnasError, adamArgsFields, defineComponent, tf, z } from '@modnas/core';
+import type { ArchSpace, GradientAccess, Module, SearchFeedback, TensorParam } from '@modnas/core';
+import type { MixedOp } from '@modnas/kit-mixed-op';
+import { ModnasError, defineComponent, tf, z } from '@modnas/core';
+import { MixedOp as MixedOpBase } from '@modnas/kit-mixed-op';
+import { GradientSearchOptimizer, adamArgsFields } from '@modnas/kit-optim';
 import { countMacs } from '@modnas/nn';
 
 /** The original's BinaryGateOptim Adam: lr 0.006, betas (0, 0.999), no weight decay. */

@@ -1,5 +1,7 @@
-import type { AdamArgs, ArchSpace, GradientAccess, Module, SearchFeedback, StateOptimizer } from '@modnas/core';
-import { DARTS_ADAM_DEFAULTS, GradientSearchOptimizer, adamArgsFields, defineComponent, gradsOf, tf, z } from '@modnas/core';
+import type { ArchSpace, GradientAccess, Module, SearchFeedback, StateOptimizer } from '@modnas/core';
+import type { AdamArgs } from '@modnas/kit-optim';
+import { defineComponent, tf, z } from '@modnas/core';
+import { DARTS_ADAM_DEFAULTS, GradientSearchOptimizer, adamArgsFields, gradsOf } from '@modnas/kit-optim';
 
 export const dartsOptimSchema = z.strictObject({
   ...adamArgsFields(DARTS_ADAM_DEFAULTS),

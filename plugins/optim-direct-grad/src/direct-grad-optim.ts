@@ -1,5 +1,7 @@
-import type { AdamArgs, ArchSpace, SearchFeedback } from '@modnas/core';
-import { DARTS_ADAM_DEFAULTS, GradientSearchOptimizer, adamArgsFields, defineComponent, z } from '@modnas/core';
+import type { ArchSpace, SearchFeedback } from '@modnas/core';
+import type { AdamArgs } from '@modnas/kit-optim';
+import { defineComponent, z } from '@modnas/core';
+import { DARTS_ADAM_DEFAULTS, GradientSearchOptimizer, adamArgsFields } from '@modnas/kit-optim';
 
 export const directGradOptimSchema = z.strictObject({ ...adamArgsFields(DARTS_ADAM_DEFAULTS) });
 export type DirectGradOptimConfig = z.output<typeof directGradOptimSchema>;

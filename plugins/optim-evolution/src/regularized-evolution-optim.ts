@@ -1,4 +1,5 @@
-import { componentRng, defineComponent } from '@modnas/core';
+import { defineComponent } from '@modnas/core';
+import { componentRng } from '@modnas/kit-optim';
 import { TournamentEvolution, evolutionSchema } from './tournament-evolution.js';
 
 export const regularizedEvolutionOptimSchema = evolutionSchema;

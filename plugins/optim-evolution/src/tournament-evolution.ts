@@ -1,5 +1,6 @@
 import type { ArchSpace, Assignment, Rng, SearchFeedback } from '@modnas/core';
-import { CategoricalSpaceOptim, ModnasError, z } from '@modnas/core';
+import { ModnasError, z } from '@modnas/core';
+import { CategoricalSpaceOptim } from '@modnas/kit-optim';
 
 /** Options shared by both evolutions. */
 export const evolutionSchema = z.strictObject({

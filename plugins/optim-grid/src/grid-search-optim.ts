@@ -1,5 +1,6 @@
 import type { ArchSpace, Assignment } from '@modnas/core';
-import { CategoricalSpaceOptim, ModnasError, Rng, defineComponent, z } from '@modnas/core';
+import { ModnasError, Rng, defineComponent, z } from '@modnas/core';
+import { CategoricalSpaceOptim } from '@modnas/kit-optim';
 
 export const gridSearchOptimSchema = z.strictObject({});
 

@@ -1,4 +1,5 @@
-import { ArchSpace, Rng, componentRng } from '@modnas/core';
+import { ArchSpace, Rng } from '@modnas/core';
+import { componentRng } from '@modnas/kit-optim';
 import { describeConformance, makeBuildContext } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
 import plugin from './index.js';

@@ -1,5 +1,6 @@
 import type { ArchSpace, Assignment, Rng } from '@modnas/core';
-import { CategoricalSpaceOptim, ModnasError, componentRng, defineComponent, z } from '@modnas/core';
+import { ModnasError, defineComponent, z } from '@modnas/core';
+import { CategoricalSpaceOptim, componentRng } from '@modnas/kit-optim';
 
 export const randomSearchOptimSchema = z.strictObject({
   seed: z.number().int().nonnegative().default(0).describe("Seed of the draws, mixed with the experiment's seed"),

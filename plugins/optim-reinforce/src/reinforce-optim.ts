@@ -1,5 +1,6 @@
 import type { ArchSpace, Assignment, DiscreteParam, Rng, SearchFeedback } from '@modnas/core';
-import { CategoricalSpaceOptim, ModnasError, componentRng, defineComponent, z } from '@modnas/core';
+import { ModnasError, defineComponent, z } from '@modnas/core';
+import { CategoricalSpaceOptim, componentRng } from '@modnas/kit-optim';
 import type { FlatOptimizerState } from './policy.js';
 import { ExponentialMovingAverage, FlatOptimizer, gradLogProb, sampleIndex, softmax } from './policy.js';
 

@@ -1,4 +1,4 @@
-import type { Module} from '@modnas/core';
+import type { Module } from '@modnas/core';
 import { tf } from '@modnas/core';
 import type { Conv2d } from '@modnas/nn';
 import { describeConformance, makeBuildContext } from '@modnas/testkit';

@@ -1,4 +1,5 @@
-import type { ArchSpace, Batch, LossTerm, LossTermHost, LossTermMode, LossTermOptions, Module, StateOptimizer, StepResult } from '@modnas/core';
+import type { ArchSpace, Batch, LossTerm, Module, StateOptimizer, StepResult } from '@modnas/core';
+import type { LossTermHost, LossTermMode, LossTermOptions } from '@modnas/kit-estim';
 import { ModnasError, defineComponent, tf, z } from '@modnas/core';
 import { crossEntropy } from '@modnas/nn';
 

@@ -1,0 +1,231 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { withDefaults } from './defaults.js';
+import { isModnasError, definePlugin, Registry } from '@modnas/core';
+import type { ComponentKind, AnyComponentDef } from '@modnas/core';
+import { loadConfig } from './load.js';
+import { applyOverrides } from './merge.js';
+import { isSeedFormat, mapSeedFormat } from './seed.js';
+import { validateExperiment } from './validate.js';
+
+const stub = (kind: ComponentKind, id: string, schema: z.ZodType = z.strictObject({}), extra: Partial<AnyComponentDef> = {}): AnyComponentDef => ({
+  kind,
+  id,
+  description: 'stub',
+  schema,
+  create: () => ({}) as never,
+  ...extra,
+});
+
+let registry: Registry;
+beforeEach(() => {
+  registry = new Registry();
+  registry.register(
+    definePlugin({
+      meta: { name: '@test/all', version: '1.0.0' },
+      components: [
+        stub('backbone', 'CIFAR_MobileNetV2_GPU'),
+        stub('backbone', 'CIFAR_MobileNetV2'),
+        stub('mixed-op', 'BinGate', z.strictObject({ primitives: z.array(z.string()).default([]) }), { aliases: ['BinaryGateMixedOp'] }),
+        stub('primitive', 'MB3E3'),
+        stub('primitive', 'MB3E6'),
+        stub('construct', 'DefaultMixedOpConstructor', z.strictObject({ mixed_op: z.object({ type: z.string() }).catchall(z.unknown()).default({ type: 'BinGate' }), primitives: z.array(z.string()).default([]) }), {
+          refs: (c: { mixed_op: { type: string }; primitives: string[] }) => [
+            { kind: 'mixed-op', spec: c.mixed_op, path: 'mixed_op' },
+            ...c.primitives.map((p, i) => ({ kind: 'primitive' as const, spec: p, path: `primitives.${i}` })),
+          ],
+        }),
+        stub('optim', 'BinaryGateOptim', z.strictObject({ lr: z.number().positive().default(1e-3) })),
+        stub('optim', 'DARTSOptim'),
+        stub('estim', 'SuperNetEstimator', z.strictObject({ epochs: z.number().int().positive().default(1) }), { aliases: ['SuperNetEstim'] }),
+        stub('estim', 'DefaultEstimator', z.strictObject({ epochs: z.number().int().positive().default(1) })),
+        stub('trainer', 'DefaultTrainer', z.strictObject({ lr: z.number().default(0.1), optimizer: z.string().default('sgd'), lr_scheduler: z.string().default('cosine'), momentum: z.number().default(0.9) })),
+        stub('dataset', 'MNIST'),
+        stub('exporter', 'DefaultSlotTraversalExporter'),
+      ],
+    }),
+  );
+});
+
+function tmpFile(name: string, text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'modnas-config-'));
+  const f = join(dir, name);
+  writeFileSync(f, text);
+  return f;
+}
+
+async function configError(raw: Record<string, unknown>) {
+  try {
+    await validateExperiment(raw as never, { registry });
+  } catch (e) {
+    if (isModnasError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+// The seed's snippets, exactly as its README writes them.
+const SEED_SEARCH_SPACE = `search_space:
+  type: SearchSpace
+  modules: ['custom']
+  custom:
+    type: ModNasArchSpace
+    model:
+      type: CIFAR_MobileNetV2_GPU
+    construct:
+      mixed_op:
+        type: BinGate
+        primitives:
+          - MB3E3
+          - MB3E6
+`;
+const SEED_ALGORITHM = `search_algorithm:
+  type: ModNasAlgorithm
+  optim:
+    type: BinaryGateOptim
+    # args:
+`;
+const SEED_TRAINER_CHAIN = `trainer:
+  type: Trainer
+  callbacks: ModNasTrainerCallback
+  modnas:
+    estim:
+      warmup:
+        type: DefaultEstimator
+        epochs: 20
+      search:
+        type: SuperNetEstimator
+        epochs: 100
+`;
+
+describe('seed format', () => {
+  it('detects the VEGA-style layout', () => {
+    expect(isSeedFormat({ search_space: {} })).toBe(true);
+    expect(isSeedFormat({ trainer: { type: 'Trainer', modnas: {} } })).toBe(true);
+    expect(isSeedFormat({ model: { type: 'X' }, trainer: { type: 'DefaultTrainer' } })).toBe(false);
+  });
+
+  it('maps the seed snippets, merged, onto the native form and validates them', async () => {
+    const files = [tmpFile('ss.yaml', SEED_SEARCH_SPACE), tmpFile('algo.yaml', SEED_ALGORITHM), tmpFile('tr.yaml', SEED_TRAINER_CHAIN)];
+    const { raw, defaulted } = loadConfig(files);
+    expect(raw.model).toEqual({ type: 'CIFAR_MobileNetV2_GPU' });
+    expect(raw.optim).toEqual({ type: 'BinaryGateOptim' });
+    expect(Object.keys(raw.estim as object)).toEqual(['warmup', 'search']);
+    expect(defaulted).toEqual([]);
+    const plan = await validateExperiment(withDefaults({ ...raw, optim: { type: 'BinaryGateOptim', args: null } }), { registry });
+    // the shorthand "construct: mixed_op: type: BinGate" means DefaultMixedOpConstructor with BinGate
+    const c = plan.components.get('construct.mixed_op');
+    expect(c?.def.id).toBe('DefaultMixedOpConstructor');
+    expect(c?.config).toEqual({ mixed_op: { type: 'BinGate' }, primitives: ['MB3E3', 'MB3E6'] });
+    expect(plan.components.get('construct.mixed_op.primitives.1')?.def.id).toBe('MB3E6');
+    expect(plan.components.get('estim.warmup')?.config).toEqual({ epochs: 20 });
+  });
+
+  it('fills what a lone seed snippet leaves out, and says so', () => {
+    const { raw, defaulted } = loadConfig([tmpFile('algo.yaml', SEED_ALGORITHM)]);
+    expect(raw.model).toEqual({ type: 'CIFAR_MobileNetV2' });
+    expect(raw.estim).toEqual({ search: { type: 'SuperNetEstimator', epochs: 1 } });
+    expect(defaulted.join('\n')).toContain('search_space.custom.model = CIFAR_MobileNetV2');
+    const { raw: ws } = loadConfig([tmpFile('ws.yaml', SEED_SEARCH_SPACE.replace('BinGate', 'WeightedSum'))]);
+    expect(ws.optim).toEqual({ type: 'DARTSOptim' });
+  });
+
+  it('maps VEGA trainer optimizer and scheduler settings to trainer options', () => {
+    const { config } = mapSeedFormat(
+      { trainer: { type: 'Trainer', epochs: 5, lazy_built: true, valid_interval: 0, optimizer: { type: 'SGD', params: { lr: 0.05, momentum: 0.9 } }, lr_scheduler: { type: 'CosineAnnealingLR', params: { T_max: 5 } }, modnas: { estim: {} } } },
+      'x.yaml',
+    );
+    // beside type, so a native -o trainer.lr=... sets the same key
+    expect(config.trainer).toEqual({ type: 'DefaultTrainer', optimizer: 'sgd', lr: 0.05, momentum: 0.9, lr_scheduler: 'cosine' });
+  });
+
+  it('reports every unknown seed key at once with its path', () => {
+    try {
+      mapSeedFormat({ search_space: { type: 'SearchSpace', modules: ['custom'], custom: { type: 'Nope', modle: {} } }, search_algorithm: { optimm: {} } }, 'x.yaml');
+      throw new Error('not rejected');
+    } catch (e) {
+      const msg = (e as Error).message;
+      expect(msg).toContain('3 problem(s)');
+      expect(msg).toContain('search_space.custom.type: expected ModNasArchSpace, got "Nope"');
+      expect(msg).toContain('search_space.custom.modle: unknown key');
+      expect(msg).toContain('search_algorithm.optimm: unknown key');
+    }
+  });
+});
+
+describe('native config', () => {
+  const good = {
+    model: { type: 'CIFAR_MobileNetV2' },
+    construct: [{ type: 'DefaultMixedOpConstructor', mixed_op: { type: 'BinaryGateMixedOp' }, primitives: ['MB3E3'] }],
+    optim: { type: 'BinaryGateOptim', args: { lr: 0.01 } },
+    estim: { search: { type: 'SuperNetEstim', epochs: 2 } },
+  };
+
+  it('validates a good config and fills defaults', async () => {
+    const plan = await validateExperiment(withDefaults(good), { registry });
+    expect(plan.config.name).toBe('default');
+    expect(plan.config.data_provider.train_portion).toBe(0.5);
+    expect(plan.components.get('data')?.def.id).toBe('MNIST');
+    expect(plan.components.get('optim')?.config).toEqual({ lr: 0.01 });
+    expect(plan.components.get('estim.search')?.def.id).toBe('SuperNetEstimator');
+  });
+
+  it('reports all problems at once, each with its dotted path', async () => {
+    const e = await configError({
+      ...good,
+      seed: -3,
+      optim: { type: 'BinaryGateOptim', args: { lr: -1 } },
+      estim: { search: { type: 'SuperNetEstimator', epochs: -1 }, warmup: { type: 'DefaultEstimatr' } },
+      construct: [{ type: 'DefaultMixedOpConstructor', primitives: ['MB3E3', 'MB9E9'] }],
+    });
+    expect(e.code).toBe('MODNAS_E_CONFIG_INVALID');
+    // top-level schema errors come first and alone (the layout must be right to go on)
+    expect(e.message).toContain('seed:');
+    const e2 = await configError({
+      ...good,
+      optim: { type: 'BinaryGateOptim', args: { lr: -1 } },
+      estim: { search: { type: 'SuperNetEstimator', epochs: -1 }, warmup: { type: 'DefaultEstimatr' } },
+      construct: [{ type: 'DefaultMixedOpConstructor', primitives: ['MB3E3', 'MB9E9'], bogus: 1 }],
+    });
+    expect(e2.message).toContain('4 problems');
+    expect(e2.message).toContain('optim.args.lr: Too small');
+    expect(e2.message).toContain('got -1');
+    expect(e2.message).toContain('estim.search.epochs:');
+    expect(e2.message).toContain('estim.warmup.type: unknown estim "DefaultEstimatr". Did you mean "DefaultEstimator"');
+    expect(e2.message).toContain('construct.0: unknown key "bogus"');
+  });
+
+  it('checks nested references (primitives of a constructor) before building', async () => {
+    const e = await configError({ ...good, construct: [{ type: 'DefaultMixedOpConstructor', primitives: ['MB3E3', 'MB9E9'] }] });
+    expect(e.message).toContain('construct.0.primitives.1.type: unknown primitive "MB9E9"');
+  });
+
+  it('rejects unknown top-level keys and a missing model', async () => {
+    const e = await configError({ estim: { s: { type: 'DefaultEstimator' } }, modle: {} });
+    expect(e.message).toContain('unknown key "modle"');
+    const e2 = await configError({ estim: { s: { type: 'DefaultEstimator' } } });
+    expect(e2.message).toContain('model: no model (or space) is configured');
+  });
+
+  it('applies overrides as YAML values on dotted paths', () => {
+    const o = applyOverrides({ estim: { search: { epochs: 1 } }, list: [1, 2] }, ['estim.search.epochs=5', 'name=run1', 'list.1=9', 'flag=true', 'arr=[1, 2]']);
+    expect(o).toEqual({ estim: { search: { epochs: 5 } }, name: 'run1', list: [1, 9], flag: true, arr: [1, 2] });
+    expect(() => applyOverrides({}, ['novalue'])).toThrow(/key=value/);
+  });
+
+  it('names a missing file and a YAML syntax error with its line', () => {
+    expect(() => loadConfig(['/nonexistent/x.yaml'])).toThrow(/config file \/nonexistent\/x.yaml does not exist/);
+    const bad = tmpFile('bad.yaml', 'model:\n  type: [unclosed\n');
+    expect(() => loadConfig([bad])).toThrow(/bad.yaml:\d+:\d+ is not valid YAML/);
+  });
+
+  it('merges files in order, later wins, lists replaced', () => {
+    const a = tmpFile('a.yaml', 'name: a\nestim:\n  search: { type: SuperNetEstimator, epochs: 1 }\nconstruct: [{ type: X }]\n');
+    const b = tmpFile('b.yaml', 'estim:\n  search: { epochs: 3 }\nconstruct: [{ type: Y }]\n');
+    const { raw } = loadConfig([a, b], ['name=c']);
+    expect(raw).toEqual({ name: 'c', estim: { search: { type: 'SuperNetEstimator', epochs: 3 } }, construct: [{ type: 'Y' }] });
+  });
+});

@@ -1,0 +1,12 @@
+export { withDefaults } from './defaults.js';
+export type { LoadedConfig, ConfigDoc, LoadedDocs } from './load.js';
+export { readYamlFile, readYamlValue, mergeDocs, loadConfig, finishConfig } from './load.js';
+export type { Json, JsonObject } from './merge.js';
+export type { ComponentSpecConfig, ExperimentConfig } from './schema.js';
+export { ExperimentSchema, chainEntries } from './schema.js';
+export type { SeedMapping, SeedPipelineStep } from './seed.js';
+export { isSeedPipeline, seedPipelineSteps, isSeedOverride, seedPathOf } from './seed.js';
+export type { TrainingOptions } from './train.js';
+export { toTrainingConfig } from './train.js';
+export type { ResolvedComponent, ExperimentPlan, ValidateOptions } from './validate.js';
+export { specConfig, validateExperiment } from './validate.js';

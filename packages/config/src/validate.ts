@@ -1,0 +1,145 @@
+import type { z } from 'zod';
+import { ModnasError, isModnasError, getRegistry } from '@modnas/core';
+import type { ComponentKind, ComponentSpec, AnyComponentDef, Registry } from '@modnas/core';
+import { readYamlValue } from './load.js';
+import type { JsonObject } from './merge.js';
+import { getPath, isObject } from './merge.js';
+import type { ExperimentConfig } from './schema.js';
+import { ExperimentSchema, chainEntries } from './schema.js';
+
+/** A component of the experiment, resolved and with its config parsed. */
+export interface ResolvedComponent {
+  kind: ComponentKind;
+  /** Dotted config path, e.g. "estim.search". */
+  path: string;
+  def: AnyComponentDef;
+  config: unknown;
+}
+
+export interface ExperimentPlan {
+  config: ExperimentConfig;
+  /** By dotted path. */
+  components: Map<string, ResolvedComponent>;
+}
+
+/** The config of a spec: `args` and the keys beside `type` merged. */
+export function specConfig(spec: ComponentSpec | string): { type: string; config: Record<string, unknown>; argsKeys: Set<string>; clash: string[] } {
+  if (typeof spec === 'string') return { type: spec, config: {}, argsKeys: new Set(), clash: [] };
+  const { type, args, ...rest } = spec as ComponentSpec & { args?: Record<string, unknown> };
+  const a = isObject(args) ? (args as Record<string, unknown>) : {};
+  const clash = Object.keys(rest).filter((k) => k in a);
+  return { type, config: { ...rest, ...a }, argsKeys: new Set(Object.keys(a)), clash };
+}
+
+/** Render a zod issue as "path: message, got value". */
+function renderIssue(prefix: string, issue: z.core.$ZodIssue, input: unknown, argsKeys?: Set<string>): string {
+  const keyPath = issue.path.map(String);
+  const top = keyPath[0];
+  const base = argsKeys && top !== undefined && argsKeys.has(top) ? `${prefix}.args` : prefix;
+  let path = [base, ...keyPath].filter(Boolean).join('.');
+  let msg = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    const keys = (issue as { keys: string[] }).keys;
+    path = [base, ...keyPath].filter(Boolean).join('.');
+    return `${path ? path + ': ' : ''}unknown key${keys.length > 1 ? 's' : ''} ${keys.map((k) => `"${k}"`).join(', ')}`;
+  }
+  const got = getPath(input, keyPath.join('.'));
+  if (got !== undefined && issue.code !== 'invalid_union') msg += `, got ${JSON.stringify(got)}`;
+  return `${path || '(top level)'}: ${msg}`;
+}
+
+export interface ValidateOptions {
+  registry?: Registry;
+  /** The file(s) the config came from, for the error's "where". */
+  where?: string;
+  /** Rename a reported dotted path (a seed-format file's own keys: seedPathOf). */
+  renamePath?: (path: string) => string;
+}
+
+/**
+ * Check the whole experiment before anything is built: the top-level layout, every component id
+ * (imports the plugins that provide them; no tensors are allocated), every component config and
+ * the components those refer to. All problems are reported at once, each with its dotted path.
+ */
+export async function validateExperiment(raw: JsonObject, opts: ValidateOptions = {}): Promise<ExperimentPlan> {
+  const registry = opts.registry ?? getRegistry();
+  const issues: string[] = [];
+  const parsed = ExperimentSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) issues.push(renderIssue('', i, raw));
+    throw invalid(issues, opts);
+  }
+  const config = parsed.data;
+  // An arch_desc given as a file is read now, so a missing or broken file is reported with the rest.
+  if (typeof config.arch_desc === 'string' && /\.(ya?ml|json)$/.test(config.arch_desc)) {
+    try {
+      config.arch_desc = readYamlValue(config.arch_desc, 'arch_desc file');
+    } catch (e) {
+      issues.push(`arch_desc: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  const components = new Map<string, ResolvedComponent>();
+
+  const check = async (kind: ComponentKind, spec: ComponentSpec | string, path: string): Promise<ResolvedComponent | undefined> => {
+    const { type, config: cfg, argsKeys, clash } = specConfig(spec);
+    for (const k of clash) issues.push(`${path}.${k}: given both beside "type" and under "args"; keep one`);
+    let def: AnyComponentDef;
+    try {
+      def = await registry.resolve(kind, type, `${path}.type`);
+    } catch (e) {
+      if (isModnasError(e) && e.code === 'MODNAS_E_REGISTRY_KIND' && kind === 'construct') {
+        // The seed's shorthand: a construct entry whose type is a mixed op means
+        // "DefaultMixedOpConstructor with this mixed op".
+        const asMixed = await registry.resolve('mixed-op', type).catch(() => undefined);
+        if (asMixed) {
+          // `candidates` is the original's later name of `primitives`.
+          const { primitives, candidates, ...mixedArgs } = cfg;
+          const prims = primitives ?? candidates;
+          return check('construct', { type: 'DefaultMixedOpConstructor', mixed_op: { type, ...mixedArgs }, ...(prims === undefined ? {} : { primitives: prims }) }, path);
+        }
+      }
+      issues.push(`${path}.type: ${isModnasError(e) ? `${e.message.split('\n')[0]}${e.fix ? ` (fix: ${e.fix})` : ''}` : String(e)}`);
+      return undefined;
+    }
+    const res = def.schema.safeParse(cfg);
+    if (!res.success) {
+      for (const i of res.error.issues) issues.push(renderIssue(path, i, cfg, argsKeys));
+      return undefined;
+    }
+    const rc: ResolvedComponent = { kind, path, def, config: res.data };
+    components.set(path, rc);
+    for (const ref of def.refs?.(res.data) ?? []) await check(ref.kind, ref.spec, `${path}.${ref.path}`);
+    return rc;
+  };
+
+  if (config.data) await check('dataset', config.data, 'data');
+  if (config.model && config.space) issues.push('space: give either model (a network) or space (arch params alone), not both');
+  if (config.model) await check('backbone', config.model, 'model');
+  if (config.space) await check('space', config.space, 'space');
+  if (!config.model && !config.space) issues.push('model: no model (or space) is configured; add e.g. model: { type: CIFAR_MobileNetV2 }');
+  for (const [k, s] of chainEntries(config.construct)) await check('construct', s, Array.isArray(config.construct) ? `construct.${k}` : `construct.${k}`);
+  for (const [k, s] of chainEntries(config.desc_construct)) await check('construct', s, `desc_construct.${k}`);
+  if (config.model) await check('trainer', config.trainer, 'trainer');
+  if (config.optim) await check('optim', config.optim, 'optim');
+  if (Object.keys(config.estim).length === 0) issues.push('estim: no estimator is configured; add e.g. estim: { search: { type: SuperNetEstimator, epochs: 1 } }');
+  for (const [k, s] of Object.entries(config.estim)) await check('estim', s, `estim.${k}`);
+  for (const [k, s] of Object.entries(config.export)) await check('exporter', s, `export.${k}`);
+  for (const [k, s] of Object.entries(config.metrics)) await check('metrics', s, `metrics.${k}`);
+  for (const [k, s] of Object.entries(config.callbacks)) await check('callback', s, `callbacks.${k}`);
+  if (config.executor) await check('executor', config.executor, 'executor');
+  if (issues.length) throw invalid(issues, opts);
+  return { config, components };
+}
+
+function invalid(raw: string[], { where, renamePath }: ValidateOptions): ModnasError {
+  const issues = renamePath
+    ? raw.map((i) => {
+        const at = i.indexOf(': ');
+        return at > 0 && !i.startsWith('(') ? renamePath(i.slice(0, at)) + i.slice(at) : i;
+      })
+    : raw;
+  return new ModnasError('MODNAS_E_CONFIG_INVALID', `the config has ${issues.length} problem${issues.length > 1 ? 's' : ''}:\n  - ${issues.join('\n  - ')}`, {
+    fix: 'correct the keys named above (each line gives its dotted path)',
+    where,
+  });
+}

@@ -1,0 +1,95 @@
+import type { Batch, BatchOptions, DataSplit } from '@modnas/core';
+import { Rng, tf } from '@modnas/core';
+
+/**
+ * A split held in memory as flat arrays (images NHWC as uint8 or float32, labels as int32).
+ * Batches are gathered per step, so memory stays at one copy of the data plus one batch.
+ */
+export class ArraySplit implements DataSplit {
+  constructor(
+    private readonly images: Uint8Array | Float32Array,
+    private readonly labels: Int32Array | Uint8Array,
+    private readonly shape: [number, number, number],
+    /** Indices of the examples in this split (default: all). */
+    private readonly indices?: readonly number[],
+    /** Per-channel mean and std to normalise with (images are scaled to [0,1] first when uint8). */
+    private readonly norm?: { mean: number[]; std: number[] },
+  ) {}
+
+  get size(): number {
+    return this.indices?.length ?? this.labels.length;
+  }
+
+  subset(indices: readonly number[]): DataSplit {
+    const base = this.indices;
+    return new ArraySplit(this.images, this.labels, this.shape, base ? indices.map((i) => base[i]) : indices, this.norm);
+  }
+
+  *batches(batchSize: number, opts: BatchOptions = {}): Iterable<Batch> {
+    const n = this.size;
+    const order = Array.from({ length: n }, (_, i) => i);
+    if (opts.shuffle) (opts.rng ?? new Rng(0)).shuffle(order);
+    const [h, w, c] = this.shape;
+    const per = h * w * c;
+    for (let start = 0; start < n; start += batchSize) {
+      const end = Math.min(start + batchSize, n);
+      if (opts.dropLast && end - start < batchSize) break;
+      const b = end - start;
+      const xs = new Float32Array(b * per);
+      const ys = new Int32Array(b);
+      const scale = this.images instanceof Uint8Array ? 1 / 255 : 1;
+      for (let k = 0; k < b; k++) {
+        const local = order[start + k];
+        const idx = this.indices ? this.indices[local] : local;
+        const off = idx * per;
+        for (let j = 0; j < per; j++) xs[k * per + j] = this.images[off + j] * scale;
+        ys[k] = this.labels[idx];
+      }
+      if (this.norm) {
+        const { mean, std } = this.norm;
+        for (let j = 0; j < xs.length; j++) {
+          const ch = j % c;
+          xs[j] = (xs[j] - mean[ch]) / std[ch];
+        }
+      }
+      yield { x: tf.tensor4d(xs, [b, h, w, c]), y: tf.tensor1d(ys, 'int32') };
+    }
+  }
+}
+
+/** Split `split` into train and valid parts (by a seeded shuffle), each optionally capped. */
+export function splitTrainValid(
+  split: DataSplit,
+  portion: number,
+  seed: number,
+  caps: { trainSize?: number; validSize?: number } = {},
+): { train: DataSplit; valid: DataSplit } {
+  const idx = new Rng(seed).shuffle(Array.from({ length: split.size }, (_, i) => i));
+  const cut = Math.round(split.size * portion);
+  let tr = idx.slice(0, cut);
+  let va = idx.slice(cut);
+  if (caps.trainSize) tr = tr.slice(0, caps.trainSize);
+  if (caps.validSize) va = va.slice(0, caps.validSize);
+  return { train: split.subset(tr), valid: split.subset(va) };
+}
+
+/** An endless stream of batches over a split, reshuffled each pass: for interleaved train/valid steps. */
+export class BatchCycler {
+  private it: Iterator<Batch> | undefined;
+
+  constructor(
+    private readonly split: DataSplit,
+    private readonly batchSize: number,
+    private readonly rng: Rng,
+  ) {}
+
+  next(): Batch {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (!this.it) this.it = this.split.batches(this.batchSize, { shuffle: true, rng: this.rng, dropLast: this.split.size >= this.batchSize })[Symbol.iterator]();
+      const r = this.it.next();
+      if (!r.done) return r.value;
+      this.it = undefined;
+    }
+    throw new Error('BatchCycler: the split is empty');
+  }
+}

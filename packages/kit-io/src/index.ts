@@ -1,0 +1,1 @@
+export { writeFileAtomic, writeYamlAtomic, writeJsonAtomic, jsonReplacer } from './atomic.js';

@@ -1,0 +1,86 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { YAMLParseError, parse as parseYaml } from 'yaml';
+import { ModnasError } from '@modnas/core';
+import { writeFileAtomic, writeJsonAtomic, writeYamlAtomic } from '@modnas/kit-io';
+import type { Module, Slot } from '@modnas/core';
+
+/**
+ * Architecture descriptions (arch_desc): what exporters write and arch-desc constructors read.
+ * A module that can say what it is implements `toArchDesc()`: a primitive returns its id
+ * ('MB3E6'), a mixed op the desc of its chosen candidate.
+ */
+export interface ArchDescribable {
+  toArchDesc(): unknown;
+}
+
+/** Fills one Slot from a (sub-)description; used by modules that build their own parts. */
+export type ArchDescConvert = (slot: Slot, desc: unknown) => Promise<Module | undefined>;
+
+/**
+ * A module that builds its own Slots from a nested description (a cell from its edge list, a
+ * network from its cell list), as DefaultRecursiveArchDescConstructor visits the tree.
+ */
+export interface BuildsFromArchDesc {
+  buildFromArchDesc(desc: unknown, convert: ArchDescConvert): void | Promise<void>;
+}
+
+export function hasArchDesc(m: unknown): m is ArchDescribable {
+  return typeof m === 'object' && m !== null && typeof (m as Partial<ArchDescribable>).toArchDesc === 'function';
+}
+
+/** The description of a module: `m.toArchDesc()` if it has one, else undefined. */
+export function archDescOf(m: Module | undefined): unknown {
+  return hasArchDesc(m) ? m.toArchDesc() : undefined;
+}
+
+/** The original writes one-element lists (`[MB3E6]`, top-1 of a mixed op): unwrap them. */
+export function unwrapArchDesc(desc: unknown): unknown {
+  return Array.isArray(desc) && desc.length === 1 ? desc[0] : desc;
+}
+
+/**
+ * An arch_desc as given in a config: the description itself, the path of a YAML/JSON file, or YAML
+ * text (as the original's parse_arch_desc). Files may hold any YAML value (a list, a mapping).
+ */
+export function parseArchDesc(desc: unknown, where?: string): unknown {
+  if (typeof desc !== 'string') return desc;
+  const looksLikeFile = /\.(ya?ml|json)$/i.test(desc.trim());
+  if (existsSync(desc)) {
+    let text: string;
+    try {
+      text = readFileSync(desc, 'utf8');
+    } catch (e) {
+      throw new ModnasError('MODNAS_E_ARCHDESC_FILE', `arch_desc file ${desc} cannot be read: ${(e as Error).message}`, { where, cause: e });
+    }
+    return parseText(text, extname(desc).toLowerCase() === '.json' ? 'json' : 'yaml', `arch_desc file ${desc}`, where ?? desc);
+  }
+  if (looksLikeFile) {
+    throw new ModnasError('MODNAS_E_ARCHDESC_FILE', `arch_desc file ${desc} does not exist`, {
+      fix: 'check the path (relative paths are read from the current directory), or give the description inline',
+      where,
+    });
+  }
+  return parseText(desc, 'yaml', 'arch_desc text', where);
+}
+
+function parseText(text: string, format: 'json' | 'yaml', what: string, where?: string): unknown {
+  try {
+    return format === 'json' ? (JSON.parse(text) as unknown) : (parseYaml(text) as unknown);
+  } catch (e) {
+    const line = e instanceof YAMLParseError && e.linePos ? ` (line ${e.linePos[0].line})` : '';
+    throw new ModnasError('MODNAS_E_ARCHDESC_SYNTAX', `${what} is not valid ${format.toUpperCase()}${line}: ${(e as Error).message.split('\n')[0]}`, {
+      fix: `fix the ${format.toUpperCase()} syntax`,
+      where,
+      cause: e,
+    });
+  }
+}
+
+/** Write a description atomically as YAML or JSON (by `format`, else by the file's extension). */
+export function writeArchDesc(path: string, desc: unknown, format?: 'yaml' | 'json'): void {
+  const fmt = format ?? (extname(path).toLowerCase() === '.json' ? 'json' : 'yaml');
+  if (typeof desc === 'string') writeFileAtomic(path, desc.endsWith('\n') ? desc : desc + '\n');
+  else if (fmt === 'json') writeJsonAtomic(path, desc);
+  else writeYamlAtomic(path, desc);
+}

@@ -1,0 +1,4 @@
+export type { ArchDescribable, ArchDescConvert, BuildsFromArchDesc } from './arch-desc.js';
+export { hasArchDesc, archDescOf, unwrapArchDesc, parseArchDesc, writeArchDesc } from './arch-desc.js';
+export type { PrimitiveSpec, MixedOpCandidate, ArchParamHost } from './mixed-op.js';
+export { MIXED_OP_BRAND, DEFAULT_PRIMITIVES, mixedOpConfigShape, tensorMixedOpConfigShape, mixedOpRefs, buildCandidates, softmaxOf, MixedOp, isMixedOp, TensorMixedOp, CategoricalMixedOp, tensorArchParam, categoricalArchParam } from './mixed-op.js';

@@ -1,0 +1,60 @@
+import type { ConfigDoc, JsonObject, TrainingOptions, ExperimentPlan } from '@modnas/config';
+import { finishConfig, mergeDocs, readYamlFile, seedPathOf, toTrainingConfig, validateExperiment, withDefaults } from '@modnas/config';
+import type { DiscoveryReport, Registry } from '@modnas/core';
+import { discoverPlugins, getRegistry } from '@modnas/core';
+import type { RunOptions, RunSummary } from './runner.js';
+import { runExperiment } from './runner.js';
+
+export interface PrepareOptions {
+  registry?: Registry;
+  cwd?: string;
+  /** Skip plugin discovery (the caller registered plugins itself). */
+  discover?: boolean;
+  /**
+   * Train one architecture instead of searching (`modnas train --arch`): see toTrainingConfig.
+   * Overrides apply after this, so `-o estim.train.epochs=N` sets the training's epochs.
+   */
+  train?: TrainingOptions;
+}
+
+export interface PreparedExperiment {
+  plan: ExperimentPlan;
+  discovery?: DiscoveryReport;
+  ignored: string[];
+  defaulted: string[];
+  /** What was changed to train a searched config (prepare's `train` option), for the log. */
+  notes: string[];
+}
+
+/** Discover plugins, load and merge the config files, apply overrides and defaults, validate. */
+export async function prepareExperiment(source: readonly string[] | JsonObject, overrides: readonly string[] = [], opts: PrepareOptions = {}): Promise<PreparedExperiment> {
+  const docs: ConfigDoc[] = Array.isArray(source) ? source.map((f: string) => ({ doc: readYamlFile(f), where: f })) : [];
+  return prepareDocs(docs, overrides, opts, Array.isArray(source) ? {} : (source as JsonObject));
+}
+
+/** prepareExperiment from parsed documents (a pipeline's steps). */
+export async function prepareDocs(docs: readonly ConfigDoc[], overrides: readonly string[], opts: PrepareOptions = {}, base: JsonObject = {}): Promise<PreparedExperiment> {
+  const registry = opts.registry ?? getRegistry();
+  const discovery = opts.discover === false ? undefined : discoverPlugins({ cwd: opts.cwd, registry });
+  const merged = mergeDocs(docs, overrides, base);
+  const notes: string[] = [];
+  if (opts.train) {
+    const t = await toTrainingConfig(merged.raw, opts.train, registry);
+    merged.raw = t.config;
+    notes.push(...t.notes);
+  }
+  const loaded = finishConfig(merged, merged.native);
+  const origins = loaded.origins;
+  const plan = await validateExperiment(withDefaults(loaded.raw), {
+    registry,
+    where: loaded.sources.join(', ') || undefined,
+    renamePath: origins.length ? (p) => seedPathOf(p, origins) : undefined,
+  });
+  return { plan, discovery, ignored: loaded.ignored, defaulted: loaded.defaulted, notes };
+}
+
+/** prepareExperiment + runExperiment. */
+export async function run(source: readonly string[] | JsonObject, overrides: readonly string[] = [], opts: PrepareOptions & RunOptions = {}): Promise<RunSummary> {
+  const { plan, discovery, notes } = await prepareExperiment(source, overrides, opts);
+  return runExperiment(plan, { ...opts, engines: opts.engines ?? discovery?.engines, notes: [...(opts.notes ?? []), ...notes] });
+}

@@ -1,0 +1,11 @@
+export type { BackendChoice, SelectBackendOptions } from './backend.js';
+export { selectBackend } from './backend.js';
+export type { PrepareOptions, PreparedExperiment } from './experiment.js';
+export { prepareExperiment } from './experiment.js';
+export type { PipelineStepResult, PipelineOptions } from './pipeline.js';
+export { isPipelineFile, runSeedPipeline } from './pipeline.js';
+export type { RepeatOptions, RepeatRun, RepeatSummary } from './repeat.js';
+export { runRepeated } from './repeat.js';
+export type { RunOptions, EstimSummary, RunSummary } from './runner.js';
+export { runExperiment } from './runner.js';
+export { MemoryStore } from './store.js';

@@ -1,0 +1,207 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { describe, expect, it } from 'vitest';
+import { ArraySplit } from '@modnas/kit-estim';
+import { prepareExperiment } from './experiment.js';
+import type { Exporter, StateEstimator, StateOptimizer, StateTransformer } from '@modnas/core';
+import { Module, Slot, CategoricalParam, definePlugin, Registry, tf } from '@modnas/core';
+import { runExperiment } from './runner.js';
+
+/** y = x * w: a module whose "op" is a name and a scale. */
+class Op extends Module {
+  readonly w: tf.Variable;
+  constructor(readonly opName: string) {
+    super();
+    this.w = this.addParam('w', tf.scalar(opName === 'big' ? 2 : 1));
+  }
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.mul(x, this.w);
+  }
+}
+
+/** Chooses among ops by a categorical param (a minimal Index mixed op). */
+class Choice extends Module {
+  constructor(readonly param: CategoricalParam) {
+    super();
+    for (const c of param.choices) this.addModule(String(c), new Op(String(c)));
+  }
+  forward(x: tf.Tensor): tf.Tensor {
+    return this.getModule(String(this.param.value))!.call(x);
+  }
+}
+
+class Net extends Module {
+  readonly s1 = this.addModule('s1', new Slot({ chnIn: 1 }));
+  readonly s2 = this.addModule('s2', new Slot({ chnIn: 1 }));
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.mean(this.s2.call(this.s1.call(x)), [1, 2]);
+  }
+}
+
+function registry(): Registry {
+  const r = new Registry();
+  const none = z.strictObject({});
+  r.register(
+    definePlugin({
+      meta: { name: '@test/runner', version: '1.0.0' },
+      components: [
+        {
+          kind: 'dataset',
+          id: 'Tiny',
+          description: 'x',
+          schema: none,
+          create: () => {
+            const images = Float32Array.from({ length: 40 }, (_, i) => i % 3);
+            const labels = Int32Array.from({ length: 40 }, (_, i) => i % 3);
+            return { name: 'Tiny', inputShape: [1, 1, 1] as [number, number, number], numClasses: 3, train: new ArraySplit(images, labels, [1, 1, 1]), test: new ArraySplit(images.slice(0, 10), labels.slice(0, 10), [1, 1, 1]) };
+          },
+        },
+        { kind: 'backbone', id: 'TwoSlots', description: 'x', schema: none, create: () => new Net() },
+        {
+          kind: 'construct',
+          id: 'ChoiceConstructor',
+          description: 'x',
+          schema: none,
+          create: (_c, ctx): StateTransformer => ({
+            apply(model) {
+              for (const [, s] of Slot.find(model)) s.fill(new Choice(ctx.space.categorical({ choices: ['small', 'big'] }, 'op')));
+              return model;
+            },
+          }),
+        },
+        {
+          kind: 'construct',
+          id: 'DescConstructor',
+          description: 'x',
+          schema: none,
+          create: (_c, ctx): StateTransformer => ({
+            apply(model) {
+              const desc = ctx.container.resolve<string[]>('@modnas/core:ArchDesc');
+              Slot.find(model).forEach(([, s], i) => s.fill(new Op(desc[i])));
+              return model;
+            },
+          }),
+        },
+        {
+          kind: 'trainer',
+          id: 'NoTrainer',
+          description: 'x',
+          schema: none,
+          create: (): StateOptimizer => ({
+            batchSize: 4,
+            setEpoch() {},
+            currentLr: () => 0,
+            trainStep: () => ({ loss: 0, correct: 0, count: 0 }),
+            evalStep: () => ({ loss: 0, correct: 0, count: 0 }),
+            loss: () => tf.scalar(0),
+            reset() {},
+            state: () => ({}),
+            restore() {},
+            dispose() {},
+          }),
+        },
+        {
+          kind: 'estim',
+          id: 'ScoreAll',
+          description: 'scores every point of the space by the output of the network',
+          schema: z.strictObject({ epochs: z.number().int().positive().default(3) }),
+          create: (c): StateEstimator => ({
+            async run(ctx) {
+              let best: { arch: Record<string, string | number>; score: number; metrics: Record<string, number> } | undefined;
+              const size = Number(ctx.space.size());
+              for (let i = 0; i < size; i++) {
+                const arch = ctx.space.fromIndex(i);
+                ctx.space.apply(arch);
+                const score = tf.tidy(() => ctx.model.call(tf.ones([1, 1, 1, 1])).dataSync()[0]);
+                ctx.store.append('candidates', { arch, score });
+                if (!best || score > best.score) best = { arch, score, metrics: { score } };
+              }
+              return { best, metrics: { epochs: c.epochs, candidates: size } };
+            },
+          }),
+        },
+        {
+          kind: 'exporter',
+          id: 'SlotNames',
+          description: 'x',
+          schema: none,
+          create: (): Exporter => ({
+            export: (model) => Slot.find(model).map(([, s]) => (s.impl instanceof Choice ? String(s.impl.param.value) : (s.impl as Op).opName)),
+          }),
+        },
+      ],
+    }),
+  );
+  return r;
+}
+
+describe('runExperiment', () => {
+  it('builds, searches, exports the best arch, and trains the network an arch_desc describes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modnas-run-'));
+    const r = registry();
+    const base = {
+      name: 'search',
+      output_dir: dir,
+      data: { type: 'Tiny' },
+      model: { type: 'TwoSlots' },
+      construct: [{ type: 'ChoiceConstructor' }],
+      trainer: { type: 'NoTrainer' },
+      estim: { search: { type: 'ScoreAll' } },
+      export: { default: { type: 'SlotNames' } },
+    };
+    const before = tf.memory().numTensors;
+    const { plan } = await prepareExperiment(base, ['quick=true'], { registry: r, discover: false });
+    const summary = await runExperiment(plan, { registry: r });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(summary.estims.search.best?.arch).toEqual({ op_0: 'big', op_1: 'big' });
+    expect(summary.estims.search.metrics).toEqual({ epochs: 1, candidates: 4 }); // quick caps epochs
+    const out = join(dir, 'search');
+    const archFile = join(out, 'outputs', 'arch_search_best.yaml');
+    expect(parseYaml(readFileSync(archFile, 'utf8'))).toEqual(['big', 'big']);
+    expect(existsSync(join(out, 'logs', 'run.log'))).toBe(true);
+    expect(readFileSync(join(out, 'logs', 'candidates.jsonl'), 'utf8').trim().split('\n')).toHaveLength(4);
+    expect(JSON.parse(readFileSync(join(out, 'outputs', 'summary.json'), 'utf8')).estims.search.outputs).toEqual([archFile]);
+
+    // final training from the exported description (the seed's desc_construct)
+    const { plan: trainPlan } = await prepareExperiment(
+      { ...base, name: 'train', construct: [], arch_desc: archFile, desc_construct: { arch_desc: { type: 'DescConstructor' } } },
+      [],
+      { registry: r, discover: false },
+    );
+    const s2 = await runExperiment(trainPlan, { registry: r });
+    expect(s2.numParams).toBe(2);
+    expect(parseYaml(readFileSync(join(dir, 'train', 'outputs', 'arch_search_best.yaml'), 'utf8'))).toEqual(['big', 'big']);
+  });
+
+  it('stops between estimators when aborted and still writes the summary', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modnas-abort-'));
+    const r = registry();
+    const { plan } = await prepareExperiment(
+      { name: 'a', output_dir: dir, data: { type: 'Tiny' }, model: { type: 'TwoSlots' }, construct: [{ type: 'ChoiceConstructor' }], trainer: { type: 'NoTrainer' }, estim: { one: { type: 'ScoreAll' }, two: { type: 'ScoreAll' } }, export: { d: { type: 'SlotNames' } } },
+      [],
+      { registry: r, discover: false },
+    );
+    const ac = new AbortController();
+    ac.abort();
+    const s = await runExperiment(plan, { registry: r, signal: ac.signal });
+    expect(s.aborted).toBe(true);
+    expect(Object.keys(s.estims)).toEqual([]);
+    expect(existsSync(join(dir, 'a', 'outputs', 'summary.json'))).toBe(true);
+  });
+
+  it('keeps results in memory only when persist is false, with the same numbers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modnas-mem-'));
+    const r = registry();
+    const cfg = { name: 'm', output_dir: dir, data: { type: 'Tiny' }, model: { type: 'TwoSlots' }, construct: [{ type: 'ChoiceConstructor' }], trainer: { type: 'NoTrainer' }, estim: { search: { type: 'ScoreAll' } }, export: { d: { type: 'SlotNames' } } };
+    const { plan } = await prepareExperiment(cfg, [], { registry: r, discover: false });
+    const mem = await runExperiment(plan, { registry: r, persist: false, backend: { backend: 'cpu', source: 'builtin', skipped: [] } });
+    expect(existsSync(join(dir, 'm'))).toBe(false);
+    expect(mem.estims.search.outputs).toEqual([]);
+    const disk = await runExperiment(plan, { registry: r });
+    expect(mem.estims.search.best).toEqual(disk.estims.search.best);
+    expect(mem.estims.search.metrics).toEqual(disk.estims.search.metrics);
+  });
+});

@@ -1,0 +1,314 @@
+import 'reflect-metadata';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { DependencyContainer } from 'tsyringe';
+import { container as rootContainer } from 'tsyringe';
+import type { DiscoveredEngine, BuildContext, ComponentKind, ComponentSpec, DataSplit, Dataset, EstimContext, EstimResult, Exporter, KindInput, KindOutput, MetricsFn, SearchOptimizer, StateOptimizer, Logger, ProgressReporter, Registry, tf } from '@modnas/core';
+import type { ExperimentPlan } from '@modnas/config';
+import { specConfig, chainEntries } from '@modnas/config';
+import type { BackendChoice } from './backend.js';
+import { selectBackend } from './backend.js';
+import { splitTrainValid, isDivergedError, formatDuration } from '@modnas/kit-estim';
+import { ModnasError, EventBus, Tokens, Module, ArchSpace, getRegistry, Rng, setTensorSeed } from '@modnas/core';
+import { writeJsonAtomic, writeYamlAtomic } from '@modnas/kit-io';
+import { JsonlStore, MemoryStore } from './store.js';
+import { LogProgress, SinkLogger } from './log.js';
+
+export interface RunOptions {
+  /** Base folder for relative output paths (default: process.cwd()). */
+  cwd?: string;
+  registry?: Registry;
+  /** Console logger; a file logger under logs/ is always added. */
+  logger?: Logger;
+  progress?: ProgressReporter;
+  /** Subscribe to the run's events (the CLI's progress bars do). */
+  events?: EventBus;
+  engines?: DiscoveredEngine[];
+  signal?: AbortSignal;
+  /**
+   * Write the experiment folder (logs, outputs, summary). Default true. Without it the run keeps
+   * results in memory only: for repeated runs (benchmarks) whose per-run files nobody reads.
+   */
+  persist?: boolean;
+  /** A backend chosen before (repeated runs choose once); default: choose now. */
+  backend?: BackendChoice;
+  /** Lines logged first, into logs/run.log too (what preparing the config changed: PreparedExperiment.notes). */
+  notes?: readonly string[];
+}
+
+export interface EstimSummary {
+  type: string;
+  metrics: Record<string, number>;
+  best?: { arch: Record<string, unknown>; score: number; metrics: Record<string, number> };
+  /** Files the exporters wrote. */
+  outputs: string[];
+  seconds: number;
+  /** 'diverged': its loss became NaN or infinite and the run stopped there (exit 1). Absent: done. */
+  status?: 'diverged';
+}
+
+export interface RunSummary {
+  name: string;
+  outputDir: string;
+  backend: BackendChoice;
+  estims: Record<string, EstimSummary>;
+  /** Trainable weights of the final network (0 for a space without a network). */
+  numParams: number;
+  /**
+   * Architectures in the search space (ArchSpace.archSize: tensor arch params count as their
+   * categorical choices), as a decimal string since it often exceeds 2^53; '1' without a space.
+   */
+  spaceSize: string;
+  seconds: number;
+  aborted: boolean;
+}
+
+/** A network with no weights, standing in when a search space has no network (tabular benchmarks). */
+class NoNetwork extends Module {
+  forward(x: tf.Tensor): tf.Tensor {
+    return x;
+  }
+}
+
+const EMPTY_SPLIT: DataSplit = {
+  size: 0,
+  batches: () => [],
+  subset: () => EMPTY_SPLIT,
+};
+
+/**
+ * The routine: build the model through the constructor chain (or from an arch_desc), the trainer,
+ * the optimizer, exporters, metrics and callbacks; run the estimators in order; export the best
+ * architecture of each to outputs/arch_<estim>_best.yaml. Everything runs on the caller's flow.
+ */
+export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {}): Promise<RunSummary> {
+  const t0 = Date.now();
+  const cfg = plan.config;
+  if (cfg.quick) applyQuick(plan);
+  const registry = opts.registry ?? getRegistry();
+  const outputDir = resolve(opts.cwd ?? process.cwd(), cfg.output_dir, cfg.name);
+  const persist = opts.persist !== false;
+  const logger = new SinkLogger(cfg.log_level);
+  if (persist) {
+    mkdirSync(join(outputDir, 'logs'), { recursive: true });
+    mkdirSync(join(outputDir, 'outputs'), { recursive: true });
+    const logFile = join(outputDir, 'logs', 'run.log');
+    logger.addSink((_, line) => appendFileSync(logFile, line + '\n'));
+  }
+  if (opts.logger) {
+    const console = opts.logger;
+    logger.addSink((level, line) => console[level](line.replace(/^\S+ \S+\s+/, '')));
+  }
+  const progress = opts.progress ?? new LogProgress(logger);
+  const events = opts.events ?? new EventBus();
+  for (const n of opts.notes ?? []) logger.info(n);
+  if (persist) writeYamlAtomic(join(outputDir, 'outputs', 'config.yaml'), cfg);
+
+  const backend = opts.backend ?? (await selectBackend({ prefer: cfg.backend, engines: opts.engines, logger, cwd: opts.cwd }));
+  setTensorSeed(cfg.seed);
+  const rng = new Rng(cfg.seed);
+  const space = new ArchSpace();
+  const store = persist ? new JsonlStore(join(outputDir, 'logs')) : new MemoryStore();
+  const container: DependencyContainer = rootContainer.createChildContainer();
+  container.registerInstance(Tokens.ArchSpace, space);
+  container.registerInstance(Tokens.EventBus, events);
+  container.registerInstance(Tokens.Logger, logger);
+  container.registerInstance(Tokens.Progress, progress);
+  container.registerInstance(Tokens.Rng, rng);
+  container.registerInstance(Tokens.Store, store);
+  container.registerInstance(Tokens.Config, cfg);
+
+  const ctxFor = (where: string): BuildContext => ({
+    container,
+    space,
+    rng,
+    logger,
+    where,
+    build: async <K extends ComponentKind>(kind: K, spec: ComponentSpec | string, input?: KindInput[K], at?: string) => {
+      const path = at ?? where;
+      const rc = plan.components.get(path);
+      if (rc && rc.kind === kind) return (await rc.def.create(rc.config, ctxFor(path), input)) as KindOutput[K];
+      const def = await registry.resolve(kind, specConfig(spec).type, path);
+      const parsed = def.schema.safeParse(specConfig(spec).config);
+      if (!parsed.success) {
+        throw new ModnasError('MODNAS_E_CONFIG_INVALID', `${path}: ${parsed.error.issues.map((i: { path: PropertyKey[]; message: string }) => `${[path, ...i.path.map(String)].join('.')}: ${i.message}`).join('; ')}`);
+      }
+      return (await def.create(parsed.data, ctxFor(path), input)) as KindOutput[K];
+    },
+  });
+  const create = async <K extends ComponentKind>(path: string, input?: KindInput[K]): Promise<KindOutput[K]> => {
+    const rc = plan.components.get(path);
+    if (!rc) throw new ModnasError('MODNAS_E_INTERNAL', `no validated component at ${path}`);
+    return (await rc.def.create(rc.config, ctxFor(path), input)) as KindOutput[K];
+  };
+
+  let model: Module | undefined;
+  let trainer: StateOptimizer | undefined;
+  const summary: RunSummary = { name: cfg.name, outputDir, backend, estims: {}, numParams: 0, spaceSize: '1', seconds: 0, aborted: false };
+  try {
+    // data
+    let dataset: Dataset | undefined;
+    let splits: EstimContext['data'] = { train: EMPTY_SPLIT, valid: EMPTY_SPLIT };
+    if (cfg.data && cfg.model) {
+      dataset = await create<'dataset'>('data');
+      const dp = cfg.data_provider;
+      if (dp.train_portion < 1) {
+        splits = { ...splitTrainValid(dataset.train, dp.train_portion, cfg.seed, { trainSize: dp.train_size, validSize: dp.valid_size }), test: dataset.test };
+      } else {
+        const capped = (s: DataSplit | undefined, n?: number): DataSplit => (s ? (n && n < s.size ? s.subset(Array.from({ length: n }, (_, i) => i)) : s) : EMPTY_SPLIT);
+        splits = { train: capped(dataset.train, dp.train_size), valid: capped(dataset.test, dp.valid_size), test: dataset.test };
+      }
+      container.registerInstance(Tokens.Dataset, dataset);
+      logger.info(`data: ${dataset.name} ${dataset.inputShape.join('x')}, ${dataset.numClasses} classes; train ${splits.train.size}, valid ${splits.valid.size}${splits.test ? `, test ${splits.test.size}` : ''}`);
+    }
+
+    // model and search space
+    if (cfg.model) {
+      model = await create<'backbone'>('model', { numClasses: dataset?.numClasses, inputShape: dataset?.inputShape });
+      const fromDesc = cfg.arch_desc !== undefined;
+      const chainKey = fromDesc ? 'desc_construct' : 'construct';
+      const chain = chainEntries(fromDesc ? cfg.desc_construct : cfg.construct);
+      if (fromDesc && chain.length === 0) {
+        throw new ModnasError('MODNAS_E_CONFIG_INVALID', 'arch_desc is given but desc_construct names no constructor', {
+          fix: 'add desc_construct: { arch_desc: { type: DefaultSlotArchDescConstructor } }',
+          where: 'desc_construct',
+        });
+      }
+      if (fromDesc) container.registerInstance(Tokens.ArchDesc, cfg.arch_desc);
+      for (const [k] of chain) {
+        const t = await create<'construct'>(`${chainKey}.${k}`);
+        model = await t.apply(model, ctxFor(`${chainKey}.${k}`));
+      }
+      summary.numParams = model.numParams();
+      summary.spaceSize = space.archSize().toString();
+      logger.info(`model: ${summary.numParams.toLocaleString('en-US')} weights, ${space.all().length} arch params, discrete space size ${space.describeSize()}`);
+    } else if (cfg.space) {
+      const def = await create<'space'>('space');
+      model = new NoNetwork();
+      summary.spaceSize = space.archSize().toString();
+      logger.info(`space: ${def.describe()}; ${space.all().length} arch params, size ${space.describeSize()}`);
+    } else {
+      model = new NoNetwork();
+    }
+    container.registerInstance(Tokens.Model, model);
+
+    // trainer, optimizer, metrics, callbacks, exporters
+    if (cfg.model) {
+      trainer = await create<'trainer'>('trainer');
+      container.registerInstance(Tokens.StateOptimizer, trainer);
+    }
+    let optim: SearchOptimizer | undefined;
+    if (cfg.optim) {
+      optim = await create<'optim'>('optim');
+      container.registerInstance(Tokens.SearchOptimizer, optim);
+    }
+    const metrics: MetricsFn[] = [];
+    for (const k of Object.keys(cfg.metrics)) metrics.push(await create<'metrics'>(`metrics.${k}`));
+    for (const k of Object.keys(cfg.callbacks)) (await create<'callback'>(`callbacks.${k}`)).attach(events, { logger, outputDir });
+    const exporters: Array<[string, Exporter]> = [];
+    for (const k of Object.keys(cfg.export)) exporters.push([k, await create<'exporter'>(`export.${k}`)]);
+
+    await events.emit('run:begin', { name: cfg.name, outputDir });
+    for (const [name, spec] of Object.entries(cfg.estim)) {
+      if (opts.signal?.aborted) break;
+      const te = Date.now();
+      const estim = await create<'estim'>(`estim.${name}`);
+      container.registerInstance(Tokens.StateEstimator, estim);
+      await events.emit('estim:begin', { estim: name, type: spec.type });
+      logger.info(`estim ${name} (${spec.type}): begin`);
+      const ctx: EstimContext = {
+        name,
+        model,
+        space,
+        trainer: trainer ?? missingTrainer(),
+        optim,
+        data: splits,
+        metrics,
+        events,
+        logger,
+        progress,
+        rng: rng.fork(Object.keys(summary.estims).length + 1),
+        store,
+        container,
+        signal: opts.signal,
+      };
+      let result: EstimResult;
+      try {
+        result = await estim.run(ctx);
+      } catch (e) {
+        if (isDivergedError(e)) {
+          // Divergence is a result: record it in the summary, then fail the run with the error.
+          summary.estims[name] = { type: spec.type, metrics: {}, outputs: [], seconds: (Date.now() - te) / 1000, status: 'diverged' };
+          logger.error(`estim ${name}: diverged; the run stops (see the error for the cause and the fix)`);
+          if (persist) writeJsonAtomic(join(outputDir, 'outputs', 'summary.json'), { ...summary, seconds: (Date.now() - t0) / 1000 });
+        }
+        throw e;
+      }
+      const outputs = exportBest(name, result, model, space, persist ? exporters : [], outputDir, logger);
+      const es: EstimSummary = { type: spec.type, metrics: result.metrics, outputs, seconds: (Date.now() - te) / 1000 };
+      if (result.best) es.best = { arch: result.best.arch, score: result.best.score, metrics: result.best.metrics };
+      summary.estims[name] = es;
+      await events.emit('estim:end', { estim: name, type: spec.type, best: result.best });
+      logger.info(`estim ${name}: done in ${formatDuration(es.seconds)} ${fmtMetrics(result.metrics)}`);
+      if (persist) writeJsonAtomic(join(outputDir, 'outputs', 'summary.json'), { ...summary, seconds: (Date.now() - t0) / 1000 });
+    }
+    summary.aborted = opts.signal?.aborted ?? false;
+    summary.seconds = (Date.now() - t0) / 1000;
+    if (persist) writeJsonAtomic(join(outputDir, 'outputs', 'summary.json'), summary);
+    await events.emit('run:end', { name: cfg.name, outputDir, results: summary.estims });
+    return summary;
+  } finally {
+    trainer?.dispose();
+    model?.dispose();
+    space.dispose();
+  }
+}
+
+/** `quick: true`: cap data sizes and every estimator's epochs, whatever the estimator. */
+function applyQuick(plan: ExperimentPlan): void {
+  const dp = plan.config.data_provider;
+  dp.train_size = Math.min(dp.train_size ?? 512, 512);
+  dp.valid_size = Math.min(dp.valid_size ?? 256, 256);
+  for (const rc of plan.components.values()) {
+    const c = rc.config as Record<string, unknown>;
+    if (rc.kind === 'estim' && typeof c.epochs === 'number') c.epochs = Math.min(c.epochs, 1);
+  }
+}
+
+function missingTrainer(): StateOptimizer {
+  return new Proxy({} as StateOptimizer, {
+    get() {
+      throw new ModnasError('MODNAS_E_CONFIG_INVALID', 'this estimator trains weights, but the experiment has no model (and so no trainer)', {
+        fix: 'use a model with a trainer, or an estimator meant for tabular spaces',
+      });
+    },
+  });
+}
+
+/** Apply the best candidate (if any), run each exporter, write outputs/arch_<estim>_best.yaml. */
+function exportBest(
+  name: string,
+  result: EstimResult,
+  model: Module,
+  space: ArchSpace,
+  exporters: Array<[string, Exporter]>,
+  outputDir: string,
+  logger: Logger,
+): string[] {
+  if (result.best && Object.keys(result.best.arch).length > 0) space.apply(result.best.arch);
+  const files: string[] = [];
+  exporters.forEach(([key, ex], i) => {
+    const desc = ex.export(model, space);
+    const file = join(outputDir, 'outputs', i === 0 ? `arch_${name}_best.yaml` : `arch_${name}_best.${key}.yaml`);
+    writeYamlAtomic(file, desc);
+    files.push(file);
+    logger.info(`export ${key}: ${file}`);
+  });
+  return files;
+}
+
+function fmtMetrics(m: Record<string, number>): string {
+  return Object.entries(m)
+    .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`)
+    .join(' ');
+}
