@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+// tfjs' own cpu backend, the fallback when no engine package sets up (registers itself on import).
+import '@tensorflow/tfjs-backend-cpu';
 import { ModnasError, silentLogger, tf } from '@modnas/core';
 import type { DiscoveredEngine, EngineDef, Logger } from '@modnas/core';
 
@@ -111,7 +113,7 @@ export async function selectBackend(opts: SelectBackendOptions = {}): Promise<Ba
       }
     }
   }
-  throw new ModnasError('MODNAS_E_BACKEND_NONE', 'no tensor backend could be set up', { fix: 'reinstall @tensorflow/tfjs' });
+  throw new ModnasError('MODNAS_E_BACKEND_NONE', 'no tensor backend could be set up', { fix: 'reinstall @modnas/runtime (it brings @tensorflow/tfjs-backend-cpu)' });
 }
 
 function firstLine(e: unknown): string {
