@@ -1,6 +1,15 @@
 #!/usr/bin/env node
-import { main } from './main.js';
+import { createRequire, register } from 'node:module';
+import { pathToFileURL } from 'node:url';
 
+// One copy of core and tfjs-core at run time, the CLI's own, whatever a plugin would resolve.
+const coreUrl = import.meta.resolve('@modnas/core');
+const tfcUrl = pathToFileURL(createRequire(coreUrl).resolve('@tensorflow/tfjs-core')).href;
+register('./resolve-hook.js', import.meta.url, {
+  data: { pinned: { '@modnas/core': { url: coreUrl, format: 'module' }, '@tensorflow/tfjs-core': { url: tfcUrl, format: 'commonjs' } } },
+});
+
+const { main } = await import('./main.js');
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -191,6 +191,7 @@ async function runCommand(argv: string[], io: Io, train: boolean): Promise<numbe
   const files = positionals.map((p) => resolve(p));
   const report = (prepared: PreparedExperiment): void => {
     for (const p of prepared.discovery?.problems ?? []) logger.warn(`plugin ${p.package} is not usable: ${p.error.message.split('\n')[0]}`);
+    for (const d of prepared.discovery?.duplicates ?? []) logger.warn(duplicateLine(d));
     for (const k of prepared.ignored) logger.info(`seed format: ignored ${k} (VEGA plumbing)`);
     for (const k of prepared.defaulted) logger.info(`seed format: default ${k}`);
     if (values.check) {
@@ -353,14 +354,20 @@ async function pluginsCommand(argv: string[], io: Io): Promise<number> {
     const problems = registry.problems();
     const pkgs = registry.packageList();
     io.out(`${pkgs.length} plugin package(s) found from ${report.host ?? '(no package.json)'}`);
-    if (problems.length === 0) {
+    if (problems.length === 0 && report.duplicates.length === 0) {
       io.out('no problems found');
       return 0;
     }
     for (const p of problems) io.out(`\n${p.package}:\n  ${p.error.message.split('\n').join('\n  ')}`);
+    for (const d of report.duplicates) io.out(`\n${duplicateLine(d)}`);
     return 1;
   }
   throw new ModnasError('MODNAS_E_CLI_USAGE', `unknown plugins subcommand "${sub}"`, { fix: PLUGINS_HELP });
+}
+
+/** Two copies of a package: which folders, which one runs, and the fix. */
+function duplicateLine(d: { package: string; dirs: string[] }): string {
+  return `${d.package} is installed twice: ${d.dirs.join(' and ')}; the first is used (the CLI's own for @modnas/core). Fix: remove the other copy (npm dedupe, or unlink the plugin's own node_modules/${d.package}) so every package shares one`;
 }
 
 function reportCommand(argv: string[], io: Io): number {

@@ -41,6 +41,12 @@ beforeAll(() => {
   add('dup-a', { modnas: { schemaVersion: 1, kind: 'dataset', provides: ['Twin'] } }, pluginSource('dup-a', ['Twin']));
   add('dup-b', { modnas: { schemaVersion: 1, kind: 'dataset', provides: ['Twin'] } }, pluginSource('dup-b', ['Twin']));
   add('not-a-plugin', { description: 'an ordinary dependency' });
+  // a plugin that arrives only as another plugin's dependency (nested, as npm does on a conflict)
+  add('outer-plugin', { modnas: { schemaVersion: 1, kind: 'dataset', provides: ['Outer'] }, dependencies: { 'inner-plugin': '1.0.0' } }, pluginSource('outer-plugin', ['Outer']));
+  addPackage(join(host, 'node_modules', 'outer-plugin'), 'inner-plugin', { modnas: { schemaVersion: 1, kind: 'dataset', provides: ['Inner'] } }, pluginSource('inner-plugin', ['Inner']));
+  // a plugin with its own copy of core (linked from its folder, or beside a global CLI)
+  add('own-core-plugin', { modnas: { schemaVersion: 1, kind: 'dataset', provides: ['OwnCore'] }, peerDependencies: { '@modnas/core': coreRange } }, pluginSource('own-core-plugin', ['OwnCore']));
+  addPackage(join(host, 'node_modules', 'own-core-plugin'), '@modnas/core', { version: CORE_VERSION }, '');
   // installed but not declared: must not be found (no blind node_modules scan)
   addPackage(host, 'undeclared-plugin', { modnas: { schemaVersion: 1, kind: 'dataset', provides: ['Sneaky'] } }, pluginSource('undeclared-plugin', ['Sneaky']));
   writeFileSync(join(host, 'package.json'), JSON.stringify({ name: 'host', version: '0.0.0', dependencies: deps }));
@@ -57,10 +63,26 @@ async function resolveError(r: Registry, id: string) {
 }
 
 describe('discoverPlugins', () => {
+  it("finds a plugin that is only another plugin's dependency, resolved from that plugin's folder", async () => {
+    const r = new Registry();
+    const report = discoverPlugins({ cwd: host, registry: r, workspace: false });
+    expect(report.plugins.find((p) => p.name === 'inner-plugin')?.dir).toContain(join('outer-plugin', 'node_modules', 'inner-plugin'));
+    expect(((await r.resolve('dataset', 'Inner')) as { id: string }).id).toBe('Inner');
+  });
+
+  it('reports a second copy of core with both folders, and keeps the running one', () => {
+    const report = discoverPlugins({ cwd: host, registry: new Registry(), workspace: false });
+    const dup = report.duplicates.find((d) => d.package === '@modnas/core');
+    expect(dup?.dirs).toHaveLength(2);
+    expect(dup?.dirs[1]).toContain(join('own-core-plugin', 'node_modules', '@modnas', 'core'));
+    // the first is the copy this code runs from
+    expect(dup?.dirs[0]).not.toContain('own-core-plugin');
+  });
+
   it('finds declared plugins without importing them, and loads one on use', async () => {
     const r = new Registry();
     const rep = discoverPlugins({ cwd: host, registry: r, workspace: false });
-    expect(rep.plugins.map((p) => p.name).sort()).toEqual(['dup-a', 'dup-b', 'good-plugin', 'throws-plugin']);
+    expect(rep.plugins.map((p) => p.name).sort()).toEqual(['dup-a', 'dup-b', 'good-plugin', 'inner-plugin', 'outer-plugin', 'own-core-plugin', 'throws-plugin']);
     expect(r.list().find((x) => x.id === 'GoodData')?.status).toBe('lazy');
     const def = await r.resolve('dataset', 'GoodData');
     expect(def.id).toBe('GoodData');

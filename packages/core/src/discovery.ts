@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import semver from 'semver';
 import { parse as parseYaml } from 'yaml';
 import { ModnasError } from './errors.js';
@@ -32,6 +32,8 @@ export interface DiscoveryReport {
   plugins: Array<{ name: string; version: string; kind: string; provides: string[]; dir: string }>;
   engines: DiscoveredEngine[];
   problems: Array<{ package: string; dir: string; error: ModnasError }>;
+  /** Packages found in more than one folder (two copies installed): each folder. */
+  duplicates: Array<{ package: string; dirs: string[] }>;
 }
 
 export interface DiscoveryOptions {
@@ -46,14 +48,16 @@ export interface DiscoveryOptions {
 
 /**
  * Find plugins the way oclif does: read the host project's declared dependencies (no blind
- * node_modules scan) and its workspace packages, keep those whose package.json has a `modnas`
- * field, and record them in the registry without importing their code. One broken plugin is
- * reported; the rest keep loading.
+ * node_modules scan), its workspace packages, and the dependencies of every plugin and @modnas
+ * package among them; keep those whose package.json has a `modnas` field, and record them in the
+ * registry without importing their code. One broken plugin is reported; the rest keep loading.
+ * A package found in two folders (a second copy of core beside a linked plugin) is reported in
+ * `duplicates` and loaded once.
  */
 export function discoverPlugins(opts: DiscoveryOptions = {}): DiscoveryReport {
   const registry = opts.registry ?? getRegistry();
   const cwd = resolve(opts.cwd ?? process.cwd());
-  const report: DiscoveryReport = { plugins: [], engines: [], problems: [] };
+  const report: DiscoveryReport = { plugins: [], engines: [], problems: [], duplicates: [] };
   const dirs = new Set<string>();
 
   const hostPkg = findUp(cwd, 'package.json');
@@ -74,8 +78,19 @@ export function discoverPlugins(opts: DiscoveryOptions = {}): DiscoveryReport {
   for (const d of [...(opts.extraDirs ?? []), ...(envPath ? envPath.split(delimiter).filter(Boolean) : [])]) dirs.add(resolve(d));
 
   // A workspace package is reached both through node_modules (a link) and its folder: read it once.
-  const unique = new Set([...dirs].map((d) => (existsSync(d) ? realpathSync(d) : d)));
-  for (const dir of unique) {
+  // The list grows while it is read: a plugin's (or an @modnas package's) dependencies that are
+  // plugins are found too, resolved from that package's folder as Node would.
+  const queue = [...dirs].filter((d) => existsSync(d)).map((d) => realpathSync(d));
+  const seen = new Set<string>();
+  // This copy of core is the one that runs: any other is a duplicate.
+  const ownCore = realpathSync(fileURLToPath(new URL('..', import.meta.url)));
+  const byName = new Map<string, string[]>([['@modnas/core', [ownCore]]]);
+  seen.add(ownCore);
+  for (let qi = 0; qi < queue.length; qi++) {
+    const dir = queue[qi];
+    if (seen.has(dir)) continue;
+    seen.add(dir);
+
     const pjPath = join(dir, 'package.json');
     let pj: Record<string, any>;
     try {
@@ -85,6 +100,16 @@ export function discoverPlugins(opts: DiscoveryOptions = {}): DiscoveryReport {
     }
     const name = String(pj.name ?? dir);
     const version = String(pj.version ?? '0.0.0');
+    byName.set(name, [...(byName.get(name) ?? []), dir]);
+    // A second copy of a package (a linked plugin's own node_modules): reported, not loaded.
+    if (byName.get(name)!.length > 1) continue;
+    if (pj.modnas !== undefined || name.startsWith('@modnas/')) {
+      // peers too: the copy of core or tfjs that this package would import is the one to compare
+      for (const dep of Object.keys({ ...(pj.peerDependencies ?? {}), ...(pj.optionalDependencies ?? {}), ...(pj.dependencies ?? {}) })) {
+        const d = resolvePackageDir(dep, dir);
+        if (d) queue.push(realpathSync(d));
+      }
+    }
     const problem = (code: string, msg: string, fix: string, cause?: unknown): void => {
       const error = new ModnasError(code, `plugin ${name}: ${msg}`, { fix, where: pjPath, cause });
       report.problems.push({ package: name, dir, error });
@@ -137,6 +162,7 @@ export function discoverPlugins(opts: DiscoveryOptions = {}): DiscoveryReport {
     registry.addPackage({ name, version, kind: m.kind, provides: m.provides, dir, load });
     report.plugins.push({ name, version, kind: m.kind, provides: m.provides, dir });
   }
+  for (const [name, copies] of byName) if (copies.length > 1) report.duplicates.push({ package: name, dirs: copies });
   for (const p of registry.problems()) {
     if (!report.problems.some((q) => q.package === p.package)) {
       report.problems.push({ package: p.package, dir: '', error: p.error as ModnasError });
