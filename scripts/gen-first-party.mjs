@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Writes packages/core/src/first-party.ts: every id and alias of the first-party plugins -> its
+// Writes packages/runtime/src/first-party.ts: every id and alias of the first-party plugins -> its
 // package, so a miss can say "npm i <package>". Reads the built plugins (run after `pnpm build`).
 // `--check` exits 1 when the committed file is out of date.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { discoverPlugins, getRegistry } from '@modnas/core';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const file = join(root, 'packages/core/src/first-party.ts');
+const file = join(root, 'packages/runtime/src/first-party.ts');
 
 export async function firstPartySource() {
   const registry = getRegistry();
@@ -30,7 +30,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const src = await firstPartySource();
   if (process.argv.includes('--check')) {
     if (readFileSync(file, 'utf8') !== src) {
-      console.error('packages/core/src/first-party.ts is out of date: run `node scripts/gen-first-party.mjs` and rebuild core');
+      console.error('packages/runtime/src/first-party.ts is out of date: run `node scripts/gen-first-party.mjs` and rebuild runtime');
       process.exit(1);
     }
     console.log('first-party.ts is up to date');

@@ -9,8 +9,8 @@ import { schemaSource } from '../../../scripts/schemas.mjs';
 const root = new URL('../../../', import.meta.url);
 
 describe('generated files', () => {
-  it('packages/core/src/first-party.ts lists every first-party id and alias (run: node scripts/gen-first-party.mjs)', async () => {
-    expect(readFileSync(new URL('packages/core/src/first-party.ts', root), 'utf8')).toBe(await (firstPartySource as () => Promise<string>)());
+  it('packages/runtime/src/first-party.ts lists every first-party id and alias (run: node scripts/gen-first-party.mjs)', async () => {
+    expect(readFileSync(new URL('packages/runtime/src/first-party.ts', root), 'utf8')).toBe(await (firstPartySource as () => Promise<string>)());
   });
 
   it('schema/modnas.schema.json matches the installed components (run: pnpm schemas)', async () => {

@@ -1,5 +1,4 @@
 import { ModnasError, closeMatches } from './errors.js';
-import { FIRST_PARTY } from './first-party.js';
 import type { ComponentKind } from './interfaces.js';
 import type { AnyComponentDef, ModnasPlugin } from './plugin.js';
 import { validatePlugin } from './plugin.js';
@@ -42,6 +41,13 @@ export interface RegistryRow {
  * DI containers, not here.
  */
 export class Registry {
+  /** Registry id -> the package that provides it, for "npm i" hints on a miss (the runtime sets the first-party table). */
+  private installHints: Readonly<Record<string, string>> = {};
+
+  setInstallHints(hints: Readonly<Record<string, string>>): void {
+    this.installHints = hints;
+  }
+
   private readonly ids = new Map<string, IdEntry>();
   private readonly packages = new Map<string, PackageRecord>();
 
@@ -204,7 +210,7 @@ export class Registry {
   }
 
   private missError(kind: ComponentKind, id: string, where?: string): ModnasError {
-    const pkg = FIRST_PARTY[id];
+    const pkg = this.installHints[id];
     const close = closeMatches(id, this.ids.keys());
     const hint = close.length ? ` Did you mean ${close.map((c) => `"${c}"`).join(' or ')}?` : '';
     if (pkg) {

@@ -1,3 +1,4 @@
+import { FIRST_PARTY } from './first-party.js';
 import type { ConfigDoc, JsonObject, TrainingOptions, ExperimentPlan } from '@modnas/config';
 import { finishConfig, mergeDocs, readYamlFile, seedPathOf, toTrainingConfig, validateExperiment, withDefaults } from '@modnas/config';
 import type { DiscoveryReport, Registry } from '@modnas/core';
@@ -35,6 +36,7 @@ export async function prepareExperiment(source: readonly string[] | JsonObject, 
 /** prepareExperiment from parsed documents (a pipeline's steps). */
 export async function prepareDocs(docs: readonly ConfigDoc[], overrides: readonly string[], opts: PrepareOptions = {}, base: JsonObject = {}): Promise<PreparedExperiment> {
   const registry = opts.registry ?? getRegistry();
+  registry.setInstallHints(FIRST_PARTY);
   const discovery = opts.discover === false ? undefined : discoverPlugins({ cwd: opts.cwd, registry });
   const merged = mergeDocs(docs, overrides, base);
   const notes: string[] = [];
