@@ -51,7 +51,6 @@ export const ExperimentSchema = z
     export: z.record(z.string(), ComponentSpecSchema).default({}).describe('Exporters of the best architecture'),
     metrics: z.record(z.string(), ComponentSpecSchema).default({}).describe('Metrics measured on candidates (params, flops, latency)'),
     callbacks: z.record(z.string(), ComponentSpecSchema).default({}).describe('Callbacks attached to the event bus'),
-    executor: ComponentSpecSchema.optional().describe('Runs candidate evaluations (default: in process)'),
   })
   .describe('A @modnas experiment');
 

@@ -188,7 +188,7 @@ export function mapSeedFormat(raw: JsonObject, where: string, opts: { kind?: 'se
   };
   const src = raw;
   const out: JsonObject = {};
-  const native = new Set(['name', 'output_dir', 'seed', 'backend', 'log_level', 'quick', 'data', 'data_provider', 'metrics', 'callbacks', 'executor', 'space']);
+  const native = new Set(['name', 'output_dir', 'seed', 'backend', 'log_level', 'quick', 'data', 'data_provider', 'metrics', 'callbacks', 'space']);
 
   for (const [key, value] of Object.entries(src)) {
     if (native.has(key)) {

@@ -15,27 +15,39 @@ import type { ArchSpace, Assignment } from './params.js';
 import type { Rng } from './rng.js';
 import type { tf } from './tf.js';
 
+/**
+ * A DI token: a package-qualified string (two copies of core still match) that carries the type
+ * it resolves to, so `resolveToken(container, Tokens.Dataset)` is a Dataset without a cast.
+ */
+export type Token<T> = string & { readonly __resolves?: T };
+
+export function token<T>(name: string): Token<T> {
+  return name as Token<T>;
+}
+
+/** What the runtime binds in each experiment's child container, as it builds the components. */
 export const Tokens = {
-  SearchOptimizer: '@modnas/core:SearchOptimizer',
-  StateOptimizer: '@modnas/core:StateOptimizer',
-  StateEstimator: '@modnas/core:StateEstimator',
-  StateTransformer: '@modnas/core:StateTransformer',
-  ArchSpace: '@modnas/core:ArchSpace',
-  Model: '@modnas/core:Model',
-  Dataset: '@modnas/core:Dataset',
-  Exporter: '@modnas/core:Exporter',
-  Metrics: '@modnas/core:Metrics',
-  Executor: '@modnas/core:Executor',
-  Store: '@modnas/core:Store',
-  EventBus: '@modnas/core:EventBus',
-  Logger: '@modnas/core:Logger',
-  Progress: '@modnas/core:Progress',
-  Rng: '@modnas/core:Rng',
-  Config: '@modnas/core:Config',
+  SearchOptimizer: token<SearchOptimizer>('@modnas/core:SearchOptimizer'),
+  StateOptimizer: token<StateOptimizer>('@modnas/core:StateOptimizer'),
+  StateEstimator: token<StateEstimator>('@modnas/core:StateEstimator'),
+  ArchSpace: token<ArchSpace>('@modnas/core:ArchSpace'),
+  Model: token<Module>('@modnas/core:Model'),
+  Dataset: token<Dataset>('@modnas/core:Dataset'),
+  Store: token<ResultStore>('@modnas/core:Store'),
+  EventBus: token<EventBus>('@modnas/core:EventBus'),
+  Logger: token<Logger>('@modnas/core:Logger'),
+  Progress: token<ProgressReporter>('@modnas/core:Progress'),
+  Rng: token<Rng>('@modnas/core:Rng'),
+  /** The validated experiment config (read-only). */
+  Config: token<Readonly<Record<string, unknown>>>('@modnas/core:Config'),
   /** The architecture description the fixed network is built from (final training). */
-  ArchDesc: '@modnas/core:ArchDesc',
+  ArchDesc: token<unknown>('@modnas/core:ArchDesc'),
 } as const;
-export type Token = (typeof Tokens)[keyof typeof Tokens];
+
+/** The instance bound to a token in this container (or a parent), or undefined when none is. */
+export function resolveToken<T>(container: DependencyContainer, t: Token<T>): T | undefined {
+  return container.isRegistered(t, true) ? container.resolve<T>(t) : undefined;
+}
 
 // ---------------------------------------------------------------- data
 
@@ -205,11 +217,6 @@ export interface Callback {
   attach(events: EventBus, ctx: { logger: Logger; outputDir: string }): void;
 }
 
-/** Runs candidate evaluations; the default runs them in this process, one at a time. */
-export interface Executor {
-  map<T, R>(items: readonly T[], fn: (item: T, index: number) => Promise<R>): Promise<R[]>;
-}
-
 /** Where trials and results are kept; appends survive a crash. */
 export interface ResultStore {
   append(stream: string, record: Record<string, unknown>): void;
@@ -248,7 +255,6 @@ export interface KindOutput {
   dataset: Dataset;
   metrics: MetricsFn;
   callback: Callback;
-  executor: Executor;
   store: ResultStore;
   space: SpaceDef;
 }
@@ -272,12 +278,11 @@ export interface KindInput {
   dataset: undefined;
   metrics: undefined;
   callback: undefined;
-  executor: undefined;
   store: undefined;
   space: undefined;
 }
 
 export type ComponentKind = keyof KindOutput;
 export const COMPONENT_KINDS: readonly ComponentKind[] = [
-  'optim', 'estim', 'construct', 'mixed-op', 'primitive', 'backbone', 'exporter', 'trainer', 'dataset', 'metrics', 'callback', 'executor', 'store', 'space',
+  'optim', 'estim', 'construct', 'mixed-op', 'primitive', 'backbone', 'exporter', 'trainer', 'dataset', 'metrics', 'callback', 'store', 'space',
 ];

@@ -6,8 +6,8 @@
  */
 import type { DependencyContainer } from 'tsyringe';
 import { BatchCycler } from './data.js';
-import type { Batch, DataSplit, Dataset, EstimContext, GradientAccess, LossTerm, StateOptimizer, TrialResult, Module, Assignment, Rng } from '@modnas/core';
-import { Tokens, ModnasError, isModnasError, tf } from '@modnas/core';
+import type { Batch, DataSplit, EstimContext, GradientAccess, LossTerm, StateOptimizer, TrialResult, Module, Assignment, Rng } from '@modnas/core';
+import { Tokens, resolveToken, ModnasError, isModnasError, tf } from '@modnas/core';
 import { formatNum } from './format.js';
 
 // ---------------------------------------------------------------- loss terms
@@ -54,7 +54,8 @@ function disposeBatch(b: Batch): void {
 
 /** The input shape [h, w, c] of the experiment's data (from the Dataset in the container, else a batch). */
 export function inputShapeOf(ctx: { container: DependencyContainer; data: EstimContext['data'] }): [number, number, number] | undefined {
-  if (ctx.container.isRegistered(Tokens.Dataset, true)) return ctx.container.resolve<Dataset>(Tokens.Dataset).inputShape;
+  const dataset = resolveToken(ctx.container, Tokens.Dataset);
+  if (dataset) return dataset.inputShape;
   for (const split of [ctx.data.valid, ctx.data.train]) {
     if (split.size === 0) continue;
     for (const b of split.batches(1)) {

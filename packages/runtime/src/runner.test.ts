@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ArraySplit } from '@modnas/kit-estim';
 import { prepareExperiment } from './experiment.js';
 import type { Exporter, StateEstimator, StateOptimizer, StateTransformer } from '@modnas/core';
-import { Module, Slot, CategoricalParam, definePlugin, Registry, tf } from '@modnas/core';
+import { Module, Slot, CategoricalParam, definePlugin, Registry, Tokens, resolveToken, tf } from '@modnas/core';
 import { runExperiment } from './runner.js';
 
 /** y = x * w: a module whose "op" is a name and a scale. */
@@ -79,7 +79,7 @@ function registry(): Registry {
           schema: none,
           create: (_c, ctx): StateTransformer => ({
             apply(model) {
-              const desc = ctx.container.resolve<string[]>('@modnas/core:ArchDesc');
+              const desc = resolveToken(ctx.container, Tokens.ArchDesc) as string[];
               Slot.find(model).forEach(([, s], i) => s.fill(new Op(desc[i])));
               return model;
             },

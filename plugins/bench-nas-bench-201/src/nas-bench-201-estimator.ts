@@ -1,7 +1,6 @@
 import type { EstimContext, StateEstimator } from '@modnas/core';
-import { ModnasError, defineComponent, z } from '@modnas/core';
+import { ModnasError, defineComponent, resolveToken, z } from '@modnas/core';
 import { runTabularSearch, tabularSearchShape } from '@modnas/estim-tabular';
-import type { NB201SpaceInfo } from './nb201.js';
 import { NB201_DEFAULT_BUDGET, NB201_SPACE_TOKEN, nb201Benchmark } from './nb201.js';
 
 export const nasBench201EstimatorSchema = z.strictObject({
@@ -29,16 +28,16 @@ export const nasBench201Estimator = defineComponent({
   create(c): StateEstimator {
     return {
       async run(ctx: EstimContext) {
-        if (!ctx.container.isRegistered(NB201_SPACE_TOKEN)) {
+        const info = resolveToken(ctx.container, NB201_SPACE_TOKEN);
+        if (!info) {
           throw new ModnasError('MODNAS_E_NB201_SPACE', `estim.${ctx.name}: NASBench201Estimator answers from the NAS-Bench-201 table, but the experiment's space is not NASBench201Space`, {
             fix: 'set space: { type: NASBench201Space, dataset: cifar10 } (and no model)',
             where: `estim.${ctx.name}`,
           });
         }
-        const { dataset } = ctx.container.resolve<NB201SpaceInfo>(NB201_SPACE_TOKEN);
-        const bench = nb201Benchmark(dataset);
+        const bench = nb201Benchmark(info.dataset);
         return runTabularSearch(ctx, bench, {
-          budget: c.time_budget ?? NB201_DEFAULT_BUDGET[dataset],
+          budget: c.time_budget ?? NB201_DEFAULT_BUDGET[info.dataset],
           batchSize: c.batch_size,
           maxQueries: c.max_queries,
           recordTrials: c.record_trials,

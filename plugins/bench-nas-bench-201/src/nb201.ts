@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Assignment, Rng } from '@modnas/core';
-import { ModnasError } from '@modnas/core';
+import { ModnasError, token } from '@modnas/core';
 import type { Table, TabularBenchmark, TabularQuery } from '@modnas/estim-tabular';
 import { once, readTable } from '@modnas/estim-tabular';
 
@@ -17,7 +17,7 @@ export type NB201Dataset = (typeof NB201_DATASETS)[number];
 export const NB201_DEFAULT_BUDGET: Record<NB201Dataset, number> = { cifar10: 12000, cifar100: 40000, 'ImageNet16-120': 120000 };
 
 /** The container token under which NASBench201Space leaves its settings for the estimator. */
-export const NB201_SPACE_TOKEN = '@modnas/bench-nas-bench-201:Space';
+export const NB201_SPACE_TOKEN = token<NB201SpaceInfo>('@modnas/bench-nas-bench-201:Space');
 export interface NB201SpaceInfo {
   dataset: NB201Dataset;
 }

@@ -1,5 +1,5 @@
 import type { Assignment, Rng } from '@modnas/core';
-import { ModnasError } from '@modnas/core';
+import { ModnasError, token } from '@modnas/core';
 import type { Table, TabularBenchmark, TabularQuery } from '@modnas/estim-tabular';
 import { once, readTable } from '@modnas/estim-tabular';
 
@@ -11,7 +11,7 @@ export const MACRO_PARAMS: readonly string[] = Array.from({ length: MACRO_LAYERS
 export const MACRO_SIZE = 3 ** MACRO_LAYERS;
 
 /** The container token under which NASBenchMacroSpace marks the experiment's space. */
-export const MACRO_SPACE_TOKEN = '@modnas/bench-nas-bench-macro:Space';
+export const MACRO_SPACE_TOKEN = token<{ layers: number }>('@modnas/bench-nas-bench-macro:Space');
 
 export const loadMacro = once((): Table => readTable(new URL('../data/nas-bench-macro.json.gz', import.meta.url)));
 

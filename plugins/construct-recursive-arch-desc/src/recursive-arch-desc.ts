@@ -1,6 +1,6 @@
 import type { BuildContext, ComponentSpec, Module, StateTransformer } from '@modnas/core';
 import type { ArchDescConvert } from '@modnas/kit-mixed-op';
-import { ModnasError, Slot, Tokens, defineComponent, z } from '@modnas/core';
+import { ModnasError, Slot, Tokens, defineComponent, resolveToken, z } from '@modnas/core';
 import { parseArchDesc } from '@modnas/kit-mixed-op';
 
 const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -90,7 +90,7 @@ export const defaultRecursiveArchDescConstructor = defineComponent({
       async apply(model, ctx) {
         let desc: unknown;
         if (config.arch_desc !== null && config.arch_desc !== undefined) desc = parseArchDesc(config.arch_desc, `${ctx.where}.arch_desc`);
-        else if (ctx.container.isRegistered(Tokens.ArchDesc, true)) desc = parseArchDesc(ctx.container.resolve(Tokens.ArchDesc), 'arch_desc');
+        else if (resolveToken(ctx.container, Tokens.ArchDesc) !== undefined) desc = parseArchDesc(resolveToken(ctx.container, Tokens.ArchDesc), 'arch_desc');
         else {
           throw new ModnasError('MODNAS_E_ARCHDESC_MISSING', 'DefaultRecursiveArchDescConstructor has no architecture description to build from', {
             fix: 'give arch_desc at the top level of the config (or its YAML file), or as a key of this constructor',

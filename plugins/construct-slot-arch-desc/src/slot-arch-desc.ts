@@ -1,11 +1,12 @@
 import type { BuildContext, ComponentRef, ComponentSpec, Module, SlotSpec, StateTransformer } from '@modnas/core';
-import { ModnasError, Slot, Tokens, defineComponent, z } from '@modnas/core';
+import { ModnasError, Slot, Tokens, defineComponent, resolveToken, z } from '@modnas/core';
 import { parseArchDesc, unwrapArchDesc } from '@modnas/kit-mixed-op';
 
 /** The arch_desc a constructor works from: its own `arch_desc` key, else the experiment's (Tokens.ArchDesc). */
 export function resolveArchDesc(own: unknown, ctx: BuildContext, id: string): unknown {
   if (own !== null && own !== undefined) return parseArchDesc(own, `${ctx.where}.arch_desc`);
-  if (ctx.container.isRegistered(Tokens.ArchDesc, true)) return parseArchDesc(ctx.container.resolve(Tokens.ArchDesc), 'arch_desc');
+  const desc = resolveToken(ctx.container, Tokens.ArchDesc);
+  if (desc !== undefined) return parseArchDesc(desc, 'arch_desc');
   throw new ModnasError('MODNAS_E_ARCHDESC_MISSING', `${id} has no architecture description to build from`, {
     fix: `give arch_desc at the top level of the config (or its YAML file), or as a key of this constructor: { type: ${id}, arch_desc: [...] }`,
     where: ctx.where,
