@@ -8,7 +8,6 @@ import { isModnasError, definePlugin, Registry } from '@modnas/core';
 import type { ComponentKind, AnyComponentDef } from '@modnas/core';
 import { loadConfig } from './load.js';
 import { applyOverrides } from './merge.js';
-import { isSeedFormat, mapSeedFormat } from './seed.js';
 import { validateExperiment } from './validate.js';
 
 const stub = (kind: ComponentKind, id: string, schema: z.ZodType = z.strictObject({}), extra: Partial<AnyComponentDef> = {}): AnyComponentDef => ({
@@ -66,95 +65,6 @@ async function configError(raw: Record<string, unknown>) {
   }
   throw new Error('expected the config to be rejected');
 }
-
-// The seed's snippets, exactly as its README writes them.
-const SEED_SEARCH_SPACE = `search_space:
-  type: SearchSpace
-  modules: ['custom']
-  custom:
-    type: ModNasArchSpace
-    model:
-      type: CIFAR_MobileNetV2_GPU
-    construct:
-      mixed_op:
-        type: BinGate
-        primitives:
-          - MB3E3
-          - MB3E6
-`;
-const SEED_ALGORITHM = `search_algorithm:
-  type: ModNasAlgorithm
-  optim:
-    type: BinaryGateOptim
-    # args:
-`;
-const SEED_TRAINER_CHAIN = `trainer:
-  type: Trainer
-  callbacks: ModNasTrainerCallback
-  modnas:
-    estim:
-      warmup:
-        type: DefaultEstimator
-        epochs: 20
-      search:
-        type: SuperNetEstimator
-        epochs: 100
-`;
-
-describe('seed format', () => {
-  it('detects the VEGA-style layout', () => {
-    expect(isSeedFormat({ search_space: {} })).toBe(true);
-    expect(isSeedFormat({ trainer: { type: 'Trainer', modnas: {} } })).toBe(true);
-    expect(isSeedFormat({ model: { type: 'X' }, trainer: { type: 'DefaultTrainer' } })).toBe(false);
-  });
-
-  it('maps the seed snippets, merged, onto the native form and validates them', async () => {
-    const files = [tmpFile('ss.yaml', SEED_SEARCH_SPACE), tmpFile('algo.yaml', SEED_ALGORITHM), tmpFile('tr.yaml', SEED_TRAINER_CHAIN)];
-    const { raw, defaulted } = loadConfig(files);
-    expect(raw.model).toEqual({ type: 'CIFAR_MobileNetV2_GPU' });
-    expect(raw.optim).toEqual({ type: 'BinaryGateOptim' });
-    expect(Object.keys(raw.estim as object)).toEqual(['warmup', 'search']);
-    expect(defaulted).toEqual([]);
-    const plan = await validateExperiment(withDefaults({ ...raw, optim: { type: 'BinaryGateOptim', args: null } }), { registry });
-    // the shorthand "construct: mixed_op: type: BinGate" means DefaultMixedOpConstructor with BinGate
-    const c = plan.components.get('construct.mixed_op');
-    expect(c?.def.id).toBe('DefaultMixedOpConstructor');
-    expect(c?.config).toEqual({ mixed_op: { type: 'BinGate' }, primitives: ['MB3E3', 'MB3E6'] });
-    expect(plan.components.get('construct.mixed_op.primitives.1')?.def.id).toBe('MB3E6');
-    expect(plan.components.get('estim.warmup')?.config).toEqual({ epochs: 20 });
-  });
-
-  it('fills what a lone seed snippet leaves out, and says so', () => {
-    const { raw, defaulted } = loadConfig([tmpFile('algo.yaml', SEED_ALGORITHM)]);
-    expect(raw.model).toEqual({ type: 'CIFAR_MobileNetV2' });
-    expect(raw.estim).toEqual({ search: { type: 'SuperNetEstimator', epochs: 1 } });
-    expect(defaulted.join('\n')).toContain('search_space.custom.model = CIFAR_MobileNetV2');
-    const { raw: ws } = loadConfig([tmpFile('ws.yaml', SEED_SEARCH_SPACE.replace('BinGate', 'WeightedSum'))]);
-    expect(ws.optim).toEqual({ type: 'DARTSOptim' });
-  });
-
-  it('maps VEGA trainer optimizer and scheduler settings to trainer options', () => {
-    const { config } = mapSeedFormat(
-      { trainer: { type: 'Trainer', epochs: 5, lazy_built: true, valid_interval: 0, optimizer: { type: 'SGD', params: { lr: 0.05, momentum: 0.9 } }, lr_scheduler: { type: 'CosineAnnealingLR', params: { T_max: 5 } }, modnas: { estim: {} } } },
-      'x.yaml',
-    );
-    // beside type, so a native -o trainer.lr=... sets the same key
-    expect(config.trainer).toEqual({ type: 'DefaultTrainer', optimizer: 'sgd', lr: 0.05, momentum: 0.9, lr_scheduler: 'cosine' });
-  });
-
-  it('reports every unknown seed key at once with its path', () => {
-    try {
-      mapSeedFormat({ search_space: { type: 'SearchSpace', modules: ['custom'], custom: { type: 'Nope', modle: {} } }, search_algorithm: { optimm: {} } }, 'x.yaml');
-      throw new Error('not rejected');
-    } catch (e) {
-      const msg = (e as Error).message;
-      expect(msg).toContain('3 problem(s)');
-      expect(msg).toContain('search_space.custom.type: expected ModNasArchSpace, got "Nope"');
-      expect(msg).toContain('search_space.custom.modle: unknown key');
-      expect(msg).toContain('search_algorithm.optimm: unknown key');
-    }
-  });
-});
 
 describe('native config', () => {
   const good = {

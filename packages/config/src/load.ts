@@ -4,18 +4,19 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ModnasError } from '@modnas/core';
 import type { JsonObject } from './merge.js';
 import { applyOverrides, deepMerge, isObject } from './merge.js';
-import { fillSeedDefaults, isSeedFormat, isSeedOverride, isSeedPipeline, mapSeedFormat } from './seed.js';
+import type { ConfigFormat } from './format.js';
+import { formatOf } from './format.js';
 
 export interface LoadedConfig {
   /** The merged config in the native format, before validation. */
   raw: JsonObject;
   /** The files it came from, in merge order. */
   sources: string[];
-  /** Seed-format keys that were read and ignored. */
+  /** Keys of other formats that were read and ignored. */
   ignored: string[];
-  /** Seed-format sections that were left out and filled with the seed's defaults. */
+  /** Sections another format left out, filled with its defaults. */
   defaulted: string[];
-  /** Seed-format files: [native path, the file's own path], for error messages (seedPathOf). */
+  /** Translated files: [native path, the file's own path], for error messages (ownPath). */
   origins: Array<[string, string]>;
 }
 
@@ -42,18 +43,13 @@ export function readYamlValue(path: string, what = 'file'): unknown {
   return doc;
 }
 
-/** Map one parsed document to the native format (seed-format documents are translated). */
-export function toNative(doc: JsonObject, where: string): { config: JsonObject; ignored: string[]; origins: Array<[string, string]>; seed: boolean } {
-  return isSeedFormat(doc) ? { ...mapSeedFormat(doc, where), seed: true } : { config: doc, ignored: [], origins: [], seed: false };
-}
-
 /** A parsed config document and where it came from (a file, or a step of a pipeline file). */
 export interface ConfigDoc {
   doc: JsonObject;
   where: string;
-  /** Map a seed-format document as this kind of pipeline step (see mapSeedFormat). */
+  /** Translate a document of another format as this kind of pipeline step. */
   kind?: 'search' | 'train';
-  /** Its pipeline step name: the seed keys it reports are `<prefix>.<key>`. */
+  /** Its pipeline step name: the keys it reports are `<prefix>.<key>`. */
   prefix?: string;
 }
 
@@ -61,14 +57,15 @@ export interface LoadedDocs {
   raw: JsonObject;
   sources: string[];
   ignored: string[];
-  /** The seed-format files' [native path, own path] pairs (seedPathOf renames error paths with them). */
+  /** Translated files' [native path, own path] pairs (ownPath renames error paths with them). */
   origins: Array<[string, string]>;
-  anySeed: boolean;
+  /** The formats other than the native one that the documents were in. */
+  formats: ConfigFormat[];
 }
 
 /**
- * Map and merge documents (later wins). Overrides on the seed-format file's own keys
- * (isSeedOverride) are applied to the last seed-format document before it is mapped; the rest
+ * Translate and merge documents (later wins). Overrides on the own keys of the last document in
+ * another format (ConfigFormat.isOverride) are applied to it before it is translated; the rest
  * are returned for the caller to apply to the merged native config.
  */
 export function mergeDocs(docs: readonly ConfigDoc[], overrides: readonly string[] = [], base: JsonObject = {}): LoadedDocs & { native: string[] } {
@@ -76,19 +73,20 @@ export function mergeDocs(docs: readonly ConfigDoc[], overrides: readonly string
   const ignored: string[] = [];
   const sources: string[] = [];
   const origins: Array<[string, string]> = [];
-  let anySeed = false;
-  const seedIdx = docs.map((d) => isSeedFormat(d.doc)).lastIndexOf(true);
-  const seedKeys = seedIdx < 0 ? [] : overrides.filter((o) => isSeedOverride(o, docs[seedIdx].doc));
+  const formats: ConfigFormat[] = [];
+  const docFormats = docs.map((d) => formatOf(d.doc));
+  const lastIdx = docFormats.map((f) => f !== undefined).lastIndexOf(true);
+  const ownKeys = lastIdx < 0 ? [] : overrides.filter((o) => docFormats[lastIdx]!.isOverride(o, docs[lastIdx].doc));
   docs.forEach(({ doc, where, kind, prefix }, i) => {
-    // A pipeline applies seed keys step by step (seedPipelineSteps); other documents directly.
-    const mine = i === seedIdx ? seedKeys : [];
-    const input = mine.length && !isSeedPipeline(doc) ? applyOverrides(doc, mine) : doc;
-    const seed = isSeedFormat(input);
-    const m = seed ? mapSeedFormat(input, where, { kind, prefix, overrides: mine }) : { config: input, ignored: [], origins: [] };
+    // A pipeline applies its own keys step by step (pipelineSteps); other documents directly.
+    const mine = i === lastIdx ? ownKeys : [];
+    const input = mine.length && !docFormats[i]?.isPipeline?.(doc) ? applyOverrides(doc, mine) : doc;
+    const fmt = formatOf(input);
+    const m = fmt ? fmt.toNative(input, where, { kind, prefix, overrides: mine }) : { config: input, ignored: [], origins: [] };
     const config = m.config;
     ignored.push(...m.ignored.map((k) => `${where}: ${k}`));
     origins.push(...m.origins);
-    anySeed ||= seed;
+    if (fmt && !formats.includes(fmt)) formats.push(fmt);
     // Paths inside a config file are relative to that file.
     if (typeof config.arch_desc === 'string' && /\.(ya?ml|json)$/.test(config.arch_desc) && !isAbsolute(config.arch_desc) && existsSync(where)) {
       config.arch_desc = resolve(dirname(where), config.arch_desc);
@@ -96,11 +94,11 @@ export function mergeDocs(docs: readonly ConfigDoc[], overrides: readonly string
     raw = deepMerge(raw, config);
     sources.push(where);
   });
-  return { raw, sources, ignored, origins, anySeed, native: overrides.filter((o) => !seedKeys.includes(o)) };
+  return { raw, sources, ignored, origins, formats, native: overrides.filter((o) => !ownKeys.includes(o)) };
 }
 
 /**
- * Load config files in order, each in the native or the seed format, merge them (later files
+ * Load config files in order, each in the native or a registered format, merge them (later files
  * win), then apply `key=value` overrides. `base` (the defaults) goes under everything.
  */
 export function loadConfig(files: readonly string[], overrides: readonly string[] = [], base: JsonObject = {}): LoadedConfig {
@@ -108,11 +106,11 @@ export function loadConfig(files: readonly string[], overrides: readonly string[
   return finishConfig(merged, merged.native);
 }
 
-/** Apply native overrides, then (for seed-format configs) the seed's defaults. */
+/** Apply native overrides, then the defaults of the other formats the documents were in. */
 export function finishConfig(loaded: LoadedDocs, overrides: readonly string[]): LoadedConfig {
   const raw = applyOverrides(loaded.raw, overrides);
   const defaulted: string[] = [];
-  // The seed's snippets are partial: fill what they leave out once all files are merged.
-  if (loaded.anySeed) fillSeedDefaults(raw, defaulted);
+  // Another format's snippets may be partial (the seed's are): fill what they leave out once all files are merged.
+  for (const f of loaded.formats) f.fillDefaults?.(raw, defaulted);
   return { raw, sources: loaded.sources, ignored: loaded.ignored, defaulted, origins: loaded.origins };
 }

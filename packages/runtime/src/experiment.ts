@@ -1,6 +1,7 @@
 import { FIRST_PARTY } from './first-party.js';
+import { useDefaultFormats } from './formats.js';
 import type { ConfigDoc, JsonObject, TrainingOptions, ExperimentPlan } from '@modnas/config';
-import { finishConfig, mergeDocs, readYamlFile, seedPathOf, toTrainingConfig, validateExperiment, withDefaults } from '@modnas/config';
+import { finishConfig, mergeDocs, ownPath, readYamlFile, toTrainingConfig, validateExperiment, withDefaults } from '@modnas/config';
 import type { DiscoveryReport, Registry } from '@modnas/core';
 import { discoverPlugins, getRegistry } from '@modnas/core';
 import type { RunOptions, RunSummary } from './runner.js';
@@ -37,6 +38,7 @@ export async function prepareExperiment(source: readonly string[] | JsonObject, 
 export async function prepareDocs(docs: readonly ConfigDoc[], overrides: readonly string[], opts: PrepareOptions = {}, base: JsonObject = {}): Promise<PreparedExperiment> {
   const registry = opts.registry ?? getRegistry();
   registry.setInstallHints(FIRST_PARTY);
+  useDefaultFormats();
   const discovery = opts.discover === false ? undefined : discoverPlugins({ cwd: opts.cwd, registry });
   const merged = mergeDocs(docs, overrides, base);
   const notes: string[] = [];
@@ -50,7 +52,7 @@ export async function prepareDocs(docs: readonly ConfigDoc[], overrides: readonl
   const plan = await validateExperiment(withDefaults(loaded.raw), {
     registry,
     where: loaded.sources.join(', ') || undefined,
-    renamePath: origins.length ? (p) => seedPathOf(p, origins) : undefined,
+    renamePath: origins.length ? (p) => ownPath(p, origins) : undefined,
   });
   return { plan, discovery, ignored: loaded.ignored, defaulted: loaded.defaulted, notes };
 }

@@ -1,15 +1,16 @@
 import { basename, extname } from 'node:path';
-import { readYamlFile, isSeedOverride, isSeedPipeline, seedPipelineSteps } from '@modnas/config';
-import type { SeedPipelineStep } from '@modnas/config';
+import { formatOf, readYamlFile } from '@modnas/config';
+import type { PipelineStep } from '@modnas/config';
 import { ModnasError } from '@modnas/core';
 import type { PrepareOptions, PreparedExperiment } from './experiment.js';
 import { prepareDocs } from './experiment.js';
 import type { RunOptions, RunSummary } from './runner.js';
 import { runExperiment } from './runner.js';
+import { useDefaultFormats } from './formats.js';
 
 export interface PipelineStepResult {
   step: string;
-  kind: SeedPipelineStep['kind'];
+  kind: PipelineStep['kind'];
   /** The search step whose best architecture this train step trained. */
   from?: string;
   /** The architecture file it trained. */
@@ -21,12 +22,14 @@ export interface PipelineOptions extends PrepareOptions, RunOptions {
   /** Validate every step and run none (a train step is checked without its architecture). */
   check?: boolean;
   /** Called with each step once it is validated, before it runs. */
-  onStep?: (step: SeedPipelineStep, prepared: PreparedExperiment) => void | Promise<void>;
+  onStep?: (step: PipelineStep, prepared: PreparedExperiment) => void | Promise<void>;
 }
 
 /** Is this file a VEGA pipeline (`pipeline: [nas, fully_train]`)? */
 export function isPipelineFile(file: string): boolean {
-  return isSeedPipeline(readYamlFile(file));
+  useDefaultFormats();
+  const doc = readYamlFile(file);
+  return formatOf(doc)?.isPipeline?.(doc) ?? false;
 }
 
 /** The best architecture file a run wrote: that of its last estimator that exported one. */
@@ -44,12 +47,17 @@ export function bestArchFile(summary: RunSummary): string | undefined {
  * see toTrainingConfig), or, when it has a model of its own, that network.
  */
 export async function runSeedPipeline(file: string, overrides: readonly string[] = [], opts: PipelineOptions = {}): Promise<PipelineStepResult[]> {
+  useDefaultFormats();
   const raw = readYamlFile(file);
-  const seedKeys = overrides.filter((o) => isSeedOverride(o, raw));
+  const fmt = formatOf(raw);
+  if (!fmt?.isPipeline?.(raw) || !fmt.pipelineSteps) {
+    throw new ModnasError('MODNAS_E_CONFIG_INVALID', `${file} is not a pipeline file`, { fix: 'run it with modnas run, or give a pipeline file (pipeline: [nas, fully_train])', where: file });
+  }
+  const seedKeys = overrides.filter((o) => fmt.isOverride(o, raw));
   const native = overrides.filter((o) => !seedKeys.includes(o));
   const named = [...native].reverse().find((o) => o.startsWith('name='));
   const base = named ? named.slice('name='.length) : basename(file, extname(file));
-  const steps = seedPipelineSteps(raw, file, seedKeys);
+  const steps = fmt.pipelineSteps(raw, file, seedKeys);
   const results: PipelineStepResult[] = [];
   for (const step of steps) {
     if (opts.signal?.aborted) break;

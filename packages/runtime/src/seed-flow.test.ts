@@ -4,12 +4,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { useDefaultFormats } from './formats.js';
 import { isModnasError, definePlugin, Registry } from '@modnas/core';
 import { prepareExperiment } from './experiment.js';
 import type { ComponentKind, AnyComponentDef } from '@modnas/core';
-import { mergeDocs, readYamlFile, seedPipelineSteps, toTrainingConfig } from '@modnas/config';
+import { mergeDocs, readYamlFile, toTrainingConfig } from '@modnas/config';
+import { seedPipelineSteps } from '@modnas/config-vega';
 import type { JsonObject } from '@modnas/config';
+
+beforeAll(() => useDefaultFormats());
 
 const stub = (kind: ComponentKind, id: string, schema: z.ZodType = z.strictObject({}), extra: Partial<AnyComponentDef> = {}): AnyComponentDef => ({
   kind,

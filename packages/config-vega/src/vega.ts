@@ -1,6 +1,6 @@
 import { ModnasError } from '@modnas/core';
-import type { Json, JsonObject } from './merge.js';
-import { applyOverrides, deepMerge, isObject } from './merge.js';
+import type { ConfigFormat, Json, JsonObject, PipelineStep } from '@modnas/config';
+import { applyOverrides, deepMerge, isObject } from '@modnas/config';
 
 /** Does this config use the seed's VEGA-style layout (search_space / search_algorithm / trainer.modnas)? */
 export function isSeedFormat(raw: JsonObject): boolean {
@@ -73,16 +73,7 @@ function findMixedOp(construct: Json | undefined): string | undefined {
 }
 
 /** A step of a VEGA `pipeline` file, ready to be mapped like a one-step file. */
-export interface SeedPipelineStep {
-  /** The step's key in the file (`nas`, `fully_train`). */
-  name: string;
-  /** A search step (SearchPipeStep) or a final training (TrainPipeStep). */
-  kind: 'search' | 'train';
-  /** The step's sections, with `trainer.ref` resolved and a train step's search space inherited. */
-  doc: JsonObject;
-  /** The step whose best architecture a train step trains (the nearest search step before it). */
-  from?: string;
-}
+export type SeedPipelineStep = PipelineStep;
 
 /** Is this a VEGA pipeline file (`pipeline: [nas, fully_train]`)? */
 export function isSeedPipeline(raw: JsonObject): boolean {
@@ -269,18 +260,6 @@ export function mapSeedFormat(raw: JsonObject, where: string, opts: { kind?: 'se
     });
   }
   return { config: out, ignored, origins };
-}
-
-/**
- * A native dotted path (as validation reports it) renamed to the seed-format file's own key:
- * `estim.search.epochs` -> `trainer.modnas.estim.search.epochs`. Paths with no origin stay.
- */
-export function seedPathOf(path: string, origins: ReadonlyArray<readonly [string, string]>): string {
-  let best: readonly [string, string] | undefined;
-  for (const o of origins) {
-    if ((path === o[0] || path.startsWith(o[0] + '.')) && (!best || o[0].length > best[0].length)) best = o;
-  }
-  return best ? best[1] + path.slice(best[0].length) : path;
 }
 
 function mapSearchSpace(value: Json, out: JsonObject, errors: string[], ignored: string[], at: string, from: (native: string, seedPath: string) => void): void {
@@ -488,3 +467,14 @@ function mapDataset(v: Json, out: JsonObject, errors: string[], from: (native: s
   }
   if (common.batch_size !== undefined) out.__batch_size = common.batch_size;
 }
+
+/** The seed's VEGA-style layout as a config format (register it with @modnas/config's registerConfigFormat). */
+export const vegaFormat: ConfigFormat = {
+  name: 'vega',
+  detect: isSeedFormat,
+  toNative: mapSeedFormat,
+  isOverride: isSeedOverride,
+  fillDefaults: fillSeedDefaults,
+  isPipeline: isSeedPipeline,
+  pipelineSteps: seedPipelineSteps,
+};
