@@ -7,7 +7,7 @@
 // beyond its nadir). Run after `pnpm build`:
 //   node bench/nas-bench-201/pareto.mjs [--runs 100] [--queries 100] [--write]
 import { parseArgs } from 'node:util';
-import { ArchSpace, Rng, componentRng } from '@modnas/core';
+import { ArchSpace, Rng } from '@modnas/core';
 import { MACRO_CHOICES, MACRO_PARAMS, MacroBenchmark, loadMacro, macroCode, macroRow } from '../../plugins/bench-nas-bench-macro/dist/index.js';
 import { ParetoEvolutionOptim, TournamentEvolution, hypervolume2d, nondominatedFronts, paretoEvolutionOptimSchema } from '../../plugins/optim-evolution/dist/index.js';
 import { RandomSearchOptim } from '../../plugins/optim-random/dist/index.js';
@@ -59,7 +59,7 @@ for (const [name, make] of ALGOS) {
   const hits = new Map(trueFront.map((r) => [r, 0]));
   let run0;
   for (let run = 0; run < RUNS; run++) {
-    const o = make(space(), componentRng(0, new Rng(run)));
+    const o = make(space(), new Rng(run));
     const draws = new Rng(run ^ 0x9e3779b9);
     const rows = [];
     for (let q = 0; q < QUERIES && o.hasNext(); q++) {

@@ -1,5 +1,6 @@
 import type { Assignment, SearchOptimizer } from '@modnas/core';
-import { ArchSpace, Rng, componentRng, tf } from '@modnas/core';
+import { ArchSpace, Rng, tf } from '@modnas/core';
+import { componentRng } from '@modnas/kit-optim';
 import { NB201_EDGES, NB201_OPS } from '@modnas/bench-nas-bench-201';
 import { RandomSearchOptim } from '@modnas/optim-random';
 import { bestOf, describeConformance, makeBuildContext, toyObjective } from '@modnas/testkit';
@@ -20,8 +21,8 @@ describeConformance(plugin, {
   step: {
     // through a predictor fit: the tensor count must come back to where it was
     BANANASOptim: (o) => {
-      (o as unknown as { space: ArchSpace }).space.categorical({ name: 'a', choices: ['x', 'y', 'z', 'w'] });
-      (o as unknown as { space: ArchSpace }).space.categorical({ name: 'b', choices: ['x', 'y', 'z', 'w'] });
+      (o as { space: ArchSpace }).space.categorical({ name: 'a', choices: ['x', 'y', 'z', 'w'] });
+      (o as { space: ArchSpace }).space.categorical({ name: 'b', choices: ['x', 'y', 'z', 'w'] });
       const opt = o as SearchOptimizer;
       for (let i = 0; i < 4; i++) {
         const [a] = opt.next(1);

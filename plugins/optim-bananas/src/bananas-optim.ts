@@ -1,5 +1,6 @@
 import type { ArchSpace, Assignment, Logger, Rng, SearchFeedback } from '@modnas/core';
-import { CategoricalSpaceOptim, ModnasError, componentRng, defineComponent, silentLogger, z } from '@modnas/core';
+import { ModnasError, defineComponent, silentLogger, z } from '@modnas/core';
+import { CategoricalSpaceOptim, componentRng } from '@modnas/kit-optim';
 import type { Encoder } from './encoding.js';
 import { adjacencyEncoder, pathEncoder } from './encoding.js';
 import { fitEnsemble } from './ensemble.js';
@@ -10,6 +11,7 @@ export const bananasOptimSchema = z.strictObject({
   num_candidates: z.number().int().min(1).default(100).describe('Candidates scored by the acquisition per fit: unseen mutations of the best architectures'),
   mutate_top: z.number().int().min(1).default(2).describe('Candidates are mutations of the best this many evaluated architectures'),
   max_edits: z.number().int().min(1).default(2).describe('A candidate differs from its parent in 1..max_edits params (uniform)'),
+  random_candidates: z.number().min(0).max(1).default(0).describe('Fraction of the candidates drawn uniformly at random instead of mutated (0: mutations only, as the paper)'),
   acquisition: z.enum(['its', 'ucb']).default('its').describe('its: independent Thompson sampling (one draw from N(mean, std) of the ensemble per candidate); ucb: mean + ucb_beta * std'),
   ucb_beta: z.number().nonnegative().default(0.5).describe('Weight of the ensemble std in ucb'),
   encoding: z
@@ -142,6 +144,14 @@ export class BANANASOptim extends CategoricalSpaceOptim {
     const keys = new Set<string>();
     const free = this.params.filter((p) => p.cardinality > 1);
     if (free.length === 0) return out;
+    const randoms = Math.round(c.random_candidates * c.num_candidates);
+    for (let t = 0; t < 20 * randoms && out.length < randoms; t++) {
+      const a = this.randomArch();
+      const key = this.keyOf(a);
+      if (this.seen.has(key) || keys.has(key)) continue;
+      keys.add(key);
+      out.push(a);
+    }
     for (let t = 0; t < 20 * c.num_candidates && out.length < c.num_candidates; t++) {
       const child = { ...parents[t % parents.length].arch };
       const edits = 1 + this.rng.int(Math.min(c.max_edits, free.length));

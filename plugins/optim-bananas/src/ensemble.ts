@@ -56,12 +56,6 @@ export function fitEnsemble(features: number[][], targets: number[], opts: Ensem
   sd = Math.sqrt(sd) || 1;
 
   const dims = [d, ...new Array<number>(opts.layers).fill(opts.width), 1];
-  const init = (fanIn: number, fanOut: number): Float32Array => {
-    const a = new Float32Array(E * fanIn * fanOut);
-    const s = Math.sqrt(2 / fanIn);
-    for (let i = 0; i < a.length; i++) a[i] = s * rng.normal();
-    return a;
-  };
   const L = dims.length - 1;
   // All weights of a member in one row of theta [E, P] (W_0, b_0, W_1, b_1, ...), so that Adam is
   // one set of kernels per step, not one per tensor. W_l is [dims[l], dims[l+1]], b_l [1, dims[l+1]].

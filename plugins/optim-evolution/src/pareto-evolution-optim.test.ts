@@ -1,5 +1,6 @@
 import type { Assignment } from '@modnas/core';
-import { ArchSpace, Rng, componentRng } from '@modnas/core';
+import { ArchSpace, Rng } from '@modnas/core';
+import { componentRng } from '@modnas/kit-optim';
 import { RandomSearchOptim } from '@modnas/optim-random';
 import { makeBuildContext } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,6 @@
 import type { ArchSpace, Assignment, Rng, SearchFeedback, TrialResult } from '@modnas/core';
-import { CategoricalSpaceOptim, ModnasError, componentRng, defineComponent, z } from '@modnas/core';
+import { ModnasError, defineComponent, z } from '@modnas/core';
+import { CategoricalSpaceOptim, componentRng } from '@modnas/kit-optim';
 
 const objectiveSchema = z.strictObject({
   metric: z.string().min(1).describe('"score" (the estimator\'s score) or a metric of the result, e.g. params or flops'),

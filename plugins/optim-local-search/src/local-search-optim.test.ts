@@ -1,5 +1,6 @@
 import type { Assignment, SearchOptimizer } from '@modnas/core';
-import { ArchSpace, Rng, componentRng } from '@modnas/core';
+import { ArchSpace, Rng } from '@modnas/core';
+import { componentRng } from '@modnas/kit-optim';
 import { RandomSearchOptim } from '@modnas/optim-random';
 import { bestOf, describeConformance, makeBuildContext, toyObjective } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ describeConformance(plugin, {
   configs: { LocalSearchOptim: { num_init: 2 } },
   step: {
     LocalSearchOptim: (o) => {
-      (o as unknown as { space: ArchSpace }).space.categorical({ name: 'a', choices: ['x', 'y', 'z'] });
+      (o as { space: ArchSpace }).space.categorical({ name: 'a', choices: ['x', 'y', 'z'] });
       const opt = o as SearchOptimizer;
       for (let i = 0; i < 3; i++) {
         const [a] = opt.next(1);

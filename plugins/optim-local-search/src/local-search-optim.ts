@@ -1,5 +1,6 @@
 import type { ArchSpace, Assignment, Rng, SearchFeedback } from '@modnas/core';
-import { CategoricalSpaceOptim, ModnasError, componentRng, defineComponent, z } from '@modnas/core';
+import { ModnasError, defineComponent, z } from '@modnas/core';
+import { CategoricalSpaceOptim, componentRng } from '@modnas/kit-optim';
 
 export const localSearchOptimSchema = z.strictObject({
   num_init: z.number().int().min(1).default(10).describe('Random architectures evaluated first; the climb starts from the best of them'),
