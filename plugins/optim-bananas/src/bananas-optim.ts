@@ -25,7 +25,11 @@ export const bananasOptimSchema = z.strictObject({
   steps: z.number().int().min(1).default(100).describe('Full-batch Adam steps per fit'),
   lr: z.number().positive().default(0.01).describe('Adam learning rate (the paper: 0.01)'),
   weight_decay: z.number().nonnegative().default(0).describe('L2 penalty on the MLP weights'),
-  loss: z.enum(['mae', 'mse']).default('mae').describe('Training loss on the standardised scores: mean absolute error (the paper) or mean squared error'),
+  loss: z
+    .enum(['mae', 'mse', 'mape'])
+    .default('mape')
+    .describe('Training loss on the standardised scores: mae (mean absolute error), mse, or mape (absolute error weighted by 1 / (best + mape_margin − score): the effort goes to the best)'),
+  mape_margin: z.number().positive().default(0.5).describe('mape: margin above the best score, in standard deviations of the scores'),
   seed: z.number().int().nonnegative().default(0).describe("Seed of the draws and the MLP initialisation, mixed with the experiment's seed"),
 });
 export type BANANASConfig = z.output<typeof bananasOptimSchema>;
@@ -121,7 +125,7 @@ export class BANANASOptim extends CategoricalSpaceOptim {
     const model = fitEnsemble(
       this.history.map((h) => enc.encode(h.arch)),
       this.history.map((h) => h.score),
-      { size: c.ensemble_size, layers: c.layers, width: c.width, steps: c.steps, lr: c.lr, weightDecay: c.weight_decay, loss: c.loss },
+      { size: c.ensemble_size, layers: c.layers, width: c.width, steps: c.steps, lr: c.lr, weightDecay: c.weight_decay, loss: c.loss, mapeMargin: c.mape_margin },
       this.rng,
     );
     this.fits++;

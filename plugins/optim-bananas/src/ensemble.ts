@@ -14,8 +14,15 @@ export interface EnsembleOptions {
   lr: number;
   /** L2 penalty on the weights (not the biases). */
   weightDecay: number;
-  /** Training loss: mean absolute error (robust to a long tail of poor architectures) or mean squared error. */
-  loss?: 'mae' | 'mse';
+  /**
+   * Training loss: mean absolute error (robust to a long tail of poor architectures), mean squared
+   * error, or mape: absolute error weighted by 1 / (best target + margin − target), which puts the
+   * fit's effort on the best architectures (the MAPE with a lower bound of the BANANAS authors'
+   * code, naszilla, written for scores where higher is better).
+   */
+  loss?: 'mae' | 'mse' | 'mape';
+  /** mape: the margin above the best target, in standard deviations of the targets. */
+  mapeMargin?: number;
 }
 
 /** A trained ensemble: predict() any number of times, then dispose() its weights. */
@@ -94,8 +101,17 @@ export function fitEnsemble(features: number[][], targets: number[], opts: Ensem
   const x = tf.tidy(() => tf.tile(tf.tensor3d(Float32Array.from(features.flat()), [1, n, d]), [E, 1, 1]));
   const y = tf.tidy(() => tf.tile(tf.tensor3d(Float32Array.from(targets, (t) => (t - mu) / sd), [1, n, 1]), [E, 1, 1]));
   const decay = opts.weightDecay > 0 ? tf.tensor2d(decayMask, [1, P]) : undefined;
-  const k = { b1: tf.scalar(BETA1), nb1: tf.scalar(1 - BETA1), b2: tf.scalar(BETA2), nb2: tf.scalar(1 - BETA2), eps: tf.scalar(EPS), scale: tf.scalar(2 / n), inv: tf.scalar(1 / n) };
-  const mae = (opts.loss ?? 'mse') === 'mae';
+  const k = { b1: tf.scalar(BETA1), nb1: tf.scalar(1 - BETA1), b2: tf.scalar(BETA2), nb2: tf.scalar(1 - BETA2), eps: tf.scalar(EPS), scale: tf.scalar(2 / n) };
+  const loss = opts.loss ?? 'mse';
+  // per-point weights of the absolute error (mae: 1/n each; mape: normalised 1/(bound − y))
+  let weights: Tensor | undefined;
+  if (loss !== 'mse') {
+    const z = targets.map((t) => (t - mu) / sd);
+    const bound = Math.max(...z) + (opts.mapeMargin ?? 0.5);
+    const w = z.map((t) => (loss === 'mape' ? 1 / (bound - t) : 1));
+    const sum = w.reduce((a, b) => a + b, 0);
+    weights = tf.tidy(() => tf.tile(tf.tensor3d(Float32Array.from(w, (x) => x / sum), [1, n, 1]), [E, 1, 1]));
+  }
 
   try {
     for (let step = 1; step <= opts.steps; step++) {
@@ -112,7 +128,7 @@ export function fitEnsemble(features: number[][], targets: number[], opts: Ensem
           acts.push(h);
         }
         // d(loss)/d(output); each member's loss is its own mean over the n points
-        let g: Tensor = mae ? tf.mul(tf.sign(tf.sub(h, y)), k.inv) : tf.mul(tf.sub(h, y), k.scale);
+        let g: Tensor = weights ? tf.mul(tf.sign(tf.sub(h, y)), weights) : tf.mul(tf.sub(h, y), k.scale);
         const grads: Tensor[] = new Array<Tensor>(2 * L);
         for (let l = L - 1; l >= 0; l--) {
           if (l < L - 1) g = tf.mul(g, tf.step(pre[l]));
@@ -133,6 +149,7 @@ export function fitEnsemble(features: number[][], targets: number[], opts: Ensem
     }
   } finally {
     tf.dispose([x, y, m, v, ...Object.values(k)]);
+    if (weights) weights.dispose();
     if (decay) decay.dispose();
   }
 
