@@ -131,18 +131,18 @@ describe('fitEnsemble', () => {
     const rng = new Rng(5);
     const d = 10;
     const w = Array.from({ length: d }, () => rng.normal());
-    // a long tail of poor points and a narrow top, as accuracies of a search space
-    const f = (x: number[]) => 90 - 30 * Math.exp(-x.reduce((a, b, i) => a + b * w[i], 0));
+    // accuracies of a search space: a saturating top and a tail of poor points (55..94)
+    const f = (x: number[]) => 94 - 40 / (1 + Math.exp(x.reduce((a, b, i) => a + b * w[i], 0)));
     const xs = Array.from({ length: 120 }, () => Array.from({ length: d }, () => (rng.next() < 0.5 ? 1 : 0)));
     const ys = xs.map(f);
     const top = ys.map((y, i) => [y, i]).sort((a, b) => b[0] - a[0]).slice(0, 12).map(([, i]) => i);
     const err = (loss: 'mae' | 'mape') => {
-      const m = fitEnsemble(xs, ys, { size: 3, layers: 1, width: 20, steps: 200, lr: 0.01, weightDecay: 0, loss }, new Rng(6));
+      const m = fitEnsemble(xs, ys, { size: 3, layers: 1, width: 20, steps: 200, lr: 0.01, weightDecay: 0, loss, mapeMargin: 0.5 }, new Rng(6));
       const p = m.predict(top.map((i) => xs[i]));
       m.dispose();
       return top.reduce((a, i, j) => a + Math.abs(p.mean[j] - ys[i]), 0) / top.length;
     };
-    expect(err('mape')).toBeLessThan(err('mae'));
+    expect(err('mape')).toBeLessThan(0.7 * err('mae'));
   });
 });
 
