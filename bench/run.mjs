@@ -9,11 +9,12 @@
 // dnnl = the same backend on oneDNN (needs libdnnl-dev at install); fallback = the wasm backend
 // on its wasm/JavaScript kernels (what a machine without a C++ compiler gets).
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { writeSection } from './sections.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = Object.fromEntries(
@@ -183,21 +184,13 @@ console.log(table.join('\n'));
 if (args.json) writeFileSync(args.json, JSON.stringify({ jsInfos, pyInfo, results }, null, 2));
 if (args.write) {
   // Only this benchmark's section of RESULTS.md, between its markers.
-  const file = join(here, 'RESULTS.md');
-  const begin = '<!-- bench/run.mjs: begin -->';
-  const end = '<!-- bench/run.mjs: end -->';
   const body = [
-    begin,
     `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC by \`node bench/run.mjs ${process.argv.slice(2).join(' ')}\`; ${cpus().length} x ${cpus()[0]?.model}, load average at start ${loadStart}.`,
     ...engineNames.map((e) => `- engine ${e}: backend ${jsInfos[e].backend} (${jsInfos[e].engine})`),
     `- PyTorch ${pyInfo.torch} (${pyInfo.threads} threads, mkldnn ${pyInfo.mkldnn}), OMP_WAIT_POLICY ${pyEnv.OMP_WAIT_POLICY ?? '(default)'}`,
     '',
     ...table,
-    end,
   ].join('\n');
-  const old = readFileSync(file, 'utf8');
-  const at = old.indexOf(begin);
-  const next = at >= 0 ? old.slice(0, at) + body + old.slice(old.indexOf(end) + end.length) : `${old.trimEnd()}\n\n${body}\n`;
-  writeFileSync(file, next);
+  const file = writeSection('bench/run.mjs', body);
   console.log(`wrote its section of ${file}`);
 }

@@ -40,7 +40,7 @@ describe('NAS-Bench-Macro table', () => {
     const rng = new Rng(0);
     const draws = new Set(Array.from({ length: 50 }, () => new MacroBenchmark('random_seed').query(row, rng).fitness));
     expect([...draws].sort()).toEqual([88.95, 89.17, 89.47]);
-    expect(new MacroBenchmark('first_seed').query(row, rng)).toEqual({ fitness: 89.47, cost: 1 });
+    expect(new MacroBenchmark('first_seed').query(row, rng)).toEqual({ fitness: 89.47, cost: 1, metrics: { params: 890666, flops: new MacroBenchmark('mean').report(row).flops } });
     expect(new MacroBenchmark('mean').query(row, rng).fitness).toBeCloseTo(89.1967, 4);
   });
 

@@ -79,7 +79,7 @@ export class MacroBenchmark implements TabularBenchmark {
 
   query(row: number, rng: Rng): TabularQuery {
     const fitness = this.fitness === 'mean' ? this.mean[row] : this.seeds[this.fitness === 'first_seed' ? 0 : rng.int(3)][row];
-    return { fitness, cost: 1 };
+    return { fitness, cost: 1, metrics: { params: this.params[row], flops: this.flops[row] } };
   }
 
   report(row: number): Record<string, number> {

@@ -125,6 +125,32 @@ describe('SubNetEstimator', () => {
     s.done();
   });
 
+  it('early_stop: candidates outside the top 1/η at a rung stop there; the others train every epoch; weights restored', async () => {
+    const s = setup(ops('id', 'neg', 'relu', 'id', 'neg', 'relu', 'id'));
+    const w0 = s.model.parameters().map((p) => Array.from(p.dataSync()));
+    let steps = 0;
+    s.ctx.events.on('step:end', () => void steps++);
+    await new SubNetEstimator(subNetEstimatorSchema.parse({ train_epochs: 3, num_bn_batch: 2, early_stop: { min_epochs: 1, reduction_factor: 3 } })).run(s.ctx);
+    const results = s.optim.fed.flat();
+    expect(results).toHaveLength(7);
+    const stopped = results.filter((r) => r.metrics.early_stopped === 1);
+    const full = results.filter((r) => r.metrics.early_stopped === 0);
+    expect(results[0].metrics.early_stopped).toBe(0); // the first is the best of one
+    for (const r of stopped) expect(r.metrics.epochs_trained).toBe(1);
+    for (const r of full) expect(r.metrics.epochs_trained).toBe(3);
+    expect(stopped.length).toBeGreaterThan(0);
+    expect(steps).toBe(4 * stopped.length + 12 * full.length); // 32 images, batch 8: 4 steps an epoch
+    expect(s.model.parameters().map((p) => Array.from(p.dataSync()))).toEqual(w0);
+    s.done();
+  });
+
+  it('early_stop without a rung below train_epochs fails with a coded error at estim.<name>.early_stop', async () => {
+    const s = setup(ops('id'));
+    const run = new SubNetEstimator(subNetEstimatorSchema.parse({ train_epochs: 1, early_stop: {} })).run(s.ctx);
+    await expect(run).rejects.toMatchObject({ code: 'MODNAS_E_ESTIM_EARLY_STOP', where: expect.stringMatching(/early_stop$/) });
+    s.done();
+  });
+
   it("scores by another metric with score: '-metric'", async () => {
     const s = setup(ops('relu', 'id'));
     s.ctx.metrics.push((m: Module) => ({ cost: String((m as ChoiceNet).choice.value) === 'id' ? 1 : 5 }));

@@ -1,5 +1,6 @@
 import type { Assignment, EstimContext, EstimResult, StateEstimator, TrialResult } from '@modnas/core';
 import { defineComponent, ModnasError, z } from '@modnas/core';
+import { SuccessiveHalving, earlyStopSchema } from './asha.js';
 import { applyCandidate, divergedTrial, formatMetrics, isAborted, isBetterTrial, isDivergedError, recalibrateBatchNorm, reportCandidate, restoreState, scoreOf, snapshotState, trainEpoch, validateWithMetrics } from '@modnas/kit-estim';
 
 export const subNetEstimatorSchema = z.strictObject({
@@ -15,6 +16,10 @@ export const subNetEstimatorSchema = z.strictObject({
   restore_weights: z.boolean().default(true).describe('Put the supernet weights back after each candidate that was trained, so candidates do not affect each other'),
   valid_batches: z.number().int().min(0).default(0).describe('Validation batches per candidate (0 = the whole valid split)'),
   score: z.string().default('acc').describe("Metric that scores a candidate (a leading '-' means lower is better, e.g. '-latency')"),
+  early_stop: earlyStopSchema
+    .nullable()
+    .default(null)
+    .describe("Successive halving (ASHA) over train_epochs: validate at rungs of min_epochs·η^k epochs and stop a candidate outside the top 1/η of that rung (null: every candidate trains all train_epochs)"),
 });
 export type SubNetEstimatorConfig = z.output<typeof subNetEstimatorSchema>;
 
@@ -25,6 +30,9 @@ export type SubNetEstimatorConfig = z.output<typeof subNetEstimatorSchema>;
  * ('candidates') as soon as it is done.
  */
 export class SubNetEstimator implements StateEstimator {
+  /** The rungs' records of the current run (early_stop only). */
+  private halving?: SuccessiveHalving;
+
   constructor(readonly config: SubNetEstimatorConfig) {}
 
   private feeds(round: number): boolean {
@@ -43,21 +51,33 @@ export class SubNetEstimator implements StateEstimator {
     }
     const snap = c.train_epochs > 0 && c.restore_weights ? snapshotState(ctx.model) : undefined;
     try {
+      const measure = async (): Promise<Record<string, number>> => {
+        recalibrateBatchNorm(ctx.model, ctx.data.train, {
+          batches: c.num_bn_batch,
+          batchSize: ctx.trainer.batchSize,
+          rng: ctx.rng,
+          reset: c.clear_subnet_bn,
+          average: c.bn_average,
+        });
+        return validateWithMetrics(ctx, { maxBatches: c.valid_batches > 0 ? c.valid_batches : undefined });
+      };
       if (c.train_epochs > 0) {
         ctx.trainer.reset();
         for (let e = 0; e < c.train_epochs && !isAborted(ctx); e++) {
           await trainEpoch(ctx, { epoch: e, epochs: c.train_epochs, label: `${ctx.name} candidate ${index + 1} epoch ${e + 1}/${c.train_epochs}` });
+          const rung = this.halving?.rungAt(e + 1) ?? -1;
+          if (rung >= 0) {
+            const metrics = await measure();
+            const score = scoreOf(metrics, c.score);
+            if (!this.halving!.promote(rung, score)) {
+              ctx.logger.info(`${ctx.name}: candidate ${index + 1} stopped after ${e + 1} of ${c.train_epochs} epochs (rung ${rung + 1}, score ${score})`);
+              return { arch, score, metrics: { ...metrics, epochs_trained: e + 1, early_stopped: 1 } };
+            }
+          }
         }
       }
-      recalibrateBatchNorm(ctx.model, ctx.data.train, {
-        batches: c.num_bn_batch,
-        batchSize: ctx.trainer.batchSize,
-        rng: ctx.rng,
-        reset: c.clear_subnet_bn,
-        average: c.bn_average,
-      });
-      const metrics = await validateWithMetrics(ctx, { maxBatches: c.valid_batches > 0 ? c.valid_batches : undefined });
-      return { arch, score: scoreOf(metrics, c.score), metrics };
+      const metrics = await measure();
+      return { arch, score: scoreOf(metrics, c.score), metrics: this.halving ? { ...metrics, epochs_trained: c.train_epochs, early_stopped: 0 } : metrics };
     } catch (e) {
       // A diverged candidate is a result (status diverged, no score), not the end of the search.
       if (!isDivergedError(e)) throw e;
@@ -71,6 +91,12 @@ export class SubNetEstimator implements StateEstimator {
   async run(ctx: EstimContext): Promise<EstimResult> {
     const c = this.config;
     const optim = ctx.optim;
+    try {
+      this.halving = c.early_stop ? new SuccessiveHalving(c.early_stop, c.train_epochs) : undefined;
+    } catch (e) {
+      if (e instanceof ModnasError) throw new ModnasError(e.code, e.message, { fix: e.fix, where: `estim.${ctx.name}.early_stop` });
+      throw e;
+    }
     if (!optim) {
       // Nothing proposes candidates: evaluate the network as it is.
       const r = await this.evaluateCandidate(ctx, {}, 0);

@@ -8,6 +8,8 @@ export interface TabularQuery {
   fitness: number;
   /** The simulated cost charged to the budget (seconds, or 1 per query). */
   cost: number;
+  /** More numbers of the row the optimizer may use (e.g. params and flops, for multi-objective search). */
+  metrics?: Record<string, number>;
 }
 
 /** A table that answers queries: the contract between a benchmark plugin and the search loop. */
@@ -91,7 +93,7 @@ export async function runTabularSearch(ctx: EstimContext, bench: TabularBenchmar
       queries++;
       if (row === bench.target.row && firstHit === 0) firstHit = queries;
       if (!best || q.fitness > best.fitness) best = { row, fitness: q.fitness, arch };
-      const metrics = { fitness: q.fitness, cost: q.cost, sim_cost: spent };
+      const metrics = { ...q.metrics, fitness: q.fitness, cost: q.cost, sim_cost: spent };
       results.push({ arch, score: q.fitness, metrics });
       if (opts.recordTrials) ctx.store.append('trials', { estim: ctx.name, query: queries, row, arch, ...metrics });
       await ctx.events.emit('candidate:end', { estim: ctx.name, arch, score: q.fitness, metrics });

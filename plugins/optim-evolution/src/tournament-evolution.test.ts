@@ -18,10 +18,18 @@ const oneStep = (o: unknown) => {
     void opt.step({ results: [{ arch: a, score: i, metrics: {} }] });
   }
 };
+const oneParetoStep = (o: unknown) => {
+  addParam(o);
+  const opt = o as SearchOptimizer;
+  for (let i = 0; i < 3; i++) {
+    const [a] = opt.next(1);
+    void opt.step({ results: [{ arch: a, score: i, metrics: { params: 3 - i } }] });
+  }
+};
 describeConformance(plugin, {
   packageJson: new URL('../package.json', import.meta.url),
-  configs: { EvolutionOptim: { population_size: 2, sample_size: 2 }, RegularizedEvolutionOptim: { population_size: 2, sample_size: 2 } },
-  step: { EvolutionOptim: oneStep, RegularizedEvolutionOptim: oneStep },
+  configs: { EvolutionOptim: { population_size: 2, sample_size: 2 }, RegularizedEvolutionOptim: { population_size: 2, sample_size: 2 }, ParetoEvolutionOptim: { population_size: 2 } },
+  step: { EvolutionOptim: oneStep, RegularizedEvolutionOptim: oneStep, ParetoEvolutionOptim: oneParetoStep },
 });
 
 const toy = toyObjective;

@@ -1,0 +1,145 @@
+import type { Assignment, SearchOptimizer } from '@modnas/core';
+import { ArchSpace, Rng } from '@modnas/core';
+import { componentRng } from '@modnas/kit-optim';
+import { RandomSearchOptim } from '@modnas/optim-random';
+import { bestOf, describeConformance, makeBuildContext, toyObjective } from '@modnas/testkit';
+import { describe, expect, it } from 'vitest';
+import plugin from './index.js';
+import type { LocalSearchConfig } from './local-search-optim.js';
+import { LocalSearchOptim, localSearchOptim, localSearchOptimSchema } from './local-search-optim.js';
+
+describeConformance(plugin, {
+  packageJson: new URL('../package.json', import.meta.url),
+  configs: { LocalSearchOptim: { num_init: 2 } },
+  step: {
+    LocalSearchOptim: (o) => {
+      (o as { space: ArchSpace }).space.categorical({ name: 'a', choices: ['x', 'y', 'z'] });
+      const opt = o as SearchOptimizer;
+      for (let i = 0; i < 3; i++) {
+        const [a] = opt.next(1);
+        void opt.step({ results: [{ arch: a, score: i, metrics: {} }] });
+      }
+    },
+  },
+});
+
+const cfg = (over: Partial<LocalSearchConfig> = {}): LocalSearchConfig => localSearchOptimSchema.parse(over);
+const ls = (s: ArchSpace, seed: number, over: Partial<LocalSearchConfig> = {}) => new LocalSearchOptim(s, componentRng(0, new Rng(seed)), cfg(over));
+const diff = (a: Assignment, b: Assignment) => Object.keys(a).filter((k) => a[k] !== b[k]).length;
+const key = (a: Assignment) => JSON.stringify(Object.entries(a).sort());
+
+/** Drive an optimizer one candidate at a time on f; the proposals in order. */
+function drive(o: LocalSearchOptim, f: (a: Assignment) => number, queries: number): Assignment[] {
+  const out: Assignment[] = [];
+  for (let q = 0; q < queries && o.hasNext(); q++) {
+    const [a] = o.next(1);
+    out.push(a);
+    void o.step({ results: [{ arch: a, score: f(a), metrics: {} }] });
+  }
+  return out;
+}
+
+describe('LocalSearchOptim', () => {
+  it('after num_init random draws, stands on the best of them and proposes only its one-edit neighbours until it moves', () => {
+    const { space, f } = toyObjective();
+    const o = ls(space(), 3, { num_init: 6 });
+    const init = drive(o, f, 6);
+    const best = init.reduce((b, a) => (f(a) > f(b) ? a : b));
+    expect(o.position().current?.arch).toEqual(best);
+    let current = best;
+    for (let q = 0; q < 40; q++) {
+      const [a] = o.next(1);
+      expect(diff(a, current)).toBe(1);
+      void o.step({ results: [{ arch: a, score: f(a), metrics: {} }] });
+      const pos = o.position().current!;
+      // first improvement: it moves exactly when the neighbour beats the current architecture
+      if (f(a) > f(current)) expect(pos.arch).toEqual(a);
+      else expect(pos.arch).toEqual(current);
+      current = pos.arch;
+      if (o.position().restarts > 0) break;
+    }
+  });
+
+  it('reaches a local optimum of a separable function, then restarts, and never proposes a point twice', () => {
+    // separable: the global optimum is the only local optimum of the one-edit neighbourhood
+    const s = new ArchSpace();
+    const w = [
+      [0, 3, 1],
+      [2, 0, 1],
+      [1, 1, 5],
+      [0, 4, 2],
+    ];
+    w.forEach((_, i) => s.categorical({ name: `p${i}`, choices: [0, 1, 2] }));
+    const f = (a: Assignment) => w.reduce((acc, wi, i) => acc + wi[Number(a[`p${i}`])], 0);
+    const o = ls(s, 5, { num_init: 2 });
+    const seen = new Set<string>();
+    let restartsAtOptimum = -1;
+    for (let q = 0; q < 81 && o.hasNext(); q++) {
+      const [a] = o.next(1);
+      expect(seen.has(key(a))).toBe(false);
+      seen.add(key(a));
+      void o.step({ results: [{ arch: a, score: f(a), metrics: {} }] });
+      if (restartsAtOptimum < 0 && o.position().current && f(o.position().current!.arch) === 3 + 2 + 5 + 4) restartsAtOptimum = o.position().restarts;
+    }
+    expect(seen.size).toBe(81);
+    expect(o.hasNext()).toBe(false);
+    expect(restartsAtOptimum).toBe(0);
+    expect(o.position().restarts).toBeGreaterThan(0);
+  });
+
+  it('move: best evaluates the whole neighbourhood before moving to its best', () => {
+    const { space, f } = toyObjective();
+    const o = ls(space(), 8, { num_init: 1, move: 'best' });
+    const [start] = drive(o, f, 1);
+    const nbrs = drive(o, f, 24); // 8 params x 3 other values
+    for (const a of nbrs) expect(diff(a, start)).toBe(1);
+    expect(new Set(nbrs.map(key)).size).toBe(24);
+    const best = nbrs.reduce((b, a) => (f(a) > f(b) ? a : b));
+    expect(o.position().current?.arch).toEqual(f(best) > f(start) ? best : undefined);
+  });
+
+  it('batched: next(n) hands out up to n neighbours, results in any order', () => {
+    const { space, f } = toyObjective();
+    const o = ls(space(), 2, { num_init: 4 });
+    const init = o.next(4);
+    void o.step({ results: init.reverse().map((a) => ({ arch: a, score: f(a), metrics: {} })) });
+    const cur = o.position().current!.arch;
+    const batch = o.next(5);
+    expect(batch).toHaveLength(5);
+    for (const a of batch) expect(diff(a, cur)).toBe(1);
+  });
+
+  it('state() survives JSON; a restored optimizer continues identically', () => {
+    const { space, f } = toyObjective();
+    const s = space();
+    const a = ls(s, 4);
+    drive(a, f, 37);
+    const saved = JSON.parse(JSON.stringify(a.state()));
+    const b = ls(s, 99);
+    b.restore(saved);
+    expect(drive(b, f, 60)).toEqual(drive(a, f, 60));
+    expect(() => ls(s, 0).restore({ rng: 1, type: 'LocalSearchOptim' })).toThrow(/no search position/);
+    expect(() => ls(s, 0).restore({ ...saved, type: 'RandomSearchOptim' })).toThrow(/saved by RandomSearchOptim/);
+  });
+
+  it('is deterministic for a seed (through the component) and differs between seeds', async () => {
+    const { space, f } = toyObjective();
+    const run = async (seed: number) => {
+      const o = (await localSearchOptim.create(localSearchOptimSchema.parse({ seed }), makeBuildContext({ space: space() }), undefined)) as LocalSearchOptim;
+      return drive(o, f, 30);
+    };
+    expect(await run(0)).toEqual(await run(0));
+    expect(await run(1)).not.toEqual(await run(0));
+  });
+
+  it('beats random search on the toy objective (mean best of 100 queries over 30 seeds)', () => {
+    const { space, f } = toyObjective();
+    let rs = 0;
+    let local = 0;
+    for (let seed = 0; seed < 30; seed++) {
+      rs += bestOf(new RandomSearchOptim(space(), componentRng(0, new Rng(seed))), f, 100) / 30;
+      local += bestOf(ls(space(), seed), f, 100) / 30;
+    }
+    expect(local).toBeGreaterThan(rs + 0.1);
+  });
+});
