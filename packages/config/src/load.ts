@@ -3,7 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ModnasError } from '@modnas/core';
 import type { JsonObject } from './merge.js';
-import { applyOverrides, deepMerge, isObject } from './merge.js';
+import { applyOverrides, assertSafeKeys, deepMerge, isObject } from './merge.js';
 import { fillSeedDefaults, isSeedFormat, isSeedOverride, isSeedPipeline, mapSeedFormat } from './seed.js';
 
 export interface LoadedConfig {
@@ -80,6 +80,7 @@ export function mergeDocs(docs: readonly ConfigDoc[], overrides: readonly string
   const seedIdx = docs.map((d) => isSeedFormat(d.doc)).lastIndexOf(true);
   const seedKeys = seedIdx < 0 ? [] : overrides.filter((o) => isSeedOverride(o, docs[seedIdx].doc));
   docs.forEach(({ doc, where, kind, prefix }, i) => {
+    assertSafeKeys(doc, where);
     // A pipeline applies seed keys step by step (seedPipelineSteps); other documents directly.
     const mine = i === seedIdx ? seedKeys : [];
     const input = mine.length && !isSeedPipeline(doc) ? applyOverrides(doc, mine) : doc;

@@ -126,6 +126,7 @@ export async function validateExperiment(raw: JsonObject, opts: ValidateOptions 
   for (const [k, s] of Object.entries(config.export)) await check('exporter', s, `export.${k}`);
   for (const [k, s] of Object.entries(config.metrics)) await check('metrics', s, `metrics.${k}`);
   for (const [k, s] of Object.entries(config.callbacks)) await check('callback', s, `callbacks.${k}`);
+  if (config.store) await check('store', config.store, 'store');
   if (issues.length) throw invalid(issues, opts);
   return { config, components };
 }

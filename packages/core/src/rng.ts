@@ -76,3 +76,14 @@ export function nextTensorSeed(): number {
   const s = (g[SEED_KEY] ??= { rng: new Rng(0x5eed) });
   return s.rng.int(0x7fffffff);
 }
+
+/** The state of the weight-initialiser stream (checkpoints save it). */
+export function getTensorSeedState(): number {
+  const g = globalThis as unknown as Record<symbol, SeedState | undefined>;
+  return (g[SEED_KEY] ??= { rng: new Rng(0x5eed) }).rng.getState();
+}
+
+export function setTensorSeedState(state: number): void {
+  const g = globalThis as unknown as Record<symbol, SeedState | undefined>;
+  (g[SEED_KEY] ??= { rng: new Rng(0x5eed) }).rng.setState(state);
+}

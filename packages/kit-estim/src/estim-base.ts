@@ -370,7 +370,7 @@ export async function reportEpoch(ctx: EstimContext, epoch: number, epochs: numb
 export async function reportCandidate(ctx: EstimContext, result: TrialResult, index: number): Promise<void> {
   const status = result.status ?? 'done';
   const score = status === 'diverged' ? null : result.score;
-  ctx.store.append('candidates', { estim: ctx.name, index, arch: result.arch, status, score, metrics: result.metrics, time: new Date().toISOString() });
+  ctx.store.append('candidates', { estim: ctx.name, index, arch: result.arch, status, score, metrics: result.metrics, ...(result.seconds === undefined ? {} : { seconds: result.seconds }), time: new Date().toISOString() });
   await ctx.events.emit('candidate:end', { estim: ctx.name, arch: result.arch, score: result.score, metrics: result.metrics });
   await yieldToEventLoop();
 }
