@@ -309,16 +309,8 @@ async function runPipelineCommand(
   io: Io,
   o: { logger: Logger; bar?: TtyProgress; quiet: boolean; check: boolean; report: (p: PreparedExperiment) => void },
 ): Promise<number> {
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = (): void => {
-    interrupts++;
-    if (interrupts === 1) {
-      o.logger.warn('interrupted: finishing the current step and writing results (Ctrl-C again to quit now)');
-      controller.abort();
-    } else process.exit(130);
-  };
-  process.on('SIGINT', onSigint);
+  const stop = stopOnSignals(o.logger);
+  const controller = { signal: stop.signal };
   try {
     const progress: ProgressReporter | undefined = o.quiet ? { start: () => ({ tick() {}, done() {} }) } : o.bar;
     const steps = await runSeedPipeline(file, overrides, {
@@ -332,9 +324,9 @@ async function runPipelineCommand(
       },
     });
     for (const s of steps) io.out(formatSummary(s.summary));
-    return steps.some((s) => s.summary.aborted) || controller.signal.aborted ? 130 : 0;
+    return steps.some((s) => s.summary.aborted) || controller.signal.aborted ? stop.code() || 130 : 0;
   } finally {
-    process.off('SIGINT', onSigint);
+    stop.dispose();
   }
 }
 
