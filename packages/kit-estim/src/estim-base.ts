@@ -412,6 +412,9 @@ export function applyCandidate(ctx: EstimContext, arch: Assignment): void {
 export interface ManagedGradientAccess extends GradientAccess {
   /** Dispose the batches handed out since the last release (the estimator calls it after optim.step). */
   release(): void;
+  /** Where the batch streams are, as JSON (checkpoints), and back. */
+  state(): unknown;
+  restore(state: unknown): void;
 }
 
 /**
@@ -439,6 +442,12 @@ export function createGradientAccess(ctx: EstimContext, opts: { batchSize?: numb
     release: () => {
       for (const b of out) disposeBatch(b);
       out = [];
+    },
+    state: () => ({ train: train.state(), valid: valid === train ? undefined : valid.state() }),
+    restore: (s: unknown) => {
+      const st = s as { train: { rng: number; used: number }; valid?: { rng: number; used: number } };
+      train.restore(st.train);
+      if (st.valid && valid !== train) valid.restore(st.valid);
     },
   };
 }

@@ -58,7 +58,8 @@ export interface CheckpointPayload {
   trainer?: unknown;
   optim?: unknown;
   space: { assignment: Assignment; tensors: Record<string, number[]> };
-  rng: { root: number; estim: number; tensor: number };
+  /** root: the run's; estim: the running estimator's; tensor: the weight initialiser's; build: every generator forked while building (mixed ops' samplers, optimizers'), by position. */
+  rng: { root: number; estim: number; tensor: number; build?: number[] };
   /** Candidates since the last candidate checkpoint (the N-candidates policy carries over). */
   sinceCandidates: number;
 }
@@ -84,13 +85,17 @@ export class Checkpointer implements EstimCheckpoints {
   private sinceEpochs = 0;
   private sinceCandidates = 0;
   summary: Record<string, unknown> = {};
+  /** The generators forked from the run's while building (taken when the Checkpointer is made, after the build). */
+  private readonly buildRngs: Rng[];
 
   constructor(
     private readonly store: ExperimentStore,
     private readonly runId: string,
     private readonly policy: CheckpointPolicy,
     private readonly parts: { model: Module; space: ArchSpace; rng: Rng; trainer?: StateOptimizer; optim?: SearchOptimizer; signal?: AbortSignal },
-  ) {}
+  ) {
+    this.buildRngs = parts.rng.family().slice(1);
+  }
 
   /** The runner starts an estimator (position: what a resumed checkpoint saved for it). */
   beginEstim(index: number, name: string, ctx: EstimContext, position?: unknown, sinceCandidates = 0): void {
@@ -147,7 +152,7 @@ export class Checkpointer implements EstimCheckpoints {
       trainer: trainer?.state(),
       optim: optim?.state(),
       space: { assignment: space.assignment(), tensors },
-      rng: { root: rng.getState(), estim: this.estimRng?.getState() ?? 0, tensor: getTensorSeedState() },
+      rng: { root: rng.getState(), estim: this.estimRng?.getState() ?? 0, tensor: getTensorSeedState(), build: this.buildRngs.map((r) => r.getState()) },
       sinceCandidates: this.sinceCandidates,
     };
     const data = Buffer.from(JSON.stringify(payload, jsonSafe), 'utf8');
@@ -174,6 +179,12 @@ export class Checkpointer implements EstimCheckpoints {
     if (optim && p.optim !== undefined) optim.restore(p.optim);
     rng.setState(p.rng.root);
     setTensorSeedState(p.rng.tensor);
+    if (p.rng.build && p.rng.build.length === this.buildRngs.length) p.rng.build.forEach((s, i) => this.buildRngs[i].setState(s));
+    else if (p.rng.build) {
+      throw new ModnasError('MODNAS_E_RESUME_RNG', `the checkpoint has ${p.rng.build.length} build-time random generators, this build made ${this.buildRngs.length}: the experiment is built differently than when the run started`, {
+        fix: 'resume with the same config and plugin versions, or start a new run (without --resume)',
+      });
+    }
     this.summary = p.summary;
   }
 }
