@@ -133,12 +133,13 @@ export function isPidAlive(pid: number): boolean {
 }
 
 /**
- * The status a run really has: a `running` run whose process is gone (same host) or whose
- * heartbeat is stale was killed (kill -9, power loss, OOM killer).
+ * The status a run really has: a `running` run whose process is gone (same host), or, on another
+ * host, whose heartbeat is stale, was killed (kill -9, power loss, OOM killer).
  */
 export function effectiveStatus(run: RunRecord, now = Date.now(), staleMs = HEARTBEAT_STALE_MS): RunStatus {
   if (run.status !== 'running') return run.status;
-  if (run.host === hostname() && run.pid !== process.pid && !isPidAlive(run.pid)) return 'killed';
+  // Same host: the process table is the truth (a long synchronous step may delay the heartbeat).
+  if (run.host === hostname() && run.pid !== process.pid) return isPidAlive(run.pid) ? 'running' : 'killed';
   if (now - Date.parse(run.heartbeat) > staleMs) return 'killed';
   return 'running';
 }
