@@ -2,6 +2,14 @@
 import { createRequire, register } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
+// `modnas report | head`: the reader went away; that is not an error of ours.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 // One copy of core and tfjs-core at run time, the CLI's own, whatever a plugin would resolve.
 const coreUrl = import.meta.resolve('@modnas/core');
 const tfcUrl = pathToFileURL(createRequire(coreUrl).resolve('@tensorflow/tfjs-core')).href;

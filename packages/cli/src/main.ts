@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import type { Logger, ProgressReporter } from '@modnas/core';
 import type { PreparedExperiment, RunSummary } from '@modnas/runtime';
 import { CORE_VERSION, ModnasError, discoverPlugins, getRegistry, groupDigits, isModnasError } from '@modnas/core';
-import { isPipelineFile, prepareExperiment, runExperiment, runRepeated, runSeedPipeline } from '@modnas/runtime';
+import { effectiveStatus, isPipelineFile, prepareExperiment, runExperiment, runRepeated, runSeedPipeline } from '@modnas/runtime';
+import { SqliteStore } from '@modnas/store-sqlite';
 import { parse } from './args.js';
 import { TtyProgress } from './progress.js';
 
@@ -16,14 +17,18 @@ Usage:
   modnas plugins list [--json]                                  installed plugins and their ids
   modnas plugins doctor                                         broken plugins and why
   modnas bench <config.yaml> [--runs N] [-o key=value]          run a search N times with seeds, mean ± std
-  modnas report <experiment-dir>                                summarise an experiment's outputs
+  modnas run <config.yaml> --resume                             continue the newest unfinished run of the experiment
+  modnas resume <experiment-dir>                                the same, from the experiment folder (its outputs/config.yaml)
+  modnas report <experiment-dir>                                summarise an experiment's outputs and runs
   modnas <command> --help                                       help for one command
 
 Config files merge in order (later wins); -o overrides a dotted key (values are YAML).
 Both the native format and the seed's VEGA-style format (search_space / search_algorithm /
 trainer.modnas) are accepted; a VEGA pipeline file (pipeline: [nas, fully_train]) runs its steps
 in turn, and -o takes a seed-format file's own keys (trainer.modnas.estim.search.epochs=2). Env: MODNAS_BACKEND=auto|tensorflow|native|wasm|cpu.
-Exit codes: 0 done, 1 failed while running, 2 bad input (usage, config, plugin), 130 interrupted.`;
+Exit codes: 0 done, 1 failed while running, 2 bad input (usage, config, plugin, unwritable output folder,
+a busy experiment, a changed config on --resume), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+Both signals stop at the next step and keep every checkpoint: continue with --resume.`;
 
 const RUN_HELP = `Usage: modnas run <config.yaml> [more.yaml ...] [options]
 
@@ -33,6 +38,9 @@ Options:
   --output-dir <dir>         folder for experiment folders (config key output_dir)
   --name <name>              experiment name (config key name)
   --check                    validate the config and exit (no tensors are allocated)
+  --resume                   continue the newest unfinished run of this experiment from its last checkpoint
+  --force                    with --resume: accept a config that differs from the run's (else refused, naming the keys)
+  --wait                     if another process runs this experiment, wait for it instead of refusing
   -q, --quiet                no progress bars; warnings and errors only
   --debug                    print stack traces`;
 
@@ -65,7 +73,14 @@ Options:
 
 const REPORT_HELP = `Usage: modnas report <experiment-dir>
 
-Prints the summary, the best architectures and the last metrics of an experiment folder.`;
+Prints the runs of the experiment (id, status, start, trials), the summary and the best
+architectures. A run whose process died (kill -9, power loss) shows "killed".`;
+
+const RESUME_HELP = `Usage: modnas resume <experiment-dir> [--force] [--wait] [-o key=value ...]
+
+Continues the newest unfinished run of the experiment in the folder from its last checkpoint,
+with the config the folder's outputs/config.yaml holds (plugins are found from the current
+project, as for "modnas run").`;
 
 export interface Io {
   out: (s: string) => void;
@@ -112,6 +127,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return 0;
       case 'run':
         return await runCommand(rest, io, false);
+      case 'resume':
+        return await resumeCommand(rest, io);
       case 'train':
         return await runCommand(rest, io, true);
       case 'plugins':
@@ -133,7 +150,7 @@ function reportError(e: unknown, io: Io, debug: boolean): number {
     io.err(`error [${e.code}]: ${e.message}`);
     if (debug && e.stack) io.err(e.stack);
     if (debug && e.cause) io.err(`cause: ${String((e.cause as Error)?.stack ?? e.cause)}`);
-    return /^MODNAS_E_(CLI|CONFIG|REGISTRY|PLUGIN|BACKEND_UNKNOWN|PARAM)/.test(e.code) ? 2 : 1;
+    return /^MODNAS_E_(CLI|CONFIG|REGISTRY|PLUGIN|BACKEND_UNKNOWN|PARAM|IO_UNWRITABLE|STORE_BUSY|RESUME_CONFIG)/.test(e.code) ? 2 : 1;
   }
   const err = e as Error;
   io.err(`error: ${err?.message ?? String(e)}`);
@@ -163,6 +180,9 @@ async function runCommand(argv: string[], io: Io, train: boolean): Promise<numbe
       name: { type: 'string' },
       arch: { type: 'string' },
       check: { type: 'boolean' },
+      resume: { type: 'boolean' },
+      force: { type: 'boolean' },
+      wait: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       debug: { type: 'boolean' },
     },
@@ -204,25 +224,83 @@ async function runCommand(argv: string[], io: Io, train: boolean): Promise<numbe
   const prepared = await prepareExperiment(files, overrides, arch ? { train: { archDesc: arch } } : {});
   report(prepared);
   if (values.check) return 0;
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = (): void => {
-    interrupts++;
-    if (interrupts === 1) {
-      logger.warn('interrupted: finishing the current step and writing results (Ctrl-C again to quit now)');
-      controller.abort();
-    } else process.exit(130);
-  };
-  process.on('SIGINT', onSigint);
+  return execute(prepared, io, { logger, bar, quiet, resume: Boolean(values.resume), force: Boolean(values.force), wait: Boolean(values.wait) });
+}
+
+/**
+ * Run a prepared experiment with Ctrl-C and SIGTERM handled alike: the first stops the run at the
+ * next step (the store keeps every checkpoint, the run is "interrupted"), a second one quits now.
+ * Exit 130 after SIGINT, 143 after SIGTERM.
+ */
+async function execute(prepared: PreparedExperiment, io: Io, o: { logger: Logger; bar?: TtyProgress; quiet: boolean; resume: boolean; force: boolean; wait: boolean }): Promise<number> {
+  const stop = stopOnSignals(o.logger);
   let summary: RunSummary;
   try {
-    const progress: ProgressReporter | undefined = quiet ? { start: () => ({ tick() {}, done() {} }) } : bar;
-    summary = await runExperiment(prepared.plan, { logger, progress, engines: prepared.discovery?.engines, signal: controller.signal, notes: prepared.notes });
+    const progress: ProgressReporter | undefined = o.quiet ? { start: () => ({ tick() {}, done() {} }) } : o.bar;
+    summary = await runExperiment(prepared.plan, { logger: o.logger, progress, engines: prepared.discovery?.engines, signal: stop.signal, notes: prepared.notes, resume: o.resume, force: o.force, wait: o.wait });
+  } catch (e) {
+    if (stop.code() !== 0 && isModnasError(e) && e.code === 'MODNAS_E_RUN_INTERRUPTED') return stop.code();
+    throw e;
   } finally {
-    process.off('SIGINT', onSigint);
+    stop.dispose();
   }
   io.out(formatSummary(summary));
-  return summary.aborted ? 130 : 0;
+  if (summary.aborted) io.err(`run ${summary.run ?? ''} interrupted: continue it with "modnas resume ${summary.outputDir}" (or "modnas run <config> --resume")`);
+  return summary.aborted ? (stop.code() || 130) : 0;
+}
+
+/** SIGINT and SIGTERM abort the signal (first time) or exit now (second time). */
+function stopOnSignals(logger: Logger): { signal: AbortSignal; code(): number; dispose(): void } {
+  const controller = new AbortController();
+  let code = 0;
+  const handler = (sig: NodeJS.Signals): void => {
+    const c = sig === 'SIGTERM' ? 143 : 130;
+    if (code === 0) {
+      code = c;
+      logger.warn(`${sig === 'SIGTERM' ? 'terminated (SIGTERM)' : 'interrupted'}: finishing the current step and writing results (${sig === 'SIGTERM' ? 'SIGTERM' : 'Ctrl-C'} again to quit now)`);
+      controller.abort();
+    } else process.exit(c);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    signal: controller.signal,
+    code: () => code,
+    dispose: () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}
+
+async function resumeCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(
+    argv,
+    { override: { type: 'string', short: 'o', multiple: true }, force: { type: 'boolean' }, wait: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' }, debug: { type: 'boolean' } },
+    RESUME_HELP,
+  );
+  if (values.help) {
+    io.out(RESUME_HELP);
+    return 0;
+  }
+  const dir = positionals[0];
+  if (!dir) throw new ModnasError('MODNAS_E_CLI_USAGE', 'no experiment folder given', { fix: 'modnas resume exp/<name>' });
+  const folder = resolve(dir);
+  const cfgFile = join(folder, 'outputs', 'config.yaml');
+  if (!existsSync(cfgFile)) {
+    throw new ModnasError('MODNAS_E_CONFIG_FILE', `${cfgFile} does not exist, so ${folder} is not an experiment folder (a run writes its config there when it starts)`, {
+      fix: 'pass the folder of an experiment (<output_dir>/<name>), or run "modnas run <config.yaml> --resume"',
+      where: dir,
+    });
+  }
+  // The folder decides where the run lives, wherever the command is run from.
+  const overrides = [`output_dir=${dirname(folder)}`, `name=${basename(folder)}`, ...((values.override as string[] | undefined) ?? [])];
+  const quiet = Boolean(values.quiet);
+  const bar = io.isTTY && !quiet ? new TtyProgress() : undefined;
+  const logger = consoleLogger(io, bar, quiet);
+  const prepared = await prepareExperiment([cfgFile], overrides);
+  for (const p of prepared.discovery?.problems ?? []) logger.warn(`plugin ${p.package} is not usable: ${p.error.message.split('\n')[0]}`);
+  return execute(prepared, io, { logger, bar, quiet, resume: true, force: Boolean(values.force), wait: Boolean(values.wait) });
 }
 
 async function runPipelineCommand(
@@ -231,16 +309,8 @@ async function runPipelineCommand(
   io: Io,
   o: { logger: Logger; bar?: TtyProgress; quiet: boolean; check: boolean; report: (p: PreparedExperiment) => void },
 ): Promise<number> {
-  const controller = new AbortController();
-  let interrupts = 0;
-  const onSigint = (): void => {
-    interrupts++;
-    if (interrupts === 1) {
-      o.logger.warn('interrupted: finishing the current step and writing results (Ctrl-C again to quit now)');
-      controller.abort();
-    } else process.exit(130);
-  };
-  process.on('SIGINT', onSigint);
+  const stop = stopOnSignals(o.logger);
+  const controller = { signal: stop.signal };
   try {
     const progress: ProgressReporter | undefined = o.quiet ? { start: () => ({ tick() {}, done() {} }) } : o.bar;
     const steps = await runSeedPipeline(file, overrides, {
@@ -254,9 +324,9 @@ async function runPipelineCommand(
       },
     });
     for (const s of steps) io.out(formatSummary(s.summary));
-    return steps.some((s) => s.summary.aborted) || controller.signal.aborted ? 130 : 0;
+    return steps.some((s) => s.summary.aborted) || controller.signal.aborted ? stop.code() || 130 : 0;
   } finally {
-    process.off('SIGINT', onSigint);
+    stop.dispose();
   }
 }
 
@@ -302,27 +372,25 @@ async function benchCommand(argv: string[], io: Io): Promise<number> {
     positionals.map((p) => resolve(p)),
     (values.override as string[] | undefined) ?? [],
   );
-  const controller = new AbortController();
-  const onSigint = (): void => controller.abort();
-  process.once('SIGINT', onSigint);
+  const stop = stopOnSignals(logger);
   try {
     const s = await runRepeated(prepared.plan, {
       runs,
       metric: values.metric as string | undefined,
       estim: values.estim as string | undefined,
       engines: prepared.discovery?.engines,
-      signal: controller.signal,
+      signal: stop.signal,
       logger,
       onRun: quiet ? undefined : (r) => io.err(`run ${r.run + 1}/${runs} seed ${r.seed}: ${r.value.toFixed(4)} (${r.seconds.toFixed(2)}s)`),
     });
     if (values.json) io.out(JSON.stringify(s, null, 2));
     else {
-      io.out(`${s.name}: ${s.metric} of ${s.estim} over ${s.runs.length} runs: ${s.mean.toFixed(2)} ± ${s.std.toFixed(2)} (min ${s.min.toFixed(2)}, median ${s.median.toFixed(2)}, max ${s.max.toFixed(2)}) in ${s.seconds.toFixed(1)}s`);
+      io.out(`${s.name}: ${s.metric} of ${s.estim} over ${s.runs.length} runs${s.aborted ? ` (interrupted after ${s.runs.length} of ${runs})` : ''}: ${s.mean.toFixed(2)} ± ${s.std.toFixed(2)} (min ${s.min.toFixed(2)}, median ${s.median.toFixed(2)}, max ${s.max.toFixed(2)}) in ${s.seconds.toFixed(1)}s`);
       if (s.file) io.out(`  -> ${s.file}`);
     }
-    return s.aborted ? 130 : 0;
+    return s.aborted ? stop.code() || 130 : 0;
   } finally {
-    process.off('SIGINT', onSigint);
+    stop.dispose();
   }
 }
 
@@ -370,6 +438,27 @@ function duplicateLine(d: { package: string; dirs: string[] }): string {
   return `${d.package} is installed twice: ${d.dirs.join(' and ')}; the first is used (the CLI's own for @modnas/core). Fix: remove the other copy (npm dedupe, or unlink the plugin's own node_modules/${d.package}) so every package shares one`;
 }
 
+/** The runs table of an experiment folder's store (modnas.db); returns the number of runs. */
+function printRuns(dir: string, io: Io): number {
+  const db = join(dir, 'modnas.db');
+  if (!existsSync(db)) return 0;
+  const store = new SqliteStore(db, basename(dir), undefined, { readOnly: true });
+  try {
+    const runs = store.runs();
+    const rows = [['RUN', 'STATUS', 'START', 'END', 'TRIALS', 'RESUMES', 'PID']];
+    for (const r of runs) {
+      const trials = store.records('candidates', r.id).length + store.records('trials', r.id).length;
+      rows.push([r.id, effectiveStatus(r), r.start, r.end ?? '-', String(trials), String(r.resumes), String(r.pid)]);
+    }
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((x) => x[i].length)));
+    io.out(`runs of ${basename(dir)} (${store.location}):`);
+    for (const r of rows) io.out('  ' + r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+    return runs.length;
+  } finally {
+    store.close();
+  }
+}
+
 function reportCommand(argv: string[], io: Io): number {
   const { values, positionals } = parse(argv, {}, REPORT_HELP);
   if (values.help) {
@@ -379,6 +468,8 @@ function reportCommand(argv: string[], io: Io): number {
   const dir = positionals[0];
   if (!dir) throw new ModnasError('MODNAS_E_CLI_USAGE', 'no experiment folder given', { fix: 'modnas report exp/<name>' });
   const file = join(resolve(dir), 'outputs', 'summary.json');
+  const runs = printRuns(resolve(dir), io);
+  if (!existsSync(file) && runs > 0) return 0;
   if (!existsSync(file)) {
     throw new ModnasError('MODNAS_E_CONFIG_FILE', `${file} does not exist`, { fix: 'pass the folder of an experiment (it has outputs/summary.json once an estimator finished)', where: dir });
   }

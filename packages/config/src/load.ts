@@ -3,7 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ModnasError } from '@modnas/core';
 import type { JsonObject } from './merge.js';
-import { applyOverrides, deepMerge, isObject } from './merge.js';
+import { applyOverrides, assertSafeKeys, deepMerge, isObject } from './merge.js';
 import type { ConfigFormat } from './format.js';
 import { formatOf } from './format.js';
 
@@ -78,6 +78,7 @@ export function mergeDocs(docs: readonly ConfigDoc[], overrides: readonly string
   const lastIdx = docFormats.map((f) => f !== undefined).lastIndexOf(true);
   const ownKeys = lastIdx < 0 ? [] : overrides.filter((o) => docFormats[lastIdx]!.isOverride(o, docs[lastIdx].doc));
   docs.forEach(({ doc, where, kind, prefix }, i) => {
+    assertSafeKeys(doc, where);
     // A pipeline applies its own keys step by step (pipelineSteps); other documents directly.
     const mine = i === lastIdx ? ownKeys : [];
     const input = mine.length && !docFormats[i]?.isPipeline?.(doc) ? applyOverrides(doc, mine) : doc;

@@ -8,6 +8,30 @@ export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Keys that would reach Object.prototype (prototype pollution) when a config is merged. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Refuse __proto__ / constructor / prototype anywhere in a config value. */
+export function assertSafeKeys(value: unknown, where: string, path = ''): void {
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => assertSafeKeys(v, where, `${path}${path ? '.' : ''}${i}`));
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  for (const k of Object.keys(value)) {
+    const at = `${path}${path ? '.' : ''}${k}`;
+    if (FORBIDDEN_KEYS.has(k)) throw forbiddenKey(at, where);
+    assertSafeKeys((value as Record<string, unknown>)[k], where, at);
+  }
+}
+
+function forbiddenKey(at: string, where: string): ModnasError {
+  return new ModnasError('MODNAS_E_CONFIG_KEY', `${at}: the key "${at.split('.').pop()}" is not allowed in a config (__proto__, constructor and prototype would change every object of the program)`, {
+    fix: `remove or rename ${at}`,
+    where,
+  });
+}
+
 /** Deep merge: objects merge key by key, everything else (lists too) is replaced by the later value. */
 export function deepMerge(base: JsonObject, over: JsonObject): JsonObject {
   const out: JsonObject = { ...base };
@@ -28,13 +52,20 @@ export function applyOverrides(config: JsonObject, overrides: readonly string[])
     }
     const key = o.slice(0, eq).trim();
     const raw = o.slice(eq + 1);
+    const segments = key.split('.');
+    if (segments.some((k) => k === '')) {
+      throw new ModnasError('MODNAS_E_CONFIG_OVERRIDE', `override "${o}": the key "${key}" has an empty part`, { fix: 'write dotted keys like estim.search.epochs=2', where: `-o ${o}` });
+    }
+    const bad = segments.find((k) => FORBIDDEN_KEYS.has(k));
+    if (bad) throw forbiddenKey(key, `-o ${o}`);
     let value: Json;
     try {
       value = raw === '' ? '' : (parseYaml(raw) as Json);
     } catch {
       value = raw;
     }
-    out = setPath(out, key.split('.'), value);
+    assertSafeKeys(value, `-o ${o}`, key);
+    out = setPath(out, segments, value);
   }
   return out;
 }

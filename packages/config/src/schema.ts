@@ -26,6 +26,14 @@ export const DataProviderSchema = z
   })
   .describe('How the dataset is split into train and valid');
 
+export const CheckpointSchema = z
+  .strictObject({
+    epochs: z.number().int().min(0).default(1).describe('Checkpoint every this many epochs of an estimator (0: only between estimators)'),
+    candidates: z.number().int().min(0).default(10).describe('Checkpoint every this many evaluated candidates (0: only between estimators)'),
+    keep: z.number().int().min(1).default(2).describe('Checkpoints kept per run (older ones are deleted)'),
+  })
+  .describe('When a run saves what --resume continues from (weights, optimizer states, RNGs, the estimator position)');
+
 /** The native experiment format. Every key has a default except what names components. */
 export const ExperimentSchema = z
   .strictObject({
@@ -51,6 +59,8 @@ export const ExperimentSchema = z
     export: z.record(z.string(), ComponentSpecSchema).default({}).describe('Exporters of the best architecture'),
     metrics: z.record(z.string(), ComponentSpecSchema).default({}).describe('Metrics measured on candidates (params, flops, latency)'),
     callbacks: z.record(z.string(), ComponentSpecSchema).default({}).describe('Callbacks attached to the event bus'),
+    store: ComponentSpecSchema.optional().describe('The experiment store: runs, trials, epoch metrics and checkpoints (default: SqliteStore, one SQLite file per experiment folder, when @modnas/store-sqlite is installed)'),
+    checkpoint: CheckpointSchema.default({ epochs: 1, candidates: 10, keep: 2 }),
   })
   .describe('A @modnas experiment');
 

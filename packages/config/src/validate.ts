@@ -52,7 +52,7 @@ export interface ValidateOptions {
   registry?: Registry;
   /** The file(s) the config came from, for the error's "where". */
   where?: string;
-  /** Rename a reported dotted path (a seed-format file's own keys: seedPathOf). */
+  /** Rename a reported dotted path (a translated file's own keys: ownPath). */
   renamePath?: (path: string) => string;
 }
 
@@ -126,6 +126,7 @@ export async function validateExperiment(raw: JsonObject, opts: ValidateOptions 
   for (const [k, s] of Object.entries(config.export)) await check('exporter', s, `export.${k}`);
   for (const [k, s] of Object.entries(config.metrics)) await check('metrics', s, `metrics.${k}`);
   for (const [k, s] of Object.entries(config.callbacks)) await check('callback', s, `callbacks.${k}`);
+  if (config.store) await check('store', config.store, 'store');
   if (issues.length) throw invalid(issues, opts);
   return { config, components };
 }

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import semver from 'semver';
 import { parse as parseYaml } from 'yaml';
+import { importPlugin } from './plugin-import.js';
 import { ModnasError } from './errors.js';
 import { COMPONENT_KINDS } from './interfaces.js';
 import type { Registry } from './registry.js';
@@ -153,7 +154,7 @@ export function discoverPlugins(opts: DiscoveryOptions = {}): DiscoveryReport {
       if (!existsSync(entry)) {
         throw new Error(`entry ${entry} does not exist (is the package built? run its build script)`);
       }
-      return import(pathToFileURL(entry).href);
+      return importPlugin(name, entry);
     };
     if (m.kind === 'engine') {
       report.engines.push({ package: name, version, provides: m.provides, load });

@@ -21,5 +21,8 @@ export type { ComponentDef, ComponentRef, AnyComponentDef, PluginMeta, ModnasPlu
 export { defineComponent, definePlugin, defineEngine } from './plugin.js';
 export type { PackageRecord, RegistryRow } from './registry.js';
 export { Registry, getRegistry } from './registry.js';
-export { Rng, setTensorSeed, nextTensorSeed } from './rng.js';
+export { Rng, setTensorSeed, nextTensorSeed, getTensorSeedState, setTensorSeedState } from './rng.js';
+export type { RunStatus, RunRecord, CheckpointRecord, StoredRecord, ExperimentStore, StoreFactory, EstimCheckpoints } from './store.js';
+export { isStoreFactory } from './store.js';
+export { PLUGIN_IMPORT_TIMEOUT_MS, importPlugin } from './plugin-import.js';
 export { CORE_VERSION } from './version.js';

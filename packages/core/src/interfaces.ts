@@ -14,6 +14,7 @@ import type { Module } from './module.js';
 import type { ArchSpace, Assignment } from './params.js';
 import type { Rng } from './rng.js';
 import type { tf } from './tf.js';
+import type { EstimCheckpoints } from './store.js';
 
 /**
  * A DI token: a package-qualified string (two copies of core still match) that carries the type
@@ -34,6 +35,8 @@ export const Tokens = {
   Model: token<Module>('@modnas/core:Model'),
   Dataset: token<Dataset>('@modnas/core:Dataset'),
   Store: token<ResultStore>('@modnas/core:Store'),
+  /** The run's checkpoints as estimators see them (EstimCheckpoints, store.ts). */
+  Checkpoints: token<EstimCheckpoints>('@modnas/core:Checkpoints'),
   EventBus: token<EventBus>('@modnas/core:EventBus'),
   Logger: token<Logger>('@modnas/core:Logger'),
   Progress: token<ProgressReporter>('@modnas/core:Progress'),
@@ -122,6 +125,8 @@ export interface TrialResult {
   metrics: Record<string, number>;
   /** 'diverged': its loss became NaN or infinite; it is never the best. Absent: completed. */
   status?: 'diverged';
+  /** Wall-clock seconds the evaluation took (stored with the trial). */
+  seconds?: number;
 }
 
 /** What a gradient search optimizer may use: batches, the loss, the model. */
@@ -255,7 +260,8 @@ export interface KindOutput {
   dataset: Dataset;
   metrics: MetricsFn;
   callback: Callback;
-  store: ResultStore;
+  /** An ExperimentStore, or a StoreFactory that opens one per experiment folder (store.ts). */
+  store: ResultStore | { open(where: { dir: string; experiment: string }): ResultStore };
   space: SpaceDef;
 }
 

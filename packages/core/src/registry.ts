@@ -1,4 +1,4 @@
-import { ModnasError, closeMatches } from './errors.js';
+import { ModnasError, closeMatches, isModnasError } from './errors.js';
 import type { ComponentKind } from './interfaces.js';
 import type { AnyComponentDef, ModnasPlugin } from './plugin.js';
 import { validatePlugin } from './plugin.js';
@@ -165,6 +165,11 @@ export class Registry {
     try {
       mod = await pkg.load();
     } catch (e) {
+      // A hang or a process.exit during the import has its own code (plugin-import.ts).
+      if (isModnasError(e) && /^MODNAS_E_PLUGIN_(TIMEOUT|EXIT)$/.test(e.code)) {
+        this.markBroken(pkg.name, e);
+        throw e;
+      }
       const err = new ModnasError('MODNAS_E_PLUGIN_IMPORT', `importing plugin ${pkg.name} failed: ${(e as Error)?.message ?? String(e)}`, {
         fix: `check that ${pkg.name} is built and installed (npm i ${pkg.name}); its entry threw on import`,
         where: pkg.dir ?? where,

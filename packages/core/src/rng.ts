@@ -1,6 +1,8 @@
 /** A small seeded PRNG (mulberry32 over a splitmix32-mixed seed): deterministic runs for a given seed. */
 export class Rng {
   private state: number;
+  /** Generators forked from this one, in fork order (checkpoints save their states: family()). */
+  private forks: Rng[] | undefined;
 
   constructor(seed = 0) {
     this.state = mix(seed >>> 0);
@@ -41,7 +43,19 @@ export class Rng {
 
   /** A new generator whose stream is independent of this one's future draws. */
   fork(salt = 0): Rng {
-    return new Rng((this.int(0x7fffffff) ^ Math.imul(salt + 1, 0x9e3779b1)) >>> 0);
+    const child = new Rng((this.int(0x7fffffff) ^ Math.imul(salt + 1, 0x9e3779b1)) >>> 0);
+    (this.forks ??= []).push(child);
+    return child;
+  }
+
+  /**
+   * This generator and every one forked from it, depth first in fork order: a deterministic build
+   * forks the same family, so a checkpoint can save and restore all of their states by position.
+   */
+  family(): Rng[] {
+    const out: Rng[] = [this];
+    for (const f of this.forks ?? []) out.push(...f.family());
+    return out;
   }
 
   getState(): number {
@@ -75,4 +89,15 @@ export function nextTensorSeed(): number {
   const g = globalThis as unknown as Record<symbol, SeedState | undefined>;
   const s = (g[SEED_KEY] ??= { rng: new Rng(0x5eed) });
   return s.rng.int(0x7fffffff);
+}
+
+/** The state of the weight-initialiser stream (checkpoints save it). */
+export function getTensorSeedState(): number {
+  const g = globalThis as unknown as Record<symbol, SeedState | undefined>;
+  return (g[SEED_KEY] ??= { rng: new Rng(0x5eed) }).rng.getState();
+}
+
+export function setTensorSeedState(state: number): void {
+  const g = globalThis as unknown as Record<symbol, SeedState | undefined>;
+  (g[SEED_KEY] ??= { rng: new Rng(0x5eed) }).rng.setState(state);
 }

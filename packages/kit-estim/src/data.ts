@@ -76,6 +76,9 @@ export function splitTrainValid(
 /** An endless stream of batches over a split, reshuffled each pass: for interleaved train/valid steps. */
 export class BatchCycler {
   private it: Iterator<Batch> | undefined;
+  /** The rng state the current pass shuffled from, and the batches drawn from it (a checkpoint's position). */
+  private passStart = 0;
+  private used = 0;
 
   constructor(
     private readonly split: DataSplit,
@@ -85,11 +88,40 @@ export class BatchCycler {
 
   next(): Batch {
     for (let attempt = 0; attempt < 2; attempt++) {
-      if (!this.it) this.it = this.split.batches(this.batchSize, { shuffle: true, rng: this.rng, dropLast: this.split.size >= this.batchSize })[Symbol.iterator]();
-      const r = this.it.next();
-      if (!r.done) return r.value;
+      if (!this.it) this.startPass();
+      const r = this.it!.next();
+      if (!r.done) {
+        this.used++;
+        return r.value;
+      }
       this.it = undefined;
     }
     throw new Error('BatchCycler: the split is empty');
+  }
+
+  private startPass(): void {
+    this.passStart = this.rng.getState();
+    this.used = 0;
+    this.it = this.split.batches(this.batchSize, { shuffle: true, rng: this.rng, dropLast: this.split.size >= this.batchSize })[Symbol.iterator]();
+  }
+
+  /** Where the cycle is, as JSON (checkpoints). */
+  state(): { rng: number; used: number } {
+    return this.it ? { rng: this.passStart, used: this.used } : { rng: this.rng.getState(), used: 0 };
+  }
+
+  /** Continue from a state(): the same pass, with the batches drawn before skipped. */
+  restore(s: { rng: number; used: number }): void {
+    this.rng.setState(s.rng);
+    this.it = undefined;
+    if (s.used <= 0) return;
+    this.startPass();
+    for (let i = 0; i < s.used; i++) {
+      const r = this.it!.next();
+      if (r.done) break;
+      r.value.x.dispose();
+      r.value.y.dispose();
+      this.used++;
+    }
   }
 }

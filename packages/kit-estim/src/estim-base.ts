@@ -370,7 +370,7 @@ export async function reportEpoch(ctx: EstimContext, epoch: number, epochs: numb
 export async function reportCandidate(ctx: EstimContext, result: TrialResult, index: number): Promise<void> {
   const status = result.status ?? 'done';
   const score = status === 'diverged' ? null : result.score;
-  ctx.store.append('candidates', { estim: ctx.name, index, arch: result.arch, status, score, metrics: result.metrics, time: new Date().toISOString() });
+  ctx.store.append('candidates', { estim: ctx.name, index, arch: result.arch, status, score, metrics: result.metrics, ...(result.seconds === undefined ? {} : { seconds: result.seconds }), time: new Date().toISOString() });
   await ctx.events.emit('candidate:end', { estim: ctx.name, arch: result.arch, score: result.score, metrics: result.metrics });
   await yieldToEventLoop();
 }
@@ -412,6 +412,9 @@ export function applyCandidate(ctx: EstimContext, arch: Assignment): void {
 export interface ManagedGradientAccess extends GradientAccess {
   /** Dispose the batches handed out since the last release (the estimator calls it after optim.step). */
   release(): void;
+  /** Where the batch streams are, as JSON (checkpoints), and back. */
+  state(): unknown;
+  restore(state: unknown): void;
 }
 
 /**
@@ -439,6 +442,12 @@ export function createGradientAccess(ctx: EstimContext, opts: { batchSize?: numb
     release: () => {
       for (const b of out) disposeBatch(b);
       out = [];
+    },
+    state: () => ({ train: train.state(), valid: valid === train ? undefined : valid.state() }),
+    restore: (s: unknown) => {
+      const st = s as { train: { rng: number; used: number }; valid?: { rng: number; used: number } };
+      train.restore(st.train);
+      if (st.valid && valid !== train) valid.restore(st.valid);
     },
   };
 }

@@ -2,3 +2,4 @@ export { ArraySplit, splitTrainValid, BatchCycler } from './data.js';
 export type { LossTermMode, LossTermOptions, LossTermHost, DivergenceInfo, EvalResult, TrainEpochOptions, EpochStats, RecalibrateOptions, ManagedGradientAccess } from './estim-base.js';
 export { supportsLossTerms, isAborted, stepsPerEpoch, inputShapeOf, DIVERGED_CODE, DIVERGED_LOSS, isDivergedLoss, divergedError, isDivergedError, divergedTrial, isBetterTrial, evaluate, trainEpoch, recalibrateBatchNorm, measureMetrics, validateWithMetrics, scoreOf, formatMetrics, reportEpoch, reportCandidate, yieldToEventLoop, snapshotState, restoreState, applyCandidate, createGradientAccess } from './estim-base.js';
 export { formatDuration, formatNum } from './format.js';
+export { estimCheckpoints } from './checkpoints.js';

@@ -6,7 +6,7 @@ import { stringify as toYaml } from 'yaml';
  * Write a file so that a crash leaves either the old or the new content, never half of it:
  * write a temporary file beside it, fsync, rename over.
  */
-export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array, beforeRename?: () => void): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
   const fd = openSync(tmp, 'w');
@@ -16,6 +16,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   } finally {
     closeSync(fd);
   }
+  beforeRename?.();
   renameSync(tmp, path);
 }
 
@@ -29,4 +30,11 @@ export function writeJsonAtomic(path: string, value: unknown): void {
 
 export function jsonReplacer(_k: string, v: unknown): unknown {
   return typeof v === 'bigint' ? v.toString() : v;
+}
+
+/** JSON.stringify replacer: bigints as strings, non-finite numbers as strings ("NaN", "Infinity"). */
+export function jsonSafe(_k: string, v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  return v;
 }

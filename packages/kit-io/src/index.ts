@@ -1,1 +1,3 @@
-export { writeFileAtomic, writeYamlAtomic, writeJsonAtomic, jsonReplacer } from './atomic.js';
+export { writeFileAtomic, writeYamlAtomic, writeJsonAtomic, jsonReplacer, jsonSafe } from './atomic.js';
+export { IO_CODES, ioError, guardedWrite } from './io-errors.js';
+export { testKillPoint } from './fault-points.js';

@@ -3,7 +3,7 @@ import { useDefaultFormats } from './formats.js';
 import type { ConfigDoc, JsonObject, TrainingOptions, ExperimentPlan } from '@modnas/config';
 import { finishConfig, mergeDocs, ownPath, readYamlFile, toTrainingConfig, validateExperiment, withDefaults } from '@modnas/config';
 import type { DiscoveryReport, Registry } from '@modnas/core';
-import { discoverPlugins, getRegistry } from '@modnas/core';
+import { ModnasError, discoverPlugins, getRegistry, isModnasError } from '@modnas/core';
 import type { RunOptions, RunSummary } from './runner.js';
 import { runExperiment } from './runner.js';
 
@@ -49,12 +49,39 @@ export async function prepareDocs(docs: readonly ConfigDoc[], overrides: readonl
   }
   const loaded = finishConfig(merged, merged.native);
   const origins = loaded.origins;
-  const plan = await validateExperiment(withDefaults(loaded.raw), {
-    registry,
-    where: loaded.sources.join(', ') || undefined,
-    renamePath: origins.length ? (p) => ownPath(p, origins) : undefined,
-  });
+  let plan: ExperimentPlan;
+  try {
+    plan = await validateExperiment(withDefaults(loaded.raw), {
+      registry,
+      where: loaded.sources.join(', ') || undefined,
+      renamePath: origins.length ? (p) => ownPath(p, origins) : undefined,
+    });
+  } catch (e) {
+    throw nameOverrides(e, overrides);
+  }
   return { plan, discovery, ignored: loaded.ignored, defaulted: loaded.defaulted, notes };
+}
+
+/** A config problem at a key that a -o override set says so ("trainer.lr: ... (set by -o trainer.lr=abc)"). */
+function nameOverrides(e: unknown, overrides: readonly string[]): unknown {
+  if (!isModnasError(e) || e.code !== 'MODNAS_E_CONFIG_INVALID' || overrides.length === 0) return e;
+  const keyOf = (o: string): string => o.slice(0, Math.max(o.indexOf('='), 0)).trim();
+  let named = false;
+  const message = e.message
+    .split('\n')
+    .map((line) => {
+      const m = /^(\s*- )([^:\s]+):/.exec(line);
+      if (!m) return line;
+      const o = [...overrides].reverse().find((x) => keyOf(x) && (m[2] === keyOf(x) || m[2].startsWith(keyOf(x) + '.') || keyOf(x).startsWith(m[2] + '.')));
+      if (!o) return line;
+      named = true;
+      return `${line} (set by -o ${o})`;
+    })
+    .join('\n');
+  if (!named) return e;
+  // The message already holds where and fix (composed by ModnasError): keep them as they are.
+  const err = new ModnasError(e.code, message, { cause: e.cause });
+  return Object.assign(err, { fix: e.fix, where: e.where });
 }
 
 /** prepareExperiment + runExperiment. */

@@ -96,6 +96,7 @@ export const FIRST_PARTY: Readonly<Record<string, string>> = {
   "RegularizedEvolution": "@modnas/optim-evolution",
   "RegularizedEvolutionOptim": "@modnas/optim-evolution",
   "SoftmaxSumMixedOp": "@modnas/mixed-op-weighted-sum",
+  "SqliteStore": "@modnas/store-sqlite",
   "SubNetEstim": "@modnas/estim-subnet",
   "SubNetEstimator": "@modnas/estim-subnet",
   "SuperNetEstim": "@modnas/estim-supernet",

@@ -3,7 +3,7 @@ import type { BackendChoice } from './backend.js';
 import { selectBackend } from './backend.js';
 import type { ExperimentPlan } from '@modnas/config';
 import { ModnasError, getRegistry } from '@modnas/core';
-import { isDivergedError } from '@modnas/kit-estim';
+import { isDivergedError, yieldToEventLoop } from '@modnas/kit-estim';
 import { writeJsonAtomic } from '@modnas/kit-io';
 import type { Logger, Registry } from '@modnas/core';
 import type { RunOptions } from './runner.js';
@@ -110,6 +110,8 @@ export async function runRepeated(plan: ExperimentPlan, opts: RepeatOptions): Pr
   let backend: BackendChoice | undefined;
 
   for (let i = 0; i < opts.runs; i++) {
+    // Let Ctrl-C (a signal handler) run: a tabular run only awaits microtasks and never yields.
+    await yieldToEventLoop();
     if (opts.signal?.aborted) {
       aborted = true;
       break;

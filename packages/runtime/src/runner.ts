@@ -10,8 +10,10 @@ import type { BackendChoice } from './backend.js';
 import { selectBackend } from './backend.js';
 import { splitTrainValid, isDivergedError, formatDuration } from '@modnas/kit-estim';
 import { ModnasError, EventBus, Tokens, Module, ArchSpace, getRegistry, Rng, setTensorSeed } from '@modnas/core';
-import { writeJsonAtomic, writeYamlAtomic } from '@modnas/kit-io';
-import { JsonlStore, MemoryStore } from './store.js';
+import { guardedWrite, testKillPoint, writeJsonAtomic, writeYamlAtomic } from '@modnas/kit-io';
+import { Checkpointer, decodeCheckpoint } from './checkpoint.js';
+import type { RunSession } from './run-store.js';
+import { openRunSession } from './run-store.js';
 import { LogProgress, SinkLogger } from './log.js';
 
 export interface RunOptions {
@@ -34,6 +36,12 @@ export interface RunOptions {
   backend?: BackendChoice;
   /** Lines logged first, into logs/run.log too (what preparing the config changed: PreparedExperiment.notes). */
   notes?: readonly string[];
+  /** Continue the newest unfinished run of the experiment from its last checkpoint. */
+  resume?: boolean;
+  /** With resume: accept a config that differs from the run's. */
+  force?: boolean;
+  /** Wait for another live process on the experiment instead of refusing. */
+  wait?: boolean;
 }
 
 export interface EstimSummary {
@@ -61,6 +69,9 @@ export interface RunSummary {
   spaceSize: string;
   seconds: number;
   aborted: boolean;
+  /** The run id in the experiment store (r1, r2, ...) and whether it continued an interrupted run. */
+  run?: string;
+  resumed?: boolean;
 }
 
 /** A network with no weights, standing in when a search space has no network (tabular benchmarks). */
@@ -90,10 +101,12 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
   const persist = opts.persist !== false;
   const logger = new SinkLogger(cfg.log_level);
   if (persist) {
-    mkdirSync(join(outputDir, 'logs'), { recursive: true });
-    mkdirSync(join(outputDir, 'outputs'), { recursive: true });
+    guardedWrite('the experiment folder', outputDir, () => {
+      mkdirSync(join(outputDir, 'logs'), { recursive: true });
+      mkdirSync(join(outputDir, 'outputs'), { recursive: true });
+    });
     const logFile = join(outputDir, 'logs', 'run.log');
-    logger.addSink((_, line) => appendFileSync(logFile, line + '\n'));
+    logger.addSink((_, line) => guardedWrite('logs/run.log', logFile, () => appendFileSync(logFile, line + '\n')));
   }
   if (opts.logger) {
     const console = opts.logger;
@@ -101,21 +114,28 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
   }
   const progress = opts.progress ?? new LogProgress(logger);
   const events = opts.events ?? new EventBus();
+  // The fault suite's kill points inside training (MODNAS_TEST_KILL_AT=step:<estim>@<n>).
+  if (process.env.MODNAS_TEST_KILL_AT) events.on('step:end', (e) => testKillPoint(`step:${e.estim}`));
   for (const n of opts.notes ?? []) logger.info(n);
-  if (persist) writeYamlAtomic(join(outputDir, 'outputs', 'config.yaml'), cfg);
+  const session: RunSession = await openRunSession({ plan, registry, outputDir, persist, logger, resume: opts.resume, force: opts.force, wait: opts.wait, signal: opts.signal });
+  let status: 'done' | 'failed' | 'interrupted' = 'failed';
+  try {
+  if (persist) guardedWrite('outputs/config.yaml', outputDir, () => writeYamlAtomic(join(outputDir, 'outputs', 'config.yaml'), cfg));
+  session.exportStreams();
+  session.startHeartbeat();
 
   const backend = opts.backend ?? (await selectBackend({ prefer: cfg.backend, engines: opts.engines, logger, cwd: opts.cwd }));
   setTensorSeed(cfg.seed);
   const rng = new Rng(cfg.seed);
   const space = new ArchSpace();
-  const store = persist ? new JsonlStore(join(outputDir, 'logs')) : new MemoryStore();
+  const store = session.recorder;
   const container: DependencyContainer = rootContainer.createChildContainer();
   container.registerInstance(Tokens.ArchSpace, space);
   container.registerInstance(Tokens.EventBus, events);
   container.registerInstance(Tokens.Logger, logger);
   container.registerInstance(Tokens.Progress, progress);
   container.registerInstance(Tokens.Rng, rng);
-  container.registerInstance(Tokens.Store, store);
+  container.registerInstance(Tokens.Store, session.store);
   container.registerInstance(Tokens.Config, cfg);
 
   const ctxFor = (where: string): BuildContext => ({
@@ -144,7 +164,7 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
 
   let model: Module | undefined;
   let trainer: StateOptimizer | undefined;
-  const summary: RunSummary = { name: cfg.name, outputDir, backend, estims: {}, numParams: 0, spaceSize: '1', seconds: 0, aborted: false };
+  const summary: RunSummary = { name: cfg.name, outputDir, backend, estims: {}, numParams: 0, spaceSize: '1', seconds: 0, aborted: false, run: session.run.id, resumed: session.resumed };
   try {
     // data
     let dataset: Dataset | undefined;
@@ -208,8 +228,31 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
     const exporters: Array<[string, Exporter]> = [];
     for (const k of Object.keys(cfg.export)) exporters.push([k, await create<'exporter'>(`export.${k}`)]);
 
+    // checkpoints: resume from the newest one, or start the run's first
+    const ckpt = new Checkpointer(session.store, session.run.id, { ...cfg.checkpoint, enabled: persist }, { model, space, rng, trainer, optim, signal: opts.signal });
+    container.registerInstance(Tokens.Checkpoints, ckpt);
+    let startAt = 0;
+    let resumeAt: { position: unknown; rng: number; sinceCandidates: number } | undefined;
+    if (session.resumed) {
+      const dropped = session.truncateAfter(session.checkpoint?.watermark ?? 0);
+      if (session.checkpoint) {
+        const p = decodeCheckpoint(session.checkpoint);
+        ckpt.restore(p);
+        summary.estims = p.summary as Record<string, EstimSummary>;
+        startAt = p.estimIndex;
+        if (p.kind !== 'estim') resumeAt = { position: p.position, rng: p.rng.estim, sinceCandidates: p.sinceCandidates };
+        logger.info(`resuming run ${session.run.id} from checkpoint ${session.checkpoint.seq} (${p.kind === 'estim' ? `after estim ${p.estim}` : `${p.kind} boundary of estim ${p.estim}`}, ${session.checkpoint.time}); ${dropped} record(s) written after it are computed again`);
+      } else {
+        logger.info(`resuming run ${session.run.id}: it had no checkpoint yet, so it starts from the beginning (${dropped} record(s) dropped)`);
+      }
+      session.exportStreams();
+    }
+    ckpt.summary = summary.estims;
+    const estimEntries = Object.entries(cfg.estim);
+
     await events.emit('run:begin', { name: cfg.name, outputDir });
-    for (const [name, spec] of Object.entries(cfg.estim)) {
+    for (const [index, [name, spec]] of estimEntries.entries()) {
+      if (index < startAt) continue;
       if (opts.signal?.aborted) break;
       const te = Date.now();
       const estim = await create<'estim'>(`estim.${name}`);
@@ -227,11 +270,13 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
         events,
         logger,
         progress,
-        rng: rng.fork(Object.keys(summary.estims).length + 1),
+        rng: resumeAt ? rngAt(resumeAt.rng) : rng.fork(Object.keys(summary.estims).length + 1),
         store,
         container,
         signal: opts.signal,
       };
+      ckpt.beginEstim(index, name, ctx, resumeAt?.position, resumeAt?.sinceCandidates);
+      resumeAt = undefined;
       let result: EstimResult;
       try {
         result = await estim.run(ctx);
@@ -240,7 +285,7 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
           // Divergence is a result: record it in the summary, then fail the run with the error.
           summary.estims[name] = { type: spec.type, metrics: {}, outputs: [], seconds: (Date.now() - te) / 1000, status: 'diverged' };
           logger.error(`estim ${name}: diverged; the run stops (see the error for the cause and the fix)`);
-          if (persist) writeJsonAtomic(join(outputDir, 'outputs', 'summary.json'), { ...summary, seconds: (Date.now() - t0) / 1000 });
+          if (persist) writeSummary(outputDir, { ...summary, seconds: (Date.now() - t0) / 1000 });
         }
         throw e;
       }
@@ -250,18 +295,39 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
       summary.estims[name] = es;
       await events.emit('estim:end', { estim: name, type: spec.type, best: result.best });
       logger.info(`estim ${name}: done in ${formatDuration(es.seconds)} ${fmtMetrics(result.metrics)}`);
-      if (persist) writeJsonAtomic(join(outputDir, 'outputs', 'summary.json'), { ...summary, seconds: (Date.now() - t0) / 1000 });
+      // An estimator stopped by Ctrl-C is not done: a resume continues it from its last checkpoint.
+      if (!opts.signal?.aborted) ckpt.estimDone(index, name);
+      session.exportStreams();
+      if (persist) writeSummary(outputDir, { ...summary, seconds: (Date.now() - t0) / 1000 });
+      testKillPoint(`estim-end:${name}`);
     }
     summary.aborted = opts.signal?.aborted ?? false;
     summary.seconds = (Date.now() - t0) / 1000;
-    if (persist) writeJsonAtomic(join(outputDir, 'outputs', 'summary.json'), summary);
+    session.exportStreams();
+    if (persist) writeSummary(outputDir, summary);
     await events.emit('run:end', { name: cfg.name, outputDir, results: summary.estims });
+    status = summary.aborted ? 'interrupted' : 'done';
     return summary;
   } finally {
     trainer?.dispose();
     model?.dispose();
     space.dispose();
   }
+  } finally {
+    if (status === 'failed' && opts.signal?.aborted) status = 'interrupted';
+    session.end(status);
+  }
+}
+
+function writeSummary(outputDir: string, summary: RunSummary): void {
+  const file = join(outputDir, 'outputs', 'summary.json');
+  guardedWrite('outputs/summary.json', file, () => writeJsonAtomic(file, summary));
+}
+
+function rngAt(state: number): Rng {
+  const r = new Rng(0);
+  r.setState(state);
+  return r;
 }
 
 /** `quick: true`: cap data sizes and every estimator's epochs, whatever the estimator. */
@@ -300,7 +366,7 @@ function exportBest(
   exporters.forEach(([key, ex], i) => {
     const desc = ex.export(model, space);
     const file = join(outputDir, 'outputs', i === 0 ? `arch_${name}_best.yaml` : `arch_${name}_best.${key}.yaml`);
-    writeYamlAtomic(file, desc);
+    guardedWrite(`outputs/${file.split('/').pop()}`, file, () => writeYamlAtomic(file, desc));
     files.push(file);
     logger.info(`export ${key}: ${file}`);
   });

@@ -1,6 +1,6 @@
 import type { EstimContext, EstimResult, StateEstimator } from '@modnas/core';
 import { defineComponent, z } from '@modnas/core';
-import { evaluate, formatMetrics, isAborted, measureMetrics, reportEpoch, trainEpoch } from '@modnas/kit-estim';
+import { estimCheckpoints, evaluate, formatMetrics, isAborted, measureMetrics, reportEpoch, trainEpoch } from '@modnas/kit-estim';
 
 export const defaultEstimatorSchema = z.strictObject({
   epochs: z.number().int().min(0).default(1).describe('Training epochs (passes over the train split)'),
@@ -15,9 +15,12 @@ export class DefaultEstimator implements StateEstimator {
 
   async run(ctx: EstimContext): Promise<EstimResult> {
     const { epochs, valid_intv } = this.config;
-    if (this.config.reset_trainer) ctx.trainer.reset();
-    let last: Record<string, number> = {};
-    for (let epoch = 0; epoch < epochs; epoch++) {
+    // Resumed: the checkpoint restored weights, trainer slots and RNGs; continue after its epoch.
+    const ckpt = estimCheckpoints(ctx);
+    const at = ckpt.resumed<{ epoch: number; last: Record<string, number> }>();
+    if (this.config.reset_trainer && !at) ctx.trainer.reset();
+    let last: Record<string, number> = at?.last ?? {};
+    for (let epoch = at?.epoch ?? 0; epoch < epochs; epoch++) {
       if (isAborted(ctx)) break;
       await ctx.events.emit('epoch:begin', { estim: ctx.name, epoch, epochs });
       const tr = await trainEpoch(ctx, { epoch, epochs });
@@ -31,6 +34,7 @@ export class DefaultEstimator implements StateEstimator {
       ctx.logger.info(`${ctx.name} epoch ${epoch + 1}/${epochs}: ${formatMetrics(metrics)}`);
       last = metrics;
       if (tr.aborted) break;
+      if (epoch + 1 < epochs) ckpt.save('epoch', { epoch: epoch + 1, last });
     }
     if (epochs === 0) {
       const v = evaluate(ctx.model, ctx.trainer, ctx.data.valid);

@@ -1,7 +1,7 @@
 import type { Assignment, EstimContext, EstimResult, StateEstimator, TrialResult } from '@modnas/core';
 import { defineComponent, ModnasError, z } from '@modnas/core';
 import { SuccessiveHalving, earlyStopSchema } from './asha.js';
-import { applyCandidate, divergedTrial, formatMetrics, isAborted, isBetterTrial, isDivergedError, recalibrateBatchNorm, reportCandidate, restoreState, scoreOf, snapshotState, trainEpoch, validateWithMetrics } from '@modnas/kit-estim';
+import { applyCandidate, divergedTrial, estimCheckpoints, formatMetrics, isAborted, isBetterTrial, isDivergedError, recalibrateBatchNorm, reportCandidate, restoreState, scoreOf, snapshotState, trainEpoch, validateWithMetrics } from '@modnas/kit-estim';
 
 export const subNetEstimatorSchema = z.strictObject({
   epochs: z.number().int().min(0).default(10).describe('Search rounds; each evaluates arch_update_batch candidates (0 = no limit by rounds)'),
@@ -105,19 +105,30 @@ export class SubNetEstimator implements StateEstimator {
     }
     const planned = c.num_candidates > 0 ? c.num_candidates : c.epochs > 0 ? c.epochs * c.arch_update_batch : 0;
     const task = ctx.progress.start(`${ctx.name} candidates`, planned);
-    let best: TrialResult | undefined;
-    let pending: TrialResult[] = [];
-    let n = 0;
-    let diverged = 0;
+    // Resumed: the checkpoint restored weights, optimizer state and RNGs; it holds the loop's position
+    // (with the rest of the round's candidates, which the optimizer proposed already).
+    const ckpt = estimCheckpoints(ctx);
+    const at = ckpt.resumed<{ round: number; n: number; diverged: number; best?: TrialResult; pending: TrialResult[]; rest: Assignment[] }>();
+    let best: TrialResult | undefined = at?.best;
+    let pending: TrialResult[] = at?.pending ?? [];
+    let n = at?.n ?? 0;
+    let diverged = at?.diverged ?? 0;
+    if (at) task.tick(n, best ? { best: best.score } : {});
     const budgetLeft = (): number => (c.num_candidates > 0 ? c.num_candidates - n : Infinity);
-    for (let round = 0; c.epochs === 0 || round < c.epochs; round++) {
-      if (isAborted(ctx) || budgetLeft() <= 0 || !optim.hasNext()) break;
-      await ctx.events.emit('epoch:begin', { estim: ctx.name, epoch: round, epochs: c.epochs });
-      const cands = optim.next(Math.min(c.arch_update_batch, budgetLeft()));
+    for (let round = at?.round ?? 0; c.epochs === 0 || round < c.epochs; round++) {
+      let cands: Assignment[];
+      if (at && round === at.round && at.rest.length > 0) cands = at.rest;
+      else {
+        if (isAborted(ctx) || budgetLeft() <= 0 || !optim.hasNext()) break;
+        await ctx.events.emit('epoch:begin', { estim: ctx.name, epoch: round, epochs: c.epochs });
+        cands = optim.next(Math.min(c.arch_update_batch, budgetLeft()));
+      }
       if (cands.length === 0) break;
-      for (const arch of cands) {
+      for (const [ci, arch] of cands.entries()) {
         if (isAborted(ctx)) break;
+        const t0 = Date.now();
         const r = await this.evaluateCandidate(ctx, arch, n);
+        r.seconds = (Date.now() - t0) / 1000;
         await reportCandidate(ctx, r, n);
         ctx.logger.info(`${ctx.name} candidate ${n + 1}: ${JSON.stringify(arch)} ${r.status === 'diverged' ? 'diverged (no score)' : `score=${r.score}`} ${formatMetrics(r.metrics)}`);
         n++;
@@ -125,10 +136,15 @@ export class SubNetEstimator implements StateEstimator {
         pending.push(r);
         if (isBetterTrial(r, best)) best = r;
         task.tick(1, best ? { best: best.score } : { diverged });
-      }
-      if (this.feeds(round) && pending.length > 0) {
-        await optim.step({ results: pending });
-        pending = [];
+        const rest = cands.slice(ci + 1);
+        if (rest.length > 0) ckpt.save('candidate', { round, n, diverged, best, pending, rest });
+        else {
+          if (this.feeds(round) && pending.length > 0) {
+            await optim.step({ results: pending });
+            pending = [];
+          }
+          ckpt.save('candidate', { round: round + 1, n, diverged, best, pending, rest: [] });
+        }
       }
     }
     if (pending.length > 0) await optim.step({ results: pending });

@@ -1,6 +1,6 @@
 import type { Assignment, EstimContext, EstimResult, StateEstimator, TrialResult } from '@modnas/core';
 import { defineComponent, z } from '@modnas/core';
-import { applyCandidate, createGradientAccess, evaluate, formatMetrics, isAborted, reportCandidate, reportEpoch, scoreOf, stepsPerEpoch, trainEpoch, validateWithMetrics } from '@modnas/kit-estim';
+import { applyCandidate, createGradientAccess, estimCheckpoints, evaluate, formatMetrics, isAborted, reportCandidate, reportEpoch, scoreOf, stepsPerEpoch, trainEpoch, validateWithMetrics } from '@modnas/kit-estim';
 
 export const superNetEstimatorSchema = z.strictObject({
   epochs: z.number().int().min(0).default(1).describe('Epochs of alternating weight and arch updates'),
@@ -54,13 +54,23 @@ export class SuperNetEstimator implements StateEstimator {
     const c = this.config;
     const optim = ctx.optim;
     if (!optim) ctx.logger.warn(`${ctx.name}: SuperNetEstimator without a search optimizer trains weights only`);
-    if (c.reset_trainer) ctx.trainer.reset();
+    // Resumed: the checkpoint restored weights, trainer and optimizer states and the RNGs; it holds
+    // the epoch to continue from and where the optimizer's batch streams were.
+    const ckpt = estimCheckpoints(ctx);
+    const at = ckpt.resumed<{ epoch: number; archUpdates: number; last: Record<string, number>; grad: unknown }>();
+    if (c.reset_trainer && !at) ctx.trainer.reset();
+    const rngAt = ctx.rng.getState();
     const grad = createGradientAccess(ctx);
+    if (at) {
+      // creating the access forked ctx.rng; the checkpoint's state is where the epoch loop continues
+      ctx.rng.setState(rngAt);
+      grad.restore(at.grad);
+    }
     const bs = ctx.trainer.batchSize;
-    let last: Record<string, number> = {};
-    let archUpdates = 0;
+    let last: Record<string, number> = at?.last ?? {};
+    let archUpdates = at?.archUpdates ?? 0;
     try {
-      for (let epoch = 0; epoch < c.epochs; epoch++) {
+      for (let epoch = at?.epoch ?? 0; epoch < c.epochs; epoch++) {
         if (isAborted(ctx)) break;
         await ctx.events.emit('epoch:begin', { estim: ctx.name, epoch, epochs: c.epochs });
         const nTrain = stepsPerEpoch(ctx.data.train, bs);
@@ -93,6 +103,7 @@ export class SuperNetEstimator implements StateEstimator {
         ctx.logger.info(`${ctx.name} epoch ${epoch + 1}/${c.epochs}: ${formatMetrics(metrics)}`);
         last = metrics;
         if (tr.aborted) break;
+        if (epoch + 1 < c.epochs) ckpt.save('epoch', { epoch: epoch + 1, archUpdates, last, grad: grad.state() });
       }
     } finally {
       grad.release();

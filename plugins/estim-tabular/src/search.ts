@@ -1,6 +1,6 @@
 import type { Assignment, EstimContext, EstimResult, Rng, TrialResult } from '@modnas/core';
 import { ModnasError, z } from '@modnas/core';
-import { formatNum } from '@modnas/kit-estim';
+import { estimCheckpoints, formatNum } from '@modnas/kit-estim';
 
 /** One answered query: what the search sees, and what it cost. */
 export interface TabularQuery {
@@ -68,12 +68,17 @@ export async function runTabularSearch(ctx: EstimContext, bench: TabularBenchmar
       where: `estim.${ctx.name}`,
     });
   }
-  let spent = 0;
-  let queries = 0;
-  let firstHit = 0;
-  let best: { row: number; fitness: number; arch: Assignment } | undefined;
+  // Resumed: the checkpoint restored the optimizer and the query RNG; continue the loop's counters.
+  const ckpt = estimCheckpoints(ctx);
+  type Position = { spent: number; queries: number; firstHit: number; best?: { row: number; fitness: number; arch: Assignment } };
+  const at = ckpt.resumed<Position>();
+  let spent = at?.spent ?? 0;
+  let queries = at?.queries ?? 0;
+  let firstHit = at?.firstHit ?? 0;
+  let best: Position['best'] = at?.best;
   const limited = opts.maxQueries > 0;
   const task = ctx.progress.start(`${ctx.name}: ${bench.name}`, Number.isFinite(opts.budget) ? opts.budget : opts.maxQueries);
+  if (at) task.tick(Number.isFinite(opts.budget) ? spent : queries);
   let exhausted = false;
 
   while (!exhausted && optim.hasNext() && !ctx.signal?.aborted) {
@@ -104,6 +109,7 @@ export async function runTabularSearch(ctx: EstimContext, bench: TabularBenchmar
       }
     }
     if (results.length > 0) await optim.step({ results });
+    if (!exhausted) ckpt.save('candidate', { spent, queries, firstHit, best } satisfies Position, results.length);
   }
 
   const base = { queries, sim_cost: spent, budget: opts.budget, first_hit: firstHit };

@@ -1,0 +1,54 @@
+import { ModnasError, isModnasError } from '@modnas/core';
+
+/** Error codes of writes that failed because of the disk or the folder, not of modnas. */
+export const IO_CODES = {
+  /** The disk (or quota) is full: ENOSPC, EDQUOT, SQLITE_FULL. */
+  full: 'MODNAS_E_IO_DISK_FULL',
+  /** The folder cannot be written: EACCES, EPERM, EROFS, ENOTDIR, SQLITE_READONLY, SQLITE_CANTOPEN. */
+  unwritable: 'MODNAS_E_IO_UNWRITABLE',
+  /** Any other failed write (EIO, a path that is a file, ...). */
+  failed: 'MODNAS_E_IO_WRITE',
+} as const;
+
+const FULL = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+// ENOTDIR/EISDIR: a part of the path is a file (or the file a folder): the setting is wrong, like a read-only folder.
+const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EISDIR', 'SQLITE_READONLY', 'SQLITE_CANTOPEN', 'SQLITE_PERM']);
+
+/**
+ * Turn a failed write into a ModnasError that names the file and the fix (the cause stays in
+ * `cause`). `what` says what was being written ("the experiment store", "logs/run.log").
+ * A ModnasError passes through unchanged.
+ */
+export function ioError(e: unknown, what: string, path: string): ModnasError {
+  if (isModnasError(e)) return e;
+  const code = String((e as { code?: unknown })?.code ?? '');
+  const msg = (e as Error)?.message ?? String(e);
+  if (FULL.has(code) || /ENOSPC|disk is full|database or disk is full/i.test(msg)) {
+    return new ModnasError(IO_CODES.full, `writing ${what} failed: the disk is full (${code || msg}) at ${path}. Nothing written before is lost: the store keeps every finished step`, {
+      fix: `free space on the disk of ${path} (df -h ${path}), or pass --output-dir <a folder on a disk with space>; then continue with "modnas run <config> --resume"`,
+      where: path,
+      cause: e,
+    });
+  }
+  if (UNWRITABLE.has(code) || /EACCES|EPERM|EROFS|readonly|unable to open database/i.test(msg)) {
+    return new ModnasError(IO_CODES.unwritable, `cannot write ${what}: ${path} is not writable (${code || msg})`, {
+      fix: `pass --output-dir <a folder you can write> (config key output_dir), or make it writable (chmod u+w ${path})`,
+      where: path,
+      cause: e,
+    });
+  }
+  return new ModnasError(IO_CODES.failed, `writing ${what} at ${path} failed: ${msg}`, {
+    fix: `check the disk and the folder ${path} (dmesg may say more), then continue with "modnas run <config> --resume"`,
+    where: path,
+    cause: e,
+  });
+}
+
+/** Run a write and convert its failure with ioError. */
+export function guardedWrite<T>(what: string, path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw ioError(e, what, path);
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * The runner's side of the experiment store: open the store the config names for the experiment
+ * folder, claim a run (new or resumed; a live other process is refused or waited for), keep its
+ * heartbeat, hand estimators a ResultStore that also appends the JSONL exports live, rewrite the
+ * exports from the store, and close the run with its status.
+ */
+import { appendFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExperimentPlan } from '@modnas/config';
+import { specConfig } from '@modnas/config';
+import type { CheckpointRecord, ExperimentStore, Logger, Registry, ResultStore, RunRecord, RunStatus } from '@modnas/core';
+import { ModnasError, isStoreFactory } from '@modnas/core';
+import { guardedWrite, jsonSafe, testKillPoint, writeFileAtomic } from '@modnas/kit-io';
+import { HEARTBEAT_INTERVAL_MS, MemoryExperimentStore, busyError, claimRun } from './run-policy.js';
+
+export interface RunSessionOptions {
+  plan: ExperimentPlan;
+  registry: Registry;
+  outputDir: string;
+  persist: boolean;
+  logger: Logger;
+  resume?: boolean;
+  force?: boolean;
+  /** Wait for another live process on the experiment instead of refusing (ms between polls). */
+  wait?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Streams written live as logs/<stream>.jsonl (and rewritten from the store). */
+const EXPORTED_STREAMS = ['candidates', 'trials', 'metrics'];
+
+export class RunSession {
+  private timer: NodeJS.Timeout | undefined;
+  private heartbeatFailed = false;
+  /** What estimators write to (EstimContext.store). */
+  readonly recorder: ResultStore;
+
+  constructor(
+    readonly store: ExperimentStore,
+    readonly run: RunRecord,
+    readonly resumed: boolean,
+    readonly checkpoint: CheckpointRecord | undefined,
+    private readonly logsDir: string | undefined,
+    private readonly logger: Logger,
+  ) {
+    store.activate(run.id);
+    const logs = logsDir;
+    this.recorder = {
+      append: (stream, record) => {
+        store.append(stream, record);
+        if (logs && EXPORTED_STREAMS.includes(stream)) {
+          const file = join(logs, `${stream}.jsonl`);
+          guardedWrite(`logs/${stream}.jsonl`, file, () => appendFileSync(file, JSON.stringify({ run: run.id, ...record }, jsonSafe) + '\n'));
+        }
+      },
+      read: (stream) => store.read(stream),
+    };
+  }
+
+  startHeartbeat(): void {
+    this.timer = setInterval(() => {
+      try {
+        this.store.updateRun(this.run.id, { heartbeat: new Date().toISOString() });
+      } catch (e) {
+        if (!this.heartbeatFailed) this.logger.warn(`heartbeat of run ${this.run.id} not written: ${(e as Error).message.split('\n')[0]}`);
+        this.heartbeatFailed = true;
+      }
+    }, HEARTBEAT_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  /** Drop the records written after the checkpoint being resumed (they are computed again). */
+  truncateAfter(watermark: number): number {
+    return this.store.truncateRecords(this.run.id, watermark);
+  }
+
+  /** Rewrite logs/<stream>.jsonl from the store: this run's records only, each tagged with the run id. */
+  exportStreams(): void {
+    if (!this.logsDir) return;
+    for (const stream of EXPORTED_STREAMS) {
+      const recs = this.store.records(stream, this.run.id);
+      const file = join(this.logsDir, `${stream}.jsonl`);
+      if (recs.length === 0 && !existsSync(file)) continue;
+      const text = recs.map((r) => JSON.stringify({ run: r.run, ...r.record }, jsonSafe) + '\n').join('');
+      guardedWrite(`logs/${stream}.jsonl`, file, () => writeFileAtomic(file, text, () => testKillPoint('export')));
+    }
+  }
+
+  end(status: RunStatus): void {
+    if (this.timer) clearInterval(this.timer);
+    try {
+      this.store.updateRun(this.run.id, { status, end: new Date().toISOString(), heartbeat: new Date().toISOString() });
+    } finally {
+      this.store.close();
+    }
+  }
+}
+
+/** Open the experiment's store and claim a run for this process. */
+export async function openRunSession(o: RunSessionOptions): Promise<RunSession> {
+  const cfg = o.plan.config;
+  let store: ExperimentStore;
+  const spec = cfg.store ?? (o.registry.has('SqliteStore') ? { type: 'SqliteStore' } : undefined);
+  if (!o.persist) store = new MemoryExperimentStore();
+  else if (!spec) {
+    o.logger.warn('no experiment store is installed (@modnas/store-sqlite): this run is kept in memory and exported as JSONL, and cannot be resumed; npm i @modnas/store-sqlite');
+    store = new MemoryExperimentStore();
+  } else {
+    const rc = o.plan.components.get('store');
+    const def = rc?.def ?? (await o.registry.resolve('store', spec.type, 'store.type'));
+    const config = rc?.config ?? def.schema.parse(specConfig(spec).config);
+    const made = (await def.create(config, undefined as never, undefined)) as unknown;
+    const opened = isStoreFactory(made) ? made.open({ dir: o.outputDir, experiment: cfg.name }) : made;
+    if (!isExperimentStore(opened)) {
+      throw new ModnasError('MODNAS_E_STORE_CONTRACT', `the store ${spec.type} does not implement ExperimentStore (runs, insertRun, transaction, saveCheckpoint, ...)`, {
+        fix: `implement the ExperimentStore interface of @modnas/core in ${spec.type}, or use store: { type: SqliteStore }`,
+        where: 'store.type',
+      });
+    }
+    store = opened;
+  }
+  const where = `${o.outputDir} (${store.location})`;
+  let waiting = false;
+  for (;;) {
+    const claim = claimRun(store, { experiment: cfg.name, config: cfg, resume: o.resume ?? false, force: o.force, where });
+    if (claim.kind === 'busy') {
+      if (!o.wait) {
+        store.close();
+        throw busyError(claim.other, cfg.name, where);
+      }
+      if (!waiting) o.logger.info(`waiting for run ${claim.other.id} (pid ${claim.other.pid}) to finish`);
+      waiting = true;
+      if (o.signal?.aborted) {
+        store.close();
+        throw new ModnasError('MODNAS_E_RUN_INTERRUPTED', `interrupted while waiting for pid ${claim.other.pid}`, { fix: 'run again when it is done' });
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      continue;
+    }
+    const logs = o.persist ? join(o.outputDir, 'logs') : undefined;
+    if (claim.kind === 'new') {
+      if (claim.note) o.logger.info(claim.note);
+      o.logger.info(`run ${claim.run.id} of experiment ${cfg.name} (store: ${store.location})`);
+      return new RunSession(store, claim.run, false, undefined, logs, o.logger);
+    }
+    if (claim.changedKeys.length) o.logger.warn(`--force: resuming run ${claim.run.id} with a changed config (${claim.changedKeys.join(', ')})`);
+    return new RunSession(store, claim.run, true, claim.checkpoint, logs, o.logger);
+  }
+}
+
+function isExperimentStore(x: unknown): x is ExperimentStore {
+  const s = x as Partial<ExperimentStore> | null;
+  return !!s && ['transaction', 'runs', 'insertRun', 'updateRun', 'activate', 'append', 'read', 'records', 'lastRecordId', 'truncateRecords', 'saveCheckpoint', 'latestCheckpoint', 'pruneCheckpoints', 'close'].every((m) => typeof (s as Record<string, unknown>)[m] === 'function');
+}
+
