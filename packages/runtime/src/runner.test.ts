@@ -6,8 +6,8 @@ import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { ArraySplit } from '@modnas/kit-estim';
 import { prepareExperiment } from './experiment.js';
-import type { Exporter, StateEstimator, StateOptimizer, StateTransformer } from '@modnas/core';
-import { Module, Slot, CategoricalParam, definePlugin, Registry, Tokens, resolveToken, tf } from '@modnas/core';
+import type { CategoricalParam, Exporter, StateEstimator, StateOptimizer, StateTransformer } from '@modnas/core';
+import { Module, Slot, definePlugin, Registry, Tokens, resolveToken, tf } from '@modnas/core';
 import { runExperiment } from './runner.js';
 
 /** y = x * w: a module whose "op" is a name and a scale. */
