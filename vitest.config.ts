@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'plugins/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'examples/*/*.test.ts'],
+    include: ['scripts/*.test.ts', 'packages/*/src/**/*.test.ts', 'plugins/*/src/**/*.test.ts', 'examples/*/src/**/*.test.ts', 'examples/*/*.test.ts'],
     // Workspace packages are used from their built dist (as users get them); inlining them
     // would give two copies of core and break the registry's identity checks.
     server: { deps: { external: [/\/(packages|plugins|examples)\/[^/]+\/dist\//, /node_modules\/@modnas\//] } },

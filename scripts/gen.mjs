@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Make a new plugin package with the house layout: `pnpm gen plugin <kind> <name> [Id ...]`.
-// Writes plugins/<kind>-<name>/{package.json,tsconfig.json,README.md,src/index.ts,src/<name>.ts,src/<name>.test.ts}.
+// Writes plugins/<kind>-<name>/{package.json,tsconfig.json,README.md,LICENSE,src/index.ts,src/<name>.ts,src/<name>.test.ts}
+// and adds the package to @modnas/all (scripts/package-meta.mjs).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { write as writePackageMeta } from './package-meta.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const KINDS = ['optim', 'estim', 'construct', 'mixed-op', 'primitive', 'backbone', 'exporter', 'trainer', 'dataset', 'metrics', 'callback', 'executor', 'store', 'space', 'engine'];
@@ -65,4 +67,6 @@ for (const [rel, text] of Object.entries(files)) {
   mkdirSync(dirname(join(dir, rel)), { recursive: true });
   writeFileSync(join(dir, rel), text);
 }
+// license, engines, repository, files and LICENSE as every published package has them (and @modnas/all lists it)
+writePackageMeta();
 console.log(`created ${dir}\nnext: pnpm install, fill in src/${name}.ts and README.md, pnpm changeset`);

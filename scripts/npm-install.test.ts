@@ -1,0 +1,198 @@
+// npm users' view (issue 12): pack every published package as pnpm 9 does (`pnpm pack` in each package's
+// folder, which turns `workspace:^` into real ranges), install the tarballs with npm into a scratch
+// project outside the workspace, and run a quick search there with the installed `modnas` command.
+// Every @modnas package comes from a tarball (npm `overrides`), third-party ones from the npm cache or
+// registry as for any user. Slow (pack + install once, ~1-3 min), so it runs once per suite run.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MINIMAL_SEARCH, TRANSITIVE, publishedPackages, root } from './package-meta.mjs';
+
+const run = promisify(execFile);
+const PNPM = ['-y', 'pnpm@9.15.9'];
+/** The issue's bound for the cli plus one search's plugins. */
+const MAX_INSTALL_MB = 80;
+
+/** One search's packages (the README's "minimal search" line); TRANSITIVE only as a dependency. */
+const MINIMAL = MINIMAL_SEARCH;
+
+const SEARCH = `name: scratch
+seed: 0
+quick: true
+data: { type: Synthetic, size: 64, test_size: 32, image_size: 8, num_classes: 4 }
+data_provider: { train_portion: 0.5 }
+model:
+  type: MobileNetV2
+  cfgs: [[0, 8, 1, 1], [1, 8, 1, 1], [6, 16, 2, 2]]
+construct:
+  search:
+    type: MobileNetV2SearchConstructor
+    mixed_op: { type: BinGate }
+    primitives: [MB3E3, MB3E6]
+trainer: { type: DefaultTrainer, lr: 0.05, batch_size: 16 }
+optim: { type: BinaryGateOptim }
+estim:
+  warmup: { type: DefaultEstimator, epochs: 1 }
+  search: { type: SuperNetEstimator, epochs: 1 }
+export:
+  default: { type: DefaultSlotTraversalExporter }
+`;
+
+/** The environment without the npm_* variables that pnpm sets for its scripts (they would configure npm). */
+function npmEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+}
+
+function duBytes(dir: string): number {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isSymbolicLink()) continue;
+    if (e.isDirectory()) total += duBytes(p);
+    else if (e.isFile()) total += statSync(p).blocks * 512;
+  }
+  return total;
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'modnas-npm-'));
+const tarDir = join(scratch, 'tarballs');
+const project = join(scratch, 'project');
+const tarballOf = new Map<string, string>();
+let installMb = 0;
+let installError: unknown;
+
+/** Run the installed modnas command in `cwd`; never throws (the exit code is asserted). */
+async function modnas(cwd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const bin = join(project, 'node_modules', '.bin', 'modnas');
+  // the workspace's MODNAS_PLUGIN_PATH (if any) must not leak plugins into the scratch project
+  const env = { ...npmEnv(), MODNAS_PLUGIN_PATH: '', MODNAS_REQUIRE_NATIVE: '' };
+  try {
+    const { stdout, stderr } = await run(bin, args, { cwd, env, maxBuffer: 64 << 20, timeout: 240_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof err.code === 'number' ? err.code : 1, stdout: err.stdout ?? '', stderr: err.stderr ?? String(e) };
+  }
+}
+
+describe('npm users: every package packed, installed from the tarballs outside the workspace', () => {
+  beforeAll(async () => {
+    mkdirSync(tarDir, { recursive: true });
+    // pnpm 9 packs one package at a time (`pnpm -r pack` is not how it packs); four at once
+    const pkgs = publishedPackages();
+    const queue = [...pkgs];
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let p = queue.shift(); p; p = queue.shift()) {
+          const out = join(tarDir, p.dir.replace('/', '-'));
+          mkdirSync(out);
+          await run('npx', [...PNPM, 'pack', '--pack-destination', out], { cwd: join(root, p.dir), maxBuffer: 16 << 20 });
+          const [tgz] = readdirSync(out).filter((f) => f.endsWith('.tgz'));
+          tarballOf.set(p.pkg.name, join(out, tgz));
+        }
+      }),
+    );
+    // Every @modnas name resolves to its tarball, wherever it is asked for (dependency or peer).
+    const overrides = Object.fromEntries([...tarballOf].map(([n, t]) => [n, `file:${t}`]));
+    const dependencies = Object.fromEntries(MINIMAL.map((n) => [n, `file:${tarballOf.get(n)}`]));
+    mkdirSync(project);
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module', dependencies, overrides }, null, 2));
+    writeFileSync(join(project, 'search.yaml'), SEARCH);
+    // A project that also lists the primitives itself (what users must do while discovery reads only
+    // the host's own dependencies): it shares the scratch project's node_modules.
+    const direct = join(project, 'direct');
+    mkdirSync(direct);
+    writeFileSync(join(direct, 'package.json'), JSON.stringify({ name: 'scratch-direct', private: true, type: 'module', dependencies: { ...dependencies, [TRANSITIVE]: `file:${tarballOf.get(TRANSITIVE)}` } }, null, 2));
+    writeFileSync(join(direct, 'search.yaml'), SEARCH);
+    try {
+      // the engine's native kernels are built and tested in the workspace; here the wasm kernels do
+      await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
+        cwd: project,
+        env: { ...npmEnv(), MODNAS_ENGINE_KERNELS: 'js' },
+        maxBuffer: 64 << 20,
+        timeout: 600_000,
+      });
+      installMb = duBytes(join(project, 'node_modules')) / 2 ** 20;
+    } catch (e) {
+      installError = e;
+    }
+  }, 900_000);
+
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('every published package packs with its README, LICENSE, dist and the npm fields', async () => {
+    expect(tarballOf.size).toBe(publishedPackages().length);
+    for (const [name, tgz] of tarballOf) {
+      const { stdout } = await run('tar', ['-tzf', tgz]);
+      const files = stdout.split('\n');
+      expect(files, name).toContain('package/README.md');
+      expect(files, name).toContain('package/LICENSE');
+      if (name !== '@modnas/all') expect(files, name).toContain('package/dist/index.js');
+      const { stdout: pj } = await run('tar', ['-xzOf', tgz, 'package/package.json']);
+      const pkg = JSON.parse(pj);
+      expect(pkg.engines?.node, name).toBe('>=20.9');
+      expect(pkg.repository?.directory, name).toMatch(/^(packages|plugins)\//);
+      const ranges: string[] = Object.values({ ...pkg.dependencies, ...pkg.peerDependencies });
+      expect(ranges.filter((r) => r.startsWith('workspace:')), `${name}: workspace: ranges left in the tarball`).toEqual([]);
+    }
+  });
+
+  it('npm installs the tarballs, every @modnas package from its tarball', () => {
+    expect(installError, String((installError as { stderr?: string })?.stderr ?? installError)).toBeUndefined();
+    const lock = JSON.parse(readFileSync(join(project, 'package-lock.json'), 'utf8'));
+    const modnas = Object.entries(lock.packages as Record<string, { resolved?: string }>).filter(([p]) => p.includes('node_modules/@modnas/'));
+    expect(modnas.length).toBeGreaterThan(MINIMAL.length);
+    for (const [p, entry] of modnas) expect(entry.resolved, p).toMatch(/^file:/);
+    // exactly one copy of core, wherever it is asked for
+    expect(modnas.filter(([p]) => p.endsWith('node_modules/@modnas/core')).map(([p]) => p)).toEqual(['node_modules/@modnas/core']);
+    expect(existsSync(join(project, 'node_modules', TRANSITIVE, 'package.json')), `${TRANSITIVE} installed as a dependency`).toBe(true);
+  });
+
+  it(`the cli plus one search's plugins install in under ${MAX_INSTALL_MB} MB`, () => {
+    expect(installError).toBeUndefined();
+    const nm = join(project, 'node_modules');
+    const sizes: Array<[string, number]> = [];
+    for (const d of readdirSync(nm)) {
+      if (d.startsWith('.')) continue;
+      const names = d.startsWith('@') ? readdirSync(join(nm, d)).map((s) => `${d}/${s}`) : [d];
+      for (const n of names) sizes.push([n, duBytes(join(nm, n)) / 2 ** 20]);
+    }
+    const big = sizes
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 10)
+      .map(([n, mb]) => `${n} ${mb.toFixed(1)} MB`)
+      .join(', ');
+    expect(installMb, `node_modules is ${installMb.toFixed(1)} MB (${big})`).toBeLessThan(MAX_INSTALL_MB);
+  });
+
+  it('the installed modnas command runs a quick search and writes the best architecture', async () => {
+    expect(installError).toBeUndefined();
+    const direct = join(project, 'direct');
+    const r = await modnas(direct, ['run', 'search.yaml']);
+    expect(r.code, r.stderr.slice(-4000)).toBe(0);
+    const best = join(direct, 'exp', 'scratch', 'outputs', 'arch_search_best.yaml');
+    expect(existsSync(best), `${best} written`).toBe(true);
+    const arch = readFileSync(best, 'utf8');
+    expect(arch).toMatch(/MB3E[36]/);
+    const summary = JSON.parse(readFileSync(join(direct, 'exp', 'scratch', 'outputs', 'summary.json'), 'utf8'));
+    expect(summary.aborted).toBe(false);
+    expect(Object.keys(summary.estims)).toEqual(['warmup', 'search']);
+    expect(summary.estims.search.best?.arch, 'the search estimator found an architecture').toBeTruthy();
+    expect(Number(summary.spaceSize)).toBeGreaterThan(1);
+    // one core and one tfjs: no second copy registering its kernels again
+    expect(r.stderr).not.toMatch(/already registered/);
+  }, 300_000);
+
+  it(`MB3E3 resolves when ${TRANSITIVE} arrives only as @modnas/backbone-mobilenetv2's dependency`, async () => {
+    expect(installError).toBeUndefined();
+    const r = await modnas(project, ['plugins', 'list', '--json']);
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    expect(r.stdout, `${TRANSITIVE} discovered through the dependency tree`).toContain(TRANSITIVE);
+    const run1 = await modnas(project, ['run', 'search.yaml']);
+    expect(run1.code, run1.stderr.slice(-4000)).toBe(0);
+    expect(existsSync(join(project, 'exp', 'scratch', 'outputs', 'arch_search_best.yaml'))).toBe(true);
+  }, 300_000);
+});
