@@ -100,8 +100,11 @@ afterAll(async () => {
   await tf.setBackend(before);
 });
 
+/** The reason a native-only test is skipped, in its title (vitest shows it among the skipped). */
+const skipWhy = (skip: boolean): string => (skip ? ` (skipped: native kernels not loaded: ${nativeStatus.detail})` : '');
+
 for (const target of ['wasm', 'native'] as const) {
-  describe.skipIf(target === 'native' && !nativeStatus.loaded)(`engine kernels on the ${target} backend against the cpu backend`, () => {
+  describe.skipIf(target === 'native' && !nativeStatus.loaded)(`engine kernels on the ${target} backend against the cpu backend${skipWhy(target === 'native' && !nativeStatus.loaded)}`, () => {
   it('reports which kernels are in use', () => {
     const st = engineStatus();
     expect(typeof st.detail).toBe('string');
@@ -114,7 +117,7 @@ for (const target of ['wasm', 'native'] as const) {
   for (const mode of modes) {
     describe(mode.name, () => {
       for (const depthwise of [false, true]) {
-        it.skipIf(mode.native && !nativeStatus.loaded)(`${depthwise ? 'depthwise conv' : 'conv2d'}: values and gradients on random shapes, strides and paddings`, async () => {
+        it.skipIf(mode.native && !nativeStatus.loaded)(`${depthwise ? 'depthwise conv' : 'conv2d'}: values and gradients on random shapes, strides and paddings${skipWhy(mode.native && !nativeStatus.loaded)}`, async () => {
           engineOptions.useNative = mode.native;
           for (const cs of convCases(mode.native ? 24 : 12, depthwise)) {
             const o = depthwise ? cs.c * cs.mult : cs.o;
@@ -131,7 +134,7 @@ for (const target of ['wasm', 'native'] as const) {
         });
       }
 
-      it.skipIf(!mode.native || !nativeStatus.loaded)('large shapes: the multi-threaded GEMM paths (row blocks, split k) and wide depthwise convs, all served natively', async () => {
+      it.skipIf(!mode.native || !nativeStatus.loaded)(`large shapes: the multi-threaded GEMM paths (row blocks, split k) and wide depthwise convs, all served natively${mode.native ? skipWhy(!nativeStatus.loaded) : ' (skipped: native-only, this is the fallback mode)'}`, async () => {
         engineOptions.useNative = true;
         const served = (): number => Object.values(kernelStats.native).reduce((a, b) => a + b, 0);
         const errors = kernelStats.errors.length;
@@ -161,7 +164,7 @@ for (const target of ['wasm', 'native'] as const) {
         expect(kernelStats.errors.slice(errors)).toEqual([]);
       });
 
-      it.skipIf(mode.native && !nativeStatus.loaded)('dilated conv and depthwise conv: values, and gradients of the dilated depthwise kernels', async () => {
+      it.skipIf(mode.native && !nativeStatus.loaded)(`dilated conv and depthwise conv: values, and gradients of the dilated depthwise kernels${skipWhy(mode.native && !nativeStatus.loaded)}`, async () => {
         engineOptions.useNative = mode.native;
         // Reference: a dilated filter is an undilated one with zeros between its taps.
         for (const [h, w, k, d, s] of [
@@ -203,7 +206,7 @@ for (const target of ['wasm', 'native'] as const) {
         }
       });
 
-      it.skipIf(mode.native && !nativeStatus.loaded)('eval-mode batch norm (tf.batchNorm), with and without scale/offset, and broadcast statistics', async () => {
+      it.skipIf(mode.native && !nativeStatus.loaded)(`eval-mode batch norm (tf.batchNorm), with and without scale/offset, and broadcast statistics${skipWhy(mode.native && !nativeStatus.loaded)}`, async () => {
         engineOptions.useNative = mode.native;
         const shape = [3, 4, 5, 7];
         const xs = data(3 * 4 * 5 * 7);
@@ -228,7 +231,7 @@ for (const target of ['wasm', 'native'] as const) {
         ['affine', 'plain', 'scale only, [1,1,1,C] stats', '[W,C] statistics (fallback)'].forEach((what, i) => close(got[i], ref[i], `${mode.name} batchNorm ${what}`));
       });
 
-      it.skipIf(mode.native && !nativeStatus.loaded)('training batch norm: batch statistics, output and gradients', async () => {
+      it.skipIf(mode.native && !nativeStatus.loaded)(`training batch norm: batch statistics, output and gradients${skipWhy(mode.native && !nativeStatus.loaded)}`, async () => {
         engineOptions.useNative = mode.native;
         for (const shape of [
           [2, 5, 3, 4],
