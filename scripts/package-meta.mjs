@@ -16,8 +16,8 @@ const ALL = 'packages/all';
 /**
  * The packages of one search (ProxylessNAS on MobileNetV2 over synthetic data), as the root README's
  * "minimal search" npm line lists them; scripts/npm-install.test.ts installs them from tarballs and
- * runs the search. TRANSITIVE arrives as @modnas/backbone-mobilenetv2's dependency; the README lists
- * it too while discovery reads only the project's own dependencies.
+ * runs the search. TRANSITIVE (the MB3E3 ... primitives) arrives as @modnas/backbone-mobilenetv2's
+ * dependency, and discovery finds it there, so neither the line nor the project lists it.
  */
 export const MINIMAL_SEARCH = [
   '@modnas/cli',
