@@ -23,7 +23,8 @@ import type { EstimCheckpoints } from './store.js';
 export type Token<T> = string & { readonly __resolves?: T };
 
 export function token<T>(name: string): Token<T> {
-  return name as Token<T>;
+  // a string is a Token<T> already (its brand is optional); the return type attaches T
+  return name;
 }
 
 /** What the runtime binds in each experiment's child container, as it builds the components. */
