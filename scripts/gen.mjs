@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { write as writePackageMeta } from './package-meta.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const KINDS = ['optim', 'estim', 'construct', 'mixed-op', 'primitive', 'backbone', 'exporter', 'trainer', 'dataset', 'metrics', 'callback', 'executor', 'store', 'space', 'engine'];
+const KINDS = ['optim', 'estim', 'construct', 'mixed-op', 'primitive', 'backbone', 'exporter', 'trainer', 'dataset', 'metrics', 'callback', 'store', 'space', 'engine'];
 const DIR_PREFIX = { exporter: 'export', 'mixed-op': 'mixed-op' };
 
 const [what, kind, name, ...ids] = process.argv.slice(2);
