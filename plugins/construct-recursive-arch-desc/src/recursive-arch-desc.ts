@@ -89,8 +89,9 @@ export const defaultRecursiveArchDescConstructor = defineComponent({
     return {
       async apply(model, ctx) {
         let desc: unknown;
+        const bound = resolveToken(ctx.container, Tokens.ArchDesc);
         if (config.arch_desc !== null && config.arch_desc !== undefined) desc = parseArchDesc(config.arch_desc, `${ctx.where}.arch_desc`);
-        else if (resolveToken(ctx.container, Tokens.ArchDesc) !== undefined) desc = parseArchDesc(resolveToken(ctx.container, Tokens.ArchDesc), 'arch_desc');
+        else if (bound !== undefined) desc = parseArchDesc(bound, 'arch_desc');
         else {
           throw new ModnasError('MODNAS_E_ARCHDESC_MISSING', 'DefaultRecursiveArchDescConstructor has no architecture description to build from', {
             fix: 'give arch_desc at the top level of the config (or its YAML file), or as a key of this constructor',
