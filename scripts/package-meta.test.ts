@@ -1,7 +1,7 @@
 // Every published package carries what npm users need (scripts/package-meta.mjs writes it; this keeps
 // new packages from shipping without it), @modnas/all lists every first-party plugin, and the root
 // README's npm line is the package set that scripts/npm-install.test.ts installs and runs.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MINIMAL_SEARCH, NODE_RANGE, TRANSITIVE, allDependencies, problems, publishedPackages, root, withMeta, workspacePackages } from './package-meta.mjs';
@@ -51,5 +51,27 @@ describe('package metadata for npm users', () => {
     expect([...names].sort()).toEqual([...MINIMAL_SEARCH].sort());
     expect(names, `${TRANSITIVE} comes with @modnas/backbone-mobilenetv2`).not.toContain(TRANSITIVE);
     expect(lines).toContain('npm i @modnas/all');
+  });
+
+  // STYLE: core <- kits <- plugins. A plugin that needs another plugin's code gets it from a kit;
+  // a sibling plugin may be a dependency (installed and discovered with it), never an import.
+  it('plugins import shared code from kits, never from a sibling plugin (tests may use siblings)', () => {
+    const plugins = new Map(workspacePackages().filter((p) => p.dir.startsWith('plugins/')).map((p) => [p.pkg.name, p.dir]));
+    const sources = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : /\.tsx?$/.test(e.name) && !/\.test\.tsx?$/.test(e.name) ? [join(dir, e.name)] : []));
+    const offenders: string[] = [];
+    for (const dir of plugins.values()) {
+      for (const file of sources(join(root, dir, 'src'))) {
+        for (const m of readFileSync(file, 'utf8').matchAll(/from '(@modnas\/[a-z0-9-]+)/g)) {
+          if (plugins.has(m[1])) offenders.push(`${file.slice(root.length + 1)} imports ${m[1]}`);
+        }
+      }
+    }
+    expect(offenders).toEqual([]);
+    // and everything under plugins/ is a plugin (a library without components is a kit under packages/)
+    for (const [name, dir] of plugins) {
+      const pkg = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
+      expect(pkg.modnas?.kind, `${name} (${dir}) declares no modnas kind: move it to packages/ as a kit`).toBeTypeOf('string');
+    }
   });
 });

@@ -1,10 +1,8 @@
 import type { ComponentRef, Slot, StateTransformer } from '@modnas/core';
 import type { PrimitiveSpec } from '@modnas/kit-mixed-op';
 import { Slot as SlotClass, defineComponent, z } from '@modnas/core';
-import { DEFAULT_PRIMITIVES } from '@modnas/kit-mixed-op';
-import { buildMixedOp, candidatesOf, mixedOpConstructorRefs, mixedOpSpec, primitiveId } from '@modnas/construct-mixed-op';
-import { archDescRefs, fillSlotsFromArchDesc, resolveArchDesc } from '@modnas/construct-slot-arch-desc';
-import { MobileInvertedConv } from '@modnas/primitive-mbconv';
+import { MobileInvertedConv } from '@modnas/nn';
+import { DEFAULT_PRIMITIVES, archDescRefs, buildMixedOp, candidatesOf, fillSlotsFromArchDesc, mixedOpConstructorRefs, mixedOpSpec, primitiveId, resolveArchDesc } from '@modnas/kit-mixed-op';
 
 /**
  * The block a MobileNetV2 Slot stands for: a 3x3 inverted residual conv with the block's expansion

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeTable } from '@modnas/estim-tabular';
+import { writeTable } from '@modnas/kit-tabular';
 
 const OPS = ['none', 'skip_connect', 'nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3'];
 const here = fileURLToPath(new URL('..', import.meta.url));

@@ -1,6 +1,6 @@
 import type { EstimContext, StateEstimator } from '@modnas/core';
 import { ModnasError, defineComponent, resolveToken, z } from '@modnas/core';
-import { runTabularSearch, tabularSearchShape } from '@modnas/estim-tabular';
+import { runTabularSearch, tabularSearchShape } from '@modnas/kit-tabular';
 import { NB201_DEFAULT_BUDGET, NB201_SPACE_TOKEN, nb201Benchmark } from './nb201.js';
 
 export const nasBench201EstimatorSchema = z.strictObject({

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { Assignment, Rng } from '@modnas/core';
 import { ModnasError, token } from '@modnas/core';
-import type { Table, TabularBenchmark, TabularQuery } from '@modnas/estim-tabular';
-import { once, readTable } from '@modnas/estim-tabular';
+import type { Table, TabularBenchmark, TabularQuery } from '@modnas/kit-tabular';
+import { once, readTable } from '@modnas/kit-tabular';
 
 /** The candidate operations of every edge, in the official order. */
 export const NB201_OPS = ['none', 'skip_connect', 'nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3'] as const;

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeTable } from '@modnas/estim-tabular';
+import { writeTable } from '@modnas/kit-tabular';
 
 const here = fileURLToPath(new URL('..', import.meta.url));
 const file = process.argv[2];

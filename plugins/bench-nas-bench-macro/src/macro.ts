@@ -1,7 +1,7 @@
 import type { Assignment, Rng } from '@modnas/core';
 import { ModnasError, token } from '@modnas/core';
-import type { Table, TabularBenchmark, TabularQuery } from '@modnas/estim-tabular';
-import { once, readTable } from '@modnas/estim-tabular';
+import type { Table, TabularBenchmark, TabularQuery } from '@modnas/kit-tabular';
+import { once, readTable } from '@modnas/kit-tabular';
 
 /** The 3 choices of every layer, named as ModularNAS primitives: identity, MobileNetV2 k3 e3, MobileNetV2 k5 e6 (digits 0, 1, 2 of the benchmark's codes). */
 export const MACRO_CHOICES = ['IDT', 'MB3E3', 'MB5E6'] as const;

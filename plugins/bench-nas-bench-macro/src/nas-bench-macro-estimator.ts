@@ -1,6 +1,6 @@
 import type { EstimContext, StateEstimator } from '@modnas/core';
 import { ModnasError, defineComponent, z } from '@modnas/core';
-import { runTabularSearch, tabularSearchShape } from '@modnas/estim-tabular';
+import { runTabularSearch, tabularSearchShape } from '@modnas/kit-tabular';
 import type { MacroFitness } from './macro.js';
 import { MACRO_SPACE_TOKEN, MacroBenchmark } from './macro.js';
 

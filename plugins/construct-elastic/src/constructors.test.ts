@@ -3,12 +3,12 @@ import { ArchSpace, Slot, tf } from '@modnas/core';
 import type { MobileNetV2Row } from '@modnas/backbone-mobilenetv2';
 import { MobileNetV2 } from '@modnas/backbone-mobilenetv2';
 import { BatchNorm2d, countFlops } from '@modnas/nn';
-import { MobileInvertedConv } from '@modnas/primitive-mbconv';
+import { MobileInvertedConv } from '@modnas/nn';
 import { describeConformance, makeBuildContext } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
 import { elasticSchema, mobileNetV2ElasticConstructor, mobileNetV2ElasticKernelConstructor, mobileNetV2ElasticSequentialConstructor, mobileNetV2ElasticSpatialConstructor } from './constructors.js';
-import { elasticArchDesc, elasticBlocks, elasticStages, resetElastic, syncElastic } from './elastic.js';
-import type { ElasticMBConv } from './elastic-mbconv.js';
+import type { ElasticMBConv } from '@modnas/kit-elastic';
+import { elasticArchDesc, elasticBlocks, elasticStages, resetElastic, syncElastic } from '@modnas/kit-elastic';
 import plugin from './index.js';
 
 // A tiny MobileNetV2: stem 8, a fixed first block, a stage of 3 blocks (8 -> 8) and one of 2 (8 -> 16, stride 2).

@@ -1,7 +1,6 @@
 import type { BuildContext, CategoricalParam, Module, StateTransformer } from '@modnas/core';
 import { ModnasError, Slot, defineComponent, z } from '@modnas/core';
-import { ensureElasticBlock } from './elastic.js';
-import { ElasticStage, isElasticStage } from './elastic-stage.js';
+import { ElasticStage, ensureElasticBlock, isElasticStage } from '@modnas/kit-elastic';
 
 const rangeSchema = (what: string, dflt: number[]) =>
   z

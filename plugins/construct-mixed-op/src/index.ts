@@ -1,8 +1,8 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { buildMixedOp, candidatesOf, defaultMixedOpConstructor, mixedOpConstructorRefs, mixedOpSpec, primitiveId } from './mixed-op.js';
+import { defaultMixedOpConstructor } from './mixed-op.js';
 
-export { buildMixedOp, candidatesOf, defaultMixedOpConstructor, mixedOpConstructorRefs, mixedOpSpec, primitiveId };
+export { defaultMixedOpConstructor };
 export type { DefaultMixedOpConstructorConfig } from './mixed-op.js';
 
 export default definePlugin({

@@ -1,7 +1,6 @@
-import type { BuildContext, ComponentRef, ComponentSpec, Module, Slot, StateTransformer } from '@modnas/core';
-import type { PrimitiveSpec } from '@modnas/kit-mixed-op';
+import type { StateTransformer } from '@modnas/core';
 import { Slot as SlotClass, defineComponent, z } from '@modnas/core';
-import { DEFAULT_PRIMITIVES } from '@modnas/kit-mixed-op';
+import { DEFAULT_PRIMITIVES, buildMixedOp, candidatesOf, mixedOpConstructorRefs } from '@modnas/kit-mixed-op';
 
 const specSchema = z.union([z.string().min(1), z.looseObject({ type: z.string().min(1) })]);
 
@@ -16,34 +15,6 @@ export const defaultMixedOpConstructorSchema = z.strictObject({
 });
 
 export type DefaultMixedOpConstructorConfig = z.output<typeof defaultMixedOpConstructorSchema>;
-
-/** The id a candidate spec names. */
-export const primitiveId = (p: PrimitiveSpec): string => (typeof p === 'string' ? p : p.type);
-
-/** The mixed-op spec for a list of candidates: `{ ...mixed_op, primitives }` (mixed_op's own primitives win). */
-export function mixedOpSpec(mixedOp: string | ComponentSpec, primitives: readonly PrimitiveSpec[]): ComponentSpec {
-  const spec: ComponentSpec = typeof mixedOp === 'string' ? { type: mixedOp } : { ...mixedOp };
-  const args = spec.args as Record<string, unknown> | undefined;
-  return 'primitives' in spec || (args && typeof args === 'object' && 'primitives' in args) ? spec : { ...spec, primitives: [...primitives] };
-}
-
-export function candidatesOf(config: Pick<DefaultMixedOpConstructorConfig, 'primitives' | 'candidates'>): PrimitiveSpec[] {
-  return [...((config.candidates ?? config.primitives) as PrimitiveSpec[])];
-}
-
-/** What a mixed-op constructor refers to: the mixed op (with its primitives) and each primitive. */
-export function mixedOpConstructorRefs(config: Pick<DefaultMixedOpConstructorConfig, 'primitives' | 'candidates' | 'mixed_op'>): ComponentRef[] {
-  const prims = candidatesOf(config);
-  return [
-    { kind: 'mixed-op', spec: mixedOpSpec(config.mixed_op, prims), path: 'mixed_op' },
-    ...prims.map((p, i): ComponentRef => ({ kind: 'primitive', spec: p, path: `${config.candidates ? 'candidates' : 'primitives'}.${i}` })),
-  ];
-}
-
-/** Build the mixed op for one Slot through the registry (the mixed op builds its candidates). */
-export async function buildMixedOp(slot: Slot, mixedOp: string | ComponentSpec, primitives: readonly PrimitiveSpec[], ctx: BuildContext, at?: string): Promise<Module> {
-  return ctx.build('mixed-op', mixedOpSpec(mixedOp, primitives), { chnIn: slot.chnIn, chnOut: slot.chnOut, stride: slot.stride, args: slot.args }, at);
-}
 
 export const defaultMixedOpConstructor = defineComponent({
   kind: 'construct',

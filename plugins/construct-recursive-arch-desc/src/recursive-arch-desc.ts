@@ -1,10 +1,9 @@
-import type { BuildContext, ComponentSpec, Module, StateTransformer } from '@modnas/core';
+import type { BuildContext, Module, StateTransformer } from '@modnas/core';
 import type { ArchDescConvert } from '@modnas/kit-mixed-op';
-import { ModnasError, Slot, Tokens, defineComponent, resolveToken, z } from '@modnas/core';
-import { parseArchDesc } from '@modnas/kit-mixed-op';
+import { ModnasError, Slot, defineComponent, z } from '@modnas/core';
+import { isOpSpec, resolveArchDesc, slotSpec } from '@modnas/kit-mixed-op';
 
 const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isOpSpec = (v: unknown): v is string | ComponentSpec => (typeof v === 'string' && v.length > 0) || (isMapping(v) && typeof v.type === 'string');
 
 export const defaultRecursiveArchDescConstructorSchema = z.strictObject({
   arch_desc: z
@@ -47,7 +46,7 @@ export class RecursiveArchDescBuilder {
         where: this.ctx.where,
       });
     }
-    const m = await this.ctx.build('primitive', entry, { chnIn: slot.chnIn, chnOut: slot.chnOut, stride: slot.stride, args: slot.args });
+    const m = await this.ctx.build('primitive', entry, slotSpec(slot));
     slot.fill(m);
     this.filled++;
     return m;
@@ -88,16 +87,7 @@ export const defaultRecursiveArchDescConstructor = defineComponent({
   create(config): StateTransformer {
     return {
       async apply(model, ctx) {
-        let desc: unknown;
-        const bound = resolveToken(ctx.container, Tokens.ArchDesc);
-        if (config.arch_desc !== null && config.arch_desc !== undefined) desc = parseArchDesc(config.arch_desc, `${ctx.where}.arch_desc`);
-        else if (bound !== undefined) desc = parseArchDesc(bound, 'arch_desc');
-        else {
-          throw new ModnasError('MODNAS_E_ARCHDESC_MISSING', 'DefaultRecursiveArchDescConstructor has no architecture description to build from', {
-            fix: 'give arch_desc at the top level of the config (or its YAML file), or as a key of this constructor',
-            where: ctx.where,
-          });
-        }
+        const desc = resolveArchDesc(config.arch_desc, ctx, 'DefaultRecursiveArchDescConstructor');
         await new RecursiveArchDescBuilder(ctx, config.construct_fn).visit(model, desc);
         return model;
       },

@@ -1,9 +1,8 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { archDescRefs, defaultSlotArchDescConstructor, entrySpec, fillSlotsFromArchDesc, isOpSpec, resolveArchDesc, slotSpec } from './slot-arch-desc.js';
+import { defaultSlotArchDescConstructor } from './slot-arch-desc.js';
 
-export { archDescRefs, defaultSlotArchDescConstructor, entrySpec, fillSlotsFromArchDesc, isOpSpec, resolveArchDesc, slotSpec };
-export type { FillOptions } from './slot-arch-desc.js';
+export { defaultSlotArchDescConstructor };
 
 export default definePlugin({
   meta: { name: pkg.name, version: pkg.version },

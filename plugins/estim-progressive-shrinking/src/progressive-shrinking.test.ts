@@ -2,9 +2,10 @@ import type { Assignment, SearchFeedback, SearchOptimizer, TrialResult } from '@
 import { ArchSpace, Slot, tf } from '@modnas/core';
 import type { MobileNetV2Row } from '@modnas/backbone-mobilenetv2';
 import { MobileNetV2 } from '@modnas/backbone-mobilenetv2';
-import { elasticArchDesc, elasticBlocks, elasticStages, mobileNetV2ElasticConstructor } from '@modnas/construct-elastic';
+import { mobileNetV2ElasticConstructor } from '@modnas/construct-elastic';
+import { elasticArchDesc, elasticBlocks, elasticStages } from '@modnas/kit-elastic';
 import { crossEntropy } from '@modnas/nn';
-import { MobileInvertedConv } from '@modnas/primitive-mbconv';
+import { MobileInvertedConv } from '@modnas/nn';
 import { describeConformance, makeBuildContext, makeEstimContext, tinySplit } from '@modnas/testkit';
 import { DefaultTrainer, defaultTrainerSchema } from '@modnas/trainer-default';
 import { describe, expect, it } from 'vitest';

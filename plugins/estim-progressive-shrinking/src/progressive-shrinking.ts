@@ -1,8 +1,8 @@
 import type { Batch, BatchOptions, DataSplit, EstimContext, EstimResult, Module, StateEstimator, TrialResult } from '@modnas/core';
 import { Module as ModuleBase, ModnasError, defineComponent, tf, z } from '@modnas/core';
 import { applyCandidate, evaluate, formatMetrics, isAborted, recalibrateBatchNorm, reportCandidate, reportEpoch, scoreOf, trainEpoch, validateWithMetrics } from '@modnas/kit-estim';
-import type { ElasticMBConv, ElasticStage } from '@modnas/construct-elastic';
-import { elasticBlocks, elasticStages, resetElastic, syncElastic } from '@modnas/construct-elastic';
+import type { ElasticMBConv, ElasticStage } from '@modnas/kit-elastic';
+import { elasticBlocks, elasticStages, resetElastic, syncElastic } from '@modnas/kit-elastic';
 
 const valuesSchema = z.union([z.array(z.number().positive()).min(1), z.array(z.array(z.number().positive()).min(1)).min(1)]);
 

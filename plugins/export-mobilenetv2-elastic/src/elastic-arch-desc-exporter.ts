@@ -1,7 +1,7 @@
 import type { Exporter } from '@modnas/core';
 import { defineComponent, z } from '@modnas/core';
 import { writeArchDesc } from '@modnas/kit-mixed-op';
-import { elasticArchDesc } from '@modnas/construct-elastic';
+import { elasticArchDesc } from '@modnas/kit-elastic';
 
 export const elasticArchDescExporterSchema = z.strictObject({
   fix_first: z.boolean().default(true).describe('Write null for the first block (MobileNetV2ArchDescConstructor builds it fixed)'),

@@ -1,9 +1,8 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { EXPANSION_RATIOS, KERNEL_SIZES, MobileInvertedConv, mbconvComponents } from './mbconv.js';
+import { EXPANSION_RATIOS, KERNEL_SIZES, mbconvComponents } from './mbconv.js';
 
-export { EXPANSION_RATIOS, KERNEL_SIZES, MobileInvertedConv, mbconvComponents };
-export type { MobileInvertedConvOptions } from './mbconv.js';
+export { EXPANSION_RATIOS, KERNEL_SIZES, mbconvComponents };
 
 export default definePlugin({
   meta: { name: pkg.name, version: pkg.version },

@@ -4,7 +4,8 @@ import type { Conv2d } from '@modnas/nn';
 import { describeConformance, makeBuildContext } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
 import plugin from './index.js';
-import { MobileInvertedConv, mbconvComponents } from './mbconv.js';
+import { MobileInvertedConv } from '@modnas/nn';
+import { mbconvComponents } from './mbconv.js';
 
 describeConformance(plugin, { packageJson: new URL('../package.json', import.meta.url) });
 

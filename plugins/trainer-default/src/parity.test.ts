@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Module, Sequential, tf } from '@modnas/core';
 import { BatchNorm2d, Conv2d, GlobalAvgPool, Linear, ReLU6 } from '@modnas/nn';
-import { MobileInvertedConv } from '@modnas/primitive-mbconv';
+import { MobileInvertedConv } from '@modnas/nn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DefaultTrainer, defaultTrainerSchema } from './default-trainer.js';
 

@@ -38,7 +38,7 @@ export function readTable(file: string | URL): Table {
     });
   }
   if (packed.format !== TABLE_FORMAT) {
-    throw new ModnasError('MODNAS_E_TABLE_FORMAT', `${String(file)} is in format ${JSON.stringify(packed.format)}, this reader reads ${TABLE_FORMAT}`, { fix: 'update @modnas/estim-tabular' });
+    throw new ModnasError('MODNAS_E_TABLE_FORMAT', `${String(file)} is in format ${JSON.stringify(packed.format)}, this reader reads ${TABLE_FORMAT}`, { fix: 'update @modnas/kit-tabular' });
   }
   const columns: Record<string, Float64Array> = {};
   for (const [name, values] of Object.entries(packed.columns)) {
