@@ -8,7 +8,7 @@ import { isModnasError, definePlugin, Registry } from '@modnas/core';
 import type { ComponentKind, AnyComponentDef } from '@modnas/core';
 import { loadConfig } from './load.js';
 import { applyOverrides } from './merge.js';
-import { validateExperiment } from './validate.js';
+import { configInvalid, parseComponentConfig, validateExperiment } from './validate.js';
 
 const stub = (kind: ComponentKind, id: string, schema: z.ZodType = z.strictObject({}), extra: Partial<AnyComponentDef> = {}): AnyComponentDef => ({
   kind,
@@ -81,6 +81,33 @@ describe('native config', () => {
     expect(plan.components.get('data')?.def.id).toBe('MNIST');
     expect(plan.components.get('optim')?.config).toEqual({ lr: 0.01 });
     expect(plan.components.get('estim.search')?.def.id).toBe('SuperNetEstimator');
+  });
+
+  it('quick: true is resolved while validating: the plan holds the capped epochs and data sizes', async () => {
+    const plan = await validateExperiment(withDefaults({ ...good, quick: true, data_provider: { train_size: 100 }, estim: { warmup: { type: 'DefaultEstimator', epochs: 5 }, search: { type: 'SuperNetEstim' } } }), { registry });
+    expect(plan.components.get('estim.warmup')?.config).toEqual({ epochs: 1 });
+    expect(plan.components.get('estim.search')?.config).toEqual({ epochs: 1 });
+    expect(plan.config.data_provider).toMatchObject({ train_size: 100, valid_size: 256 });
+    const full = await validateExperiment(withDefaults({ ...good, estim: { warmup: { type: 'DefaultEstimator', epochs: 5 } } }), { registry });
+    expect(full.components.get('estim.warmup')?.config).toEqual({ epochs: 5 });
+    expect(full.config.data_provider.train_size).toBeUndefined();
+  });
+
+  it('components built at run time are parsed on the same path, with the same error lines', async () => {
+    const def = await registry.resolve('optim', 'BinaryGateOptim');
+    expect(parseComponentConfig(def, { type: 'BinaryGateOptim', lr: 0.5 }, 'x')).toEqual({ ok: true, config: { lr: 0.5 } });
+    const bad = parseComponentConfig(def, { type: 'BinaryGateOptim', args: { lr: -1 }, extra: 1 }, 'construct.0.optim');
+    expect(bad).toEqual({ ok: false, issues: ['construct.0.optim.args.lr: Too small: expected number to be >0, got -1', 'construct.0.optim: unknown key "extra"'] });
+    const e = await configError({ ...good, optim: { type: 'BinaryGateOptim', args: { lr: -1 }, extra: 1 } });
+    for (const line of (bad as { issues: string[] }).issues) expect(e.message).toContain(line.replace('construct.0.optim', 'optim'));
+    expect(configInvalid((bad as { issues: string[] }).issues).code).toBe('MODNAS_E_CONFIG_INVALID');
+  });
+
+  it('loadConfig applies the experiment-level defaults (the embedded dataset, the Slot exporter) in one place', () => {
+    const f = tmpFile('x.yaml', 'model: { type: CIFAR_MobileNetV2 }\nestim: { s: { type: SuperNetEstimator } }\n');
+    const { raw } = loadConfig([f]);
+    expect(raw.data).toEqual({ type: 'MNIST' });
+    expect(raw.export).toEqual({ default: { type: 'DefaultSlotTraversalExporter' } });
   });
 
   it('reports all problems at once, each with its dotted path', async () => {

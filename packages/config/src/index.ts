@@ -10,4 +10,4 @@ export { registerConfigFormat, formatOf, ownPath } from './format.js';
 export type { TrainingOptions } from './train.js';
 export { toTrainingConfig } from './train.js';
 export type { ResolvedComponent, ExperimentPlan, ValidateOptions } from './validate.js';
-export { specConfig, validateExperiment } from './validate.js';
+export { QUICK, configInvalid, parseComponentConfig, specConfig, validateExperiment } from './validate.js';

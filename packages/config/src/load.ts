@@ -6,6 +6,7 @@ import type { JsonObject } from './merge.js';
 import { applyOverrides, assertSafeKeys, deepMerge, isObject } from './merge.js';
 import type { ConfigFormat } from './format.js';
 import { formatOf } from './format.js';
+import { withDefaults } from './defaults.js';
 
 export interface LoadedConfig {
   /** The merged config in the native format, before validation. */
@@ -107,11 +108,15 @@ export function loadConfig(files: readonly string[], overrides: readonly string[
   return finishConfig(merged, merged.native);
 }
 
-/** Apply native overrides, then the defaults of the other formats the documents were in. */
+/**
+ * Apply native overrides, then the experiment-level defaults, in this one place: first those of
+ * the other formats the documents were in (the seed's snippets are partial: what they leave out is
+ * filled once all files are merged), then the sections every config gets (withDefaults). Keys
+ * inside a component get their defaults from its schema while validating, `quick` its caps.
+ */
 export function finishConfig(loaded: LoadedDocs, overrides: readonly string[]): LoadedConfig {
   const raw = applyOverrides(loaded.raw, overrides);
   const defaulted: string[] = [];
-  // Another format's snippets may be partial (the seed's are): fill what they leave out once all files are merged.
   for (const f of loaded.formats) f.fillDefaults?.(raw, defaulted);
-  return { raw, sources: loaded.sources, ignored: loaded.ignored, defaulted, origins: loaded.origins };
+  return { raw: withDefaults(raw), sources: loaded.sources, ignored: loaded.ignored, defaulted, origins: loaded.origins };
 }

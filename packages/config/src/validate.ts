@@ -48,6 +48,33 @@ function renderIssue(prefix: string, issue: z.core.$ZodIssue, input: unknown, ar
   return `${path || '(top level)'}: ${msg}`;
 }
 
+/**
+ * Parse a component's config with its schema: the one parse path, used while validating the
+ * experiment and for components that constructors build at run time (e.g. a mixed op per Slot).
+ * Problems come back rendered as `path.key: message, got value`.
+ */
+export function parseComponentConfig(def: AnyComponentDef, spec: ComponentSpec | string, path: string): { ok: true; config: unknown } | { ok: false; issues: string[] } {
+  const { config: cfg, argsKeys, clash } = specConfig(spec);
+  const issues = clash.map((k) => `${path}.${k}: given both beside "type" and under "args"; keep one`);
+  const res = def.schema.safeParse(cfg);
+  if (!res.success) issues.push(...res.error.issues.map((i: z.core.$ZodIssue) => renderIssue(path, i, cfg, argsKeys)));
+  return issues.length ? { ok: false, issues } : { ok: true, config: res.data };
+}
+
+/** The coded error for config problems: every problem on its own line, with its dotted path. */
+export function configInvalid(raw: string[], { where, renamePath }: Pick<ValidateOptions, 'where' | 'renamePath'> = {}): ModnasError {
+  const issues = renamePath
+    ? raw.map((i) => {
+        const at = i.indexOf(': ');
+        return at > 0 && !i.startsWith('(') ? renamePath(i.slice(0, at)) + i.slice(at) : i;
+      })
+    : raw;
+  return new ModnasError('MODNAS_E_CONFIG_INVALID', `the config has ${issues.length} problem${issues.length > 1 ? 's' : ''}:\n  - ${issues.join('\n  - ')}`, {
+    fix: 'correct the keys named above (each line gives its dotted path)',
+    where,
+  });
+}
+
 export interface ValidateOptions {
   registry?: Registry;
   /** The file(s) the config came from, for the error's "where". */
@@ -55,6 +82,9 @@ export interface ValidateOptions {
   /** Rename a reported dotted path (a translated file's own keys: ownPath). */
   renamePath?: (path: string) => string;
 }
+
+/** What `quick: true` caps: epochs of every estimator, training and validation examples. */
+export const QUICK = { epochs: 1, train_size: 512, valid_size: 256 } as const;
 
 /**
  * Check the whole experiment before anything is built: the top-level layout, every component id
@@ -67,9 +97,15 @@ export async function validateExperiment(raw: JsonObject, opts: ValidateOptions 
   const parsed = ExperimentSchema.safeParse(raw);
   if (!parsed.success) {
     for (const i of parsed.error.issues) issues.push(renderIssue('', i, raw));
-    throw invalid(issues, opts);
+    throw configInvalid(issues, opts);
   }
   const config = parsed.data;
+  // `quick: true` caps the data here and every estimator's epochs below, so the plan is final.
+  if (config.quick) {
+    const dp = config.data_provider;
+    dp.train_size = Math.min(dp.train_size ?? QUICK.train_size, QUICK.train_size);
+    dp.valid_size = Math.min(dp.valid_size ?? QUICK.valid_size, QUICK.valid_size);
+  }
   // An arch_desc given as a file is read now, so a missing or broken file is reported with the rest.
   if (typeof config.arch_desc === 'string' && /\.(ya?ml|json)$/.test(config.arch_desc)) {
     try {
@@ -81,8 +117,7 @@ export async function validateExperiment(raw: JsonObject, opts: ValidateOptions 
   const components = new Map<string, ResolvedComponent>();
 
   const check = async (kind: ComponentKind, spec: ComponentSpec | string, path: string): Promise<ResolvedComponent | undefined> => {
-    const { type, config: cfg, argsKeys, clash } = specConfig(spec);
-    for (const k of clash) issues.push(`${path}.${k}: given both beside "type" and under "args"; keep one`);
+    const { type, config: cfg } = specConfig(spec);
     let def: AnyComponentDef;
     try {
       def = await registry.resolve(kind, type, `${path}.type`);
@@ -101,14 +136,16 @@ export async function validateExperiment(raw: JsonObject, opts: ValidateOptions 
       issues.push(`${path}.type: ${isModnasError(e) ? `${e.message.split('\n')[0]}${e.fix ? ` (fix: ${e.fix})` : ''}` : String(e)}`);
       return undefined;
     }
-    const res = def.schema.safeParse(cfg);
-    if (!res.success) {
-      for (const i of res.error.issues) issues.push(renderIssue(path, i, cfg, argsKeys));
+    const res = parseComponentConfig(def, spec, path);
+    if (!res.ok) {
+      issues.push(...res.issues);
       return undefined;
     }
-    const rc: ResolvedComponent = { kind, path, def, config: res.data };
+    const data = res.config as Record<string, unknown>;
+    if (config.quick && kind === 'estim' && typeof data.epochs === 'number') data.epochs = Math.min(data.epochs, QUICK.epochs);
+    const rc: ResolvedComponent = { kind, path, def, config: res.config };
     components.set(path, rc);
-    for (const ref of def.refs?.(res.data) ?? []) await check(ref.kind, ref.spec, `${path}.${ref.path}`);
+    for (const ref of def.refs?.(res.config) ?? []) await check(ref.kind, ref.spec, `${path}.${ref.path}`);
     return rc;
   };
 
@@ -127,19 +164,6 @@ export async function validateExperiment(raw: JsonObject, opts: ValidateOptions 
   for (const [k, s] of Object.entries(config.metrics)) await check('metrics', s, `metrics.${k}`);
   for (const [k, s] of Object.entries(config.callbacks)) await check('callback', s, `callbacks.${k}`);
   if (config.store) await check('store', config.store, 'store');
-  if (issues.length) throw invalid(issues, opts);
+  if (issues.length) throw configInvalid(issues, opts);
   return { config, components };
-}
-
-function invalid(raw: string[], { where, renamePath }: ValidateOptions): ModnasError {
-  const issues = renamePath
-    ? raw.map((i) => {
-        const at = i.indexOf(': ');
-        return at > 0 && !i.startsWith('(') ? renamePath(i.slice(0, at)) + i.slice(at) : i;
-      })
-    : raw;
-  return new ModnasError('MODNAS_E_CONFIG_INVALID', `the config has ${issues.length} problem${issues.length > 1 ? 's' : ''}:\n  - ${issues.join('\n  - ')}`, {
-    fix: 'correct the keys named above (each line gives its dotted path)',
-    where,
-  });
 }

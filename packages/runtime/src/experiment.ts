@@ -1,7 +1,7 @@
 import { FIRST_PARTY } from './first-party.js';
 import { useDefaultFormats } from './formats.js';
 import type { ConfigDoc, JsonObject, TrainingOptions, ExperimentPlan } from '@modnas/config';
-import { finishConfig, mergeDocs, ownPath, readYamlFile, toTrainingConfig, validateExperiment, withDefaults } from '@modnas/config';
+import { finishConfig, mergeDocs, ownPath, readYamlFile, toTrainingConfig, validateExperiment } from '@modnas/config';
 import type { DiscoveryReport, Registry } from '@modnas/core';
 import { ModnasError, discoverPlugins, getRegistry, isModnasError } from '@modnas/core';
 import type { RunOptions, RunSummary } from './runner.js';
@@ -51,7 +51,7 @@ export async function prepareDocs(docs: readonly ConfigDoc[], overrides: readonl
   const origins = loaded.origins;
   let plan: ExperimentPlan;
   try {
-    plan = await validateExperiment(withDefaults(loaded.raw), {
+    plan = await validateExperiment(loaded.raw, {
       registry,
       where: loaded.sources.join(', ') || undefined,
       renamePath: origins.length ? (p) => ownPath(p, origins) : undefined,

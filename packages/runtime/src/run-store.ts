@@ -7,7 +7,7 @@
 import { appendFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExperimentPlan } from '@modnas/config';
-import { specConfig } from '@modnas/config';
+import { configInvalid, parseComponentConfig } from '@modnas/config';
 import type { CheckpointRecord, ExperimentStore, Logger, Registry, ResultStore, RunRecord, RunStatus } from '@modnas/core';
 import { ModnasError, isStoreFactory } from '@modnas/core';
 import { guardedWrite, jsonSafe, testKillPoint, writeFileAtomic } from '@modnas/kit-io';
@@ -108,7 +108,12 @@ export async function openRunSession(o: RunSessionOptions): Promise<RunSession> 
   } else {
     const rc = o.plan.components.get('store');
     const def = rc?.def ?? (await o.registry.resolve('store', spec.type, 'store.type'));
-    const config = rc?.config ?? def.schema.parse(specConfig(spec).config);
+    let config = rc?.config;
+    if (config === undefined) {
+      const parsed = parseComponentConfig(def, spec, 'store');
+      if (!parsed.ok) throw configInvalid(parsed.issues);
+      config = parsed.config;
+    }
     const made = (await def.create(config, undefined as never, undefined)) as unknown;
     const opened = isStoreFactory(made) ? made.open({ dir: o.outputDir, experiment: cfg.name }) : made;
     if (!isExperimentStore(opened)) {

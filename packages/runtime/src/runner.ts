@@ -5,7 +5,7 @@ import type { DependencyContainer } from 'tsyringe';
 import { container as rootContainer } from 'tsyringe';
 import type { DiscoveredEngine, BuildContext, ComponentKind, ComponentSpec, DataSplit, Dataset, EstimContext, EstimResult, Exporter, KindInput, KindOutput, MetricsFn, SearchOptimizer, StateOptimizer, Logger, ProgressReporter, Registry, tf } from '@modnas/core';
 import type { ExperimentPlan } from '@modnas/config';
-import { specConfig, chainEntries } from '@modnas/config';
+import { chainEntries, configInvalid, parseComponentConfig, specConfig } from '@modnas/config';
 import type { BackendChoice } from './backend.js';
 import { selectBackend } from './backend.js';
 import { splitTrainValid, isDivergedError, formatDuration } from '@modnas/kit-estim';
@@ -95,7 +95,6 @@ const EMPTY_SPLIT: DataSplit = {
 export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {}): Promise<RunSummary> {
   const t0 = Date.now();
   const cfg = plan.config;
-  if (cfg.quick) applyQuick(plan);
   const registry = opts.registry ?? getRegistry();
   const outputDir = resolve(opts.cwd ?? process.cwd(), cfg.output_dir, cfg.name);
   const persist = opts.persist !== false;
@@ -149,11 +148,9 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
       const rc = plan.components.get(path);
       if (rc && rc.kind === kind) return (await rc.def.create(rc.config, ctxFor(path), input)) as KindOutput[K];
       const def = await registry.resolve(kind, specConfig(spec).type, path);
-      const parsed = def.schema.safeParse(specConfig(spec).config);
-      if (!parsed.success) {
-        throw new ModnasError('MODNAS_E_CONFIG_INVALID', `${path}: ${parsed.error.issues.map((i: { path: PropertyKey[]; message: string }) => `${[path, ...i.path.map(String)].join('.')}: ${i.message}`).join('; ')}`);
-      }
-      return (await def.create(parsed.data, ctxFor(path), input)) as KindOutput[K];
+      const parsed = parseComponentConfig(def, spec, path);
+      if (!parsed.ok) throw configInvalid(parsed.issues);
+      return (await def.create(parsed.config, ctxFor(path), input)) as KindOutput[K];
     },
   });
   const create = async <K extends ComponentKind>(path: string, input?: KindInput[K]): Promise<KindOutput[K]> => {
@@ -328,17 +325,6 @@ function rngAt(state: number): Rng {
   const r = new Rng(0);
   r.setState(state);
   return r;
-}
-
-/** `quick: true`: cap data sizes and every estimator's epochs, whatever the estimator. */
-function applyQuick(plan: ExperimentPlan): void {
-  const dp = plan.config.data_provider;
-  dp.train_size = Math.min(dp.train_size ?? 512, 512);
-  dp.valid_size = Math.min(dp.valid_size ?? 256, 256);
-  for (const rc of plan.components.values()) {
-    const c = rc.config as Record<string, unknown>;
-    if (rc.kind === 'estim' && typeof c.epochs === 'number') c.epochs = Math.min(c.epochs, 1);
-  }
 }
 
 function missingTrainer(): StateOptimizer {
