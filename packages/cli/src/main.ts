@@ -4,8 +4,7 @@ import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import type { Logger, ProgressReporter } from '@modnas/core';
 import type { PreparedExperiment, RunSummary } from '@modnas/runtime';
 import { CORE_VERSION, ModnasError, discoverPlugins, getRegistry, groupDigits, isModnasError } from '@modnas/core';
-import { effectiveStatus, isPipelineFile, prepareExperiment, runExperiment, runRepeated, runSeedPipeline } from '@modnas/runtime';
-import { SqliteStore } from '@modnas/store-sqlite';
+import { effectiveStatus, isPipelineFile, openExistingStore, prepareExperiment, runExperiment, runRepeated, runSeedPipeline } from '@modnas/runtime';
 import { parse } from './args.js';
 import { TtyProgress } from './progress.js';
 
@@ -136,7 +135,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       case 'bench':
         return await benchCommand(rest, io);
       case 'report':
-        return reportCommand(rest, io);
+        return await reportCommand(rest, io);
       default:
         throw new ModnasError('MODNAS_E_CLI_USAGE', `unknown command "${cmd}"`, { fix: 'run "modnas --help" for the commands' });
     }
@@ -438,11 +437,12 @@ function duplicateLine(d: { package: string; dirs: string[] }): string {
   return `${d.package} is installed twice: ${d.dirs.join(' and ')}; the first is used (the CLI's own for @modnas/core). Fix: remove the other copy (npm dedupe, or unlink the plugin's own node_modules/${d.package}) so every package shares one`;
 }
 
-/** The runs table of an experiment folder's store (modnas.db); returns the number of runs. */
-function printRuns(dir: string, io: Io): number {
-  const db = join(dir, 'modnas.db');
-  if (!existsSync(db)) return 0;
-  const store = new SqliteStore(db, basename(dir), undefined, { readOnly: true });
+/** The runs table of an experiment folder's store (whichever store plugin wrote it); returns the number of runs. */
+async function printRuns(dir: string, io: Io): Promise<number> {
+  const registry = getRegistry();
+  discoverPlugins({ registry });
+  const store = await openExistingStore(dir, registry);
+  if (!store) return 0;
   try {
     const runs = store.runs();
     const rows = [['RUN', 'STATUS', 'START', 'END', 'TRIALS', 'RESUMES', 'PID']];
@@ -459,7 +459,7 @@ function printRuns(dir: string, io: Io): number {
   }
 }
 
-function reportCommand(argv: string[], io: Io): number {
+async function reportCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv, {}, REPORT_HELP);
   if (values.help) {
     io.out(REPORT_HELP);
@@ -468,7 +468,7 @@ function reportCommand(argv: string[], io: Io): number {
   const dir = positionals[0];
   if (!dir) throw new ModnasError('MODNAS_E_CLI_USAGE', 'no experiment folder given', { fix: 'modnas report exp/<name>' });
   const file = join(resolve(dir), 'outputs', 'summary.json');
-  const runs = printRuns(resolve(dir), io);
+  const runs = await printRuns(resolve(dir), io);
   if (!existsSync(file) && runs > 0) return 0;
   if (!existsSync(file)) {
     throw new ModnasError('MODNAS_E_CONFIG_FILE', `${file} does not exist`, { fix: 'pass the folder of an experiment (it has outputs/summary.json once an estimator finished)', where: dir });

@@ -79,6 +79,8 @@ export interface ExperimentStore extends ResultStore {
 /** What a store plugin's create() may also return: a factory that opens the store of one experiment folder. */
 export interface StoreFactory {
   open(where: { dir: string; experiment: string }): ExperimentStore;
+  /** The store an experiment folder already has, opened read-only (report, ui); undefined when it has none of this kind. */
+  existing?(dir: string): ExperimentStore | undefined;
 }
 
 export function isStoreFactory(x: unknown): x is StoreFactory {

@@ -43,6 +43,7 @@ export const FIRST_PARTY: Readonly<Record<string, string>> = {
   "ImageNet_MobileNetV2_GPU": "@modnas/backbone-mobilenetv2",
   "Index": "@modnas/mixed-op-index",
   "IndexMixedOp": "@modnas/mixed-op-index",
+  "JournalStore": "@modnas/store-journal",
   "LatencyMetrics": "@modnas/metrics-default",
   "LocalProfilerMetrics": "@modnas/metrics-default",
   "LocalSearch": "@modnas/optim-local-search",

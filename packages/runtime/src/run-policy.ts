@@ -1,78 +1,13 @@
 /**
  * The run policy of the experiment store (the contract is core's ExperimentStore): claim a run for
  * this process atomically, refuse (or wait for) a second live process, mark dead runs killed,
- * resume the newest unfinished run only with the config it started with; and the in-memory store.
+ * resume the newest unfinished run only with the config it started with.
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { CheckpointRecord, ExperimentStore, RunRecord, RunStatus, StoredRecord } from '@modnas/core';
+import type { CheckpointRecord, ExperimentStore, RunRecord, RunStatus } from '@modnas/core';
 import { ModnasError } from '@modnas/core';
-import { jsonSafe } from '@modnas/kit-io';
-
-// ---------------------------------------------------------------- in memory
-
-/** Everything in memory: tests, benchmarks (`persist: false` runs), and the contract's reference implementation. */
-export class MemoryExperimentStore implements ExperimentStore {
-  readonly location = 'memory';
-  private readonly runList: RunRecord[] = [];
-  private readonly recs: StoredRecord[] = [];
-  private readonly ckpts: CheckpointRecord[] = [];
-  private nextId = 1;
-  private active: string | undefined;
-
-  transaction<T>(fn: () => T): T {
-    return fn();
-  }
-  runs(): RunRecord[] {
-    return this.runList.map((r) => ({ ...r }));
-  }
-  insertRun(run: RunRecord): void {
-    this.runList.push({ ...run });
-  }
-  updateRun(id: string, patch: Partial<Omit<RunRecord, 'id'>>): void {
-    const r = this.runList.find((x) => x.id === id);
-    if (r) Object.assign(r, patch);
-  }
-  activate(runId: string): void {
-    this.active = runId;
-  }
-  append(stream: string, record: Record<string, unknown>): void {
-    this.recs.push({ id: this.nextId++, run: this.active ?? '', stream, record: JSON.parse(JSON.stringify(record, jsonSafe)) });
-  }
-  read(stream: string): Array<Record<string, unknown>> {
-    return this.records(stream, this.active).map((r) => r.record);
-  }
-  records(stream: string | undefined, runId?: string): StoredRecord[] {
-    return this.recs.filter((r) => (stream === undefined || r.stream === stream) && (runId === undefined || r.run === runId));
-  }
-  lastRecordId(): number {
-    return this.nextId - 1;
-  }
-  truncateRecords(runId: string, watermark: number): number {
-    let n = 0;
-    for (let i = this.recs.length - 1; i >= 0; i--) {
-      if (this.recs[i].run === runId && this.recs[i].id > watermark) {
-        this.recs.splice(i, 1);
-        n++;
-      }
-    }
-    return n;
-  }
-  saveCheckpoint(c: Omit<CheckpointRecord, 'seq'>): CheckpointRecord {
-    const seq = this.ckpts.filter((x) => x.run === c.run).length + 1;
-    const rec = { ...c, seq };
-    this.ckpts.push(rec);
-    return rec;
-  }
-  latestCheckpoint(runId: string): CheckpointRecord | undefined {
-    return this.ckpts.filter((x) => x.run === runId).at(-1);
-  }
-  pruneCheckpoints(runId: string, keep: number): void {
-    const mine = this.ckpts.filter((x) => x.run === runId);
-    for (const c of mine.slice(0, Math.max(mine.length - keep, 0))) this.ckpts.splice(this.ckpts.indexOf(c), 1);
-  }
-  close(): void {}
-}
+import { isPidAlive, jsonSafe } from '@modnas/kit-io';
 
 // ---------------------------------------------------------------- config identity
 
@@ -122,15 +57,6 @@ export function diffConfigKeys(a: unknown, b: unknown, prefix = ''): string[] {
 export const HEARTBEAT_STALE_MS = 30_000;
 /** How often a live run writes its heartbeat. */
 export const HEARTBEAT_INTERVAL_MS = 5_000;
-
-export function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * The status a run really has: a `running` run whose process is gone (same host), or, on another

@@ -10,8 +10,8 @@ import type { ExperimentPlan } from '@modnas/config';
 import { configInvalid, parseComponentConfig } from '@modnas/config';
 import type { CheckpointRecord, ExperimentStore, Logger, Registry, ResultStore, RunRecord, RunStatus } from '@modnas/core';
 import { ModnasError, isStoreFactory } from '@modnas/core';
-import { guardedWrite, jsonSafe, testKillPoint, writeFileAtomic } from '@modnas/kit-io';
-import { HEARTBEAT_INTERVAL_MS, MemoryExperimentStore, busyError, claimRun } from './run-policy.js';
+import { MemoryExperimentStore, guardedWrite, jsonSafe, testKillPoint, writeFileAtomic } from '@modnas/kit-io';
+import { HEARTBEAT_INTERVAL_MS, busyError, claimRun } from './run-policy.js';
 
 export interface RunSessionOptions {
   plan: ExperimentPlan;
@@ -100,10 +100,11 @@ export class RunSession {
 export async function openRunSession(o: RunSessionOptions): Promise<RunSession> {
   const cfg = o.plan.config;
   let store: ExperimentStore;
-  const spec = cfg.store ?? (o.registry.has('SqliteStore') ? { type: 'SqliteStore' } : undefined);
+  // The default: SQLite where @modnas/store-sqlite is installed, else the journal (no native module).
+  const spec = cfg.store ?? (['SqliteStore', 'JournalStore'].filter((id) => o.registry.has(id)).map((type) => ({ type }))[0]);
   if (!o.persist) store = new MemoryExperimentStore();
   else if (!spec) {
-    o.logger.warn('no experiment store is installed (@modnas/store-sqlite): this run is kept in memory and exported as JSONL, and cannot be resumed; npm i @modnas/store-sqlite');
+    o.logger.warn('no experiment store is installed (@modnas/store-journal or @modnas/store-sqlite): this run is kept in memory and exported as JSONL, and cannot be resumed; npm i @modnas/store-journal');
     store = new MemoryExperimentStore();
   } else {
     const rc = o.plan.components.get('store');
@@ -158,3 +159,18 @@ function isExperimentStore(x: unknown): x is ExperimentStore {
   return !!s && ['transaction', 'runs', 'insertRun', 'updateRun', 'activate', 'append', 'read', 'records', 'lastRecordId', 'truncateRecords', 'saveCheckpoint', 'latestCheckpoint', 'pruneCheckpoints', 'close'].every((m) => typeof (s as Record<string, unknown>)[m] === 'function');
 }
 
+/**
+ * The store an experiment folder already has, opened read-only, whichever installed store plugin
+ * wrote it (report, ui); undefined when the folder has none. The registry must hold the discovered plugins.
+ */
+export async function openExistingStore(dir: string, registry: Registry): Promise<ExperimentStore | undefined> {
+  for (const row of registry.list().filter((r) => r.kind === 'store' && r.status !== 'broken')) {
+    const def = await registry.resolve('store', row.id);
+    const parsed = parseComponentConfig(def, row.id, 'store');
+    if (!parsed.ok) continue;
+    const made = (await def.create(parsed.config, undefined as never, undefined)) as unknown;
+    const found = isStoreFactory(made) ? made.existing?.(dir) : undefined;
+    if (found) return found;
+  }
+  return undefined;
+}

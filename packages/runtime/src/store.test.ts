@@ -9,7 +9,7 @@ import type { ExperimentStore, ResultStore, SearchOptimizer, StateEstimator, Sto
 import { EventBus, Registry, Tokens, definePlugin } from '@modnas/core';
 import { estimCheckpoints, reportCandidate } from '@modnas/kit-estim';
 import { prepareExperiment } from './experiment.js';
-import { MemoryExperimentStore } from './run-policy.js';
+import { MemoryExperimentStore } from '@modnas/kit-io';
 import { runExperiment } from './runner.js';
 
 const none = z.strictObject({});

@@ -2,3 +2,4 @@ export * from './conformance.js';
 export * from './fixtures.js';
 export * from './primitives.js';
 export * from './toy-search.js';
+export * from './store-contract.js';

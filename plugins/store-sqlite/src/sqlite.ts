@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { CheckpointRecord, ExperimentStore, RunRecord, StoreFactory, StoredRecord } from '@modnas/core';
 import { defineComponent, z } from '@modnas/core';
@@ -263,6 +263,7 @@ export const sqliteStore = defineComponent({
         }
         return new SqliteStore(join(dir, config.file), experiment, config);
       },
+      existing: (dir) => (existsSync(join(dir, config.file)) ? new SqliteStore(join(dir, config.file), basename(dir), config, { readOnly: true }) : undefined),
     };
   },
 });
