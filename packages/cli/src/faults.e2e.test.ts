@@ -9,6 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync }
 import { setPriority, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ExperimentStore } from '@modnas/core';
+import { JournalStore } from '@modnas/store-journal';
 import { SqliteStore } from '@modnas/store-sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -72,14 +74,17 @@ function summary(name: string): { run: string; aborted: boolean; estims: Record<
   return JSON.parse(readFileSync(join(out, name, 'outputs', 'summary.json'), 'utf8'));
 }
 
-function store(name: string): SqliteStore {
-  return new SqliteStore(join(out, name, 'modnas.db'), name);
+/** The experiment's store, whichever the run used (SQLite by default here, the journal with -o store.type=JournalStore). */
+function store(name: string): ExperimentStore {
+  const dir = join(out, name);
+  return existsSync(join(dir, 'journal.jsonl')) ? new JournalStore(dir, name, undefined, { readOnly: true }) : new SqliteStore(join(dir, 'modnas.db'), name);
 }
 
+/** "ok" for a sound store: SQLite's integrity_check; for the journal, no complete line that fails to parse. */
 function integrity(name: string): string {
   const s = store(name);
   try {
-    return s.integrityCheck();
+    return s instanceof SqliteStore ? s.integrityCheck() : (s as JournalStore).skipped === 0 ? 'ok' : `${(s as JournalStore).skipped} lines skipped`;
   } finally {
     s.close();
   }
@@ -143,6 +148,28 @@ describe('kill -9 at five points, resume, compare with the uninterrupted run', (
       expect(storeStatuses(name)).toEqual(['r1 done']);
       expectSameAsReference(name);
       expect(summary(name).run).toBe('r1');
+    });
+  }
+});
+
+describe('the same with the journal store (the minimal install\'s default)', () => {
+  const journal = ['-o', 'store.type=JournalStore'];
+  for (const [what, point] of [
+    ['mid-candidate', 'step:search@8'],
+    ['during a checkpoint write (payload written, not yet in the journal)', 'checkpoint@5'],
+  ]) {
+    it(what, async () => {
+      const name = `journal-${point.replace(/[^\w]+/g, '-')}`;
+      const killed = await run(name, journal, { MODNAS_TEST_KILL_AT: point });
+      expect(killed.signal, killed.stderr).toBe('SIGKILL');
+      expect(existsSync(join(out, name, 'modnas.db')), 'the run used the journal').toBe(false);
+      expect(integrity(name)).toBe('ok');
+      expect(await runStatuses(name)).toEqual(['r1 killed']);
+      const resumed = await run(name, [...journal, '--resume']);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(integrity(name)).toBe('ok');
+      expect(storeStatuses(name)).toEqual(['r1 done']);
+      expectSameAsReference(name);
     });
   }
 });
