@@ -15,14 +15,18 @@ export function toyObjective(): { space: () => ArchSpace; f: (a: Assignment) => 
   };
 }
 
+/** Drive an optimizer one candidate at a time on `f` for up to `queries` queries; its proposals in order. */
+export function driveSerially(o: SearchOptimizer, f: (a: Assignment) => number, queries: number): Assignment[] {
+  const out: Assignment[] = [];
+  for (let q = 0; q < queries && o.hasNext(); q++) {
+    const [a] = o.next(1);
+    out.push(a);
+    void o.step({ results: [{ arch: a, score: f(a), metrics: {} }] });
+  }
+  return out;
+}
+
 /** The best score an optimizer finds on `f` within `budget` single-candidate queries. */
 export function bestOf(o: SearchOptimizer, f: (a: Assignment) => number, budget: number): number {
-  let best = -Infinity;
-  for (let q = 0; q < budget && o.hasNext(); q++) {
-    const [a] = o.next(1);
-    const score = f(a);
-    best = Math.max(best, score);
-    void o.step({ results: [{ arch: a, score, metrics: {} }] });
-  }
-  return best;
+  return Math.max(-Infinity, ...driveSerially(o, f, budget).map(f));
 }

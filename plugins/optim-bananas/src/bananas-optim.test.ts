@@ -3,7 +3,7 @@ import { ArchSpace, Rng, tf } from '@modnas/core';
 import { componentRng } from '@modnas/kit-optim';
 import { NB201_EDGES, NB201_OPS } from '@modnas/bench-nas-bench-201';
 import { RandomSearchOptim } from '@modnas/optim-random';
-import { bestOf, describeConformance, makeBuildContext, toyObjective } from '@modnas/testkit';
+import { bestOf, describeConformance, makeBuildContext, toyObjective, driveSerially } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
 import type { BANANASConfig } from './bananas-optim.js';
 import { BANANASOptim, bananasOptim, bananasOptimSchema } from './bananas-optim.js';
@@ -148,15 +148,6 @@ describe('fitEnsemble', () => {
 
 const cfg = (over: Partial<BANANASConfig> = {}): BANANASConfig => bananasOptimSchema.parse({ ...FAST, ...over });
 
-function drive(o: SearchOptimizer, f: (a: Assignment) => number, queries: number): Assignment[] {
-  const out: Assignment[] = [];
-  for (let q = 0; q < queries && o.hasNext(); q++) {
-    const [a] = o.next(1);
-    out.push(a);
-    void o.step({ results: [{ arch: a, score: f(a), metrics: {} }] });
-  }
-  return out;
-}
 
 describe('BANANASOptim', () => {
   it('num_init random draws, then one fit per `proposals` queries; candidates are close to the best; nothing twice', () => {
@@ -186,17 +177,17 @@ describe('BANANASOptim', () => {
     const { space, f } = toyObjective();
     const s = space();
     const a = new BANANASOptim(s, componentRng(0, new Rng(4)), cfg());
-    drive(a, f, 12);
+    driveSerially(a, f, 12);
     const saved = JSON.parse(JSON.stringify(a.state()));
     const b = new BANANASOptim(s, new Rng(99), cfg());
     b.restore(saved);
-    expect(drive(b, f, 13)).toEqual(drive(a, f, 13));
+    expect(driveSerially(b, f, 13)).toEqual(driveSerially(a, f, 13));
     expect(() => new BANANASOptim(s, new Rng(0), cfg()).restore({ rng: 1, type: 'BANANASOptim' })).toThrow(/no history/);
   });
 
   it('is deterministic for a seed (through the component) and differs between seeds', async () => {
     const { space, f } = toyObjective();
-    const run = async (seed: number) => drive(await bananasOptim.create(cfg({ seed }), makeBuildContext({ space: space() }), undefined), f, 12);
+    const run = async (seed: number) => driveSerially(await bananasOptim.create(cfg({ seed }), makeBuildContext({ space: space() }), undefined), f, 12);
     expect(await run(0)).toEqual(await run(0));
     expect(await run(1)).not.toEqual(await run(0));
   });

@@ -2,7 +2,7 @@ import type { Assignment, SearchOptimizer } from '@modnas/core';
 import { ArchSpace, Rng } from '@modnas/core';
 import { componentRng } from '@modnas/kit-optim';
 import { RandomSearchOptim } from '@modnas/optim-random';
-import { bestOf, describeConformance, makeBuildContext, toyObjective } from '@modnas/testkit';
+import { bestOf, describeConformance, makeBuildContext, toyObjective, driveSerially } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
 import plugin from './index.js';
 import type { LocalSearchConfig } from './local-search-optim.js';
@@ -28,22 +28,12 @@ const ls = (s: ArchSpace, seed: number, over: Partial<LocalSearchConfig> = {}) =
 const diff = (a: Assignment, b: Assignment) => Object.keys(a).filter((k) => a[k] !== b[k]).length;
 const key = (a: Assignment) => JSON.stringify(Object.entries(a).sort());
 
-/** Drive an optimizer one candidate at a time on f; the proposals in order. */
-function drive(o: LocalSearchOptim, f: (a: Assignment) => number, queries: number): Assignment[] {
-  const out: Assignment[] = [];
-  for (let q = 0; q < queries && o.hasNext(); q++) {
-    const [a] = o.next(1);
-    out.push(a);
-    void o.step({ results: [{ arch: a, score: f(a), metrics: {} }] });
-  }
-  return out;
-}
 
 describe('LocalSearchOptim', () => {
   it('after num_init random draws, stands on the best of them and proposes only its one-edit neighbours until it moves', () => {
     const { space, f } = toyObjective();
     const o = ls(space(), 3, { num_init: 6 });
-    const init = drive(o, f, 6);
+    const init = driveSerially(o, f, 6);
     const best = init.reduce((b, a) => (f(a) > f(b) ? a : b));
     expect(o.position().current?.arch).toEqual(best);
     let current = best;
@@ -90,8 +80,8 @@ describe('LocalSearchOptim', () => {
   it('move: best evaluates the whole neighbourhood before moving to its best', () => {
     const { space, f } = toyObjective();
     const o = ls(space(), 8, { num_init: 1, move: 'best' });
-    const [start] = drive(o, f, 1);
-    const nbrs = drive(o, f, 24); // 8 params x 3 other values
+    const [start] = driveSerially(o, f, 1);
+    const nbrs = driveSerially(o, f, 24); // 8 params x 3 other values
     for (const a of nbrs) expect(diff(a, start)).toBe(1);
     expect(new Set(nbrs.map(key)).size).toBe(24);
     const best = nbrs.reduce((b, a) => (f(a) > f(b) ? a : b));
@@ -113,11 +103,11 @@ describe('LocalSearchOptim', () => {
     const { space, f } = toyObjective();
     const s = space();
     const a = ls(s, 4);
-    drive(a, f, 37);
+    driveSerially(a, f, 37);
     const saved = JSON.parse(JSON.stringify(a.state()));
     const b = ls(s, 99);
     b.restore(saved);
-    expect(drive(b, f, 60)).toEqual(drive(a, f, 60));
+    expect(driveSerially(b, f, 60)).toEqual(driveSerially(a, f, 60));
     expect(() => ls(s, 0).restore({ rng: 1, type: 'LocalSearchOptim' })).toThrow(/no search position/);
     expect(() => ls(s, 0).restore({ ...saved, type: 'RandomSearchOptim' })).toThrow(/saved by RandomSearchOptim/);
   });
@@ -126,7 +116,7 @@ describe('LocalSearchOptim', () => {
     const { space, f } = toyObjective();
     const run = async (seed: number) => {
       const o = (await localSearchOptim.create(localSearchOptimSchema.parse({ seed }), makeBuildContext({ space: space() }), undefined)) as LocalSearchOptim;
-      return drive(o, f, 30);
+      return driveSerially(o, f, 30);
     };
     expect(await run(0)).toEqual(await run(0));
     expect(await run(1)).not.toEqual(await run(0));
