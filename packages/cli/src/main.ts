@@ -7,6 +7,7 @@ import { CORE_VERSION, ModnasError, discoverPlugins, getRegistry, groupDigits, i
 import { effectiveStatus, isPipelineFile, openExistingStore, prepareExperiment, runExperiment, runRepeated, runSeedPipeline } from '@modnas/runtime';
 import { parse } from './args.js';
 import { TtyProgress } from './progress.js';
+import { REPORT_HTML_HELP, htmlReportCommand, uiCommand } from './ui.js';
 
 const HELP = `modnas ${CORE_VERSION}: neural architecture search in TypeScript
 
@@ -19,6 +20,8 @@ Usage:
   modnas run <config.yaml> --resume                             continue the newest unfinished run of the experiment
   modnas resume <experiment-dir>                                the same, from the experiment folder (its outputs/config.yaml)
   modnas report <experiment-dir>                                summarise an experiment's outputs and runs
+  modnas report <experiment-dir> --html <out.html>              the run view as one self-contained HTML file
+  modnas ui [folder] [--port N] [--host 127.0.0.1]               a local dashboard over the experiments in folder (default exp)
   modnas <command> --help                                       help for one command
 
 Config files merge in order (later wins); -o overrides a dotted key (values are YAML).
@@ -73,7 +76,8 @@ Options:
 const REPORT_HELP = `Usage: modnas report <experiment-dir>
 
 Prints the runs of the experiment (id, status, start, trials), the summary and the best
-architectures. A run whose process died (kill -9, power loss) shows "killed".`;
+architectures. A run whose process died (kill -9, power loss) shows "killed".
+${REPORT_HTML_HELP}`;
 
 const RESUME_HELP = `Usage: modnas resume <experiment-dir> [--force] [--wait] [-o key=value ...]
 
@@ -135,7 +139,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       case 'bench':
         return await benchCommand(rest, io);
       case 'report':
-        return await reportCommand(rest, io);
+        return rest.some((a) => a === '--html' || a.startsWith('--html=')) ? await htmlReportCommand(rest, io) : await reportCommand(rest, io);
+      case 'ui':
+        return await uiCommand(rest, io);
       default:
         throw new ModnasError('MODNAS_E_CLI_USAGE', `unknown command "${cmd}"`, { fix: 'run "modnas --help" for the commands' });
     }
@@ -149,7 +155,7 @@ function reportError(e: unknown, io: Io, debug: boolean): number {
     io.err(`error [${e.code}]: ${e.message}`);
     if (debug && e.stack) io.err(e.stack);
     if (debug && e.cause) io.err(`cause: ${String((e.cause as Error)?.stack ?? e.cause)}`);
-    return /^MODNAS_E_(CLI|CONFIG|REGISTRY|PLUGIN|BACKEND_UNKNOWN|PARAM|IO_UNWRITABLE|STORE_BUSY|RESUME_CONFIG)/.test(e.code) ? 2 : 1;
+    return /^MODNAS_E_(CLI|CONFIG|REGISTRY|PLUGIN|BACKEND_UNKNOWN|PARAM|IO_UNWRITABLE|STORE_BUSY|RESUME_CONFIG|UI)/.test(e.code) ? 2 : 1;
   }
   const err = e as Error;
   io.err(`error: ${err?.message ?? String(e)}`);

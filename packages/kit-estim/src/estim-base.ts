@@ -9,6 +9,7 @@ import { BatchCycler } from './data.js';
 import type { Batch, DataSplit, EstimContext, GradientAccess, LossTerm, StateOptimizer, TrialResult, Module, Assignment, Rng } from '@modnas/core';
 import { Tokens, resolveToken, ModnasError, isModnasError, tf } from '@modnas/core';
 import { formatNum } from './format.js';
+import { recordAlpha, recordSlots } from './arch-record.js';
 
 // ---------------------------------------------------------------- loss terms
 
@@ -360,9 +361,11 @@ export function formatMetrics(m: Record<string, number>): string {
     .join(' ');
 }
 
-/** Append an epoch's metrics to the store (stream 'metrics') and emit 'epoch:end'. */
+/** Append an epoch's metrics to the store (stream 'metrics'; 'slots' and 'alpha' for the dashboard) and emit 'epoch:end'. */
 export async function reportEpoch(ctx: EstimContext, epoch: number, epochs: number, metrics: Record<string, number>): Promise<void> {
+  recordSlots(ctx);
   ctx.store.append('metrics', { estim: ctx.name, epoch, epochs, ...metrics, time: new Date().toISOString() });
+  recordAlpha(ctx, epoch);
   await ctx.events.emit('epoch:end', { estim: ctx.name, epoch, epochs, metrics });
 }
 
@@ -370,6 +373,7 @@ export async function reportEpoch(ctx: EstimContext, epoch: number, epochs: numb
 export async function reportCandidate(ctx: EstimContext, result: TrialResult, index: number): Promise<void> {
   const status = result.status ?? 'done';
   const score = status === 'diverged' ? null : result.score;
+  recordSlots(ctx);
   ctx.store.append('candidates', { estim: ctx.name, index, arch: result.arch, status, score, metrics: result.metrics, ...(result.seconds === undefined ? {} : { seconds: result.seconds }), time: new Date().toISOString() });
   await ctx.events.emit('candidate:end', { estim: ctx.name, arch: result.arch, score: result.score, metrics: result.metrics });
   await yieldToEventLoop();

@@ -245,6 +245,8 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
       session.exportStreams();
     }
     ckpt.summary = summary.estims;
+    // For the dashboard and `modnas report`: the backend this process runs on (a resumed run adds one per resume).
+    store.append('run_info', { backend: backend.backend, numParams: summary.numParams, spaceSize: summary.spaceSize, resumed: session.resumed, pid: process.pid, time: new Date().toISOString() });
     const estimEntries = Object.entries(cfg.estim);
 
     await events.emit('run:begin', { name: cfg.name, outputDir });

@@ -1,0 +1,7 @@
+export type { UiServer, UiServerOptions } from './server.js';
+export { startUiServer } from './server.js';
+export type { HtmlReportOptions } from './report.js';
+export { renderHtmlReport, writeHtmlReport } from './report.js';
+export { StoreSet, findExperimentDirs } from './data.js';
+export type { ArchFile, AlphaPoint, EpochPoint, ExperimentEntry, RecordIn, RunEntry, RunView, SlotInfo, Trial } from './view.js';
+export { bestSoFar, costKeys, foldRecord, meanStd, paretoFront } from './view.js';

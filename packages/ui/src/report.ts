@@ -1,0 +1,62 @@
+/**
+ * `modnas report <folder> --html out.html`: the run view as one file that renders offline: the
+ * built page's script and styles and the run's data inlined (no request at all).
+ */
+import { basename, resolve } from 'node:path';
+import { ModnasError } from '@modnas/core';
+import { guardedWrite, writeFileAtomic } from '@modnas/kit-io';
+import { StoreSet } from './data.js';
+import { pageAsset } from './page-assets.js';
+import type { RunView } from './view.js';
+
+export interface HtmlReportOptions {
+  /** An experiment folder (exp/<name>). */
+  folder: string;
+  out: string;
+  /** Which run (default: the newest). */
+  run?: string;
+}
+
+/** JSON that can sit inside a <script> element (no "</script>", no "<!--"). */
+function scriptJson(v: unknown): string {
+  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+/** The page with its assets and `view` inlined. */
+export function renderHtmlReport(view: RunView): string {
+  const css = pageAsset('app.css');
+  const js = pageAsset('app.js');
+  const html = pageAsset('index.html');
+  const link = '<link rel="stylesheet" href="app.css">';
+  const script = '<script src="app.js"></script>';
+  if (!html.includes(link) || !html.includes(script)) throw new ModnasError('MODNAS_E_UI_ASSETS', 'the built dashboard page does not reference app.css and app.js as expected', { fix: 'rebuild @modnas/ui' });
+  return html
+    .replace('<title>modnas</title>', () => `<title>modnas report: ${view.run.experiment} ${view.run.id}</title>`)
+    .replace(link, () => `<style>\n${css.replace(/<\/style/gi, '<\\/style')}\n</style>`)
+    .replace(script, () => `<script>window.__MODNAS_STATIC__ = ${scriptJson({ view })};</script>\n<script>\n${js.replace(/<\/script/gi, '<\\/script')}\n</script>`);
+}
+
+/** Write the report of one run of an experiment folder; returns the file and the run it shows. */
+export function writeHtmlReport(o: HtmlReportOptions): { file: string; run: string; bytes: number } {
+  const folder = resolve(o.folder);
+  const stores = new StoreSet(folder);
+  try {
+    const dir = stores.dirs().includes('') ? '' : undefined;
+    if (dir === undefined) {
+      throw new ModnasError('MODNAS_E_UI_NO_STORE', `${folder} holds no modnas.db of its own (it is not an experiment folder)`, {
+        fix: `pass one experiment's folder, e.g. modnas report ${stores.dirs().map((d) => `${o.folder.replace(/\/$/, '')}/${d}`)[0] ?? 'exp/<name>'} --html ${o.out}`,
+      });
+    }
+    const runs = stores.store(dir).runs();
+    const run = o.run ?? runs[runs.length - 1]?.id;
+    if (!run) throw new ModnasError('MODNAS_E_UI_NOT_FOUND', `the store in ${folder} has no run yet`, { fix: 'run a search first' });
+    const view = stores.runView(dir, run);
+    view.dir = basename(folder);
+    const file = resolve(o.out);
+    const html = renderHtmlReport(view);
+    guardedWrite('the HTML report', file, () => writeFileAtomic(file, html));
+    return { file, run, bytes: Buffer.byteLength(html) };
+  } finally {
+    stores.close();
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * The dashboard's data model, shared by the server (which builds it from a store) and the page
+ * (which folds the records the server streams into it): plain JSON, no node and no DOM here.
+ */
+
+/** One run in the runs table. */
+export interface RunEntry {
+  /** The experiment folder, relative to the folder `modnas ui` serves ('' for the folder itself). */
+  dir: string;
+  experiment: string;
+  id: string;
+  /** The store's status, with a dead process shown as 'killed'. */
+  status: string;
+  backend?: string;
+  /** The search optimizer's type (config optim.type), for grouping runs. */
+  optim?: string;
+  start: string;
+  end?: string;
+  /** From start to end (or to the last heartbeat of a running run). */
+  seconds: number;
+  trials: number;
+  best?: number;
+  resumes: number;
+}
+
+export interface ExperimentEntry {
+  dir: string;
+  experiment: string;
+  runs: RunEntry[];
+  /** outputs/arch_*_best.yaml of the folder (written by its newest run). */
+  archFiles: string[];
+}
+
+export interface EpochPoint {
+  id: number;
+  estim: string;
+  epoch: number;
+  time: string;
+  values: Record<string, number>;
+}
+
+export interface Trial {
+  id: number;
+  estim: string;
+  index: number;
+  arch: Record<string, unknown>;
+  metrics: Record<string, number>;
+  status: string;
+  score: number | null;
+  seconds?: number;
+  time?: string;
+}
+
+export interface AlphaPoint {
+  id: number;
+  estim: string;
+  epoch: number;
+  ops: Array<{ param: string; candidates: string[]; probs: number[] }>;
+}
+
+export interface SlotInfo {
+  path: string;
+  chnIn: number;
+  chnOut: number;
+  stride: number;
+  param?: string;
+  candidates?: string[];
+}
+
+export interface ArchFile {
+  name: string;
+  /** The estimator it comes from: arch_<estim>_best.yaml. */
+  estim: string;
+  text: string;
+  desc: unknown;
+}
+
+export interface RunView {
+  dir: string;
+  run: RunEntry;
+  metrics: EpochPoint[];
+  trials: Trial[];
+  alpha: AlphaPoint[];
+  slots: SlotInfo[];
+  /** The folder's arch files, when this run wrote them (the folder's newest run). */
+  arch: ArchFile[];
+  /** The newest record id folded in (live updates continue after it). */
+  lastId: number;
+}
+
+/** A record as the store returns it (StoredRecord of @modnas/core). */
+export interface RecordIn {
+  id: number;
+  stream: string;
+  record: Record<string, unknown>;
+}
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+function numbers(o: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (typeof o !== 'object' || o === null) return out;
+  for (const [k, v] of Object.entries(o)) if (isNum(v)) out[k] = v;
+  return out;
+}
+
+/** Fold one store record into the view (records arrive oldest first; one already folded in is skipped). */
+export function foldRecord(view: RunView, r: RecordIn): void {
+  if (r.id <= view.lastId) return;
+  view.lastId = r.id;
+  const rec = r.record;
+  const estim = typeof rec.estim === 'string' ? rec.estim : '';
+  switch (r.stream) {
+    case 'metrics': {
+      const { estim: _e, epoch, epochs: _n, time, ...values } = rec;
+      view.metrics.push({ id: r.id, estim, epoch: isNum(epoch) ? epoch : view.metrics.length, time: typeof time === 'string' ? time : '', values: numbers(values) });
+      break;
+    }
+    case 'candidates':
+    case 'trials': {
+      const { estim: _e, index, query, arch, status, score, seconds, time, row: _r, metrics, fitness, worker: _w, ...rest } = rec;
+      const m = metrics === undefined ? numbers(rest) : numbers(metrics);
+      const s = isNum(score) ? score : isNum(fitness) ? fitness : null;
+      view.trials.push({
+        id: r.id,
+        estim,
+        index: isNum(index) ? index : isNum(query) ? query : view.trials.length,
+        arch: typeof arch === 'object' && arch !== null ? (arch as Record<string, unknown>) : {},
+        metrics: m,
+        status: typeof status === 'string' ? status : 'done',
+        score: s,
+        ...(isNum(seconds) ? { seconds } : {}),
+        ...(typeof time === 'string' ? { time } : {}),
+      });
+      if (s !== null && (view.run.best === undefined || s > view.run.best)) view.run.best = s;
+      view.run.trials = view.trials.length;
+      break;
+    }
+    case 'alpha':
+      view.alpha.push({ id: r.id, estim, epoch: isNum(rec.epoch) ? rec.epoch : view.alpha.length, ops: Array.isArray(rec.ops) ? (rec.ops as AlphaPoint['ops']) : [] });
+      break;
+    case 'slots':
+      if (Array.isArray(rec.slots)) view.slots = rec.slots as SlotInfo[];
+      break;
+    case 'run_info':
+      if (typeof rec.backend === 'string') view.run.backend = rec.backend;
+      break;
+    default:
+      break;
+  }
+}
+
+/** Best score so far after each trial (trials in store order; a trial without a score keeps the previous best). */
+export function bestSoFar(trials: readonly Trial[]): Array<number | null> {
+  let best: number | null = null;
+  return trials.map((t) => {
+    if (t.score !== null && (best === null || t.score > best)) best = t.score;
+    return best;
+  });
+}
+
+/** Indices of the trials on the Pareto front: highest score for the least cost (no other trial is at least as good in both and better in one). */
+export function paretoFront(points: ReadonlyArray<{ cost: number; score: number }>): number[] {
+  const order = points.map((_, i) => i).sort((a, b) => points[a].cost - points[b].cost || points[b].score - points[a].score);
+  const front: number[] = [];
+  let best = -Infinity;
+  for (const i of order) {
+    if (points[i].score > best) {
+      front.push(i);
+      best = points[i].score;
+    }
+  }
+  return front;
+}
+
+/** The trial metrics that are costs the scatter plots score against (whichever the trials have). */
+export const COST_METRICS = ['flops', 'params', 'latency'];
+
+export function costKeys(trials: readonly Trial[]): string[] {
+  const keys = new Set<string>();
+  for (const t of trials) for (const k of Object.keys(t.metrics)) if (COST_METRICS.some((c) => k.toLowerCase().includes(c))) keys.add(k);
+  return [...keys].sort();
+}
+
+/** Mean and (population) standard deviation at each index over several series of possibly different lengths (a series contributes while it lasts). */
+export function meanStd(series: ReadonlyArray<ReadonlyArray<number | null>>): { mean: Array<number | null>; std: Array<number | null>; n: number[] } {
+  const len = Math.max(0, ...series.map((s) => s.length));
+  const mean: Array<number | null> = [];
+  const std: Array<number | null> = [];
+  const n: number[] = [];
+  for (let i = 0; i < len; i++) {
+    const xs = series.map((s) => s[i]).filter(isNum);
+    n.push(xs.length);
+    if (xs.length === 0) {
+      mean.push(null);
+      std.push(null);
+      continue;
+    }
+    const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+    mean.push(m);
+    std.push(Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / xs.length));
+  }
+  return { mean, std, n };
+}
