@@ -85,7 +85,11 @@ interface LineSpec {
   series: Array<{ label: string; values: Array<number | null>; points?: boolean; dash?: boolean; color?: string; hidden?: boolean }>;
   bands?: Array<[number, number]>;
   time?: boolean;
+  /** x is a count (epochs, trials): integer ticks only. */
+  intX?: boolean;
 }
+
+const INT_INCRS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000];
 
 function lineChart(parent: HTMLElement, spec: LineSpec): void {
   const box = h('div', { class: 'chart', 'data-chart': spec.name });
@@ -98,7 +102,7 @@ function lineChart(parent: HTMLElement, spec: LineSpec): void {
     width,
     height: 260,
     scales: { x: { time: spec.time ?? false } },
-    axes: [{ label: spec.xLabel }, { label: spec.yLabel ?? '', size: 60 }],
+    axes: [{ label: spec.xLabel, ...(spec.intX ? { incrs: INT_INCRS } : {}) }, { label: spec.yLabel ?? '', size: 60 }],
     series: [
       { label: spec.xLabel },
       ...spec.series.map((s, i): uPlot.Series => {
@@ -206,7 +210,7 @@ function curves(parent: HTMLElement, v: RunView): void {
       lineChart(grid, {
         name: `curves:${estim}:${g === 'loss' ? 'loss' : 'metrics'}`,
         title: `${estim}: ${g} per epoch`,
-        xLabel: 'epoch',
+        xLabel: 'epoch', intX: true,
         x: pts.map((p) => p.epoch),
         series: ks.map((k) => ({ label: k, values: pts.map((p) => p.values[k] ?? null) })),
       });
@@ -222,7 +226,7 @@ function bestCharts(parent: HTMLElement, v: RunView): void {
   lineChart(grid, {
     name: 'best:trials',
     title: 'best score so far, by trial',
-    xLabel: 'trial',
+    xLabel: 'trial', intX: true,
     x: v.trials.map((_, i) => i + 1),
     series: [
       { label: 'score', values: v.trials.map((t) => t.score), points: true, color: '#999' },
@@ -351,6 +355,9 @@ function alphaHeatmaps(parent: HTMLElement, alpha: AlphaPoint[]): void {
   parent.append(section('Architecture parameters: softmax(α) per mixed op and epoch', grid));
 }
 
+/** The last two parts of a module path (the full path is the tooltip). */
+const shortPath = (p: string): string => p.split('.').slice(-2).join('.');
+
 /** The candidate an arch desc picks for a Slot: by its param name (a map), or by position (a list). */
 function chosenFor(desc: unknown, slot: SlotInfo, i: number): string | undefined {
   if (Array.isArray(desc)) return desc[i] === undefined ? undefined : typeof desc[i] === 'string' ? desc[i] : JSON.stringify(desc[i]);
@@ -375,7 +382,7 @@ function archView(parent: HTMLElement, v: RunView, link: (name: string) => strin
               { class: 'block', 'data-slot': s.path },
               h('div', { class: 'cand' }, chosenFor(f.desc, s, i) ?? '?'),
               h('div', { class: 'shape' }, `${s.chnIn}→${s.chnOut}${s.stride > 1 ? ` /${s.stride}` : ''}`),
-              h('div', { class: 'path muted' }, s.path),
+              h('div', { class: 'path muted', title: s.path }, shortPath(s.path)),
             ),
           )
         : list.map((e, i) => {
@@ -385,7 +392,7 @@ function archView(parent: HTMLElement, v: RunView, link: (name: string) => strin
     sec.append(h('h3', {}, `${f.estim}: `, h('a', { href: link(f.name), download: f.name, class: 'arch-link' }, f.name)), h('div', { class: 'blocks', 'data-arch': f.name }, h('div', { class: 'block io' }, 'input'), ...blocks, h('div', { class: 'block io' }, 'output')));
   }
   if (v.arch.length === 0) {
-    sec.append(h('p', { class: 'muted' }, 'the search space (no architecture file yet):'), h('div', { class: 'blocks' }, ...v.slots.map((s) => h('div', { class: 'block', 'data-slot': s.path }, h('div', { class: 'cand' }, (s.candidates ?? []).join(' | ') || '?'), h('div', { class: 'shape' }, `${s.chnIn}→${s.chnOut}${s.stride > 1 ? ` /${s.stride}` : ''}`), h('div', { class: 'path muted' }, s.path)))));
+    sec.append(h('p', { class: 'muted' }, 'the search space (no architecture file yet):'), h('div', { class: 'blocks' }, ...v.slots.map((s) => h('div', { class: 'block', 'data-slot': s.path }, h('div', { class: 'cand' }, (s.candidates ?? []).join(' | ') || '?'), h('div', { class: 'shape' }, `${s.chnIn}→${s.chnOut}${s.stride > 1 ? ` /${s.stride}` : ''}`), h('div', { class: 'path muted', title: s.path }, shortPath(s.path))))));
   }
   parent.append(sec);
 }
@@ -464,7 +471,7 @@ function renderCompare(views: RunView[]): void {
   const best = views.map((v) => bestSoFar(v.trials));
   const n = Math.max(0, ...best.map((b) => b.length));
   if (n > 0) {
-    lineChart(grid, { name: 'compare:best', title: 'best score so far, by trial', xLabel: 'trial', x: Array.from({ length: n }, (_, i) => i + 1), series: views.map((v, i) => ({ label: label(v), values: best[i] })) });
+    lineChart(grid, { name: 'compare:best', title: 'best score so far, by trial', xLabel: 'trial', intX: true, x: Array.from({ length: n }, (_, i) => i + 1), series: views.map((v, i) => ({ label: label(v), values: best[i] })) });
     // mean ± std of best-so-far per optimizer (repeated runs: seeds of one search)
     const groups = new Map<string, Array<Array<number | null>>>();
     views.forEach((v, i) => groups.set(v.run.optim ?? v.run.experiment, [...(groups.get(v.run.optim ?? v.run.experiment) ?? []), best[i]]));
@@ -480,14 +487,14 @@ function renderCompare(views: RunView[]): void {
       series.push({ label: `${name} −std`, values: mean.map((m, j) => (m === null ? null : m - (std[j] ?? 0))), color, dash: true });
       bands.push([at + 1, at + 2]);
     }
-    lineChart(grid, { name: 'compare:mean', title: 'best score so far: mean ± std per optimizer', xLabel: 'trial', x: Array.from({ length: n }, (_, i) => i + 1), series, bands });
+    lineChart(grid, { name: 'compare:mean', title: 'best score so far: mean ± std per optimizer', xLabel: 'trial', intX: true, x: Array.from({ length: n }, (_, i) => i + 1), series, bands });
   }
   // one epoch metric overlaid (epochs numbered through the estimators)
   const keys = [...new Set(views.flatMap((v) => v.metrics.flatMap((m) => Object.keys(m.values))))];
   for (const k of keys.filter((x) => /acc|loss/i.test(x)).slice(0, 4)) {
     const len = Math.max(0, ...views.map((v) => v.metrics.length));
     if (len === 0) continue;
-    lineChart(grid, { name: `compare:metric:${k}`, title: `${k} per epoch (all estimators in order)`, xLabel: 'epoch', x: Array.from({ length: len }, (_, i) => i + 1), series: views.map((v) => ({ label: label(v), values: Array.from({ length: len }, (_, i) => v.metrics[i]?.values[k] ?? null) })) });
+    lineChart(grid, { name: `compare:metric:${k}`, title: `${k} per epoch (all estimators in order)`, xLabel: 'epoch', intX: true, x: Array.from({ length: len }, (_, i) => i + 1), series: views.map((v) => ({ label: label(v), values: Array.from({ length: len }, (_, i) => v.metrics[i]?.values[k] ?? null) })) });
   }
 }
 

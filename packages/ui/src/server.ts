@@ -86,12 +86,16 @@ export async function startUiServer(o: UiServerOptions): Promise<UiServer> {
       } else if (p === '/app.js' || p === '/app.css') {
         res.writeHead(200, { 'content-type': TYPES[p.slice(p.lastIndexOf('.'))] });
         res.end(pageAsset(p === '/app.js' ? 'app.js' : 'app.css'));
+      } else if (p === '/favicon.ico') {
+        res.writeHead(204);
+        res.end();
       } else if (p === '/api/experiments') json(res, stores.experiments());
       else if (p === '/api/run') json(res, stores.runView(q('dir'), q('run')));
       else if (p === '/api/events') events(req, res, q('dir'), q('run'), Number(q('after')) || 0);
       else if (p === '/api/arch') {
+        const text = stores.archText(q('dir'), q('name'));
         res.writeHead(200, { 'content-type': 'text/yaml; charset=utf-8', 'content-disposition': `inline; filename="${q('name')}"` });
-        res.end(stores.archText(q('dir'), q('name')));
+        res.end(text);
       } else json(res, { error: `no route ${p}` }, 404);
     } catch (e) {
       json(res, { error: (e as Error).message, code: isModnasError(e) ? e.code : undefined }, isModnasError(e) && e.code === 'MODNAS_E_UI_NOT_FOUND' ? 404 : 500);

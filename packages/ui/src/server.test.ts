@@ -1,0 +1,138 @@
+// The dashboard's server and data without a browser: what the API returns is what the store holds,
+// live updates arrive as server-sent events, nothing but GET is answered, nothing outside the
+// experiment folders is served, and the coded errors (no store, port in use) name the fix.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExperimentEntry, RunView } from './view.js';
+import { bestSoFar, meanStd, paretoFront } from './view.js';
+import { renderHtmlReport, startUiServer, writeHtmlReport } from './index.js';
+import type { UiServer } from './index.js';
+import { writeFixture } from './testing/store-fixture.js';
+
+describe('view helpers', () => {
+  it('paretoFront keeps exactly the points no other point dominates (lower cost, higher score)', () => {
+    const pts = [
+      { cost: 1, score: 0.5 },
+      { cost: 2, score: 0.7 },
+      { cost: 2, score: 0.6 },
+      { cost: 3, score: 0.65 },
+      { cost: 4, score: 0.9 },
+      { cost: 0.5, score: 0.4 },
+    ];
+    const brute = pts.map((p, i) => i).filter((i) => !pts.some((q, j) => j !== i && q.cost <= pts[i].cost && q.score >= pts[i].score && (q.cost < pts[i].cost || q.score > pts[i].score)));
+    expect(paretoFront(pts).sort()).toEqual(brute.sort());
+    expect(paretoFront(pts).sort()).toEqual([0, 1, 4, 5]);
+  });
+
+  it('bestSoFar and meanStd', () => {
+    const t = (score: number | null) => ({ id: 0, estim: 's', index: 0, arch: {}, metrics: {}, status: 'done', score });
+    expect(bestSoFar([t(0.2), t(null), t(0.1), t(0.5)])).toEqual([0.2, 0.2, 0.2, 0.5]);
+    const { mean, std, n } = meanStd([
+      [1, 2, 3],
+      [3, 4],
+    ]);
+    expect(mean).toEqual([2, 3, 3]);
+    expect(std).toEqual([1, 1, 0]);
+    expect(n).toEqual([2, 2, 1]);
+  });
+});
+
+describe('modnas ui server', () => {
+  const root = mkdtempSync(join(tmpdir(), 'modnas-ui-'));
+  let fx: ReturnType<typeof writeFixture>;
+  let server: UiServer;
+  beforeAll(async () => {
+    fx = writeFixture(root);
+    server = await startUiServer({ folder: root, port: 0, pollMs: 50 });
+  });
+  afterAll(async () => {
+    await server.close();
+    for (const s of [fx.done.store, fx.running.store, fx.repeats[0].store]) s.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('binds to loopback and lists every experiment under the folder with status, backend, duration, trials, best', async () => {
+    expect(server.host).toBe('127.0.0.1');
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const exps = (await (await fetch(server.url + 'api/experiments')).json()) as ExperimentEntry[];
+    expect(exps.map((e) => e.dir)).toEqual(['bench/evo', 'darts', 'random']);
+    const darts = exps.find((e) => e.dir === 'darts')!;
+    const scores = fx.done.store.records('candidates', 'r1').map((r) => r.record.score as number);
+    expect(darts.runs[0]).toMatchObject({ id: 'r1', status: 'done', backend: 'native', optim: 'DARTSOptim', seconds: 95, trials: 12, best: Math.max(...scores) });
+    expect(darts.archFiles).toEqual(['arch_search_best.yaml']);
+    expect(exps.find((e) => e.dir === 'random')!.runs[0]).toMatchObject({ status: 'running', backend: 'wasm', trials: 3 });
+  });
+
+  it("a run's view holds the store's epochs, trials, α and Slots, and the arch file", async () => {
+    const v = (await (await fetch(server.url + 'api/run?dir=darts&run=r1')).json()) as RunView;
+    const metrics = fx.done.store.records('metrics', 'r1');
+    expect(v.metrics.map((m) => m.values.loss)).toEqual(metrics.map((m) => m.record.loss));
+    expect(v.trials.map((t) => [t.score, t.metrics.flops, t.arch])).toEqual(fx.done.store.records('candidates', 'r1').map((r) => [r.record.score, (r.record.metrics as Record<string, number>).flops, r.record.arch]));
+    expect(v.alpha).toHaveLength(4);
+    expect(v.alpha[3].ops[0].probs).toEqual((fx.done.store.records('alpha', 'r1')[3].record.ops as Array<{ probs: number[] }>)[0].probs);
+    expect(v.slots.map((s) => s.path)).toEqual(['stem.conv', 'cells.0.op', 'cells.1.op']);
+    expect(v.arch[0]).toMatchObject({ name: 'arch_search_best.yaml', estim: 'search', desc: ['conv3', 'MB5E6', 'MB3E3'] });
+    const yaml = await fetch(server.url + 'api/arch?dir=darts&name=arch_search_best.yaml');
+    expect(await yaml.text()).toBe(readFileSync(join(root, 'darts', 'outputs', 'arch_search_best.yaml'), 'utf8'));
+  });
+
+  it('streams new records of a running run as server-sent events', async () => {
+    const first = (await (await fetch(server.url + 'api/run?dir=random&run=r1')).json()) as RunView;
+    const controller = new AbortController();
+    const res = await fetch(`${server.url}api/events?dir=random&run=r1&after=${first.lastId}`, { signal: controller.signal });
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const reader = res.body!.getReader();
+    fx.running.store.activate('r1');
+    fx.running.store.append('candidates', { estim: 'search', index: 99, arch: { t_0: 'NIL' }, status: 'done', score: 0.987, metrics: { acc: 0.987 } });
+    let text = '';
+    const deadline = Date.now() + 5000;
+    while (!text.includes('0.987') && Date.now() < deadline) text += new TextDecoder().decode((await reader.read()).value);
+    controller.abort();
+    const event = text.split('\n').find((l) => l.startsWith('data:') && l.includes('0.987'));
+    expect(event).toBeDefined();
+    const u = JSON.parse(event!.slice(5)) as { records: Array<{ id: number; stream: string; record: { score: number } }>; run: { trials: number } };
+    expect(u.records.map((r) => [r.stream, r.record.score])).toEqual([['candidates', 0.987]]);
+    expect(u.records[0].id).toBeGreaterThan(first.lastId);
+    expect(u.run.trials).toBe(4);
+  });
+
+  it('is read-only and serves nothing outside the experiment folders', async () => {
+    expect((await fetch(server.url + 'api/experiments', { method: 'POST' })).status).toBe(405);
+    expect((await fetch(server.url + 'api/arch?dir=darts&name=../modnas.db')).status).toBe(404);
+    expect((await fetch(server.url + 'api/arch?dir=..&name=arch_search_best.yaml')).status).toBe(404);
+    expect((await fetch(server.url + 'api/run?dir=darts&run=r9')).status).toBe(404);
+    const page = await (await fetch(server.url)).text();
+    expect(page).toContain('<script src="app.js"></script>');
+    expect(page).not.toMatch(/(src|href)="(https?:)?\/\//);
+  });
+
+  it('refuses a folder without a store, and a port in use, with coded errors', async () => {
+    const empty = join(root, 'nothing-here');
+    mkdirSync(join(empty, 'a'), { recursive: true });
+    await expect(startUiServer({ folder: empty, port: 0 })).rejects.toMatchObject({ code: 'MODNAS_E_UI_NO_STORE' });
+    const blocker = createServer();
+    await new Promise<void>((ok) => blocker.listen(0, '127.0.0.1', ok));
+    const port = (blocker.address() as { port: number }).port;
+    await expect(startUiServer({ folder: root, port })).rejects.toMatchObject({ code: 'MODNAS_E_UI_PORT_IN_USE', message: expect.stringContaining('--port') });
+    blocker.close();
+  });
+
+  it('writes a self-contained HTML report of a run', () => {
+    const out = join(root, 'r.html');
+    const r = writeHtmlReport({ folder: join(root, 'darts'), out });
+    expect(r.run).toBe('r1');
+    const html = readFileSync(out, 'utf8');
+    expect(html).not.toContain('src="app.js"');
+    expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/);
+    expect(html).toContain('window.__MODNAS_STATIC__');
+    // the data survives inlining, including a "</script>" inside a string
+    const view = JSON.parse(JSON.stringify({ ...(JSON.parse(html.split('window.__MODNAS_STATIC__ = ')[1].split(';</script>')[0]) as { view: RunView }).view }));
+    expect((view as RunView).trials).toHaveLength(12);
+    const tricky = renderHtmlReport({ ...(view as RunView), trials: [{ id: 1, estim: '</script><b>', index: 0, arch: {}, metrics: {}, status: 'done', score: 1 }] });
+    expect(tricky.match(/<\/script>/g)?.length).toBe(2);
+    expect(() => writeHtmlReport({ folder: root, out })).toThrow(expect.objectContaining({ code: 'MODNAS_E_UI_NO_STORE' }));
+  });
+});

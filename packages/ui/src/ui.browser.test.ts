@@ -1,0 +1,201 @@
+// The dashboard in a real browser: Playwright driving Chromium (Debian's /usr/bin/chromium) against
+// `modnas ui` (the installed command, as a child process) over stores the test writes directly.
+// Outside CI the tests skip when no Chromium is found; with MODNAS_REQUIRE_SERVICES=1 (.ci/run) a
+// missing Chromium fails.
+import type { ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { Browser, Page } from 'playwright-core';
+import { chromium as pw } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunView } from './view.js';
+import { meanStd, paretoFront } from './view.js';
+import { writeFixture } from './testing/store-fixture.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const BIN = join(here, '..', '..', 'cli', 'dist', 'bin.js');
+const chromiumPath = process.env.MODNAS_TEST_CHROMIUM || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : '');
+const chromium = chromiumPath !== '' && existsSync(chromiumPath);
+const required = process.env.MODNAS_REQUIRE_SERVICES === '1';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
+
+if (required) {
+  it('Chromium is there (MODNAS_REQUIRE_SERVICES=1: the dashboard tests must run)', () => {
+    expect(chromium, `no Chromium at MODNAS_TEST_CHROMIUM="${process.env.MODNAS_TEST_CHROMIUM ?? ''}": apt-get install chromium, or point MODNAS_TEST_CHROMIUM at it`).toBe(true);
+  });
+}
+
+/** Start `modnas ui <folder> --port 0` and read the URL it prints. */
+async function startUi(folder: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [BIN, 'ui', folder, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const url = await new Promise<string>((ok, fail) => {
+    const t = setTimeout(() => fail(new Error(`modnas ui printed no URL in 30 s: ${out}`)), 30_000);
+    const on = (d: Buffer): void => {
+      out += d.toString();
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        ok(m[1]);
+      }
+    };
+    child.stdout!.on('data', on);
+    child.stderr!.on('data', on);
+    child.once('exit', (code) => fail(new Error(`modnas ui exited with ${code}: ${out}`)));
+  });
+  return { url, child };
+}
+
+const charts = (page: Page): Promise<Record<string, { labels: string[]; data: Array<Array<number | null>> }>> => page.evaluate(() => window.__modnasCharts);
+const cellValues = (page: Page, col: number): Promise<string[]> => page.$$eval(`#trials tbody tr td:nth-child(${col})`, (tds) => tds.map((td) => td.getAttribute('data-value') ?? ''));
+
+describe.skipIf(!chromium)(`dashboard in Chromium${chromium ? '' : ' (skipped: no Chromium found; apt-get install chromium or set MODNAS_TEST_CHROMIUM)'}`, () => {
+  const root = mkdtempSync(join(tmpdir(), 'modnas-ui-browser-'));
+  let fx: ReturnType<typeof writeFixture>;
+  let ui: { url: string; child: ChildProcess };
+  let browser: Browser;
+  let page: Page;
+  const outside: string[] = [];
+
+  beforeAll(async () => {
+    fx = writeFixture(root);
+    [ui, browser] = await Promise.all([startUi(root), pw.launch({ executablePath: chromiumPath, args: ARGS })]);
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // every request must go to the dashboard's own server
+    page.on('request', (r) => {
+      if (!r.url().startsWith(ui.url) && !r.url().startsWith('data:')) outside.push(r.url());
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    ui?.child.kill('SIGTERM');
+    for (const s of [fx.done.store, fx.running.store, fx.repeats[0].store]) s.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('lists the runs with their status, backend and best score', async () => {
+    await page.goto(ui.url);
+    await page.waitForSelector('#runs tbody tr');
+    const rows = await page.$$eval('#runs tbody tr', (trs) => trs.map((tr) => ({ key: tr.getAttribute('data-run'), status: tr.querySelector('[data-status]')?.textContent, best: tr.querySelector('[data-best]')?.getAttribute('data-best'), text: tr.textContent })));
+    expect(rows.map((r) => r.key)).toEqual(['bench/evo:r3', 'bench/evo:r2', 'bench/evo:r1', 'darts:r1', 'random:r1']);
+    const darts = rows.find((r) => r.key === 'darts:r1')!;
+    expect(darts.status).toBe('done');
+    expect(Number(darts.best)).toBe(Math.max(...fx.done.store.records('candidates', 'r1').map((r) => r.record.score as number)));
+    expect(darts.text).toContain('native');
+    expect(darts.text).toContain('1 min 35 s');
+    expect(rows.find((r) => r.key === 'random:r1')!.status).toBe('running');
+  });
+
+  it("a finished run: curves, trial table, Pareto front, α heatmap and architecture show the store's numbers", async () => {
+    await page.click('a[href*="dir=darts"]');
+    await page.waitForSelector('#trials tbody tr');
+    const c = await charts(page);
+    const epochs = fx.done.store.records('metrics', 'r1').map((r) => r.record);
+    expect(c['curves:search:loss'].labels).toEqual(['train_loss', 'loss']);
+    expect(c['curves:search:loss'].data[0]).toEqual(epochs.map((e) => e.epoch));
+    expect(c['curves:search:loss'].data[2]).toEqual(epochs.map((e) => e.loss));
+    expect(c['curves:search:metrics'].data[1]).toEqual(epochs.map((e) => e.acc));
+    expect(await page.$$eval('.chart canvas', (cs) => cs.filter((x) => (x as HTMLCanvasElement).width > 100).length)).toBeGreaterThanOrEqual(4);
+
+    const trials = fx.done.store.records('candidates', 'r1').map((r) => r.record);
+    const scores = trials.map((t) => t.score as number);
+    expect((await cellValues(page, 5)).map(Number)).toEqual(scores);
+    // best so far against trials
+    expect(c['best:trials'].data[2]).toEqual(scores.map((_, i) => Math.max(...scores.slice(0, i + 1))));
+    // sort by score (descending first), then filter by arch
+    await page.click('#trials th[data-key="score"]');
+    expect((await cellValues(page, 5)).map(Number)).toEqual([...scores].sort((a, b) => b - a));
+    await page.fill('#trial-filter', '"t_0":"NIL"');
+    expect((await cellValues(page, 5)).length).toBe(trials.filter((t) => (t.arch as Record<string, string>).t_0 === 'NIL').length);
+    await page.fill('#trial-filter', '');
+
+    // score against flops: the front the chart marks is the store's Pareto front
+    const pts = trials.map((t) => ({ cost: (t.metrics as Record<string, number>).flops, score: t.score as number }));
+    const front = new Set(paretoFront(pts).map((i) => `${pts[i].cost}:${pts[i].score}`));
+    const pf = c['pareto:flops'];
+    const marked = pf.data[0].map((x, i) => (pf.data[2][i] === null ? null : `${x}:${pf.data[2][i]}`)).filter(Boolean);
+    expect(new Set(marked)).toEqual(front);
+    expect(c['pareto:params']).toBeDefined();
+
+    // softmax(α): one heatmap per mixed op, cells = the stored probabilities
+    const alpha = fx.done.store.records('alpha', 'r1').map((r) => r.record.ops as Array<{ param: string; probs: number[] }>);
+    const cells = await page.$$eval('table.heatmap[data-param="t_0"] tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => Number(td.getAttribute('data-p')))));
+    expect(cells).toEqual([0, 1, 2].map((k) => alpha.map((ops) => ops[0].probs[k])));
+
+    // the architecture: the chosen candidate per Slot, with its shape, and the link to the file
+    const blocks = await page.$$eval('.blocks[data-arch="arch_search_best.yaml"] .block[data-slot]', (bs) => bs.map((b) => [b.getAttribute('data-slot'), b.querySelector('.cand')?.textContent, b.querySelector('.shape')?.textContent]));
+    expect(blocks).toEqual([
+      ['stem.conv', 'conv3', '1→8'],
+      ['cells.0.op', 'MB5E6', '8→16 /2'],
+      ['cells.1.op', 'MB3E3', '16→16'],
+    ]);
+    const href = await page.getAttribute('a.arch-link', 'href');
+    expect(await (await fetch(new URL(href!, ui.url))).text()).toBe(readFileSync(join(root, 'darts', 'outputs', 'arch_search_best.yaml'), 'utf8'));
+    const shot = join(root, 'run.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    expect(statSync(shot).size).toBeGreaterThan(20_000);
+  });
+
+  it('a running run updates live: a new trial and a new epoch appear without a reload, then the status turns done', async () => {
+    await page.goto(`${ui.url}#/run?dir=random&run=r1`);
+    await page.waitForSelector('#trials tbody tr');
+    expect(await page.textContent('#facts [data-status]')).toBe('running');
+    expect(await page.$$eval('#trials tbody tr', (r) => r.length)).toBe(3);
+    const s = fx.running.store;
+    s.activate('r1');
+    s.append('candidates', { estim: 'search', index: 3, arch: { t_0: 'MB5E6' }, status: 'done', score: 0.9912, metrics: { acc: 0.9912 }, time: new Date().toISOString() });
+    s.append('metrics', { estim: 'search', epoch: 0, epochs: 1, loss: 0.4321, acc: 0.9, time: new Date().toISOString() });
+    await page.waitForFunction(() => document.querySelectorAll('#trials tbody tr').length === 4, undefined, { timeout: 10_000 });
+    expect(await page.textContent('#best')).toBe('0.9912');
+    expect((await charts(page))['curves:search:loss'].data[1]).toEqual([0.4321]);
+    s.updateRun('r1', { status: 'done', end: new Date().toISOString() });
+    await page.waitForFunction(() => document.querySelector('#facts [data-status]')?.textContent === 'done', undefined, { timeout: 10_000 });
+  });
+
+  it('compares runs: best so far overlaid and mean ± std per optimizer', async () => {
+    await page.goto(ui.url);
+    await page.waitForSelector('#runs tbody tr');
+    for (const r of fx.repeats) await page.check(`tr[data-run="${r.dir}:${r.id}"] input[type=checkbox]`);
+    await page.click('#compare');
+    await page.waitForSelector('[data-chart="compare:mean"]');
+    const c = await charts(page);
+    const best = fx.repeats.map((r) => {
+      const sc = r.store.records('candidates', r.id).map((x) => x.record.score as number);
+      return sc.map((_, i) => Math.max(...sc.slice(0, i + 1)));
+    });
+    expect(c['compare:best'].labels).toEqual(['bench/evo r1', 'bench/evo r2', 'bench/evo r3']);
+    const { mean, std } = meanStd(best);
+    expect(c['compare:mean'].labels[0]).toBe('EvolutionOptim mean (3 runs)');
+    expect(c['compare:mean'].data[1]).toEqual(mean);
+    expect(c['compare:mean'].data[2].map((v, i) => (v === null ? null : v - (mean[i] ?? 0)))).toEqual(std.map((x) => expect.closeTo(x ?? 0, 12)));
+  });
+
+  it('made no request outside its own server', () => {
+    expect(outside).toEqual([]);
+  });
+
+  it('modnas report --html writes one file that renders the run offline', async () => {
+    const out = join(root, 'r.html');
+    await promisify(execFile)(process.execPath, [BIN, 'report', join(root, 'darts'), '--html', out]);
+    const offline = await browser.newPage();
+    const requests: string[] = [];
+    await offline.route('**/*', (route) => {
+      requests.push(route.request().url());
+      return route.request().url().startsWith('file:') ? route.continue() : route.abort();
+    });
+    await offline.goto(`file://${out}`);
+    await offline.waitForSelector('#trials tbody tr');
+    expect(requests).toEqual([`file://${out}`]);
+    const view = JSON.parse(JSON.stringify(await offline.evaluate(() => window.__MODNAS_STATIC__?.view))) as RunView;
+    expect(view.trials).toHaveLength(12);
+    expect(await offline.$$eval('#trials tbody tr', (r) => r.length)).toBe(12);
+    const c = await charts(offline);
+    expect(c['curves:search:loss'].data[2]).toEqual(fx.done.store.records('metrics', 'r1').map((r) => r.record.loss));
+    expect(await offline.$$eval('table.heatmap', (t) => t.length)).toBe(2);
+    await offline.close();
+  });
+});
