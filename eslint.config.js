@@ -30,6 +30,11 @@ export default tseslint.config(
     },
   },
   {
+    // the dashboard page is browser code: its own program (DOM types, no node)
+    files: ['packages/ui/page/**/*.ts'],
+    languageOptions: { parserOptions: { project: './packages/ui/page/tsconfig.json', tsconfigRootDir: import.meta.dirname } },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly', performance: 'readonly', setTimeout: 'readonly' } },
   },

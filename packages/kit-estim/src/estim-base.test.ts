@@ -2,7 +2,8 @@ import { container as rootContainer } from 'tsyringe';
 import { describe, expect, it } from 'vitest';
 import { ArraySplit } from './data.js';
 import { createGradientAccess, evaluate, formatMetrics, inputShapeOf, recalibrateBatchNorm, reportCandidate, reportEpoch, restoreState, scoreOf, snapshotState, stepsPerEpoch, supportsLossTerms, trainEpoch } from './estim-base.js';
-import { EventBus, silentLogger, Module, ArchSpace, Rng, tf } from '@modnas/core';
+import { EventBus, silentLogger, Module, ArchSpace, Rng, Slot, TensorParam, tf } from '@modnas/core';
+import { TensorMixedOp } from '@modnas/kit-mixed-op';
 import type { Batch, EstimContext, StateOptimizer, StepResult, ResultStore } from '@modnas/core';
 
 /** Per-channel mean, with running statistics as a batch-norm layer keeps them (biased variance skipped). */
@@ -250,6 +251,57 @@ describe('estimator plumbing', () => {
     expect(ctx.store.read('metrics')[0]).toMatchObject({ estim: 'test', epoch: 0, epochs: 2, acc: 0.5 });
     expect(ctx.store.read('candidates')[0]).toMatchObject({ estim: 'test', index: 3, arch: { a: 'x' }, score: 0.7 });
     expect(inputShapeOf(ctx)).toEqual([2, 2, 2]);
+    ctx.model.dispose();
+  });
+});
+
+/** A real tensor mixed op (kit-mixed-op's base) over two identity candidates. */
+class TwoWay extends TensorMixedOp {
+  forward(x: tf.Tensor): tf.Tensor {
+    return this.weightedSum(this.candidates().map((m) => m.call(x)), tf.softmax(this.alpha.value));
+  }
+}
+class Id extends Module {
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.clone(x);
+  }
+}
+class SlotNet extends Module {
+  constructor(alpha: TensorParam) {
+    super();
+    const a = this.addModule('a', new Slot({ chnIn: 2, chnOut: 4, stride: 2 }));
+    a.fill(new TwoWay([{ name: 'Id', spec: 'Id', module: new Id() }, { name: 'Id_1', spec: 'Id', module: new Id() }], alpha));
+    this.addModule('b', new Slot({ chnIn: 4 })).fill(new Id());
+  }
+  forward(x: tf.Tensor): tf.Tensor {
+    return x;
+  }
+}
+
+describe('what the dashboard reads: Slots and softmax(α) per epoch', () => {
+  it("reportEpoch writes the Slots once and softmax(α) of every tensor mixed op after each epoch", async () => {
+    const space = new ArchSpace();
+    const alpha = space.tensor({ shape: [2], init: [0, Math.log(3)] });
+    const ctx = { ...makeCtx(new SlotNet(alpha), new FakeTrainer()), space };
+    await reportEpoch(ctx, 0, 2, { acc: 0.5 });
+    alpha.assign([Math.log(4), 0]);
+    await reportEpoch(ctx, 1, 2, { acc: 0.6 });
+    expect(ctx.store.read('slots')).toEqual([
+      expect.objectContaining({ estim: 'test', slots: [{ path: 'a', chnIn: 2, chnOut: 4, stride: 2, param: alpha.name, candidates: ['Id', 'Id_1'] }, { path: 'b', chnIn: 4, chnOut: 4, stride: 1 }] }),
+    ]);
+    const recs = ctx.store.read('alpha') as Array<{ epoch: number; ops: Array<{ param: string; candidates: string[]; probs: number[] }> }>;
+    expect(recs.map((r) => r.epoch)).toEqual([0, 1]);
+    expect(recs[0].ops).toEqual([{ param: alpha.name, candidates: ['Id', 'Id_1'], probs: [0.25, 0.75] }]);
+    expect(recs[1].ops[0].probs).toEqual([0.8, 0.2]);
+    ctx.model.dispose();
+    space.dispose();
+  });
+
+  it('writes no alpha for a model without tensor mixed ops', async () => {
+    const ctx = makeCtx(new Net(), new FakeTrainer());
+    await reportEpoch(ctx, 0, 1, { acc: 0.5 });
+    expect(ctx.store.read('alpha')).toEqual([]);
+    expect(ctx.store.read('slots')).toEqual([]);
     ctx.model.dispose();
   });
 });
