@@ -5,6 +5,7 @@
 import { resolve } from 'node:path';
 import { ModnasError } from '@modnas/core';
 import { parse } from './args.js';
+import type * as Ui from '@modnas/ui';
 import type { Io } from './main.js';
 
 export const UI_HELP = `Usage: modnas ui [folder] [--port N] [--host 127.0.0.1]
@@ -22,7 +23,7 @@ Options:
 export const REPORT_HTML_HELP = `  modnas report <experiment-dir> --html <out.html> [--run rN]
     writes the run view (default: the newest run) as one self-contained file that renders offline`;
 
-async function loadUi(): Promise<typeof import('@modnas/ui')> {
+async function loadUi(): Promise<typeof Ui> {
   try {
     return await import('@modnas/ui');
   } catch (e) {

@@ -2,9 +2,9 @@ import { container as rootContainer } from 'tsyringe';
 import { describe, expect, it } from 'vitest';
 import { ArraySplit } from './data.js';
 import { createGradientAccess, evaluate, formatMetrics, inputShapeOf, recalibrateBatchNorm, reportCandidate, reportEpoch, restoreState, scoreOf, snapshotState, stepsPerEpoch, supportsLossTerms, trainEpoch } from './estim-base.js';
-import { EventBus, silentLogger, Module, ArchSpace, Rng, Slot, TensorParam, tf } from '@modnas/core';
+import { EventBus, silentLogger, Module, ArchSpace, Rng, Slot, tf } from '@modnas/core';
 import { TensorMixedOp } from '@modnas/kit-mixed-op';
-import type { Batch, EstimContext, StateOptimizer, StepResult, ResultStore } from '@modnas/core';
+import type { Batch, EstimContext, StateOptimizer, StepResult, ResultStore, TensorParam } from '@modnas/core';
 
 /** Per-channel mean, with running statistics as a batch-norm layer keeps them (biased variance skipped). */
 class MeanTracker extends Module {

@@ -43,14 +43,15 @@ async function startUi(folder: string): Promise<{ url: string; child: ChildProce
         ok(m[1]);
       }
     };
-    child.stdout!.on('data', on);
-    child.stderr!.on('data', on);
+    child.stdout.on('data', on);
+    child.stderr.on('data', on);
     child.once('exit', (code) => fail(new Error(`modnas ui exited with ${code}: ${out}`)));
   });
   return { url, child };
 }
 
-const charts = (page: Page): Promise<Record<string, { labels: string[]; data: Array<Array<number | null>> }>> => page.evaluate(() => window.__modnasCharts);
+// (expressions as strings: this file is compiled without the DOM types, they run in the page)
+const charts = (page: Page): Promise<Record<string, { labels: string[]; data: Array<Array<number | null>> }>> => page.evaluate('window.__modnasCharts');
 const cellValues = (page: Page, col: number): Promise<string[]> => page.$$eval(`#trials tbody tr td:nth-child(${col})`, (tds) => tds.map((td) => td.getAttribute('data-value') ?? ''));
 
 describe.skipIf(!chromium)(`dashboard in Chromium${chromium ? '' : ' (skipped: no Chromium found; apt-get install chromium or set MODNAS_TEST_CHROMIUM)'}`, () => {
@@ -99,7 +100,7 @@ describe.skipIf(!chromium)(`dashboard in Chromium${chromium ? '' : ' (skipped: n
     expect(c['curves:search:loss'].data[0]).toEqual(epochs.map((e) => e.epoch));
     expect(c['curves:search:loss'].data[2]).toEqual(epochs.map((e) => e.loss));
     expect(c['curves:search:metrics'].data[1]).toEqual(epochs.map((e) => e.acc));
-    expect(await page.$$eval('.chart canvas', (cs) => cs.filter((x) => (x as HTMLCanvasElement).width > 100).length)).toBeGreaterThanOrEqual(4);
+    expect(await page.$$eval('.chart canvas', (cs) => cs.filter((x) => (x as unknown as { width: number }).width > 100).length)).toBeGreaterThanOrEqual(4);
 
     const trials = fx.done.store.records('candidates', 'r1').map((r) => r.record);
     const scores = trials.map((t) => t.score as number);
@@ -149,11 +150,11 @@ describe.skipIf(!chromium)(`dashboard in Chromium${chromium ? '' : ' (skipped: n
     s.activate('r1');
     s.append('candidates', { estim: 'search', index: 3, arch: { t_0: 'MB5E6' }, status: 'done', score: 0.9912, metrics: { acc: 0.9912 }, time: new Date().toISOString() });
     s.append('metrics', { estim: 'search', epoch: 0, epochs: 1, loss: 0.4321, acc: 0.9, time: new Date().toISOString() });
-    await page.waitForFunction(() => document.querySelectorAll('#trials tbody tr').length === 4, undefined, { timeout: 10_000 });
+    await page.waitForFunction("document.querySelectorAll('#trials tbody tr').length === 4", undefined, { timeout: 10_000 });
     expect(await page.textContent('#best')).toBe('0.9912');
     expect((await charts(page))['curves:search:loss'].data[1]).toEqual([0.4321]);
     s.updateRun('r1', { status: 'done', end: new Date().toISOString() });
-    await page.waitForFunction(() => document.querySelector('#facts [data-status]')?.textContent === 'done', undefined, { timeout: 10_000 });
+    await page.waitForFunction("document.querySelector('#facts [data-status]')?.textContent === 'done'", undefined, { timeout: 10_000 });
   });
 
   it('compares runs: best so far overlaid and mean ± std per optimizer', async () => {
@@ -190,7 +191,7 @@ describe.skipIf(!chromium)(`dashboard in Chromium${chromium ? '' : ' (skipped: n
     await offline.goto(`file://${out}`);
     await offline.waitForSelector('#trials tbody tr');
     expect(requests).toEqual([`file://${out}`]);
-    const view = JSON.parse(JSON.stringify(await offline.evaluate(() => window.__MODNAS_STATIC__?.view))) as RunView;
+    const view = await offline.evaluate<RunView>('window.__MODNAS_STATIC__.view');
     expect(view.trials).toHaveLength(12);
     expect(await offline.$$eval('#trials tbody tr', (r) => r.length)).toBe(12);
     const c = await charts(offline);
