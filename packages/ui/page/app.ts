@@ -94,7 +94,9 @@ const INT_INCRS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 
 function lineChart(parent: HTMLElement, spec: LineSpec): void {
   const box = h('div', { class: 'chart', 'data-chart': spec.name });
   parent.append(box);
-  const width = Math.max(320, Math.min(760, (parent.clientWidth || 760) - 8));
+  // two charts a row on a wide window
+  const avail = parent.clientWidth || document.documentElement.clientWidth - 40;
+  const width = Math.max(320, Math.min(640, avail >= 1000 ? Math.floor(avail / 2) - 22 : avail - 12));
   const data = [spec.x, ...spec.series.map((s) => s.values)] as uPlot.AlignedData;
   window.__modnasCharts[spec.name] = { labels: spec.series.map((s) => s.label), data: [spec.x, ...spec.series.map((s) => s.values)] };
   const opts: uPlot.Options = {
@@ -201,14 +203,18 @@ function curves(parent: HTMLElement, v: RunView): void {
   for (const estim of estims) {
     const pts = v.metrics.filter((m) => m.estim === estim);
     const keys = [...new Set(pts.flatMap((p) => Object.keys(p.values)))];
-    const groups: Array<[string, string[]]> = [
-      ['loss', keys.filter((k) => /loss/i.test(k))],
-      ['accuracy and other metrics', keys.filter((k) => !/loss/i.test(k) && !/lr$/i.test(k))],
+    // one chart per scale: losses, accuracies, and the rest (counters such as arch_updates); not the lr
+    const isLoss = (k: string): boolean => /loss/i.test(k);
+    const isAcc = (k: string): boolean => !isLoss(k) && /acc/i.test(k);
+    const groups: Array<[string, string, string[]]> = [
+      ['loss', 'loss', keys.filter(isLoss)],
+      ['metrics', 'accuracy', keys.filter(isAcc)],
+      ['other', 'other metrics', keys.filter((k) => !isLoss(k) && !isAcc(k) && !/(^|_)lr$/i.test(k))],
     ];
-    for (const [g, ks] of groups) {
+    for (const [id, g, ks] of groups) {
       if (ks.length === 0) continue;
       lineChart(grid, {
-        name: `curves:${estim}:${g === 'loss' ? 'loss' : 'metrics'}`,
+        name: `curves:${estim}:${id}`,
         title: `${estim}: ${g} per epoch`,
         xLabel: 'epoch', intX: true,
         x: pts.map((p) => p.epoch),
