@@ -15,6 +15,8 @@ const run = promisify(execFile);
 const PNPM = ['-y', 'pnpm@9.15.9'];
 /** The issue's bound for the cli plus one search's plugins. */
 const MAX_INSTALL_MB = 80;
+/** The dashboard (@modnas/ui: server, prebuilt page, source maps). */
+const UI_MAX_MB = 1;
 
 /** One search's packages (the README's "minimal search" line); TRANSITIVE only as a dependency. */
 const MINIMAL = MINIMAL_SEARCH;
@@ -163,6 +165,10 @@ describe('npm users: every package packed, installed from the tarballs outside t
     console.log(`scratch install of ${MINIMAL.length} packages and their dependencies: node_modules ${installMb.toFixed(1)} MB; largest: ${big}`);
     expect(installMb, `node_modules is ${installMb.toFixed(1)} MB (${big})`).toBeLessThan(MAX_INSTALL_MB);
     expect(existsSync(join(nm, 'better-sqlite3')), 'no native SQLite in the minimal install').toBe(false);
+    // the dashboard ships its page prebuilt (uPlot bundled in): no charting or bundler stack at install
+    const ui = sizes.find(([n]) => n === '@modnas/ui')?.[1] ?? 0;
+    expect(ui, '@modnas/ui installed with the cli').toBeGreaterThan(0);
+    expect(ui, `@modnas/ui is ${ui.toFixed(2)} MB`).toBeLessThan(UI_MAX_MB);
   });
 
   // The search's primitives (MB3E3, MB3E6) come from the package that only backbone-mobilenetv2 lists.
@@ -188,6 +194,12 @@ describe('npm users: every package packed, installed from the tarballs outside t
     expect(rep.code, rep.stderr.slice(-2000)).toBe(0);
     expect(rep.stdout).toMatch(/runs of scratch \(journal .*journal\.jsonl\)/);
     expect(rep.stdout).toMatch(/r1\s+done/);
+    // the dashboard's page came with the package: the offline report of the run, from the journal store
+    const html = await modnas(project, ['report', 'exp/scratch', '--html', 'r.html']);
+    expect(html.code, html.stderr.slice(-2000)).toBe(0);
+    const page = readFileSync(join(project, 'r.html'), 'utf8');
+    expect(page).toContain('window.__MODNAS_STATIC__');
+    expect(page).not.toMatch(/<(script|link)[^>]+(src|href)=/);
   }, 300_000);
 
   it(`MB3E3 resolves when ${TRANSITIVE} arrives only as @modnas/backbone-mobilenetv2's dependency`, async () => {

@@ -21,7 +21,7 @@ Usage:
   modnas resume <experiment-dir>                                the same, from the experiment folder (its outputs/config.yaml)
   modnas report <experiment-dir>                                summarise an experiment's outputs and runs
   modnas report <experiment-dir> --html <out.html>              the run view as one self-contained HTML file
-  modnas ui [folder] [--port N] [--host 127.0.0.1]               a local dashboard over the experiments in folder (default exp)
+  modnas ui [folder] [--port N] [--host 127.0.0.1]              a local dashboard over the experiments in folder (default exp)
   modnas <command> --help                                       help for one command
 
 Config files merge in order (later wins); -o overrides a dotted key (values are YAML).

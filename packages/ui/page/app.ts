@@ -5,7 +5,7 @@
  * `modnas report --html` it renders the one run inlined in window.__MODNAS_STATIC__ (no server).
  */
 import uPlot from 'uplot';
-import type { AlphaPoint, ExperimentEntry, RecordIn, RunEntry, RunView, SlotInfo, Trial } from '../src/view.js';
+import type { AlphaPoint, ExperimentEntry, RecordIn, RunState, RunView, SlotInfo, Trial } from '../src/view.js';
 import { bestSoFar, costKeys, foldRecord, meanStd, paretoFront } from '../src/view.js';
 
 interface StaticData {
@@ -129,17 +129,21 @@ function lineChart(parent: HTMLElement, spec: LineSpec): void {
 
 // ---------------------------------------------------------------- the runs page
 
-async function showRuns(): Promise<void> {
+/** Runs ticked for comparison (kept across the list's refreshes). */
+const selected = new Set<string>();
+
+async function showRuns(refresh = false): Promise<void> {
   where.textContent = '';
   const exps = await getJson<ExperimentEntry[]>('/api/experiments');
-  const selected = new Set<string>();
-  const compare = h('button', { disabled: true, id: 'compare', onclick: () => (location.hash = `#/compare?runs=${encodeURIComponent([...selected].join(','))}`) }, 'Compare selected runs');
+  if (refresh && routePath() !== '/') return; // navigated away meanwhile
+  const compare = h('button', { disabled: selected.size < 2, id: 'compare', onclick: () => (location.hash = `#/compare?runs=${encodeURIComponent([...selected].join(','))}`) }, 'Compare selected runs');
   const rows: HTMLElement[] = [];
   for (const e of exps) {
     for (const r of [...e.runs].reverse()) {
       const key = `${e.dir}:${r.id}`;
       const box = h('input', {
         type: 'checkbox',
+        checked: selected.has(key),
         'aria-label': `select ${key}`,
         onchange: (ev: Event) => {
           if ((ev.target as HTMLInputElement).checked) selected.add(key);
@@ -167,6 +171,8 @@ async function showRuns(): Promise<void> {
   }
   const head = h('tr', {}, ...['', 'experiment', 'run', 'status', 'backend', 'optimizer', 'start', 'duration', 'trials', 'best score'].map((t) => h('th', {}, t)));
   app.replaceChildren(section('Experiments and runs', h('table', { id: 'runs' }, h('thead', {}, head), h('tbody', {}, ...rows)), h('p', {}, compare)));
+  // statuses and durations change while runs run: refresh the list every 5 s
+  if (!refresh) pollTimer = window.setInterval(() => void showRuns(true).catch(() => undefined), 5000);
 }
 
 // ---------------------------------------------------------------- one run
@@ -433,11 +439,11 @@ async function showRun(dir: string, run: string): Promise<void> {
   let status = view.run.status;
   live = new EventSource(`/api/events?dir=${encodeURIComponent(dir)}&run=${encodeURIComponent(run)}&after=${view.lastId}`);
   live.onmessage = (ev: MessageEvent<string>) => {
-    const u = JSON.parse(ev.data) as { records: RecordIn[]; run?: RunEntry };
+    const u = JSON.parse(ev.data) as { records: RecordIn[]; run: RunState };
     for (const r of u.records) foldRecord(view, r);
-    if (u.run) view.run = { ...u.run, best: view.run.best ?? u.run.best };
+    Object.assign(view.run, u.run);
     dirty = true;
-    if (u.run && u.run.status !== status && status === 'running') {
+    if (u.run.status !== status && status === 'running') {
       // finished: reload once for the files it wrote (outputs/arch_*_best.yaml)
       status = u.run.status;
       stopLive();
@@ -447,9 +453,16 @@ async function showRun(dir: string, run: string): Promise<void> {
   pollTimer = window.setInterval(() => {
     if (!dirty) return;
     dirty = false;
+    // keep the reader's place: scroll position, and the filter box if they are typing in it
     const y = window.scrollY;
+    const typing = document.activeElement?.id === 'trial-filter' ? (document.activeElement as HTMLInputElement).selectionStart : null;
     renderRun(view, { link });
     window.scrollTo(0, y);
+    if (typing !== null) {
+      const f = document.getElementById('trial-filter') as HTMLInputElement;
+      f.focus();
+      f.setSelectionRange(typing, typing);
+    }
   }, 500);
 }
 
@@ -506,6 +519,12 @@ function renderCompare(views: RunView[]): void {
 
 // ---------------------------------------------------------------- routing
 
+/** '/', '/run' or '/compare'. */
+function routePath(): string {
+  const p = location.hash.replace(/^#/, '').split('?')[0];
+  return p === '/run' || p === '/compare' ? p : '/';
+}
+
 async function route(): Promise<void> {
   stopLive();
   const data = window.__MODNAS_STATIC__;
@@ -518,8 +537,8 @@ async function route(): Promise<void> {
       renderRun(data.view, { link: archLink });
       return;
     }
-    const [path, query = ''] = location.hash.replace(/^#/, '').split('?');
-    const q = new URLSearchParams(query);
+    const path = routePath();
+    const q = new URLSearchParams(location.hash.split('?')[1] ?? '');
     if (path === '/run') await showRun(q.get('dir') ?? '', q.get('run') ?? '');
     else if (path === '/compare') await showCompare((q.get('runs') ?? '').split(',').filter(Boolean));
     else await showRuns();

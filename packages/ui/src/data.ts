@@ -10,7 +10,7 @@ import type { ExperimentStore, RunRecord, StoredRecord } from '@modnas/core';
 import { ModnasError } from '@modnas/core';
 import { effectiveStatus } from '@modnas/runtime';
 import { SqliteStore } from '@modnas/store-sqlite';
-import type { ArchFile, ExperimentEntry, RecordIn, RunEntry, RunView } from './view.js';
+import type { ArchFile, ExperimentEntry, RecordIn, RunEntry, RunState, RunView } from './view.js';
 import { foldRecord } from './view.js';
 
 export const STORE_FILE = 'modnas.db';
@@ -101,12 +101,17 @@ export class StoreSet {
     return view;
   }
 
-  /** Records of a run after `afterId`, oldest first, and the run's entry now (for live updates). */
-  updates(dir: string, runId: string, afterId: number): { records: RecordIn[]; run: RunEntry | undefined } {
+  /**
+   * Records of a run after `afterId`, oldest first, and the run's status and duration now (for live
+   * updates: the page folds the records itself, so trials and best score are not recounted here).
+   */
+  updates(dir: string, runId: string, afterId: number): { records: RecordIn[]; run: RunState } {
     const store = this.store(dir);
     const rec = store.runs().find((r) => r.id === runId);
+    if (!rec) throw new ModnasError('MODNAS_E_UI_NOT_FOUND', `experiment "${dir}" has no run ${runId}`, { fix: 'pick a run from the runs list' });
     const records = store.lastRecordId() > afterId ? store.records(undefined, runId).filter((r: StoredRecord) => r.id > afterId) : [];
-    return { records: records.map((r) => ({ id: r.id, stream: r.stream, record: r.record })), run: rec ? runEntry(dir, store, rec) : undefined };
+    const { status, seconds, end } = baseEntry(dir, rec);
+    return { records: records.map((r) => ({ id: r.id, stream: r.stream, record: r.record })), run: { status, seconds, ...(end ? { end } : {}) } };
   }
 
   /** The text of an outputs/arch_*_best.yaml (nothing else is served from the folder). */

@@ -51,7 +51,8 @@ export async function startUiServer(o: UiServerOptions): Promise<UiServer> {
     const tick = (): void => {
       try {
         const u = stores.updates(dir, run, last);
-        const runText = JSON.stringify(u.run);
+        // the duration ticks on while a run runs: a bare status message every 5 s is enough for it
+        const runText = JSON.stringify({ status: u.run.status, end: u.run.end, t: Math.floor(u.run.seconds / 5) });
         if (u.records.length === 0 && runText === lastRun) return;
         if (u.records.length) last = u.records[u.records.length - 1].id;
         lastRun = runText;

@@ -23,6 +23,9 @@ export interface RunEntry {
   resumes: number;
 }
 
+/** What live updates say about the run besides its records. */
+export type RunState = Pick<RunEntry, 'status' | 'seconds' | 'end'>;
+
 export interface ExperimentEntry {
   dir: string;
   experiment: string;
