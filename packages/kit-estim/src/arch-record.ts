@@ -53,9 +53,12 @@ export function alphaProbs(model: Module): Array<{ param: string; candidates: st
 
 const slotsWritten = new WeakSet<EstimContext>();
 
+/** Contexts built by hand (tests, tools) may carry no network. */
+const hasModel = (ctx: EstimContext): boolean => typeof (ctx.model as Partial<Module> | undefined)?.modules === 'function';
+
 /** Write the 'slots' record the first time an estimator reports (no-op for a model without Slots). */
 export function recordSlots(ctx: EstimContext): void {
-  if (slotsWritten.has(ctx)) return;
+  if (slotsWritten.has(ctx) || !hasModel(ctx)) return;
   slotsWritten.add(ctx);
   const slots = describeSlots(ctx.model);
   if (slots.length > 0) ctx.store.append('slots', { estim: ctx.name, slots, time: new Date().toISOString() });
@@ -63,6 +66,7 @@ export function recordSlots(ctx: EstimContext): void {
 
 /** Write softmax(α) after an epoch (stream 'alpha'; nothing when the model has no tensor-driven mixed op). */
 export function recordAlpha(ctx: EstimContext, epoch: number): void {
+  if (!hasModel(ctx)) return;
   const ops = alphaProbs(ctx.model);
   if (ops.length > 0) ctx.store.append('alpha', { estim: ctx.name, epoch, ops, time: new Date().toISOString() });
 }
