@@ -10,7 +10,7 @@ import type { Io } from './main.js';
 
 export const UI_HELP = `Usage: modnas ui [folder] [--port N] [--host 127.0.0.1]
 
-A local, read-only dashboard over the experiment stores (modnas.db) in the folder and the folders
+A local, read-only dashboard over the experiment stores (journal.jsonl, modnas.db) in the folder and the folders
 under it (default: exp): runs with status, backend, duration and best score; one run live while
 it runs (curves per estimator and epoch, best score so far, the trials, score against FLOPs /
 params / latency with the Pareto front, softmax(α) per mixed op, the architecture found); runs
@@ -64,7 +64,7 @@ export async function htmlReportCommand(argv: string[], io: Io): Promise<number>
   const dir = positionals[0];
   if (!dir || !values.html) throw new ModnasError('MODNAS_E_CLI_USAGE', 'modnas report --html needs an experiment folder and an output file', { fix: 'modnas report exp/<name> --html report.html' });
   const { writeHtmlReport } = await loadUi();
-  const r = writeHtmlReport({ folder: dir, out: String(values.html), run: values.run as string | undefined });
+  const r = await writeHtmlReport({ folder: dir, out: String(values.html), run: values.run as string | undefined });
   io.out(`report of run ${r.run}: ${r.file} (${(r.bytes / 1024).toFixed(0)} KiB, self-contained)`);
   return 0;
 }

@@ -1,28 +1,28 @@
 /**
- * Reading experiment stores for the dashboard: find the experiment folders (those with a
- * modnas.db) under a folder, open each store read-only (WAL: a second process reads while a run
- * writes), and build the runs table and the view of one run.
+ * Reading experiment stores for the dashboard: find the experiment folders (those with a store)
+ * under a folder, open each store read-only (a second process reads while a run writes), and build
+ * the runs table and the view of one run.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { ExperimentStore, RunRecord, StoredRecord } from '@modnas/core';
-import { ModnasError } from '@modnas/core';
-import { effectiveStatus } from '@modnas/runtime';
-import { SqliteStore } from '@modnas/store-sqlite';
+import type { ExperimentStore, Registry, RunRecord, StoredRecord } from '@modnas/core';
+import { ModnasError, discoverPlugins, getRegistry } from '@modnas/core';
+import { effectiveStatus, openExistingStore } from '@modnas/runtime';
 import type { ArchFile, ExperimentEntry, RecordIn, RunEntry, RunState, RunView } from './view.js';
 import { foldRecord } from './view.js';
 
-export const STORE_FILE = 'modnas.db';
 /** How deep under the served folder experiment folders are looked for (exp/ -> exp/<name>/ -> exp/<group>/<name>/). */
 const MAX_DEPTH = 3;
 const ARCH_FILE = /^arch_(.+)_best\.ya?ml$/;
+/** Folders an experiment keeps inside itself: never experiments of their own. */
+const SKIP = new Set(['node_modules', 'logs', 'outputs', 'checkpoints']);
 
-/** Experiment folders (with a modnas.db) at or under `root`, as paths relative to it, sorted. */
-export function findExperimentDirs(root: string): string[] {
+/** Candidate folders at or under `root` (relative to it, '' for root itself), sorted. */
+function candidateDirs(root: string): string[] {
   const out: string[] = [];
   const visit = (dir: string, depth: number): void => {
-    if (existsSync(join(dir, STORE_FILE))) out.push(relative(root, dir).split(sep).join('/'));
+    out.push(relative(root, dir).split(sep).join('/'));
     if (depth >= MAX_DEPTH) return;
     let names: string[];
     try {
@@ -31,7 +31,7 @@ export function findExperimentDirs(root: string): string[] {
       return;
     }
     for (const n of names.sort()) {
-      if (n.startsWith('.') || n === 'node_modules' || n === 'logs' || n === 'outputs') continue;
+      if (n.startsWith('.') || SKIP.has(n)) continue;
       const p = join(dir, n);
       try {
         if (statSync(p).isDirectory()) visit(p, depth + 1);
@@ -44,35 +44,58 @@ export function findExperimentDirs(root: string): string[] {
   return out;
 }
 
-/** Read-only handles on the stores under one folder, opened on first use and kept (each poll reads the newest commits). */
+/**
+ * Read-only handles on the experiment stores under one folder, whichever installed store plugin
+ * wrote each (SQLite modnas.db, journal.jsonl, ...: runtime's openExistingStore), opened once and
+ * kept: each read sees the newest commits of a run that is writing.
+ */
 export class StoreSet {
-  readonly root: string;
   private readonly open = new Map<string, ExperimentStore>();
 
-  constructor(root: string) {
-    this.root = resolve(root);
-    if (!existsSync(this.root) || !statSync(this.root).isDirectory()) {
-      throw new ModnasError('MODNAS_E_UI_FOLDER', `${this.root} is not a folder`, { fix: 'pass the folder of an experiment (exp/<name>) or the folder holding experiments (exp/)' });
+  private constructor(
+    readonly root: string,
+    private readonly registry: Registry,
+  ) {}
+
+  /** The stores under `root`; refuses a folder without any. `registry`: where store plugins are found (default: discovered from the current project). */
+  static async open(root: string, registry?: Registry): Promise<StoreSet> {
+    const abs = resolve(root);
+    if (!existsSync(abs) || !statSync(abs).isDirectory()) {
+      throw new ModnasError('MODNAS_E_UI_FOLDER', `${abs} is not a folder`, { fix: 'pass the folder of an experiment (exp/<name>) or the folder holding experiments (exp/)' });
     }
-    if (findExperimentDirs(this.root).length === 0) {
-      throw new ModnasError('MODNAS_E_UI_NO_STORE', `no experiment store (${STORE_FILE}) in ${this.root} or the folders under it (${MAX_DEPTH} levels)`, {
-        fix: 'run a search first ("modnas run <config.yaml>" writes <output_dir>/<name>/modnas.db), or pass the folder that holds it',
+    let reg = registry;
+    if (!reg) {
+      reg = getRegistry();
+      discoverPlugins({ registry: reg });
+    }
+    const set = new StoreSet(abs, reg);
+    await set.refresh();
+    if (set.open.size === 0) {
+      const stores = reg.list().filter((r) => r.kind === 'store').map((r) => r.id);
+      throw new ModnasError('MODNAS_E_UI_NO_STORE', `no experiment store in ${abs} or the folders under it (${MAX_DEPTH} levels), for the store plugins installed (${stores.join(', ') || 'none'})`, {
+        fix: 'run a search first ("modnas run <config.yaml>" writes its store into <output_dir>/<name>/), or pass the folder that holds it; a store written by a plugin not installed here needs that plugin (e.g. npm i @modnas/store-sqlite for modnas.db)',
       });
+    }
+    return set;
+  }
+
+  /** Look for experiment folders that appeared since the last look. */
+  async refresh(): Promise<void> {
+    for (const dir of candidateDirs(this.root)) {
+      if (this.open.has(dir)) continue;
+      const store = await openExistingStore(join(this.root, dir), this.registry);
+      if (store) this.open.set(dir, store);
     }
   }
 
   dirs(): string[] {
-    return findExperimentDirs(this.root);
+    return [...this.open.keys()].sort();
   }
 
   /** The store of an experiment folder (relative to the root); unknown folders are refused (nothing outside the root is read). */
   store(dir: string): ExperimentStore {
-    const known = this.open.get(dir);
-    if (known) return known;
-    if (!this.dirs().includes(dir)) throw new ModnasError('MODNAS_E_UI_NOT_FOUND', `no experiment folder "${dir}" under ${this.root}`, { fix: 'pick an experiment from the runs list' });
-    const abs = join(this.root, dir);
-    const s = new SqliteStore(join(abs, STORE_FILE), basename(abs), undefined, { readOnly: true });
-    this.open.set(dir, s);
+    const s = this.open.get(dir);
+    if (!s) throw new ModnasError('MODNAS_E_UI_NOT_FOUND', `no experiment folder "${dir}" under ${this.root}`, { fix: 'pick an experiment from the runs list' });
     return s;
   }
 

@@ -2,6 +2,6 @@ export type { UiServer, UiServerOptions } from './server.js';
 export { startUiServer } from './server.js';
 export type { HtmlReportOptions } from './report.js';
 export { renderHtmlReport, writeHtmlReport } from './report.js';
-export { StoreSet, findExperimentDirs } from './data.js';
+export { StoreSet } from './data.js';
 export type { ArchFile, AlphaPoint, EpochPoint, ExperimentEntry, RecordIn, RunEntry, RunState, RunView, SlotInfo, Trial } from './view.js';
 export { bestSoFar, costKeys, foldRecord, meanStd, paretoFront } from './view.js';

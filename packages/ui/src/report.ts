@@ -3,6 +3,7 @@
  * built page's script and styles and the run's data inlined (no request at all).
  */
 import { basename, resolve } from 'node:path';
+import type { Registry } from '@modnas/core';
 import { ModnasError } from '@modnas/core';
 import { guardedWrite, writeFileAtomic } from '@modnas/kit-io';
 import { StoreSet } from './data.js';
@@ -15,6 +16,8 @@ export interface HtmlReportOptions {
   out: string;
   /** Which run (default: the newest). */
   run?: string;
+  /** Where the store plugins are found (default: discovered from the current project). */
+  registry?: Registry;
 }
 
 /** JSON that can sit inside a <script> element (no "</script>", no "<!--"). */
@@ -37,13 +40,13 @@ export function renderHtmlReport(view: RunView): string {
 }
 
 /** Write the report of one run of an experiment folder; returns the file and the run it shows. */
-export function writeHtmlReport(o: HtmlReportOptions): { file: string; run: string; bytes: number } {
+export async function writeHtmlReport(o: HtmlReportOptions): Promise<{ file: string; run: string; bytes: number }> {
   const folder = resolve(o.folder);
-  const stores = new StoreSet(folder);
+  const stores = await StoreSet.open(folder, o.registry);
   try {
     const dir = stores.dirs().includes('') ? '' : undefined;
     if (dir === undefined) {
-      throw new ModnasError('MODNAS_E_UI_NO_STORE', `${folder} holds no modnas.db of its own (it is not an experiment folder)`, {
+      throw new ModnasError('MODNAS_E_UI_NO_STORE', `${folder} holds no experiment store of its own (it is not an experiment folder)`, {
         fix: `pass one experiment's folder, e.g. modnas report ${stores.dirs().map((d) => `${o.folder.replace(/\/$/, '')}/${d}`)[0] ?? 'exp/<name>'} --html ${o.out}`,
       });
     }

@@ -40,12 +40,12 @@ describe('view helpers', () => {
   });
 });
 
-describe('modnas ui server', () => {
+describe('modnas ui server (over SQLite stores; the browser tests use journal stores)', () => {
   const root = mkdtempSync(join(tmpdir(), 'modnas-ui-'));
   let fx: ReturnType<typeof writeFixture>;
   let server: UiServer;
   beforeAll(async () => {
-    fx = writeFixture(root);
+    fx = writeFixture(root, 'sqlite');
     server = await startUiServer({ folder: root, port: 0, pollMs: 50 });
   });
   afterAll(async () => {
@@ -120,9 +120,9 @@ describe('modnas ui server', () => {
     blocker.close();
   });
 
-  it('writes a self-contained HTML report of a run', () => {
+  it('writes a self-contained HTML report of a run', async () => {
     const out = join(root, 'r.html');
-    const r = writeHtmlReport({ folder: join(root, 'darts'), out });
+    const r = await writeHtmlReport({ folder: join(root, 'darts'), out });
     expect(r.run).toBe('r1');
     const html = readFileSync(out, 'utf8');
     expect(html).not.toContain('src="app.js"');
@@ -133,6 +133,6 @@ describe('modnas ui server', () => {
     expect((view as RunView).trials).toHaveLength(12);
     const tricky = renderHtmlReport({ ...(view as RunView), trials: [{ id: 1, estim: '</script><b>', index: 0, arch: {}, metrics: {}, status: 'done', score: 1 }] });
     expect(tricky.match(/<\/script>/g)?.length).toBe(2);
-    expect(() => writeHtmlReport({ folder: root, out })).toThrow(expect.objectContaining({ code: 'MODNAS_E_UI_NO_STORE' }));
+    await expect(writeHtmlReport({ folder: root, out })).rejects.toMatchObject({ code: 'MODNAS_E_UI_NO_STORE' });
   });
 });

@@ -8,6 +8,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Registry } from '@modnas/core';
 import { ModnasError, isModnasError } from '@modnas/core';
 import { StoreSet } from './data.js';
 import { pageAsset } from './page-assets.js';
@@ -18,6 +19,8 @@ export interface UiServerOptions {
   host?: string;
   /** How often live views read the store (ms). */
   pollMs?: number;
+  /** Where the store plugins are found (default: discovered from the current project). */
+  registry?: Registry;
 }
 
 export interface UiServer {
@@ -30,7 +33,7 @@ export interface UiServer {
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.png': 'image/png' };
 
 export async function startUiServer(o: UiServerOptions): Promise<UiServer> {
-  const stores = new StoreSet(o.folder);
+  const stores = await StoreSet.open(o.folder, o.registry);
   const host = o.host ?? '127.0.0.1';
   const pollMs = o.pollMs ?? 500;
   const streams = new Set<ServerResponse>();
@@ -71,7 +74,7 @@ export async function startUiServer(o: UiServerOptions): Promise<UiServer> {
     });
   };
 
-  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' });
@@ -90,7 +93,10 @@ export async function startUiServer(o: UiServerOptions): Promise<UiServer> {
       } else if (p === '/favicon.ico') {
         res.writeHead(204);
         res.end();
-      } else if (p === '/api/experiments') json(res, stores.experiments());
+      } else if (p === '/api/experiments') {
+        await stores.refresh(); // experiments started since
+        json(res, stores.experiments());
+      }
       else if (p === '/api/run') json(res, stores.runView(q('dir'), q('run')));
       else if (p === '/api/events') events(req, res, q('dir'), q('run'), Number(q('after')) || 0);
       else if (p === '/api/arch') {
@@ -103,7 +109,7 @@ export async function startUiServer(o: UiServerOptions): Promise<UiServer> {
     }
   };
 
-  const server: Server = createServer(handle);
+  const server: Server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((ok, fail) => {
     server.once('error', (e: NodeJS.ErrnoException) => {
       stores.close();

@@ -63,7 +63,7 @@ describe.skipIf(!chromium)(`dashboard in Chromium${chromium ? '' : ' (skipped: n
   const outside: string[] = [];
 
   beforeAll(async () => {
-    fx = writeFixture(root);
+    fx = writeFixture(root, 'journal'); // the default store of a minimal install
     [ui, browser] = await Promise.all([startUi(root), pw.launch({ executablePath: chromiumPath, args: ARGS })]);
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     // every request must go to the dashboard's own server

@@ -6,20 +6,25 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { ExperimentStore } from '@modnas/core';
+import { JournalStore } from '@modnas/store-journal';
 import { SqliteStore } from '@modnas/store-sqlite';
 
 export interface FixtureRun {
   dir: string;
   id: string;
-  store: SqliteStore;
+  store: ExperimentStore;
 }
 
-function openExperiment(root: string, dir: string): SqliteStore {
+/** Which store plugin writes the fixture (the dashboard reads either through openExistingStore). */
+export type FixtureStoreKind = 'sqlite' | 'journal';
+
+function openExperiment(root: string, dir: string, kind: FixtureStoreKind): ExperimentStore {
   mkdirSync(join(root, dir), { recursive: true });
-  return new SqliteStore(join(root, dir, 'modnas.db'), dir);
+  return kind === 'sqlite' ? new SqliteStore(join(root, dir, 'modnas.db'), dir) : new JournalStore(join(root, dir), dir);
 }
 
-function addRun(store: SqliteStore, dir: string, id: string, optim: string, status: 'done' | 'running', startMs: number, endMs?: number): void {
+function addRun(store: ExperimentStore, dir: string, id: string, optim: string, status: 'done' | 'running', startMs: number, endMs?: number): void {
   store.insertRun({
     id,
     experiment: dir,
@@ -39,10 +44,10 @@ function addRun(store: SqliteStore, dir: string, id: string, optim: string, stat
 /** A deterministic score sequence (no randomness: the tests compare against the store anyway). */
 const scoreAt = (i: number, seed: number): number => Math.round((0.5 + 0.4 * Math.abs(Math.sin(i * 1.7 + seed))) * 1e4) / 1e4;
 
-export function writeFixture(root: string): { done: FixtureRun; running: FixtureRun; repeats: FixtureRun[] } {
+export function writeFixture(root: string, kind: FixtureStoreKind): { done: FixtureRun; running: FixtureRun; repeats: FixtureRun[] } {
   const t0 = Date.parse('2026-01-01T10:00:00Z');
   // 1. a finished gradient search
-  const a = openExperiment(root, 'darts');
+  const a = openExperiment(root, 'darts', kind);
   addRun(a, 'darts', 'r1', 'DARTSOptim', 'done', t0, t0 + 95_000);
   a.append('run_info', { backend: 'native', numParams: 1234, spaceSize: '20', resumed: false, pid: 1, time: new Date(t0).toISOString() });
   a.append('slots', {
@@ -72,13 +77,13 @@ export function writeFixture(root: string): { done: FixtureRun; running: Fixture
   writeFileSync(join(root, 'darts', 'outputs', 'arch_search_best.yaml'), '- conv3\n- MB5E6\n- MB3E3\n');
 
   // 2. a running random search (this process is its pid, so it shows as running)
-  const b = openExperiment(root, 'random');
+  const b = openExperiment(root, 'random', kind);
   addRun(b, 'random', 'r1', 'RandomSearchOptim', 'running', Date.now() - 30_000);
   b.append('run_info', { backend: 'wasm', time: new Date().toISOString() });
   for (let i = 0; i < 3; i++) b.append('candidates', { estim: 'search', index: i, arch: { t_0: cands[i] }, status: 'done', score: scoreAt(i, 3), metrics: { acc: scoreAt(i, 3) }, time: new Date().toISOString() });
 
   // 3. three seeds of one search, for the comparison's mean ± std
-  const c = openExperiment(root, join('bench', 'evo'));
+  const c = openExperiment(root, join('bench', 'evo'), kind);
   const repeats: FixtureRun[] = [];
   for (let r = 1; r <= 3; r++) {
     addRun(c, 'bench/evo', `r${r}`, 'EvolutionOptim', 'done', t0 + r * 100_000, t0 + r * 100_000 + 10_000);
