@@ -60,6 +60,7 @@ export const ExperimentSchema = z
     metrics: z.record(z.string(), ComponentSpecSchema).default({}).describe('Metrics measured on candidates (params, flops, latency)'),
     callbacks: z.record(z.string(), ComponentSpecSchema).default({}).describe('Callbacks attached to the event bus'),
     store: ComponentSpecSchema.optional().describe('The experiment store: runs, trials, epoch metrics and checkpoints (default: SqliteStore, one SQLite file per experiment folder, when @modnas/store-sqlite is installed)'),
+    executor: ComponentSpecSchema.optional().describe('Where candidates are evaluated: InProcessExecutor (the default), WorkerThreadsExecutor (worker threads on this machine), BullMQExecutor (modnas worker processes on Redis, @modnas/executor-bullmq)'),
     checkpoint: CheckpointSchema.default({ epochs: 1, candidates: 10, keep: 2 }),
   })
   .describe('A @modnas experiment');

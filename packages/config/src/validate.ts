@@ -164,6 +164,7 @@ export async function validateExperiment(raw: JsonObject, opts: ValidateOptions 
   for (const [k, s] of Object.entries(config.metrics)) await check('metrics', s, `metrics.${k}`);
   for (const [k, s] of Object.entries(config.callbacks)) await check('callback', s, `callbacks.${k}`);
   if (config.store) await check('store', config.store, 'store');
+  if (config.executor) await check('executor', config.executor, 'executor');
   if (issues.length) throw configInvalid(issues, opts);
   return { config, components };
 }

@@ -24,5 +24,7 @@ export { Registry, getRegistry } from './registry.js';
 export { Rng, setTensorSeed, nextTensorSeed, getTensorSeedState, setTensorSeedState } from './rng.js';
 export type { RunStatus, RunRecord, CheckpointRecord, StoredRecord, ExperimentStore, StoreFactory, EstimCheckpoints } from './store.js';
 export { isStoreFactory } from './store.js';
+export type { CandidateJob, ExecutedTrial, CandidateEvaluator, ExecutorSession, Executor, ExperimentImage, RemoteCandidate, RemoteEvaluate, ServeOptions } from './executor.js';
+export { isCandidateEvaluator } from './executor.js';
 export { PLUGIN_IMPORT_TIMEOUT_MS, importPlugin } from './plugin-import.js';
 export { CORE_VERSION } from './version.js';

@@ -15,6 +15,7 @@ import type { ArchSpace, Assignment } from './params.js';
 import type { Rng } from './rng.js';
 import type { tf } from './tf.js';
 import type { EstimCheckpoints } from './store.js';
+import type { Executor, ExperimentImage } from './executor.js';
 
 /**
  * A DI token: a package-qualified string (two copies of core still match) that carries the type
@@ -36,6 +37,10 @@ export const Tokens = {
   Model: token<Module>('@modnas/core:Model'),
   Dataset: token<Dataset>('@modnas/core:Dataset'),
   Store: token<ResultStore>('@modnas/core:Store'),
+  /** Where candidates are evaluated (executor.ts); the runner binds the one `executor: { type }` names. */
+  Executor: token<Executor>('@modnas/core:Executor'),
+  /** What remote executors ship to rebuild the experiment on a worker (executor.ts). */
+  ExperimentImage: token<ExperimentImage>('@modnas/core:ExperimentImage'),
   /** The run's checkpoints as estimators see them (EstimCheckpoints, store.ts). */
   Checkpoints: token<EstimCheckpoints>('@modnas/core:Checkpoints'),
   EventBus: token<EventBus>('@modnas/core:EventBus'),
@@ -124,8 +129,13 @@ export interface TrialResult {
   /** Higher is better; NaN for a trial that diverged (it has no score). */
   score: number;
   metrics: Record<string, number>;
-  /** 'diverged': its loss became NaN or infinite; it is never the best. Absent: completed. */
-  status?: 'diverged';
+  /**
+   * 'diverged': its loss became NaN or infinite; 'failed': its evaluation threw on a remote worker
+   * (`error` says why). Neither is ever the best. Absent: completed.
+   */
+  status?: 'diverged' | 'failed';
+  /** The error of a failed trial (the worker's message, with its code). */
+  error?: string;
   /** Wall-clock seconds the evaluation took (stored with the trial). */
   seconds?: number;
 }
@@ -264,6 +274,7 @@ export interface KindOutput {
   /** An ExperimentStore, or a StoreFactory that opens one per experiment folder (store.ts). */
   store: ResultStore | { open(where: { dir: string; experiment: string }): ResultStore };
   space: SpaceDef;
+  executor: Executor;
 }
 
 /** A search space defined by arch params alone, with no network (e.g. a tabular benchmark). */
@@ -287,9 +298,10 @@ export interface KindInput {
   callback: undefined;
   store: undefined;
   space: undefined;
+  executor: undefined;
 }
 
 export type ComponentKind = keyof KindOutput;
 export const COMPONENT_KINDS: readonly ComponentKind[] = [
-  'optim', 'estim', 'construct', 'mixed-op', 'primitive', 'backbone', 'exporter', 'trainer', 'dataset', 'metrics', 'callback', 'store', 'space',
+  'optim', 'estim', 'construct', 'mixed-op', 'primitive', 'backbone', 'exporter', 'trainer', 'dataset', 'metrics', 'callback', 'store', 'space', 'executor',
 ];

@@ -6,7 +6,7 @@
  */
 import type { DependencyContainer } from 'tsyringe';
 import { BatchCycler } from './data.js';
-import type { Batch, DataSplit, EstimContext, GradientAccess, LossTerm, StateOptimizer, TrialResult, Module, Assignment, Rng } from '@modnas/core';
+import type { Batch, DataSplit, EstimContext, ExecutedTrial, GradientAccess, LossTerm, StateOptimizer, TrialResult, Module, Assignment, Rng } from '@modnas/core';
 import { Tokens, resolveToken, ModnasError, isModnasError, tf } from '@modnas/core';
 import { formatNum } from './format.js';
 import { recordAlpha, recordSlots } from './arch-record.js';
@@ -120,9 +120,14 @@ export function divergedTrial(arch: Assignment, metrics: Record<string, number> 
   return { arch, score: Number.NaN, metrics: { ...metrics, diverged: 1 }, status: 'diverged' };
 }
 
-/** Whether r should replace best as the best trial so far (diverged and NaN-scored trials never do). */
+/** A trial whose evaluation threw on a remote worker: no score, never the best, the worker's error kept. */
+export function failedTrial(arch: Assignment, error: string): TrialResult {
+  return { arch, score: Number.NaN, metrics: { failed: 1 }, status: 'failed', error };
+}
+
+/** Whether r should replace best as the best trial so far (diverged, failed and NaN-scored trials never do). */
 export function isBetterTrial(r: TrialResult, best: TrialResult | undefined): boolean {
-  if (r.status === 'diverged' || Number.isNaN(r.score)) return false;
+  if (r.status === 'diverged' || r.status === 'failed' || Number.isNaN(r.score)) return false;
   return !best || r.score > best.score;
 }
 
@@ -370,11 +375,22 @@ export async function reportEpoch(ctx: EstimContext, epoch: number, epochs: numb
 }
 
 /** Append an evaluated candidate to the store (stream 'candidates', before anything else can fail) and emit 'candidate:end'. */
-export async function reportCandidate(ctx: EstimContext, result: TrialResult, index: number): Promise<void> {
+export async function reportCandidate(ctx: EstimContext, result: ExecutedTrial, index: number): Promise<void> {
   const status = result.status ?? 'done';
-  const score = status === 'diverged' ? null : result.score;
+  const score = status === 'done' ? result.score : null;
   recordSlots(ctx);
-  ctx.store.append('candidates', { estim: ctx.name, index, arch: result.arch, status, score, metrics: result.metrics, ...(result.seconds === undefined ? {} : { seconds: result.seconds }), time: new Date().toISOString() });
+  ctx.store.append('candidates', {
+    estim: ctx.name,
+    index,
+    arch: result.arch,
+    status,
+    score,
+    metrics: result.metrics,
+    ...(result.seconds === undefined ? {} : { seconds: result.seconds }),
+    ...(result.worker === undefined ? {} : { worker: result.worker }),
+    ...(result.error === undefined ? {} : { error: result.error }),
+    time: new Date().toISOString(),
+  });
   await ctx.events.emit('candidate:end', { estim: ctx.name, arch: result.arch, score: result.score, metrics: result.metrics });
   await yieldToEventLoop();
 }

@@ -6,6 +6,7 @@ import type { DiscoveryReport, Registry } from '@modnas/core';
 import { ModnasError, discoverPlugins, getRegistry, isModnasError } from '@modnas/core';
 import type { RunOptions, RunSummary } from './runner.js';
 import { runExperiment } from './runner.js';
+import { registerRuntimeComponents } from './executors/bind.js';
 
 export interface PrepareOptions {
   registry?: Registry;
@@ -38,6 +39,7 @@ export async function prepareExperiment(source: readonly string[] | JsonObject, 
 export async function prepareDocs(docs: readonly ConfigDoc[], overrides: readonly string[], opts: PrepareOptions = {}, base: JsonObject = {}): Promise<PreparedExperiment> {
   const registry = opts.registry ?? getRegistry();
   registry.setInstallHints(FIRST_PARTY);
+  registerRuntimeComponents(registry);
   useDefaultFormats();
   const discovery = opts.discover === false ? undefined : discoverPlugins({ cwd: opts.cwd, registry });
   const merged = mergeDocs(docs, overrides, base);

@@ -3,18 +3,20 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import { container as rootContainer } from 'tsyringe';
-import type { DiscoveredEngine, BuildContext, ComponentKind, ComponentSpec, DataSplit, Dataset, EstimContext, EstimResult, Exporter, KindInput, KindOutput, MetricsFn, SearchOptimizer, StateOptimizer, Logger, ProgressReporter, Registry, tf } from '@modnas/core';
+import type { DiscoveredEngine, EstimContext, EstimResult, Executor, Exporter, SearchOptimizer, StateOptimizer, Logger, ProgressReporter, Registry } from '@modnas/core';
 import type { ExperimentPlan } from '@modnas/config';
-import { chainEntries, configInvalid, parseComponentConfig, specConfig } from '@modnas/config';
 import type { BackendChoice } from './backend.js';
 import { selectBackend } from './backend.js';
-import { splitTrainValid, isDivergedError, formatDuration } from '@modnas/kit-estim';
-import { ModnasError, EventBus, Tokens, Module, ArchSpace, getRegistry, Rng, setTensorSeed } from '@modnas/core';
+import { isDivergedError, formatDuration } from '@modnas/kit-estim';
+import type { Module } from '@modnas/core';
+import { EventBus, Tokens, ArchSpace, getRegistry, Rng, setTensorSeed } from '@modnas/core';
 import { guardedWrite, testKillPoint, writeJsonAtomic, writeYamlAtomic } from '@modnas/kit-io';
 import { Checkpointer, decodeCheckpoint } from './checkpoint.js';
 import type { RunSession } from './run-store.js';
 import { openRunSession } from './run-store.js';
 import { LogProgress, SinkLogger } from './log.js';
+import { buildNetwork, componentFactory, missingTrainer } from './build.js';
+import { bindExecutor, experimentImage } from './executors/bind.js';
 
 export interface RunOptions {
   /** Base folder for relative output paths (default: process.cwd()). */
@@ -74,19 +76,6 @@ export interface RunSummary {
   resumed?: boolean;
 }
 
-/** A network with no weights, standing in when a search space has no network (tabular benchmarks). */
-class NoNetwork extends Module {
-  forward(x: tf.Tensor): tf.Tensor {
-    return x;
-  }
-}
-
-const EMPTY_SPLIT: DataSplit = {
-  size: 0,
-  batches: () => [],
-  subset: () => EMPTY_SPLIT,
-};
-
 /**
  * The routine: build the model through the constructor chain (or from an arch_desc), the trainer,
  * the optimizer, exporters, metrics and callbacks; run the estimators in order; export the best
@@ -137,90 +126,31 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
   container.registerInstance(Tokens.Store, session.store);
   container.registerInstance(Tokens.Config, cfg);
 
-  const ctxFor = (where: string): BuildContext => ({
-    container,
-    space,
-    rng,
-    logger,
-    where,
-    build: async <K extends ComponentKind>(kind: K, spec: ComponentSpec | string, input?: KindInput[K], at?: string) => {
-      const path = at ?? where;
-      const rc = plan.components.get(path);
-      if (rc && rc.kind === kind) return (await rc.def.create(rc.config, ctxFor(path), input)) as KindOutput[K];
-      const def = await registry.resolve(kind, specConfig(spec).type, path);
-      const parsed = parseComponentConfig(def, spec, path);
-      if (!parsed.ok) throw configInvalid(parsed.issues);
-      return (await def.create(parsed.config, ctxFor(path), input)) as KindOutput[K];
-    },
-  });
-  const create = async <K extends ComponentKind>(path: string, input?: KindInput[K]): Promise<KindOutput[K]> => {
-    const rc = plan.components.get(path);
-    if (!rc) throw new ModnasError('MODNAS_E_INTERNAL', `no validated component at ${path}`);
-    return (await rc.def.create(rc.config, ctxFor(path), input)) as KindOutput[K];
-  };
+  const factory = componentFactory({ plan, registry, container, space, rng, logger });
+  const { create } = factory;
 
   let model: Module | undefined;
   let trainer: StateOptimizer | undefined;
+  let executor: Executor | undefined;
   const summary: RunSummary = { name: cfg.name, outputDir, backend, estims: {}, numParams: 0, spaceSize: '1', seconds: 0, aborted: false, run: session.run.id, resumed: session.resumed };
   try {
-    // data
-    let dataset: Dataset | undefined;
-    let splits: EstimContext['data'] = { train: EMPTY_SPLIT, valid: EMPTY_SPLIT };
-    if (cfg.data && cfg.model) {
-      dataset = await create<'dataset'>('data');
-      const dp = cfg.data_provider;
-      if (dp.train_portion < 1) {
-        splits = { ...splitTrainValid(dataset.train, dp.train_portion, cfg.seed, { trainSize: dp.train_size, validSize: dp.valid_size }), test: dataset.test };
-      } else {
-        const capped = (s: DataSplit | undefined, n?: number): DataSplit => (s ? (n && n < s.size ? s.subset(Array.from({ length: n }, (_, i) => i)) : s) : EMPTY_SPLIT);
-        splits = { train: capped(dataset.train, dp.train_size), valid: capped(dataset.test, dp.valid_size), test: dataset.test };
-      }
-      container.registerInstance(Tokens.Dataset, dataset);
-      logger.info(`data: ${dataset.name} ${dataset.inputShape.join('x')}, ${dataset.numClasses} classes; train ${splits.train.size}, valid ${splits.valid.size}${splits.test ? `, test ${splits.test.size}` : ''}`);
-    }
+    // data, model and search space, trainer, metrics
+    const built = await buildNetwork({ plan, registry, container, space, rng, logger }, factory);
+    const splits = built.splits;
+    model = built.model;
+    trainer = built.trainer;
+    const metrics = built.metrics;
+    summary.numParams = built.numParams;
+    summary.spaceSize = built.spaceSize;
 
-    // model and search space
-    if (cfg.model) {
-      model = await create<'backbone'>('model', { numClasses: dataset?.numClasses, inputShape: dataset?.inputShape });
-      const fromDesc = cfg.arch_desc !== undefined;
-      const chainKey = fromDesc ? 'desc_construct' : 'construct';
-      const chain = chainEntries(fromDesc ? cfg.desc_construct : cfg.construct);
-      if (fromDesc && chain.length === 0) {
-        throw new ModnasError('MODNAS_E_CONFIG_INVALID', 'arch_desc is given but desc_construct names no constructor', {
-          fix: 'add desc_construct: { arch_desc: { type: DefaultSlotArchDescConstructor } }',
-          where: 'desc_construct',
-        });
-      }
-      if (fromDesc) container.registerInstance(Tokens.ArchDesc, cfg.arch_desc);
-      for (const [k] of chain) {
-        const t = await create<'construct'>(`${chainKey}.${k}`);
-        model = await t.apply(model, ctxFor(`${chainKey}.${k}`));
-      }
-      summary.numParams = model.numParams();
-      summary.spaceSize = space.archSize().toString();
-      logger.info(`model: ${summary.numParams.toLocaleString('en-US')} weights, ${space.all().length} arch params, discrete space size ${space.describeSize()}`);
-    } else if (cfg.space) {
-      const def = await create<'space'>('space');
-      model = new NoNetwork();
-      summary.spaceSize = space.archSize().toString();
-      logger.info(`space: ${def.describe()}; ${space.all().length} arch params, size ${space.describeSize()}`);
-    } else {
-      model = new NoNetwork();
-    }
-    container.registerInstance(Tokens.Model, model);
-
-    // trainer, optimizer, metrics, callbacks, exporters
-    if (cfg.model) {
-      trainer = await create<'trainer'>('trainer');
-      container.registerInstance(Tokens.StateOptimizer, trainer);
-    }
+    // optimizer, executor, callbacks, exporters
     let optim: SearchOptimizer | undefined;
     if (cfg.optim) {
       optim = await create<'optim'>('optim');
       container.registerInstance(Tokens.SearchOptimizer, optim);
     }
-    const metrics: MetricsFn[] = [];
-    for (const k of Object.keys(cfg.metrics)) metrics.push(await create<'metrics'>(`metrics.${k}`));
+    container.registerInstance(Tokens.ExperimentImage, experimentImage(plan, registry, model, opts.cwd ?? process.cwd()));
+    executor = await bindExecutor(plan, container, factory, logger);
     for (const k of Object.keys(cfg.callbacks)) (await create<'callback'>(`callbacks.${k}`)).attach(events, { logger, outputDir });
     const exporters: Array<[string, Exporter]> = [];
     for (const k of Object.keys(cfg.export)) exporters.push([k, await create<'exporter'>(`export.${k}`)]);
@@ -308,6 +238,7 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
     status = summary.aborted ? 'interrupted' : 'done';
     return summary;
   } finally {
+    await executor?.close();
     trainer?.dispose();
     model?.dispose();
     space.dispose();
@@ -327,16 +258,6 @@ function rngAt(state: number): Rng {
   const r = new Rng(0);
   r.setState(state);
   return r;
-}
-
-function missingTrainer(): StateOptimizer {
-  return new Proxy({} as StateOptimizer, {
-    get() {
-      throw new ModnasError('MODNAS_E_CONFIG_INVALID', 'this estimator trains weights, but the experiment has no model (and so no trainer)', {
-        fix: 'use a model with a trainer, or an estimator meant for tabular spaces',
-      });
-    },
-  });
 }
 
 /** Apply the best candidate (if any), run each exporter, write outputs/arch_<estim>_best.yaml. */

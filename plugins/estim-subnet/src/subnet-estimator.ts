@@ -1,7 +1,7 @@
-import type { Assignment, EstimContext, EstimResult, StateEstimator, TrialResult } from '@modnas/core';
+import type { Assignment, CandidateEvaluator, EstimContext, EstimResult, StateEstimator, TrialResult } from '@modnas/core';
 import { defineComponent, ModnasError, z } from '@modnas/core';
 import { SuccessiveHalving, earlyStopSchema } from './asha.js';
-import { applyCandidate, divergedTrial, estimCheckpoints, formatMetrics, isAborted, isBetterTrial, isDivergedError, recalibrateBatchNorm, reportCandidate, restoreState, scoreOf, snapshotState, trainEpoch, validateWithMetrics } from '@modnas/kit-estim';
+import { applyCandidate, divergedTrial, estimCheckpoints, evaluateJobs, openExecutor, formatMetrics, isAborted, isBetterTrial, isDivergedError, recalibrateBatchNorm, reportCandidate, restoreState, scoreOf, snapshotState, trainEpoch, validateWithMetrics } from '@modnas/kit-estim';
 
 export const subNetEstimatorSchema = z.strictObject({
   epochs: z.number().int().min(0).default(10).describe('Search rounds; each evaluates arch_update_batch candidates (0 = no limit by rounds)'),
@@ -29,7 +29,7 @@ export type SubNetEstimatorConfig = z.output<typeof subNetEstimatorSchema>;
  * and measured; the results go back to the optimizer. Every candidate is appended to the store
  * ('candidates') as soon as it is done.
  */
-export class SubNetEstimator implements StateEstimator {
+export class SubNetEstimator implements StateEstimator, CandidateEvaluator {
   /** The rungs' records of the current run (early_stop only). */
   private halving?: SuccessiveHalving;
 
@@ -38,6 +38,14 @@ export class SubNetEstimator implements StateEstimator {
   private feeds(round: number): boolean {
     const c = this.config;
     return round >= c.arch_update_epoch_start && (round - c.arch_update_epoch_start) % c.arch_update_epoch_intv === 0;
+  }
+
+  /** Why a remote executor (workers with networks of their own) cannot evaluate these candidates. */
+  remoteBlocker(): string | undefined {
+    const c = this.config;
+    if (c.early_stop) return 'early_stop (successive halving) ranks candidates against each other as they train';
+    if (c.train_epochs > 0 && !c.restore_weights) return 'restore_weights: false carries the weights trained on one candidate over to the next';
+    return undefined;
   }
 
   /** Evaluate one candidate on the network in ctx (weights restored afterwards when trained). */
@@ -108,58 +116,80 @@ export class SubNetEstimator implements StateEstimator {
     // Resumed: the checkpoint restored weights, optimizer state and RNGs; it holds the loop's position
     // (with the rest of the round's candidates, which the optimizer proposed already).
     const ckpt = estimCheckpoints(ctx);
-    const at = ckpt.resumed<{ round: number; n: number; diverged: number; best?: TrialResult; pending: TrialResult[]; rest: Assignment[] }>();
+    const at = ckpt.resumed<{ round: number; n: number; diverged: number; failed?: number; best?: TrialResult; pending: TrialResult[]; rest: Assignment[] }>();
     let best: TrialResult | undefined = at?.best;
     let pending: TrialResult[] = at?.pending ?? [];
     let n = at?.n ?? 0;
     let diverged = at?.diverged ?? 0;
+    let failed = at?.failed ?? 0;
     if (at) task.tick(n, best ? { best: best.score } : {});
-    const budgetLeft = (): number => (c.num_candidates > 0 ? c.num_candidates - n : Infinity);
-    for (let round = at?.round ?? 0; c.epochs === 0 || round < c.epochs; round++) {
-      let cands: Assignment[];
-      if (at && round === at.round && at.rest.length > 0) cands = at.rest;
-      else {
-        if (isAborted(ctx) || budgetLeft() <= 0 || !optim.hasNext()) break;
-        await ctx.events.emit('epoch:begin', { estim: ctx.name, epoch: round, epochs: c.epochs });
-        cands = optim.next(Math.min(c.arch_update_batch, budgetLeft()));
-      }
-      if (cands.length === 0) break;
-      for (const [ci, arch] of cands.entries()) {
-        if (isAborted(ctx)) break;
-        const t0 = Date.now();
-        const r = await this.evaluateCandidate(ctx, arch, n);
-        r.seconds = (Date.now() - t0) / 1000;
-        await reportCandidate(ctx, r, n);
-        ctx.logger.info(`${ctx.name} candidate ${n + 1}: ${JSON.stringify(arch)} ${r.status === 'diverged' ? 'diverged (no score)' : `score=${r.score}`} ${formatMetrics(r.metrics)}`);
-        n++;
-        if (r.status === 'diverged') diverged++;
-        pending.push(r);
-        if (isBetterTrial(r, best)) best = r;
-        task.tick(1, best ? { best: best.score } : { diverged });
-        const rest = cands.slice(ci + 1);
-        if (rest.length > 0) ckpt.save('candidate', { round, n, diverged, best, pending, rest });
+    const session = await openExecutor(ctx, this);
+    try {
+      const budgetLeft = (): number => (c.num_candidates > 0 ? c.num_candidates - n : Infinity);
+      for (let round = at?.round ?? 0; c.epochs === 0 || round < c.epochs; round++) {
+        let cands: Assignment[];
+        if (at && round === at.round && at.rest.length > 0) cands = at.rest;
         else {
-          if (this.feeds(round) && pending.length > 0) {
-            await optim.step({ results: pending });
-            pending = [];
-          }
-          ckpt.save('candidate', { round: round + 1, n, diverged, best, pending, rest: [] });
+          if (isAborted(ctx) || budgetLeft() <= 0 || !optim.hasNext()) break;
+          await ctx.events.emit('epoch:begin', { estim: ctx.name, epoch: round, epochs: c.epochs });
+          cands = optim.next(Math.min(c.arch_update_batch, budgetLeft()));
         }
+        if (cands.length === 0) break;
+        // The round's candidates go to the executor (several at once when it has several workers);
+        // each is stored as it finishes. A mid-round checkpoint is saved only while the finished
+        // candidates are a prefix of the round, so a resume evaluates exactly the rest.
+        const first = n;
+        const finished = new Set<number>();
+        const jobs = cands.map((arch, ci) => ({ estim: ctx.name, index: first + ci, arch }));
+        await evaluateJobs(
+          session,
+          jobs,
+          async (job, r, ci) => {
+            await reportCandidate(ctx, r, job.index);
+            const verdict = r.status === 'diverged' ? 'diverged (no score)' : r.status === 'failed' ? `failed: ${r.error ?? ''}` : `score=${r.score}`;
+            ctx.logger.info(`${ctx.name} candidate ${job.index + 1}: ${JSON.stringify(job.arch)} ${verdict} ${formatMetrics(r.metrics)}${r.worker ? ` (${r.worker})` : ''}`);
+            n++;
+            finished.add(ci);
+            if (r.status === 'diverged') diverged++;
+            if (r.status === 'failed') failed++;
+            pending.push(r);
+            if (isBetterTrial(r, best)) best = r;
+            task.tick(1, best ? { best: best.score } : { diverged });
+            if (finished.size < cands.length) {
+              if (finished.size === Math.max(...finished) + 1) ckpt.save('candidate', { round, n, diverged, failed, best, pending, rest: cands.slice(finished.size) });
+            } else {
+              if (this.feeds(round) && pending.length > 0) {
+                await optim.step({ results: pending });
+                pending = [];
+              }
+              ckpt.save('candidate', { round: round + 1, n, diverged, failed, best, pending, rest: [] });
+            }
+          },
+          () => isAborted(ctx),
+        );
       }
+    } finally {
+      await session.close();
     }
     if (pending.length > 0) await optim.step({ results: pending });
     task.done(best ? { best: best.score, candidates: n } : { candidates: n });
+    if (n > 0 && diverged + failed === n && failed > 0) {
+      throw new ModnasError('MODNAS_E_EXECUTOR_ALL_FAILED', `${ctx.name}: every one of the ${n} candidates failed or diverged (${failed} failed on the workers), so there is no best architecture`, {
+        fix: 'read the errors of the failed candidates (logs/candidates.jsonl, key "error") and fix their cause; run without the executor key to see the error in-process',
+        where: `estim.${ctx.name}`,
+      });
+    }
     if (n > 0 && diverged === n) {
       throw new ModnasError('MODNAS_E_TRAIN_DIVERGED', `${ctx.name}: every one of the ${n} candidates diverged (NaN or infinite loss), so there is no best architecture. The usual causes are a learning rate too high for the network, or data with NaN/infinite values or without normalisation`, {
         fix: `lower trainer.lr (now ${ctx.trainer.currentLr()}), keep trainer.grad_clip on (e.g. 5), and check that the dataset's inputs are finite and normalised`,
         where: `estim.${ctx.name}`,
       });
     }
-    if (!best) return { metrics: { candidates: n, diverged } };
+    if (!best) return { metrics: { candidates: n, diverged, ...(failed > 0 ? { failed } : {}) } };
     // Leave the network as the best candidate, with its own batch-norm statistics.
     applyCandidate(ctx, best.arch);
     recalibrateBatchNorm(ctx.model, ctx.data.train, { batches: c.num_bn_batch, batchSize: ctx.trainer.batchSize, rng: ctx.rng, reset: c.clear_subnet_bn, average: c.bn_average });
-    return { best, metrics: { ...best.metrics, score: best.score, candidates: n, ...(diverged > 0 ? { diverged } : {}) } };
+    return { best, metrics: { ...best.metrics, score: best.score, candidates: n, ...(diverged > 0 ? { diverged } : {}), ...(failed > 0 ? { failed } : {}) } };
   }
 }
 

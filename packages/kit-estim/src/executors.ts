@@ -1,0 +1,82 @@
+/**
+ * The estimator's side of the executor service: open a session on the executor bound in the
+ * experiment's container, and evaluate a batch of candidates through it, as many at once as it
+ * takes, handing each result back as it arrives.
+ */
+import type { CandidateEvaluator, CandidateJob, EstimContext, ExecutedTrial, ExecutorSession } from '@modnas/core';
+import { ModnasError, Tokens, isModnasError, resolveToken } from '@modnas/core';
+import { failedTrial } from './estim-base.js';
+
+/** Evaluate candidates one by one on the network in ctx: what InProcessExecutor opens. */
+export function inProcessSession(ctx: EstimContext, evaluator: CandidateEvaluator): ExecutorSession {
+  return {
+    concurrency: 1,
+    submit: async (job) => evaluator.evaluateCandidate(ctx, job.arch, job.index),
+    close: async () => undefined,
+  };
+}
+
+/**
+ * A session on the executor the experiment binds (Tokens.Executor); in-process when none is bound
+ * (an EstimContext built by hand). A remote executor is refused, naming the key, when the
+ * estimator's configuration shares state between candidates.
+ */
+export async function openExecutor(ctx: EstimContext, evaluator: CandidateEvaluator): Promise<ExecutorSession> {
+  const executor = resolveToken(ctx.container, Tokens.Executor);
+  if (!executor) return inProcessSession(ctx, evaluator);
+  if (executor.remote) {
+    const blocker = evaluator.remoteBlocker?.();
+    if (blocker) {
+      throw new ModnasError('MODNAS_E_EXECUTOR_UNSUPPORTED', `estim ${ctx.name}: ${blocker}, so its candidates cannot be evaluated by ${executor.description}`, {
+        fix: `remove the executor key (evaluate in-process), or change estim.${ctx.name} as said`,
+        where: `executor, estim.${ctx.name}`,
+      });
+    }
+    ctx.logger.info(`${ctx.name}: candidates evaluated by ${executor.description}`);
+  }
+  return executor.open(ctx, evaluator);
+}
+
+/** The code of a job that threw on a worker (after the executor's retries). */
+export const JOB_FAILED_CODE = 'MODNAS_E_EXECUTOR_JOB_FAILED';
+
+/**
+ * Evaluate `jobs` through the session, keeping up to session.concurrency of them submitted; `done`
+ * runs once per job, in the order they finish (never two at once). A job that failed on a remote
+ * worker (JOB_FAILED_CODE) becomes a failed trial with the worker's error; any other error stops
+ * the batch and is thrown once the jobs already submitted have settled. `stop()` true: submit no more.
+ */
+export async function evaluateJobs(session: ExecutorSession, jobs: readonly CandidateJob[], done: (job: CandidateJob, r: ExecutedTrial, position: number) => Promise<void>, stop: () => boolean = () => false): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  let chain = Promise.resolve();
+  const lane = async (): Promise<void> => {
+    while (failure === undefined && next < jobs.length && !stop()) {
+      const position = next++;
+      const job = jobs[position];
+      const t0 = Date.now();
+      let r: ExecutedTrial;
+      try {
+        r = await session.submit(job);
+      } catch (e) {
+        if (!(isModnasError(e) && e.code === JOB_FAILED_CODE)) {
+          failure ??= e;
+          return;
+        }
+        r = failedTrial(job.arch, e.message.split('\n')[0]);
+      }
+      r.seconds ??= (Date.now() - t0) / 1000;
+      // results are reported one at a time, in the order they arrive
+      const reported = chain.then(() => done(job, r, position));
+      chain = reported.catch(() => undefined);
+      try {
+        await reported;
+      } catch (e) {
+        failure ??= e;
+        return;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(session.concurrency, jobs.length)) }, lane));
+  if (failure !== undefined) throw failure;
+}

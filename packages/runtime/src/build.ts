@@ -1,0 +1,158 @@
+/**
+ * Building an experiment's network from its validated plan: the component factory (create and
+ * the BuildContext that constructors build with), the data and its splits, the model through the
+ * constructor chain (or from an arch_desc), the trainer and the metrics. The runner builds with
+ * it, and so does every remote worker (remote-evaluator.ts), so both get the same network.
+ */
+import type { DependencyContainer } from 'tsyringe';
+import type { ArchSpace, BuildContext, ComponentKind, ComponentSpec, DataSplit, Dataset, EstimContext, KindInput, KindOutput, Logger, MetricsFn, Registry, Rng, StateOptimizer } from '@modnas/core';
+import { ModnasError, Module, Tokens, tf } from '@modnas/core';
+import type { ExperimentPlan } from '@modnas/config';
+import { chainEntries, configInvalid, parseComponentConfig, specConfig } from '@modnas/config';
+import { splitTrainValid } from '@modnas/kit-estim';
+
+/** A network with no weights, standing in when a search space has no network (tabular benchmarks). */
+class NoNetwork extends Module {
+  forward(x: tf.Tensor): tf.Tensor {
+    return x;
+  }
+}
+
+export const EMPTY_SPLIT: DataSplit = {
+  size: 0,
+  batches: () => [],
+  subset: () => EMPTY_SPLIT,
+};
+
+export interface BuildEnv {
+  plan: ExperimentPlan;
+  registry: Registry;
+  container: DependencyContainer;
+  space: ArchSpace;
+  rng: Rng;
+  logger: Logger;
+}
+
+/** Creates the plan's components (and, for constructors, components by id). */
+export interface ComponentFactory {
+  create<K extends ComponentKind>(path: string, input?: KindInput[K]): Promise<KindOutput[K]>;
+  ctxFor(where: string): BuildContext;
+}
+
+export function componentFactory(env: BuildEnv): ComponentFactory {
+  const { plan, registry, container, space, rng, logger } = env;
+  const ctxFor = (where: string): BuildContext => ({
+    container,
+    space,
+    rng,
+    logger,
+    where,
+    build: async <K extends ComponentKind>(kind: K, spec: ComponentSpec | string, input?: KindInput[K], at?: string) => {
+      const path = at ?? where;
+      const rc = plan.components.get(path);
+      if (rc && rc.kind === kind) return (await rc.def.create(rc.config, ctxFor(path), input)) as KindOutput[K];
+      const def = await registry.resolve(kind, specConfig(spec).type, path);
+      const parsed = parseComponentConfig(def, spec, path);
+      if (!parsed.ok) throw configInvalid(parsed.issues);
+      return (await def.create(parsed.config, ctxFor(path), input)) as KindOutput[K];
+    },
+  });
+  const create = async <K extends ComponentKind>(path: string, input?: KindInput[K]): Promise<KindOutput[K]> => {
+    const rc = plan.components.get(path);
+    if (!rc) throw new ModnasError('MODNAS_E_INTERNAL', `no validated component at ${path}`);
+    return (await rc.def.create(rc.config, ctxFor(path), input)) as KindOutput[K];
+  };
+  return { create, ctxFor };
+}
+
+export interface BuiltNetwork {
+  dataset?: Dataset;
+  splits: EstimContext['data'];
+  model: Module;
+  trainer?: StateOptimizer;
+  metrics: MetricsFn[];
+  numParams: number;
+  spaceSize: string;
+}
+
+/**
+ * Data, model (with its search space), trainer and metrics, each bound in the container
+ * (Tokens.Dataset, Model, StateOptimizer). What was built is disposed again when a later step throws.
+ */
+export async function buildNetwork(env: BuildEnv, factory: ComponentFactory = componentFactory(env)): Promise<BuiltNetwork> {
+  const { plan, container, space, logger } = env;
+  const cfg = plan.config;
+  const { create, ctxFor } = factory;
+  let model: Module | undefined;
+  let trainer: StateOptimizer | undefined;
+  try {
+    let dataset: Dataset | undefined;
+    let splits: EstimContext['data'] = { train: EMPTY_SPLIT, valid: EMPTY_SPLIT };
+    if (cfg.data && cfg.model) {
+      dataset = await create<'dataset'>('data');
+      const dp = cfg.data_provider;
+      if (dp.train_portion < 1) {
+        splits = { ...splitTrainValid(dataset.train, dp.train_portion, cfg.seed, { trainSize: dp.train_size, validSize: dp.valid_size }), test: dataset.test };
+      } else {
+        const capped = (s: DataSplit | undefined, n?: number): DataSplit => (s ? (n && n < s.size ? s.subset(Array.from({ length: n }, (_, i) => i)) : s) : EMPTY_SPLIT);
+        splits = { train: capped(dataset.train, dp.train_size), valid: capped(dataset.test, dp.valid_size), test: dataset.test };
+      }
+      container.registerInstance(Tokens.Dataset, dataset);
+      logger.info(`data: ${dataset.name} ${dataset.inputShape.join('x')}, ${dataset.numClasses} classes; train ${splits.train.size}, valid ${splits.valid.size}${splits.test ? `, test ${splits.test.size}` : ''}`);
+    }
+
+    let numParams = 0;
+    let spaceSize = '1';
+    if (cfg.model) {
+      model = await create<'backbone'>('model', { numClasses: dataset?.numClasses, inputShape: dataset?.inputShape });
+      const fromDesc = cfg.arch_desc !== undefined;
+      const chainKey = fromDesc ? 'desc_construct' : 'construct';
+      const chain = chainEntries(fromDesc ? cfg.desc_construct : cfg.construct);
+      if (fromDesc && chain.length === 0) {
+        throw new ModnasError('MODNAS_E_CONFIG_INVALID', 'arch_desc is given but desc_construct names no constructor', {
+          fix: 'add desc_construct: { arch_desc: { type: DefaultSlotArchDescConstructor } }',
+          where: 'desc_construct',
+        });
+      }
+      if (fromDesc) container.registerInstance(Tokens.ArchDesc, cfg.arch_desc);
+      for (const [k] of chain) {
+        const t = await create<'construct'>(`${chainKey}.${k}`);
+        model = await t.apply(model, ctxFor(`${chainKey}.${k}`));
+      }
+      numParams = model.numParams();
+      spaceSize = space.archSize().toString();
+      logger.info(`model: ${numParams.toLocaleString('en-US')} weights, ${space.all().length} arch params, discrete space size ${space.describeSize()}`);
+    } else if (cfg.space) {
+      const def = await create<'space'>('space');
+      model = new NoNetwork();
+      spaceSize = space.archSize().toString();
+      logger.info(`space: ${def.describe()}; ${space.all().length} arch params, size ${space.describeSize()}`);
+    } else {
+      model = new NoNetwork();
+    }
+    container.registerInstance(Tokens.Model, model);
+
+    if (cfg.model) {
+      trainer = await create<'trainer'>('trainer');
+      container.registerInstance(Tokens.StateOptimizer, trainer);
+    }
+    const metrics: MetricsFn[] = [];
+    for (const k of Object.keys(cfg.metrics)) metrics.push(await create<'metrics'>(`metrics.${k}`));
+    return { dataset, splits, model, trainer, metrics, numParams, spaceSize };
+  } catch (e) {
+    trainer?.dispose();
+    model?.dispose();
+    throw e;
+  }
+}
+
+/** A trainer that says why it is missing when used (an experiment without a model). */
+export function missingTrainer(): StateOptimizer {
+  return new Proxy({} as StateOptimizer, {
+    get() {
+      throw new ModnasError('MODNAS_E_CONFIG_INVALID', 'this estimator trains weights, but the experiment has no model (and so no trainer)', {
+        fix: 'use a model with a trainer, or an estimator meant for tabular spaces',
+      });
+    },
+  });
+}

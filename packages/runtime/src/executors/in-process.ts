@@ -1,0 +1,25 @@
+import type { CandidateEvaluator, EstimContext, Executor, ExecutorSession } from '@modnas/core';
+import { defineComponent, z } from '@modnas/core';
+import { inProcessSession } from '@modnas/kit-estim';
+
+export const inProcessExecutorSchema = z.strictObject({});
+
+/** The default: candidates evaluated one by one in the run's own process, on its own network. */
+export class InProcessExecutor implements Executor {
+  readonly description = 'the run process';
+  readonly remote = false;
+
+  async open(ctx: EstimContext, evaluator: CandidateEvaluator): Promise<ExecutorSession> {
+    return inProcessSession(ctx, evaluator);
+  }
+
+  async close(): Promise<void> {}
+}
+
+export const inProcessExecutor = defineComponent({
+  kind: 'executor',
+  id: 'InProcessExecutor',
+  description: 'Evaluates candidates one by one in the run process (the default)',
+  schema: inProcessExecutorSchema,
+  create: () => new InProcessExecutor(),
+});

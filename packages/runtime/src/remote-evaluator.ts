@@ -1,0 +1,167 @@
+/**
+ * The worker's side of a remote executor: evaluate candidates of an experiment that this process
+ * rebuilds from the config a job carries. It checks first that it can (every plugin the job names
+ * is installed here, and the config validates here to the coordinator's config hash), builds the
+ * network and loads the data once per config hash, loads the coordinator's weights when their id
+ * changes, and evaluates with the estimator's own evaluateCandidate. Used by worker threads and by
+ * `modnas worker`.
+ */
+import { hostname } from 'node:os';
+import type { DependencyContainer } from 'tsyringe';
+import { container as rootContainer } from 'tsyringe';
+import type { CandidateEvaluator, DiscoveredEngine, EstimContext, ExecutedTrial, Logger, RemoteCandidate, RemoteEvaluate, Registry } from '@modnas/core';
+import { ArchSpace, EventBus, ModnasError, Rng, Tokens, getRegistry, isCandidateEvaluator, setTensorSeed, silentLogger, silentProgress } from '@modnas/core';
+import type { ExperimentPlan, JsonObject } from '@modnas/config';
+import { validateExperiment } from '@modnas/config';
+import { testKillPoint } from '@modnas/kit-io';
+import { selectBackend } from './backend.js';
+import type { BuiltNetwork, ComponentFactory } from './build.js';
+import { buildNetwork, componentFactory, missingTrainer } from './build.js';
+import { registerRuntimeComponents } from './executors/bind.js';
+import { loadWeights } from './executors/weights.js';
+import { configHash, diffConfigKeys } from './run-policy.js';
+import { MemoryStore } from './store.js';
+
+export interface RemoteEvaluatorOptions {
+  registry?: Registry;
+  logger?: Logger;
+  /** Engines found by plugin discovery (for the backend choice). */
+  engines?: DiscoveredEngine[];
+  /** Refuse jobs of any other config hash (`modnas worker --config`). */
+  pinnedHash?: string;
+  /** This worker's name in trial records (default host:pid). */
+  worker?: string;
+}
+
+interface Engine {
+  hash: string;
+  plan: ExperimentPlan;
+  container: DependencyContainer;
+  space: ArchSpace;
+  built: BuiltNetwork;
+  factory: ComponentFactory;
+  estims: Map<string, CandidateEvaluator>;
+  weightsId?: string;
+}
+
+export const WORKER_CODES = {
+  pluginMissing: 'MODNAS_E_WORKER_PLUGIN_MISSING',
+  configHash: 'MODNAS_E_WORKER_CONFIG_HASH',
+  estim: 'MODNAS_E_WORKER_ESTIM',
+} as const;
+
+/** A worker's evaluator: one engine (network, data) at a time, rebuilt when a job's config hash differs; jobs run one at a time. */
+export function createRemoteEvaluator(opts: RemoteEvaluatorOptions = {}): { evaluate: RemoteEvaluate; dispose(): void } {
+  const registry = opts.registry ?? getRegistry();
+  registerRuntimeComponents(registry);
+  const logger = opts.logger ?? silentLogger;
+  const worker = opts.worker ?? `${hostname()}:${process.pid}`;
+  let engine: Engine | undefined;
+  let backendChosen = false;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const dispose = (): void => {
+    engine?.built.trainer?.dispose();
+    engine?.built.model.dispose();
+    engine?.space.dispose();
+    engine = undefined;
+  };
+
+  const refuse = (code: string, message: string, fix: string): ModnasError => new ModnasError(code, `worker ${worker} refuses the job: ${message}`, { fix, where: `worker ${worker}` });
+
+  const build = async (job: RemoteCandidate): Promise<Engine> => {
+    if (opts.pinnedHash && job.configHash !== opts.pinnedHash) {
+      throw refuse(WORKER_CODES.configHash, `it serves config hash ${opts.pinnedHash} (--config), the job is of config hash ${job.configHash}`, 'start this worker with the coordinator\'s config (or without --config), or run the coordinator with the worker\'s config');
+    }
+    const installed = new Map(registry.packageList().filter((p) => p.status !== 'broken').map((p) => [p.name, p.version]));
+    const missing = job.plugins.map((p) => p.slice(0, p.lastIndexOf('@'))).filter((name) => !installed.has(name));
+    if (missing.length) {
+      throw refuse(WORKER_CODES.pluginMissing, `the experiment needs ${missing.join(', ')}, not installed here`, `npm i ${missing.join(' ')} in the worker's project (the same plugins as the coordinator's), then restart the worker`);
+    }
+    for (const p of job.plugins) {
+      const at = p.lastIndexOf('@');
+      const v = installed.get(p.slice(0, at));
+      if (v !== p.slice(at + 1)) logger.warn(`worker ${worker}: ${p.slice(0, at)} is ${v} here and ${p.slice(at + 1)} on the coordinator`);
+    }
+    let plan: ExperimentPlan;
+    try {
+      plan = await validateExperiment(job.config as JsonObject, { registry, where: `the job's config (hash ${job.configHash})` });
+    } catch (e) {
+      throw refuse(WORKER_CODES.configHash, `the experiment's config does not validate with this worker's plugins: ${(e as Error).message.split('\n').slice(0, 4).join(' ')}`, 'install the same plugin versions as the coordinator');
+    }
+    const hash = configHash(plan.config as unknown as Record<string, unknown>);
+    if (hash !== job.configHash) {
+      const keys = diffConfigKeys(job.config, plan.config).slice(0, 5).join(', ');
+      throw refuse(WORKER_CODES.configHash, `the config validates here to hash ${hash}, the coordinator's is ${job.configHash} (differs at ${keys || 'defaults'})`, 'install the same plugin versions as the coordinator (their defaults differ)');
+    }
+    if (!backendChosen) {
+      await selectBackend({ prefer: plan.config.backend, engines: opts.engines, logger, cwd: job.cwd });
+      backendChosen = true;
+    }
+    dispose();
+    setTensorSeed(plan.config.seed);
+    const rng = new Rng(plan.config.seed);
+    const space = new ArchSpace();
+    const container = rootContainer.createChildContainer();
+    container.registerInstance(Tokens.ArchSpace, space);
+    container.registerInstance(Tokens.EventBus, new EventBus());
+    container.registerInstance(Tokens.Logger, logger);
+    container.registerInstance(Tokens.Progress, silentProgress);
+    container.registerInstance(Tokens.Rng, rng);
+    container.registerInstance(Tokens.Store, new MemoryStore());
+    container.registerInstance(Tokens.Config, plan.config);
+    const factory = componentFactory({ plan, registry, container, space, rng, logger });
+    const built = await buildNetwork({ plan, registry, container, space, rng, logger }, factory);
+    logger.info(`worker ${worker}: built experiment ${plan.config.name} (config hash ${hash})`);
+    return { hash, plan, container, space, built, factory, estims: new Map() };
+  };
+
+  const estimOf = async (e: Engine, name: string): Promise<CandidateEvaluator> => {
+    const have = e.estims.get(name);
+    if (have) return have;
+    const made = await e.factory.create<'estim'>(`estim.${name}`);
+    if (!isCandidateEvaluator(made)) {
+      throw refuse(WORKER_CODES.estim, `estim.${name} (${e.plan.config.estim[name]?.type}) does not evaluate single candidates (no evaluateCandidate)`, 'use an estimator that does (SubNetEstimator), or remove the executor key');
+    }
+    e.estims.set(name, made);
+    return made;
+  };
+
+  const run = async (job: RemoteCandidate, fetchWeights: () => Promise<Uint8Array>): Promise<ExecutedTrial> => {
+    if (!engine || engine.hash !== job.configHash) engine = await build(job);
+    const e = engine;
+    const estim = await estimOf(e, job.estim);
+    if (e.weightsId !== job.weightsId) {
+      loadWeights(e.built.model, await fetchWeights());
+      e.weightsId = job.weightsId;
+    }
+    // The fault suite's kill point: a worker killed while a job is active.
+    testKillPoint('worker-job');
+    const ctx: EstimContext = {
+      name: job.estim,
+      model: e.built.model,
+      space: e.space,
+      trainer: e.built.trainer ?? missingTrainer(),
+      data: e.built.splits,
+      metrics: e.built.metrics,
+      events: new EventBus(),
+      logger,
+      progress: silentProgress,
+      // Each candidate draws from a stream of its own, whichever worker evaluates it.
+      rng: new Rng(e.plan.config.seed).fork(job.index + 1),
+      store: new MemoryStore(),
+      container: e.container,
+    };
+    const t0 = Date.now();
+    const r = await estim.evaluateCandidate(ctx, job.arch, job.index);
+    return { ...r, seconds: (Date.now() - t0) / 1000, worker };
+  };
+
+  const evaluate: RemoteEvaluate = (job, fetchWeights) => {
+    // one network: jobs take turns
+    const next = queue.then(() => run(job, fetchWeights));
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  return { evaluate, dispose };
+}
