@@ -8,6 +8,7 @@ import { effectiveStatus, isPipelineFile, openExistingStore, prepareExperiment, 
 import { parse } from './args.js';
 import { TtyProgress } from './progress.js';
 import { REPORT_HTML_HELP, htmlReportCommand, uiCommand } from './ui.js';
+import { workerCommand } from './worker.js';
 
 const HELP = `modnas ${CORE_VERSION}: neural architecture search in TypeScript
 
@@ -22,6 +23,7 @@ Usage:
   modnas report <experiment-dir>                                summarise an experiment's outputs and runs
   modnas report <experiment-dir> --html <out.html>              the run view as one self-contained HTML file
   modnas ui [folder] [--port N] [--host 127.0.0.1]              a local dashboard over the experiments in folder (default exp)
+  modnas worker --redis <url> [--concurrency N]                 evaluate candidates of searches with executor BullMQExecutor
   modnas <command> --help                                       help for one command
 
 Config files merge in order (later wins); -o overrides a dotted key (values are YAML).
@@ -142,6 +144,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return rest.some((a) => a === '--html' || a.startsWith('--html=')) ? await htmlReportCommand(rest, io) : await reportCommand(rest, io);
       case 'ui':
         return await uiCommand(rest, io);
+      case 'worker':
+        return await workerCommand(rest, io, (quiet) => consoleLogger(io, undefined, quiet));
       default:
         throw new ModnasError('MODNAS_E_CLI_USAGE', `unknown command "${cmd}"`, { fix: 'run "modnas --help" for the commands' });
     }

@@ -73,6 +73,8 @@ export interface ServeOptions {
   worker: string;
   logger: Logger;
   signal: AbortSignal;
+  /** A job whose worker has not been heard from for this long counts as stalled and goes to another worker. */
+  stalledAfterMs?: number;
 }
 
 /**
