@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExperimentSchema } from '@modnas/config';
 import { discoverPlugins, getRegistry, z } from '@modnas/core';
+import { registerRuntimeComponents } from '@modnas/runtime';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const file = join(root, 'schema/modnas.schema.json');
@@ -29,6 +30,8 @@ const SLOTS = {
 export async function schemaSource() {
   const registry = getRegistry();
   discoverPlugins({ cwd: root, registry });
+  // the executors that come with the runtime (InProcessExecutor, WorkerThreadsExecutor)
+  registerRuntimeComponents(registry);
   await registry.loadAll();
   const byKind = {};
   const defs = {};

@@ -8,6 +8,7 @@ export const FIRST_PARTY: Readonly<Record<string, string>> = {
   "BinaryGateMixedOp": "@modnas/mixed-op-bingate",
   "BinaryGateOptim": "@modnas/optim-binary-gate",
   "BinaryGateUniformMixedOp": "@modnas/mixed-op-bingate",
+  "BullMQExecutor": "@modnas/executor-bullmq",
   "CIFAR10": "@modnas/dataset-cifar10",
   "CIFAR_MobileNetV2": "@modnas/backbone-mobilenetv2",
   "CIFAR_MobileNetV2_GPU": "@modnas/backbone-mobilenetv2",
