@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Logger } from '@modnas/core';
 import { ModnasError, discoverPlugins, getRegistry } from '@modnas/core';
-import { applyQuick, configHash, createRemoteEvaluator, prepareExperiment, registerRuntimeComponents } from '@modnas/runtime';
+import { configHash, createRemoteEvaluator, prepareExperiment, registerRuntimeComponents } from '@modnas/runtime';
 import { parse } from './args.js';
 
 export const WORKER_HELP = `Usage: modnas worker --redis <url> [--concurrency N] [options]
@@ -49,8 +49,7 @@ export async function workerCommand(argv: string[], io: { out(s: string): void }
   let pinnedHash: string | undefined;
   if (typeof values.config === 'string') {
     const { plan } = await prepareExperiment([values.config], [], { registry, discover: false });
-    if (plan.config.quick) applyQuick(plan);
-    pinnedHash = configHash(plan.config as unknown as Record<string, unknown>);
+    pinnedHash = configHash(plan.config);
     log.info(`serving experiment ${plan.config.name} only (config hash ${pinnedHash})`);
   }
   const id = typeof values.executor === 'string' ? values.executor : 'BullMQExecutor';

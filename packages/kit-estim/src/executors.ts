@@ -78,5 +78,5 @@ export async function evaluateJobs(session: ExecutorSession, jobs: readonly Cand
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(session.concurrency, jobs.length)) }, lane));
-  if (failure !== undefined) throw failure;
+  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
 }

@@ -6,7 +6,8 @@
  */
 import type { DependencyContainer } from 'tsyringe';
 import type { ArchSpace, BuildContext, ComponentKind, ComponentSpec, DataSplit, Dataset, EstimContext, KindInput, KindOutput, Logger, MetricsFn, Registry, Rng, StateOptimizer } from '@modnas/core';
-import { ModnasError, Module, Tokens, tf } from '@modnas/core';
+import type { tf } from '@modnas/core';
+import { ModnasError, Module, Tokens } from '@modnas/core';
 import type { ExperimentPlan } from '@modnas/config';
 import { chainEntries, configInvalid, parseComponentConfig, specConfig } from '@modnas/config';
 import { splitTrainValid } from '@modnas/kit-estim';
@@ -35,8 +36,8 @@ export interface BuildEnv {
 
 /** Creates the plan's components (and, for constructors, components by id). */
 export interface ComponentFactory {
-  create<K extends ComponentKind>(path: string, input?: KindInput[K]): Promise<KindOutput[K]>;
-  ctxFor(where: string): BuildContext;
+  create: <K extends ComponentKind>(path: string, input?: KindInput[K]) => Promise<KindOutput[K]>;
+  ctxFor: (where: string) => BuildContext;
 }
 
 export function componentFactory(env: BuildEnv): ComponentFactory {

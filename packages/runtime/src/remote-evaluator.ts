@@ -89,7 +89,7 @@ export function createRemoteEvaluator(opts: RemoteEvaluatorOptions = {}): { eval
     } catch (e) {
       throw refuse(WORKER_CODES.configHash, `the experiment's config does not validate with this worker's plugins: ${(e as Error).message.split('\n').slice(0, 4).join(' ')}`, 'install the same plugin versions as the coordinator');
     }
-    const hash = configHash(plan.config as unknown as Record<string, unknown>);
+    const hash = configHash(plan.config);
     if (hash !== job.configHash) {
       const keys = diffConfigKeys(job.config, plan.config).slice(0, 5).join(', ');
       throw refuse(WORKER_CODES.configHash, `the config validates here to hash ${hash}, the coordinator's is ${job.configHash} (differs at ${keys || 'defaults'})`, 'install the same plugin versions as the coordinator (their defaults differ)');

@@ -8,7 +8,7 @@
 import { Redis } from 'ioredis';
 import type { Job } from 'bullmq';
 import { Queue, Worker } from 'bullmq';
-import type { CandidateEvaluator, CandidateJob, EstimContext, ExecutedTrial, Executor, ExecutorSession, ExperimentImage, Logger, RemoteCandidate, RemoteEvaluate, ServeOptions } from '@modnas/core';
+import type { CandidateEvaluator, CandidateJob, EstimContext, ExecutedTrial, Executor, ExecutorSession, Logger, RemoteCandidate, RemoteEvaluate, ServeOptions } from '@modnas/core';
 import { ModnasError, Tokens, defineComponent, isModnasError, resolveToken, z } from '@modnas/core';
 
 export const bullMQExecutorSchema = z.strictObject({
