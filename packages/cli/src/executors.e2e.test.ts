@@ -44,7 +44,8 @@ interface Row {
 }
 
 function stored(name: string): { runs: string[]; rows: Row[] } {
-  const s = new SqliteStore(join(out, name, 'modnas.db'), name, undefined, { readOnly: true });
+  // read-write, as the fault suite does: after a kill -9 the WAL may need recovering, which a read-only handle cannot do
+  const s = new SqliteStore(join(out, name, 'modnas.db'), name);
   try {
     return { runs: s.runs().map((r) => `${r.id} ${r.status}`), rows: s.records('candidates', 'r1').map((r) => r.record as unknown as Row) };
   } finally {
