@@ -24,7 +24,7 @@ const { values } = parseArgs({ options: { redis: { type: 'string' }, write: { ty
 const ENV = { ...process.env, MODNAS_BACKEND: process.env.MODNAS_BACKEND ?? 'wasm' };
 
 function start(args, opts = {}) {
-  const child = spawn(opts.cmd ?? process.execPath, opts.cmd ? args : [bin, ...args], { cwd: root, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(opts.cmd ?? process.execPath, opts.cmd ? args : [bin, ...args], { cwd: root, env: { ...ENV, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   child.stdout.on('data', (d) => (text += d));
   child.stderr.on('data', (d) => (text += d));
@@ -43,8 +43,12 @@ function freePort() {
   });
 }
 
-async function arm(key, executor) {
-  const r = await start(['run', CONFIG, '--output-dir', OUT, '--name', key, '-q', ...(executor ? ['-o', `executor=${executor}`] : [])]).exited;
+// The engine's kernels use every core (OpenMP) by default; the parallel arms give each worker one
+// kernel thread (OMP_NUM_THREADS=1), so two workers use the two cores the default in-process run does.
+const ONE = { OMP_NUM_THREADS: '1' };
+
+async function arm(key, executor, env = ONE) {
+  const r = await start(['run', CONFIG, '--output-dir', OUT, '--name', key, '-q', ...(executor ? ['-o', `executor=${executor}`] : [])], { env }).exited;
   if (r.code !== 0) throw new Error(`${key}: exit ${r.code}\n${r.text}`);
   const s = JSON.parse(readFileSync(join(OUT, key, 'outputs', 'summary.json'), 'utf8')).estims.search;
   const candidates = s.metrics.candidates;
@@ -66,10 +70,11 @@ const queue = `bench-${process.pid}`;
 const rows = [];
 const workers = [];
 try {
-  rows.push(['in-process (InProcessExecutor)', await arm('in-process')]);
+  rows.push(['in-process (InProcessExecutor), kernels on every core', await arm('in-process', undefined, {})]);
+  rows.push(['in-process, one kernel thread', await arm('in-process-1')]);
   rows.push(['1 worker thread', await arm('threads-1', '{type: WorkerThreadsExecutor, workers: 1}')]);
   rows.push(['2 worker threads', await arm('threads-2', '{type: WorkerThreadsExecutor, workers: 2}')]);
-  for (let i = 0; i < 2; i++) workers.push(start(['worker', '--redis', redis, '--queue', queue, '-q']));
+  for (let i = 0; i < 2; i++) workers.push(start(['worker', '--redis', redis, '--queue', queue, '-q'], { env: ONE }));
   // the workers load their plugins before the run starts: their start-up is not the coordinator's
   await new Promise((r) => setTimeout(r, 3000));
   rows.push(['2 BullMQ workers (`modnas worker`)', await arm('bullmq-2', `{type: BullMQExecutor, redis: "${redis}", queue: ${queue}, poll_ms: 50}`)]);
@@ -84,14 +89,15 @@ const fmt = (x) => x.toFixed(1);
 const body = `## Executors
 
 \`node bench/executors.mjs\` (one run, ${new Date().toISOString().slice(0, 10)}): the same subnet search
-(\`bench/executors/search.yaml\`: all 27 architectures of a 3^3 space, each trained one epoch on 256 synthetic 16x16 images and
-validated on 256; TinyCNN, ${ENV.MODNAS_BACKEND} backend) with each executor in turn, on this machine's
-${cpus().length} shared cores. Candidates per minute = candidates / the search estimator's wall-clock seconds, which
+(\`bench/executors/search.yaml\`: all 27 architectures of a 3^3 space, each trained one epoch on 512 synthetic 24x24 images and
+validated on 512; TinyCNN, ${ENV.MODNAS_BACKEND} backend) with each executor in turn, on this machine's
+${cpus().length} shared cores. The engine's kernels use every core by default (first row); the other rows give each
+process or worker one kernel thread (\`OMP_NUM_THREADS=1\`), so two workers use the cores that the first row's one process does. Candidates per minute = candidates / the search estimator's wall-clock seconds, which
 includes the start-up of the threads (each discovers the plugins, rebuilds the experiment and loads the data); the
 BullMQ workers were started before the run (Redis ${values.redis ? 'given' : 'started by the script'} on 127.0.0.1).
 Load average (1 min) before: ${load0[0].toFixed(2)}, after: ${load1[0].toFixed(2)}; ${((Date.now() - t0) / 1000).toFixed(0)} s in all.
 
-| executor | candidates | search seconds | candidates / min | vs in-process |
+| executor | candidates | search seconds | candidates / min | vs in-process (first row) |
 |---|---|---|---|---|
 ${rows.map(([label, r]) => `| ${label} | ${r.candidates} | ${fmt(r.seconds)} | ${fmt(r.perMinute)} | ${(r.perMinute / base).toFixed(2)}x |`).join('\n')}
 `;
