@@ -265,9 +265,12 @@ describe('the CLI end to end', () => {
   it('a second process on a running experiment is refused with the pid of the first; --wait waits for it', async () => {
     const name = 'concurrent';
     // a long first run (2000 warm-up epochs; SIGTERM ends it): it is surely running while the others start
-    const first = spawn(process.execPath, [bin, 'run', config, '--output-dir', out, '--name', name, '-q', '-o', 'estim.warmup.epochs=2000'], { cwd: root, env: ENV, stdio: 'ignore' });
+    const first = spawn(process.execPath, [bin, 'run', config, '--output-dir', out, '--name', name, '-q', '-o', 'estim.warmup.epochs=2000'], { cwd: root, env: ENV, stdio: ['ignore', 'ignore', 'pipe'] });
     lowPriority(first);
-    const firstCode = new Promise<number | null>((res) => first.on('exit', (c) => res(c)));
+    let firstErr = '';
+    first.stderr?.on('data', (d: Buffer) => (firstErr += d.toString()));
+    // the exit code, or the signal that ended the process (a crash), for the message
+    const firstCode = new Promise<number | string>((res) => first.on('exit', (c, sig) => res(c ?? `signal ${sig}`)));
     const metricsFile = join(out, name, 'logs', 'metrics.jsonl');
     for (let i = 0; i < 12000 && !existsSync(metricsFile); i++) await new Promise((r) => setTimeout(r, 5));
     const second = await run(name);
@@ -284,7 +287,7 @@ describe('the CLI end to end', () => {
     for (let i = 0; i < 12000 && !waiterErr.includes('waiting for run r1'); i++) await new Promise((r) => setTimeout(r, 5));
     expect(waiterErr).toContain(`waiting for run r1 (pid ${first.pid})`);
     first.kill('SIGTERM');
-    expect(await firstCode).toBe(143);
+    expect(await firstCode, firstErr.slice(-3000)).toBe(143);
     expect(await waiterCode, waiterErr).toBe(0);
     expect(await runStatuses(name)).toEqual(['r1 interrupted', 'r2 done']);
     expect(trials(name).map((t) => t.run)).toEqual(Array(6).fill('r2'));
