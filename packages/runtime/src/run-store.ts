@@ -101,7 +101,8 @@ export async function openRunSession(o: RunSessionOptions): Promise<RunSession> 
   const cfg = o.plan.config;
   let store: ExperimentStore;
   // The default: SQLite where @modnas/store-sqlite is installed, else the journal (no native module).
-  const spec = cfg.store ?? (['SqliteStore', 'JournalStore'].filter((id) => o.registry.has(id)).map((type) => ({ type }))[0]);
+  const fallback = ['SqliteStore', 'JournalStore'].find((id) => o.registry.has(id));
+  const spec = cfg.store ?? (fallback ? { type: fallback } : undefined);
   if (!o.persist) store = new MemoryExperimentStore();
   else if (!spec) {
     o.logger.warn('no experiment store is installed (@modnas/store-journal or @modnas/store-sqlite): this run is kept in memory and exported as JSONL, and cannot be resumed; npm i @modnas/store-journal');

@@ -34,6 +34,9 @@ type Op =
 
 const NO_DATA = new Uint8Array(0);
 
+/** The payload file of a checkpoint, in checkpoints/ (the journal line names it too). */
+const ckptName = (run: string, seq: number): string => `${run}-${seq}.ckpt`;
+
 function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
@@ -295,7 +298,7 @@ export class JournalStore implements ExperimentStore {
   saveCheckpoint(c: Omit<CheckpointRecord, 'seq'>): CheckpointRecord {
     return this.transaction(() => {
       const seq = (this.state.latestCheckpoint(c.run)?.seq ?? 0) + 1;
-      const file = `${c.run}-${seq}.ckpt`;
+      const file = ckptName(c.run, seq);
       guardedWrite('a checkpoint', join(this.ckptDir, file), () => writeFileAtomic(join(this.ckptDir, file), c.data));
       // The fault suite kills here: the payload is written, the journal does not name it yet.
       testKillPoint('checkpoint');
@@ -307,7 +310,7 @@ export class JournalStore implements ExperimentStore {
   latestCheckpoint(runId: string): CheckpointRecord | undefined {
     const c = this.fresh().latestCheckpoint(runId);
     if (!c) return undefined;
-    const file = join(this.ckptDir, `${runId}-${c.seq}.ckpt`);
+    const file = join(this.ckptDir, ckptName(runId, c.seq));
     try {
       return { ...c, data: new Uint8Array(readFileSync(file)) };
     } catch (e) {
