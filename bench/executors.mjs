@@ -43,11 +43,11 @@ function freePort() {
   });
 }
 
-// The engine's kernels use every core (OpenMP) by default; the parallel arms give each worker one
-// kernel thread (OMP_NUM_THREADS=1), so two workers use the two cores the default in-process run does.
+// The engine's kernels use every core (OpenMP) by default. WorkerThreadsExecutor shares the cores
+// among its threads (kernel_threads: auto); `modnas worker --kernel-threads 1` does it by hand.
 const ONE = { OMP_NUM_THREADS: '1' };
 
-async function arm(key, executor, env = ONE) {
+async function arm(key, executor, env = {}) {
   const r = await start(['run', CONFIG, '--output-dir', OUT, '--name', key, '-q', ...(executor ? ['-o', `executor=${executor}`] : [])], { env }).exited;
   if (r.code !== 0) throw new Error(`${key}: exit ${r.code}\n${r.text}`);
   const s = JSON.parse(readFileSync(join(OUT, key, 'outputs', 'summary.json'), 'utf8')).estims.search;
@@ -71,13 +71,14 @@ const rows = [];
 const workers = [];
 try {
   rows.push(['in-process (InProcessExecutor), kernels on every core', await arm('in-process', undefined, {})]);
-  rows.push(['in-process, one kernel thread', await arm('in-process-1')]);
-  rows.push(['1 worker thread', await arm('threads-1', '{type: WorkerThreadsExecutor, workers: 1}')]);
-  rows.push(['2 worker threads', await arm('threads-2', '{type: WorkerThreadsExecutor, workers: 2}')]);
-  for (let i = 0; i < 2; i++) workers.push(start(['worker', '--redis', redis, '--queue', queue, '-q'], { env: ONE }));
+  rows.push(['in-process, one kernel thread (`OMP_NUM_THREADS=1`)', await arm('in-process-1', undefined, ONE)]);
+  rows.push(['1 worker thread (kernel_threads auto: every core)', await arm('threads-1', '{type: WorkerThreadsExecutor, workers: 1}')]);
+  rows.push(['2 worker threads (kernel_threads auto: cores / 2 each), the default', await arm('threads-2', '{type: WorkerThreadsExecutor, workers: 2}')]);
+  rows.push(['2 worker threads, every core each (kernel_threads: cores, oversubscribed)', await arm('threads-2-all', `{type: WorkerThreadsExecutor, workers: 2, kernel_threads: ${cpus().length}}`)]);
+  for (let i = 0; i < 2; i++) workers.push(start(['worker', '--redis', redis, '--queue', queue, '--kernel-threads', String(Math.max(1, Math.floor(cpus().length / 2))), '-q']));
   // the workers load their plugins before the run starts: their start-up is not the coordinator's
   await new Promise((r) => setTimeout(r, 3000));
-  rows.push(['2 BullMQ workers (`modnas worker`)', await arm('bullmq-2', `{type: BullMQExecutor, redis: "${redis}", queue: ${queue}, poll_ms: 50}`)]);
+  rows.push(['2 BullMQ workers (`modnas worker --kernel-threads` cores / 2)', await arm('bullmq-2', `{type: BullMQExecutor, redis: "${redis}", queue: ${queue}, poll_ms: 50}`)]);
 } finally {
   for (const w of workers) w.child.kill('SIGTERM');
   await Promise.all(workers.map((w) => w.exited));
@@ -91,8 +92,8 @@ const body = `## Executors
 \`node bench/executors.mjs\` (one run, ${new Date().toISOString().slice(0, 10)}): the same subnet search
 (\`bench/executors/search.yaml\`: all 27 architectures of a 3^3 space, each trained one epoch on 512 synthetic 24x24 images and
 validated on 512; TinyCNN, ${ENV.MODNAS_BACKEND} backend) with each executor in turn, on this machine's
-${cpus().length} shared cores. The engine's kernels use every core by default (first row); the other rows give each
-process or worker one kernel thread (\`OMP_NUM_THREADS=1\`), so two workers use the cores that the first row's one process does. Candidates per minute = candidates / the search estimator's wall-clock seconds, which
+${cpus().length} cores. The engine's kernels use every core of a process by default (first row); WorkerThreadsExecutor
+gives each thread its share (kernel_threads: auto), the BullMQ workers were started with \`--kernel-threads\` cores / 2. Candidates per minute = candidates / the search estimator's wall-clock seconds, which
 includes the start-up of the threads (each discovers the plugins, rebuilds the experiment and loads the data); the
 BullMQ workers were started before the run (Redis ${values.redis ? 'given' : 'started by the script'} on 127.0.0.1).
 Load average (1 min) before: ${load0[0].toFixed(2)}, after: ${load1[0].toFixed(2)}; ${((Date.now() - t0) / 1000).toFixed(0)} s in all.

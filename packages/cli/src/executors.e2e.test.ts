@@ -4,7 +4,7 @@
 // remote executor cannot run refused with its code.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { setPriority, tmpdir } from 'node:os';
+import { availableParallelism, setPriority, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SqliteStore } from '@modnas/store-sqlite';
@@ -67,9 +67,16 @@ describe('executors chosen by config', () => {
     expect(rows.every((x) => x.status === 'done' && typeof x.score === 'number')).toBe(true);
     expect(new Set(rows.map((x) => x.worker?.split(' (')[0]))).toEqual(new Set(['thread 1', 'thread 2']));
     const log = readFileSync(join(out, 'threads', 'logs', 'run.log'), 'utf8');
-    expect(log).toContain('executor: 2 worker threads');
+    // kernel_threads: auto shares the cores among the threads (OMP_NUM_THREADS, when set, rules instead)
+    const k = Math.max(1, Math.floor(availableParallelism() / 2));
+    const each = process.env.OMP_NUM_THREADS ? '' : `, ${k} kernel thread${k > 1 ? 's' : ''} each`;
+    expect(log).toContain(`executor: 2 worker threads${each}\n`);
     // each thread built the experiment (and loaded the data) once, for all its candidates
     expect(log.match(/thread \d: worker thread \d .*built experiment threads /g)).toHaveLength(2);
+    // where the engine's native kernels run (CI: MODNAS_REQUIRE_NATIVE), each thread's engine runs on its share
+    const native = /tensor backend: wasm \(@modnas\/engine-wasm: own kernels/.test(log);
+    if (process.env.MODNAS_REQUIRE_NATIVE === '1') expect(native, log).toBe(true);
+    if (native && each) expect(log.match(new RegExp(`thread \\d: tensor backend: wasm \\(@modnas/engine-wasm: own kernels \\([^,]+, ${k} threads?\\)\\)`, 'g'))).toHaveLength(2);
   });
 
   it('an executor from a package outside the workspace replaces the default by config alone', async () => {

@@ -18,6 +18,8 @@ Options:
   --redis <url>              the Redis the coordinator uses (default redis://127.0.0.1:6379)
   --queue <name>             the queue (executor.queue; default modnas)
   --concurrency <N>          jobs at once (default 1; each more job needs a core of its own)
+  --kernel-threads <N>       kernel threads of this worker's engine (default: OMP_NUM_THREADS, else
+                             all cores; with several workers on one machine, cores / workers)
   --config <file.yaml>       serve only this experiment: refuse jobs of any other config hash
   --stalled-after <ms>       a job whose worker is silent this long goes to another worker (default 30000)
   --executor <id>            the distributed executor (default BullMQExecutor, @modnas/executor-bullmq)
@@ -34,7 +36,7 @@ const positive = (v: string | undefined, key: string, dflt: number): number => {
 export async function workerCommand(argv: string[], io: { out(s: string): void }, logger: (quiet: boolean) => Logger): Promise<number> {
   const { values } = parse(
     argv,
-    { redis: { type: 'string' }, queue: { type: 'string' }, concurrency: { type: 'string' }, config: { type: 'string' }, 'stalled-after': { type: 'string' }, executor: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, debug: { type: 'boolean' } },
+    { redis: { type: 'string' }, queue: { type: 'string' }, concurrency: { type: 'string' }, 'kernel-threads': { type: 'string' }, config: { type: 'string' }, 'stalled-after': { type: 'string' }, executor: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, debug: { type: 'boolean' } },
     WORKER_HELP,
   );
   if (values.help) {
@@ -62,7 +64,8 @@ export async function workerCommand(argv: string[], io: { out(s: string): void }
   const executor = await def.create(parsed.data, undefined as never, undefined);
   if (typeof executor.serve !== 'function') throw new ModnasError('MODNAS_E_CLI_USAGE', `${id} has no worker side (it evaluates candidates itself)`, { fix: 'modnas worker --executor BullMQExecutor' });
   const worker = `${hostname()}:${process.pid}`;
-  const remote = createRemoteEvaluator({ registry, logger: log, engines: discovery.engines, pinnedHash, worker });
+  const kernelThreads = values['kernel-threads'] === undefined ? undefined : positive(values['kernel-threads'] as string, '--kernel-threads', 1);
+  const remote = createRemoteEvaluator({ registry, logger: log, engines: discovery.engines, pinnedHash, worker, kernelThreads });
   const controller = new AbortController();
   const stop = (sig: NodeJS.Signals): void => {
     if (controller.signal.aborted) process.exit(sig === 'SIGTERM' ? 143 : 130);

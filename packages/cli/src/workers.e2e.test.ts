@@ -121,7 +121,7 @@ describe.skipIf(!redisAvailable)(`BullMQ workers on a real Redis (MODNAS_TEST_RE
 
   it('two modnas worker processes, one killed mid-job: the job is retried on the other and the store holds every candidate exactly once', async () => {
     const q = freshQueue();
-    const healthy = worker(redis, q);
+    const healthy = worker(redis, q, ['--kernel-threads', '1']);
     // SIGKILL itself at its 3rd job, while the job is active (a kill point in the worker)
     const doomed = worker(redis, q, [], { MODNAS_TEST_KILL_AT: 'worker-job@3' });
     const r = await search('two', redis, q);
@@ -139,6 +139,8 @@ describe.skipIf(!redisAvailable)(`BullMQ workers on a real Redis (MODNAS_TEST_RE
     const lost = started[2];
     expect(rows.find((x) => x.index === lost)?.worker).toContain(String(healthy.child.pid));
     expect(readFileSync(join(out, 'two', 'logs', 'candidates.jsonl'), 'utf8').trim().split('\n')).toHaveLength(8);
+    // --kernel-threads 1: that worker's engine runs its native kernels (CI: MODNAS_REQUIRE_NATIVE) on one thread
+    if (process.env.MODNAS_REQUIRE_NATIVE === '1' || /own kernels/.test(healthy.output())) expect(healthy.output()).toMatch(/tensor backend: \w+ \(@modnas\/engine-wasm: own kernels \([^,]+, 1 thread\)\)/);
   });
 
   it('no worker at all: the coordinator says so and fails after executor.no_worker_timeout_s instead of hanging', async () => {

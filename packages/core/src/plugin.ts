@@ -95,6 +95,8 @@ export interface EngineDef {
   setup(tfjs: typeof tf): Promise<void>;
   /** One line on what it runs on, or why one of its backends is absent (after setup), for the log. */
   describe?(): string;
+  /** Cap the kernel threads of work started from the calling thread (after setup): parallel workers in one process share the cores. */
+  threads?(n: number): void;
 }
 
 export function defineEngine(def: EngineDef): EngineDef {

@@ -41,7 +41,11 @@ export default defineEngine({
   },
   describe() {
     const n = loadNative();
-    return n.loaded ? n.detail : `${n.detail}; training runs on the wasm backend's kernels (slower, tensors capped by the 4 GiB wasm heap)`;
+    // read now, not at load: threads() may have changed the thread count
+    return n.kernels ? n.kernels.info().version : `${n.detail}; training runs on the wasm backend's kernels (slower, tensors capped by the 4 GiB wasm heap)`;
+  },
+  threads(n) {
+    loadNative().kernels?.setThreads(n);
   },
 });
 

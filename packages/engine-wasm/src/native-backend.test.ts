@@ -1,3 +1,5 @@
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { tf } from '@modnas/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import engine, { NATIVE_BACKEND, kernelStats, loadNative } from './index.js';
@@ -129,5 +131,37 @@ describe.skipIf(!nativeStatus.loaded)(`native backend (${nativeStatus.detail})`,
     got.forEach((g, i) => expect(worst(g, ref[i]), `output ${i}`).toBeLessThan(1e-4));
     await tf.setBackend(NATIVE_BACKEND);
     expect(tf.memory().numTensors).toBe(n0);
+  });
+});
+
+describe.skipIf(!nativeStatus.loaded)(`kernel threads (${nativeStatus.detail})`, () => {
+  it('threads(n) caps the kernels called from this thread: describe() says so, and other threads keep their own count', async () => {
+    const k = nativeStatus.kernels!;
+    const all = k.info().threads;
+    const file = fileURLToPath(new URL(`../native/${nativeStatus.choice === 'dnnl' ? 'modnas_dnnl.node' : 'modnas_kernels.node'}`, import.meta.url));
+    // a worker thread loads the same addon and takes one thread for itself
+    const code = "const { parentPort, workerData } = require('node:worker_threads'); const k = require(workerData); const before = k.info().threads; k.setThreads(1); parentPort.postMessage({ before, after: k.info().threads });";
+    const w = new Worker(code, { eval: true, workerData: file });
+    const got = await new Promise((res, rej) => {
+      w.once('message', res);
+      w.once('error', rej);
+    });
+    await w.terminate();
+    expect(got).toEqual({ before: all, after: 1 });
+    expect(k.info().threads).toBe(all);
+    try {
+      engine.threads!(1);
+      expect(k.info().threads).toBe(1);
+      expect(engine.describe!()).toMatch(/1 thread\)$/);
+      // the kernels still compute the same on one thread
+      const x = rand(2 * 9 * 9 * 8);
+      const w = rand(3 * 3 * 8 * 16);
+      const [ref, got1] = await both(() => [tf.conv2d(tf.tensor4d(x, [2, 9, 9, 8]), tf.tensor4d(w, [3, 3, 8, 16]), 1, 'same')]);
+      expect(worst(got1[0], ref[0])).toBeLessThan(1e-4);
+    } finally {
+      engine.threads!(all);
+    }
+    expect(k.info().threads).toBe(all);
+    expect(() => k.setThreads(0)).toThrow(RangeError);
   });
 });

@@ -27,6 +27,8 @@ export interface NativeKernels {
   release(buf: ArrayBuffer): boolean;
   poolInfo(): { liveBytes: number; pooledBytes: number };
   info(): { version: string; cacheEntries: number; threads: number };
+  /** The OpenMP threads of kernels called from this thread from now on (per calling thread). */
+  setThreads(n: number): void;
 }
 
 /** Which kernels run the convolutions: the project's own (default), oneDNN, or none (wasm/JavaScript). */

@@ -21,6 +21,8 @@ export interface SelectBackendOptions {
   logger?: Logger;
   /** Where the user's project is, to find an optional @tensorflow/tfjs-node(-gpu). */
   cwd?: string;
+  /** Kernel threads for work started from this thread (EngineDef.threads; engines without the hook use their own count). */
+  threads?: number;
 }
 
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
@@ -35,7 +37,7 @@ export async function selectBackend(opts: SelectBackendOptions = {}): Promise<Ba
   const prefer = (opts.prefer && opts.prefer !== 'auto' ? opts.prefer : undefined) ?? (process.env.MODNAS_BACKEND && process.env.MODNAS_BACKEND !== 'auto' ? process.env.MODNAS_BACKEND : undefined);
   const skipped: BackendChoice['skipped'] = [];
 
-  type Candidate = { name: string; priority: number; source: string; setup: () => Promise<void>; describe?: () => string | undefined };
+  type Candidate = { name: string; priority: number; source: string; setup: () => Promise<void>; describe?: () => string | undefined; threads?: (n: number) => void };
   const candidates: Candidate[] = [];
   candidates.push({
     name: 'tensorflow',
@@ -77,6 +79,7 @@ export async function selectBackend(opts: SelectBackendOptions = {}): Promise<Ba
           if (!tf.findBackendFactory(name)) throw new Error(`not available: ${d.describe?.() ?? `${e.package} registered no "${name}" backend`}`);
         },
         describe: () => def?.describe?.(),
+        threads: (n) => def?.threads?.(n),
       });
     }
   }
@@ -93,6 +96,7 @@ export async function selectBackend(opts: SelectBackendOptions = {}): Promise<Ba
   for (const c of order) {
     try {
       await c.setup();
+      if (opts.threads !== undefined) c.threads?.(opts.threads);
       const ok = await tf.setBackend(c.name);
       if (!ok) throw new Error(`tf.setBackend("${c.name}") returned false`);
       await tf.ready();

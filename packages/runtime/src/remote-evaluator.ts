@@ -31,6 +31,8 @@ export interface RemoteEvaluatorOptions {
   pinnedHash?: string;
   /** This worker's name in trial records (default host:pid). */
   worker?: string;
+  /** Kernel threads of this worker's engine (default: the engine's own, all cores). */
+  kernelThreads?: number;
 }
 
 interface Engine {
@@ -95,7 +97,7 @@ export function createRemoteEvaluator(opts: RemoteEvaluatorOptions = {}): { eval
       throw refuse(WORKER_CODES.configHash, `the config validates here to hash ${hash}, the coordinator's is ${job.configHash} (differs at ${keys || 'defaults'})`, 'install the same plugin versions as the coordinator (their defaults differ)');
     }
     if (!backendChosen) {
-      await selectBackend({ prefer: plan.config.backend, engines: opts.engines, logger, cwd: job.cwd });
+      await selectBackend({ prefer: plan.config.backend, engines: opts.engines, logger, cwd: job.cwd, threads: opts.kernelThreads });
       backendChosen = true;
     }
     dispose();

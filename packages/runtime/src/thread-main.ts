@@ -4,17 +4,17 @@
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import type { LogLevel } from '@modnas/core';
 import { discoverPlugins, getRegistry, isModnasError } from '@modnas/core';
-import type { FromThread, ToThread } from './executors/worker-threads.js';
+import type { FromThread, ThreadData, ToThread } from './executors/worker-threads.js';
 import { createRemoteEvaluator } from './remote-evaluator.js';
 
 const port = parentPort;
 if (!port) throw new Error('thread-main runs in a worker thread only');
-const { cwd, name } = workerData as { cwd: string; name: string };
+const { cwd, name, kernelThreads } = workerData as ThreadData;
 const registry = getRegistry();
 const discovery = discoverPlugins({ cwd, registry });
 const say = (level: LogLevel) => (line: string): void => port.postMessage({ log: level, line: `${name}: ${line}` } satisfies FromThread);
 const logger = { debug: say('debug'), info: say('info'), warn: say('warn'), error: say('error') };
-const { evaluate } = createRemoteEvaluator({ registry, logger, engines: discovery.engines, worker: `${name} (thread ${threadId}, pid ${process.pid})` });
+const { evaluate } = createRemoteEvaluator({ registry, logger, engines: discovery.engines, worker: `${name} (thread ${threadId}, pid ${process.pid})`, kernelThreads });
 let weights: Uint8Array | undefined;
 
 port.on('message', (m: ToThread) => {

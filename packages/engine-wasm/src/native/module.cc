@@ -504,6 +504,22 @@ napi_value Info(napi_env env, napi_callback_info) {
   return obj;
 }
 
+// setThreads(n): the OpenMP threads of kernels called from this thread from now on (OpenMP keeps
+// the count per calling thread, so each worker_thread of a process sets its own share).
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!read_args(env, info, &a, 1, "setThreads(n: positive integer)")) return nullptr;
+  int32_t n = 0;
+  if (napi_get_value_int32(env, a.v[0], &n) != napi_ok || n < 1) {
+    napi_throw_range_error(env, nullptr, "setThreads(n): n must be a positive integer");
+    return nullptr;
+  }
+#ifdef _OPENMP
+  omp_set_num_threads(n);
+#endif
+  return nullptr;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"conv", nullptr, Conv, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -518,6 +534,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"release", nullptr, Release, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"poolInfo", nullptr, PoolInfo, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

@@ -4,6 +4,7 @@
  * loads the data once, and evaluates the candidates sent to it on the weights the run has now.
  */
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { DependencyContainer } from 'tsyringe';
@@ -13,8 +14,19 @@ import { JOB_FAILED_CODE } from '@modnas/kit-estim';
 
 export const workerThreadsExecutorSchema = z.strictObject({
   workers: z.number().int().positive().default(2).describe('Worker threads, each with its own engine, network and copy of the data (one per core is the most that helps)'),
+  kernel_threads: z
+    .union([z.literal('auto'), z.number().int().positive()])
+    .default('auto')
+    .describe("Kernel threads per worker. auto: the machine's cores divided among the workers (at least 1), unless OMP_NUM_THREADS is set, which then applies to every worker"),
 });
 export type WorkerThreadsExecutorConfig = z.output<typeof workerThreadsExecutorSchema>;
+
+/** What a thread starts with. */
+export interface ThreadData {
+  cwd: string;
+  name: string;
+  kernelThreads?: number;
+}
 
 /** The messages between the run and a thread. */
 export type ToThread = { id: number; job: RemoteCandidate; weights?: Uint8Array };
@@ -50,11 +62,21 @@ export class WorkerThreadsExecutor implements Executor {
   ) {}
 
   get description(): string {
-    return `${this.config.workers} worker thread${this.config.workers > 1 ? 's' : ''}`;
+    const k = this.kernelThreads();
+    return `${this.config.workers} worker thread${this.config.workers > 1 ? 's' : ''}${k ? `, ${k} kernel thread${k > 1 ? 's' : ''} each` : ''}`;
+  }
+
+  /** Kernel threads per worker, or undefined to leave the engine's own count (OMP_NUM_THREADS set, kernel_threads: auto). */
+  kernelThreads(): number | undefined {
+    const k = this.config.kernel_threads;
+    if (k !== 'auto') return k;
+    if (process.env.OMP_NUM_THREADS) return undefined;
+    return Math.max(1, Math.floor(availableParallelism() / this.config.workers));
   }
 
   private spawn(index: number, image: ExperimentImage, logger: Logger): Thread {
-    const t: Thread = { worker: new Worker(threadEntry(), { workerData: { cwd: image.cwd, name: `thread ${index + 1}` } }), name: `thread ${index + 1}` };
+    const workerData: ThreadData = { cwd: image.cwd, name: `thread ${index + 1}`, kernelThreads: this.kernelThreads() };
+    const t: Thread = { worker: new Worker(threadEntry(), { workerData }), name: workerData.name };
     t.worker.on('message', (m: FromThread) => {
       if ('log' in m) return logger[m.log](m.line);
       const b = t.busy;
