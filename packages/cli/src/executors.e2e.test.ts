@@ -41,6 +41,7 @@ interface Row {
   status: string;
   score: number | null;
   worker?: string;
+  metrics?: Record<string, number>;
 }
 
 function stored(name: string): { runs: string[]; rows: Row[] } {
@@ -77,6 +78,19 @@ describe('executors chosen by config', () => {
     const native = /tensor backend: wasm \(@modnas\/engine-wasm: own kernels/.test(log);
     if (process.env.MODNAS_REQUIRE_NATIVE === '1') expect(native, log).toBe(true);
     if (native && each) expect(log.match(new RegExp(`thread \\d: tensor backend: wasm \\(@modnas/engine-wasm: own kernels \\([^,]+, ${k} threads?\\)\\)`, 'g'))).toHaveLength(2);
+  });
+
+  it('in-process and in worker threads, every candidate gets the same score: its streams depend on its index, not on where it ran', async () => {
+    // the same kernel thread count as the in-process run, so the arithmetic is the same too
+    const k = process.env.OMP_NUM_THREADS ? Number(process.env.OMP_NUM_THREADS) : availableParallelism();
+    const [a, b] = await Promise.all([run('same-in', []), run('same-threads', ['-o', `executor={type: WorkerThreadsExecutor, workers: 2, kernel_threads: ${k}}`])]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    // the loss as well as the score: accuracy on 48 images hides small differences
+    const byIndex = (rows: Row[]): Array<[number, number | null, number | undefined]> => rows.map((r): [number, number | null, number | undefined] => [r.index, r.score, r.metrics?.loss]).sort((x, y) => x[0] - y[0]);
+    const inProcess = byIndex(stored('same-in').rows);
+    expect(inProcess).toHaveLength(8);
+    expect(byIndex(stored('same-threads').rows)).toEqual(inProcess);
   });
 
   it('an executor from a package outside the workspace replaces the default by config alone', async () => {

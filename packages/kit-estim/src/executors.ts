@@ -4,14 +4,27 @@
  * takes, handing each result back as it arrives.
  */
 import type { CandidateEvaluator, CandidateJob, EstimContext, ExecutedTrial, ExecutorSession } from '@modnas/core';
-import { ModnasError, Tokens, isModnasError, resolveToken } from '@modnas/core';
+import { ModnasError, Rng, Tokens, isModnasError, resolveToken, setTensorSeed } from '@modnas/core';
 import { failedTrial } from './estim-base.js';
+
+/**
+ * Seed candidate `index`'s streams and return ctx with its own: ctx.rng (batch order, the batches
+ * that recalibrate batch norm) and the tensor stream (dropout) are functions of the experiment's
+ * seed and the index alone, so a candidate is evaluated alike in-process, in a worker thread or on
+ * another machine, whatever was evaluated before it.
+ */
+export function candidateContext(ctx: EstimContext, seed: number, index: number): EstimContext {
+  setTensorSeed(new Rng(seed ^ 0x7e45).fork(index + 1).int(0x7fffffff));
+  return { ...ctx, rng: new Rng(seed).fork(index + 1) };
+}
 
 /** Evaluate candidates one by one on the network in ctx: what InProcessExecutor opens. */
 export function inProcessSession(ctx: EstimContext, evaluator: CandidateEvaluator): ExecutorSession {
+  const seed = resolveToken(ctx.container, Tokens.Config)?.seed;
   return {
     concurrency: 1,
-    submit: async (job) => evaluator.evaluateCandidate(ctx, job.arch, job.index),
+    // a context built by hand (no experiment config bound) keeps its own stream
+    submit: async (job) => evaluator.evaluateCandidate(typeof seed === 'number' ? candidateContext(ctx, seed, job.index) : ctx, job.arch, job.index),
     close: async () => undefined,
   };
 }

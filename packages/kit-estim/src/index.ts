@@ -5,4 +5,4 @@ export { formatDuration, formatNum } from './format.js';
 export { estimCheckpoints } from './checkpoints.js';
 export type { SlotRecord } from './arch-record.js';
 export { describeSlots, alphaProbs, recordSlots, recordAlpha } from './arch-record.js';
-export { inProcessSession, openExecutor, evaluateJobs, JOB_FAILED_CODE } from './executors.js';
+export { candidateContext, inProcessSession, openExecutor, evaluateJobs, JOB_FAILED_CODE } from './executors.js';

@@ -13,6 +13,7 @@ import type { CandidateEvaluator, DiscoveredEngine, EstimContext, ExecutedTrial,
 import { ArchSpace, EventBus, ModnasError, Rng, Tokens, getRegistry, isCandidateEvaluator, setTensorSeed, silentLogger, silentProgress } from '@modnas/core';
 import type { ExperimentPlan, JsonObject } from '@modnas/config';
 import { validateExperiment } from '@modnas/config';
+import { candidateContext } from '@modnas/kit-estim';
 import { testKillPoint } from '@modnas/kit-io';
 import { selectBackend } from './backend.js';
 import type { BuiltNetwork, ComponentFactory } from './build.js';
@@ -139,7 +140,7 @@ export function createRemoteEvaluator(opts: RemoteEvaluatorOptions = {}): { eval
     }
     // The fault suite's kill point: a worker killed while a job is active.
     testKillPoint('worker-job');
-    const ctx: EstimContext = {
+    const ctx: EstimContext = candidateContext({
       name: job.estim,
       model: e.built.model,
       space: e.space,
@@ -149,11 +150,10 @@ export function createRemoteEvaluator(opts: RemoteEvaluatorOptions = {}): { eval
       events: new EventBus(),
       logger,
       progress: silentProgress,
-      // Each candidate draws from a stream of its own, whichever worker evaluates it.
-      rng: new Rng(e.plan.config.seed).fork(job.index + 1),
+      rng: new Rng(e.plan.config.seed),
       store: new MemoryStore(),
       container: e.container,
-    };
+    }, e.plan.config.seed, job.index); // the candidate's own streams, as in-process
     const t0 = Date.now();
     const r = await estim.evaluateCandidate(ctx, job.arch, job.index);
     return { ...r, seconds: (Date.now() - t0) / 1000, worker };
