@@ -5,17 +5,9 @@ import { z } from 'zod';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, registerConfigFormat, validateExperiment, withDefaults } from '@modnas/config';
 import { Registry, definePlugin } from '@modnas/core';
-import type { AnyComponentDef, ComponentKind } from '@modnas/core';
 import { isSeedFormat, mapSeedFormat, vegaFormat } from './vega.js';
+import { stub } from '../../../test/fixtures.js';
 
-const stub = (kind: ComponentKind, id: string, schema: z.ZodType = z.strictObject({}), extra: Partial<AnyComponentDef> = {}): AnyComponentDef => ({
-  kind,
-  id,
-  description: 'stub',
-  schema,
-  create: () => ({}) as never,
-  ...extra,
-});
 
 // Just the ids the seed's snippets name, so that their translation can be validated.
 const registry = new Registry();

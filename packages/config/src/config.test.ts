@@ -5,19 +5,11 @@ import { z } from 'zod';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { withDefaults } from './defaults.js';
 import { isModnasError, definePlugin, Registry } from '@modnas/core';
-import type { ComponentKind, AnyComponentDef } from '@modnas/core';
 import { loadConfig } from './load.js';
 import { applyOverrides } from './merge.js';
 import { configInvalid, parseComponentConfig, validateExperiment } from './validate.js';
+import { stub } from '../../../test/fixtures.js';
 
-const stub = (kind: ComponentKind, id: string, schema: z.ZodType = z.strictObject({}), extra: Partial<AnyComponentDef> = {}): AnyComponentDef => ({
-  kind,
-  id,
-  description: 'stub',
-  schema,
-  create: () => ({}) as never,
-  ...extra,
-});
 
 let registry: Registry;
 beforeEach(() => {

@@ -1,16 +1,8 @@
 // Config keys that would pollute prototypes, and -o overrides that are malformed: coded errors naming them.
 import { describe, expect, it } from 'vitest';
-import { isModnasError } from '@modnas/core';
 import { applyOverrides } from './merge.js';
+import { codeOf } from '../../../test/fixtures.js';
 
-async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<{ code?: string; message: string }> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    return { code: isModnasError(e) ? e.code : undefined, message: (e as Error).message };
-  }
-  return { message: '(no error)' };
-}
 
 describe('config keys that would pollute prototypes', () => {
   for (const o of ['__proto__.polluted=1', 'estim.constructor.x=1', 'a.prototype=1', 'estim={__proto__: {polluted: 1}}']) {

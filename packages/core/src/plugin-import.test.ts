@@ -3,17 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isModnasError } from './errors.js';
 import { importPlugin } from './plugin-import.js';
+import { codeOf } from '../../../test/fixtures.js';
 
-async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<{ code?: string; message: string }> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    return { code: isModnasError(e) ? e.code : undefined, message: (e as Error).message };
-  }
-  return { message: '(no error)' };
-}
 
 describe('plugin imports that would end the host', () => {
   const dir = mkdtempSync(join(tmpdir(), 'modnas-import-'));

@@ -4,17 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { Registry, definePlugin, isModnasError } from '@modnas/core';
+import { Registry, definePlugin } from '@modnas/core';
 import { prepareExperiment } from './experiment.js';
+import { codeOf } from '../../../test/fixtures.js';
 
-async function codeOf(p: Promise<unknown> | (() => unknown)): Promise<{ code?: string; message: string }> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    return { code: isModnasError(e) ? e.code : undefined, message: (e as Error).message };
-  }
-  return { message: '(no error)' };
-}
 
 function registry(): Registry {
   const r = new Registry();

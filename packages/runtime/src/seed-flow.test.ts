@@ -8,21 +8,13 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { useDefaultFormats } from './formats.js';
 import { isModnasError, definePlugin, Registry } from '@modnas/core';
 import { prepareExperiment } from './experiment.js';
-import type { ComponentKind, AnyComponentDef } from '@modnas/core';
 import { mergeDocs, readYamlFile, toTrainingConfig } from '@modnas/config';
 import { seedPipelineSteps } from '@modnas/config-vega';
 import type { JsonObject } from '@modnas/config';
+import { stub } from '../../../test/fixtures.js';
 
 beforeAll(() => useDefaultFormats());
 
-const stub = (kind: ComponentKind, id: string, schema: z.ZodType = z.strictObject({}), extra: Partial<AnyComponentDef> = {}): AnyComponentDef => ({
-  kind,
-  id,
-  description: 'stub',
-  schema,
-  create: () => ({}) as never,
-  ...extra,
-});
 const epochs = z.strictObject({ epochs: z.number().int().min(0).default(1) });
 
 let registry: Registry;
