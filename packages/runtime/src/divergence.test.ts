@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { ArraySplit, DIVERGED_LOSS, divergedTrial, isBetterTrial, isDivergedLoss, reportCandidate, trainEpoch } from '@modnas/kit-estim';
+import { DIVERGED_LOSS, divergedTrial, isBetterTrial, isDivergedLoss, reportCandidate, trainEpoch } from '@modnas/kit-estim';
 import { EventBus, silentLogger, Module, ArchSpace, definePlugin, Registry, Rng, tf } from '@modnas/core';
 import { prepareExperiment } from './experiment.js';
 import type { EstimContext, StateEstimator, StateOptimizer, TrialResult } from '@modnas/core';
@@ -12,6 +12,7 @@ import { LogProgress } from './log.js';
 import { runRepeated } from './repeat.js';
 import { runExperiment } from './runner.js';
 import { container as rootContainer } from 'tsyringe';
+import { tinyDataset } from './test-fixtures.js';
 
 class Scale extends Module {
   readonly w = this.addParam('w', tf.scalar(1));
@@ -49,17 +50,7 @@ function registry(): Registry {
     definePlugin({
       meta: { name: '@test/divergence', version: '1.0.0' },
       components: [
-        {
-          kind: 'dataset',
-          id: 'Tiny',
-          description: 'x',
-          schema: none,
-          create: () => {
-            const images = Float32Array.from({ length: 16 }, (_, i) => i % 2);
-            const labels = Int32Array.from({ length: 16 }, (_, i) => i % 2);
-            return { name: 'Tiny', inputShape: [1, 1, 1] as [number, number, number], numClasses: 2, train: new ArraySplit(images, labels, [1, 1, 1]), test: new ArraySplit(images, labels, [1, 1, 1]) };
-          },
-        },
+        tinyDataset(16, 2),
         { kind: 'backbone', id: 'OneWeight', description: 'x', schema: none, create: () => new Scale() },
         {
           kind: 'trainer',

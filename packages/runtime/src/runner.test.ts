@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { ArraySplit } from '@modnas/kit-estim';
 import { prepareExperiment } from './experiment.js';
 import type { CategoricalParam, Exporter, StateEstimator, StateOptimizer, StateTransformer } from '@modnas/core';
 import { Module, Slot, definePlugin, Registry, Tokens, resolveToken, tf } from '@modnas/core';
 import { runExperiment } from './runner.js';
+import { tinyDataset } from './test-fixtures.js';
 
 /** y = x * w: a module whose "op" is a name and a scale. */
 class Op extends Module {
@@ -48,17 +48,7 @@ function registry(): Registry {
     definePlugin({
       meta: { name: '@test/runner', version: '1.0.0' },
       components: [
-        {
-          kind: 'dataset',
-          id: 'Tiny',
-          description: 'x',
-          schema: none,
-          create: () => {
-            const images = Float32Array.from({ length: 40 }, (_, i) => i % 3);
-            const labels = Int32Array.from({ length: 40 }, (_, i) => i % 3);
-            return { name: 'Tiny', inputShape: [1, 1, 1] as [number, number, number], numClasses: 3, train: new ArraySplit(images, labels, [1, 1, 1]), test: new ArraySplit(images.slice(0, 10), labels.slice(0, 10), [1, 1, 1]) };
-          },
-        },
+        tinyDataset(40, 3, 10),
         { kind: 'backbone', id: 'TwoSlots', description: 'x', schema: none, create: () => new Net() },
         {
           kind: 'construct',
