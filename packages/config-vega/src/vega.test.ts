@@ -8,7 +8,6 @@ import { Registry, definePlugin } from '@modnas/core';
 import { isSeedFormat, mapSeedFormat, vegaFormat } from './vega.js';
 import { stub } from '../../../test/fixtures.js';
 
-
 // Just the ids the seed's snippets name, so that their translation can be validated.
 const registry = new Registry();
 registry.register(

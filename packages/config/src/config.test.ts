@@ -10,7 +10,6 @@ import { applyOverrides } from './merge.js';
 import { configInvalid, parseComponentConfig, validateExperiment } from './validate.js';
 import { stub } from '../../../test/fixtures.js';
 
-
 let registry: Registry;
 beforeEach(() => {
   registry = new Registry();

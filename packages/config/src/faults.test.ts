@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { applyOverrides } from './merge.js';
 import { codeOf } from '../../../test/fixtures.js';
 
-
 describe('config keys that would pollute prototypes', () => {
   for (const o of ['__proto__.polluted=1', 'estim.constructor.x=1', 'a.prototype=1', 'estim={__proto__: {polluted: 1}}']) {
     it(`-o ${o} is refused with MODNAS_E_CONFIG_KEY naming the override`, async () => {

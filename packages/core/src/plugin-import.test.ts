@@ -6,7 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { importPlugin } from './plugin-import.js';
 import { codeOf } from '../../../test/fixtures.js';
 
-
 describe('plugin imports that would end the host', () => {
   const dir = mkdtempSync(join(tmpdir(), 'modnas-import-'));
 

@@ -3,6 +3,7 @@ import { installEagerBackprop } from './eager-backprop.js';
 import { registerGradients, registerKernels, stats } from './kernels.js';
 import { NATIVE_BACKEND, registerNativeBackend } from './native-backend.js';
 import { loadNative } from './native.js';
+import type { NativeStatus } from './native.js';
 
 export { BN_TRAIN, BN_TRAIN_GRAD, RELU6_GRAD, engineOptions, stats as kernelStats } from './kernels.js';
 export type { KernelStats } from './kernels.js';
@@ -41,16 +42,20 @@ export default defineEngine({
   },
   describe() {
     const n = loadNative();
-    // read now, not at load: threads() may have changed the thread count
-    return n.kernels ? n.kernels.info().version : `${n.detail}; training runs on the wasm backend's kernels (slower, tensors capped by the 4 GiB wasm heap)`;
+    return n.kernels ? nativeDetail(n) : `${n.detail}; training runs on the wasm backend's kernels (slower, tensors capped by the 4 GiB wasm heap)`;
   },
   threads(n) {
     loadNative().kernels?.setThreads(n);
   },
 });
 
+/** What the kernels run on, read now rather than at load (threads() changes the thread count), or why none loaded. */
+function nativeDetail(n: NativeStatus): string {
+  return n.kernels ? n.kernels.info().version : n.detail;
+}
+
 /** What the engine runs on (own kernels, oneDNN, or the fallback), and per-kernel call counts. */
 export function engineStatus(): { native: boolean; detail: string; stats: typeof stats } {
   const n = loadNative();
-  return { native: n.loaded, detail: n.detail, stats };
+  return { native: n.loaded, detail: nativeDetail(n), stats };
 }

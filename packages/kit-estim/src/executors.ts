@@ -13,7 +13,7 @@ import { failedTrial } from './estim-base.js';
  * seed and the index alone, so a candidate is evaluated alike in-process, in a worker thread or on
  * another machine, whatever was evaluated before it.
  */
-export function candidateContext(ctx: EstimContext, seed: number, index: number): EstimContext {
+export function candidateContext(ctx: Omit<EstimContext, 'rng'>, seed: number, index: number): EstimContext {
   setTensorSeed(new Rng(seed ^ 0x7e45).fork(index + 1).int(0x7fffffff));
   return { ...ctx, rng: new Rng(seed).fork(index + 1) };
 }

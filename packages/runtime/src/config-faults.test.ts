@@ -8,7 +8,6 @@ import { Registry, definePlugin } from '@modnas/core';
 import { prepareExperiment } from './experiment.js';
 import { codeOf } from '../../../test/fixtures.js';
 
-
 function registry(): Registry {
   const r = new Registry();
   r.register(

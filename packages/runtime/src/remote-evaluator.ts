@@ -150,7 +150,6 @@ export function createRemoteEvaluator(opts: RemoteEvaluatorOptions = {}): { eval
       events: new EventBus(),
       logger,
       progress: silentProgress,
-      rng: new Rng(e.plan.config.seed),
       store: new MemoryStore(),
       container: e.container,
     }, e.plan.config.seed, job.index); // the candidate's own streams, as in-process
