@@ -101,10 +101,14 @@ describe('executors chosen by config', () => {
   });
 
   it('a run with worker threads killed inside a checkpoint resumes to every candidate exactly once', async () => {
-    // checkpoints: 1 after the warm-up epoch, then one per candidate; the 5th is mid-search
-    const killed = await run('resume', THREADS, { MODNAS_TEST_KILL_AT: 'checkpoint@5' });
+    // Checkpoints: 1 when the warm-up ends, then per round of 2 candidates one or two (a mid-round one
+    // only when the round's first candidate finishes first). The 3rd therefore comes after 2 to 4 of
+    // the 8 candidates, whichever thread finishes first.
+    const killed = await run('resume', THREADS, { MODNAS_TEST_KILL_AT: 'checkpoint@3' });
     expect(killed.signal, killed.stderr).toBe('SIGKILL');
-    expect(stored('resume').rows.length).toBeLessThan(8);
+    const before = stored('resume').rows.length;
+    expect(before).toBeGreaterThan(0);
+    expect(before).toBeLessThanOrEqual(4);
     const r = await run('resume', [...THREADS, '--resume']);
     expect(r.code, r.stderr).toBe(0);
     const { runs, rows } = stored('resume');
