@@ -5,7 +5,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { discoverPlugins, getRegistry } from '@modnas/core';
+import { getRegistry } from '@modnas/core';
+import { discoverPlugins } from '@modnas/discovery';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const file = join(root, 'packages/runtime/src/first-party.ts');

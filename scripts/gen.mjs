@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { write as writePackageMeta } from './package-meta.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const KINDS = ['optim', 'estim', 'construct', 'mixed-op', 'primitive', 'backbone', 'exporter', 'trainer', 'dataset', 'metrics', 'callback', 'store', 'space', 'engine'];
+const KINDS = ['optim', 'estim', 'construct', 'mixed-op', 'primitive', 'backbone', 'exporter', 'trainer', 'dataset', 'metrics', 'callback', 'store', 'space', 'executor', 'engine'];
+/** Kinds whose contracts (and component typing) live in @modnas/services. */
+const SERVICE_KINDS = ['store', 'executor'];
 const DIR_PREFIX = { exporter: 'export', 'mixed-op': 'mixed-op' };
 
 const [what, kind, name, ...ids] = process.argv.slice(2);
@@ -34,6 +36,7 @@ const pkgName = `@modnas/${dirName}`;
 const coreVersion = JSON.parse(readFileSync(join(root, 'packages/core/package.json'), 'utf8')).version;
 const provides = ids.length ? ids : [name.split('-').map((w) => w[0].toUpperCase() + w.slice(1)).join('')];
 const camel = (s) => s.replace(/-([a-z0-9])/g, (_, c) => c.toUpperCase());
+const service = SERVICE_KINDS.includes(kind);
 
 const files = {
   'package.json': JSON.stringify(
@@ -51,6 +54,7 @@ const files = {
       sideEffects: false,
       modnas: { schemaVersion: 1, kind, provides },
       scripts: { build: 'tsup src/index.ts --format esm --dts --clean --sourcemap --target node20', typecheck: 'tsc --noEmit' },
+      ...(service ? { dependencies: { '@modnas/services': 'workspace:^' } } : {}),
       peerDependencies: { '@modnas/core': 'workspace:^', '@modnas/nn': 'workspace:^' },
       devDependencies: { '@modnas/core': 'workspace:^', '@modnas/nn': 'workspace:^', '@modnas/testkit': 'workspace:^', vitest: '3.2.7' },
     },
@@ -60,7 +64,7 @@ const files = {
   'tsconfig.json': JSON.stringify({ extends: '../../tsconfig.base.json', include: ['src'] }, null, 2) + '\n',
   'README.md': `# ${pkgName}\n\n${provides.map((p) => `\`${p}\``).join(', ')}: TODO one sentence on what it does.\n\n## Install\n\n\`\`\`sh\nnpm i ${pkgName} @modnas/core@^${coreVersion}\n\`\`\`\n\n## Use\n\n\`\`\`yaml\n# TODO: where it goes in an experiment config\n\`\`\`\n\n## Options\n\n| key | type | default | description |\n|---|---|---|---|\n`,
   'src/index.ts': `import { definePlugin } from '@modnas/core';\nimport pkg from '../package.json' with { type: 'json' };\nimport { ${camel(name)} } from './${name}.js';\n\nexport { ${camel(name)} };\n\nexport default definePlugin({\n  meta: { name: pkg.name, version: pkg.version },\n  components: [${camel(name)}],\n});\n`,
-  [`src/${name}.ts`]: `import { defineComponent, z } from '@modnas/core';\n\nexport const ${camel(name)}Schema = z.strictObject({});\n\nexport const ${camel(name)} = defineComponent({\n  kind: '${kind}',\n  id: '${provides[0]}',\n  description: 'TODO',\n  schema: ${camel(name)}Schema,\n  create(config, ctx) {\n    throw new Error('TODO');\n  },\n});\n`,
+  [`src/${name}.ts`]: `import { defineComponent, z } from '@modnas/core';\n${service ? `// the '${kind}' kind and its contract\nimport type {} from '@modnas/services';\n` : ''}\nexport const ${camel(name)}Schema = z.strictObject({});\n\nexport const ${camel(name)} = defineComponent({\n  kind: '${kind}',\n  id: '${provides[0]}',\n  description: 'TODO',\n  schema: ${camel(name)}Schema,\n  create(config, ctx) {\n    throw new Error('TODO');\n  },\n});\n`,
   [`src/${name}.test.ts`]: `import { describeConformance } from '@modnas/testkit';\nimport plugin from './index.js';\n\ndescribeConformance(plugin, { packageJson: new URL('../package.json', import.meta.url) });\n`,
 };
 for (const [rel, text] of Object.entries(files)) {

@@ -6,8 +6,9 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ExperimentSchema } from '@modnas/config';
-import { discoverPlugins, getRegistry, z } from '@modnas/core';
+import { getRegistry, z } from '@modnas/core';
 import { registerRuntimeComponents } from '@modnas/runtime';
+import { discoverPlugins } from '@modnas/discovery';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const file = join(root, 'schema/modnas.schema.json');

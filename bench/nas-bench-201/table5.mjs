@@ -12,8 +12,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadConfig, validateExperiment } from '@modnas/config';
-import { discoverPlugins } from '@modnas/core';
 import { runRepeated } from '@modnas/runtime';
+import { discoverPlugins } from '@modnas/discovery';
 import { writeSection } from '../sections.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -124,7 +124,8 @@ L.push(
   `Protocol (NAS-Bench-201 Table 5 / NATS-Bench): ${RUNS} independent runs per row, seeds 0..${RUNS - 1}; fitness = 12-epoch validation accuracy of the table ` +
     '(**seed mean**; the official code draws one training seed per query, which the shipped table does not have, so our fitness is less noisy and the means slightly higher); ' +
     'each query is charged its simulated time (12 training epochs + one validation pass); the search stops before the query that would exceed the budget; ' +
-    'reported: the 200-epoch test accuracy (mean of 3 seeds) of the architecture of highest fitness. mean ± std (population std) over runs.',
+    'reported: the 200-epoch test accuracy (mean of 3 seeds) of the architecture of highest fitness. mean ± std (population std) over runs. ' +
+    "Repeats: random search draws cells without repeats; local search and BANANAS never evaluate a network twice (NASBench201Space's default `equivalence: true` declares which cells are the same network, 6,835 networks in 15,625 cells, and an equivalent of an evaluated cell is judged by its known score, not queried); REA, REINFORCE and evolution query what they propose, as in the paper.",
   '',
 );
 L.push('| dataset | budget (s) | algorithm | test acc (ours) | paper (Table 5) | CIFAR-10 valid acc, 200 ep (ours) | queries / run | within paper ± 1 std | wall time (s, all runs) |');

@@ -9,10 +9,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync }
 import { setPriority, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ExperimentStore } from '@modnas/core';
 import { JournalStore } from '@modnas/store-journal';
 import { SqliteStore } from '@modnas/store-sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExperimentStore } from '@modnas/services';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const bin = join(root, 'packages', 'cli', 'dist', 'bin.js');

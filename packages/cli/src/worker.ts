@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import type { Logger } from '@modnas/core';
-import { ModnasError, discoverPlugins, getRegistry } from '@modnas/core';
+import { ModnasError, getRegistry } from '@modnas/core';
 import { configHash, createRemoteEvaluator, prepareExperiment, registerRuntimeComponents } from '@modnas/runtime';
+import { discoverPlugins } from '@modnas/discovery';
 import { parse } from './args.js';
 
 export const WORKER_HELP = `Usage: modnas worker --redis <url> [--concurrency N] [options]

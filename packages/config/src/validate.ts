@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import { ModnasError, isModnasError, getRegistry } from '@modnas/core';
 import type { ComponentKind, ComponentSpec, AnyComponentDef, Registry } from '@modnas/core';
+// the 'store' and 'executor' kinds of the config's keys of the same names
+import type {} from '@modnas/services';
 import { readYamlValue } from './load.js';
 import type { JsonObject } from './merge.js';
 import { getPath, isObject } from './merge.js';

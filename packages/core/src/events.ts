@@ -42,8 +42,4 @@ export class EventBus {
   async emit<E extends EventName>(event: E, payload: EventMap[E]): Promise<void> {
     for (const { handler } of [...(this.handlers.get(event) ?? [])]) await handler(payload);
   }
-
-  listenerCount(event: EventName): number {
-    return this.handlers.get(event)?.length ?? 0;
-  }
 }

@@ -14,8 +14,6 @@ import type { Module } from './module.js';
 import type { ArchSpace, Assignment } from './params.js';
 import type { Rng } from './rng.js';
 import type { tf } from './tf.js';
-import type { EstimCheckpoints } from './store.js';
-import type { Executor, ExperimentImage } from './executor.js';
 
 /**
  * A DI token: a package-qualified string (two copies of core still match) that carries the type
@@ -37,11 +35,7 @@ export const Tokens = {
   Model: token<Module>('@modnas/core:Model'),
   Dataset: token<Dataset>('@modnas/core:Dataset'),
   Store: token<ResultStore>('@modnas/core:Store'),
-  /** Where candidates are evaluated (executor.ts); the runner binds the one `executor: { type }` names. */
-  Executor: token<Executor>('@modnas/core:Executor'),
-  /** What remote executors ship to rebuild the experiment on a worker (executor.ts). */
-  ExperimentImage: token<ExperimentImage>('@modnas/core:ExperimentImage'),
-  /** The run's checkpoints as estimators see them (EstimCheckpoints, store.ts). */
+  /** The run's checkpoints as estimators see them. */
   Checkpoints: token<EstimCheckpoints>('@modnas/core:Checkpoints'),
   EventBus: token<EventBus>('@modnas/core:EventBus'),
   Logger: token<Logger>('@modnas/core:Logger'),
@@ -199,6 +193,18 @@ export interface EstimContext {
   readonly signal?: AbortSignal;
 }
 
+/** The run's checkpoints as an estimator sees them (Tokens.Checkpoints; kit-estim's estimCheckpoints(ctx)). */
+export interface EstimCheckpoints {
+  /** The position this estimator saved in the checkpoint being resumed (once; undefined when it starts afresh). */
+  resumed<T = unknown>(): T | undefined;
+  /**
+   * An epoch or candidate boundary: save a checkpoint if the policy says so. `position` must be
+   * JSON and hold everything the estimator needs to continue from here. `count`: candidates
+   * evaluated since the previous call (kind 'candidate').
+   */
+  save(kind: 'epoch' | 'candidate', position: unknown, count?: number): void;
+}
+
 /** η: drives a search or training loop and measures metrics. */
 export interface StateEstimator {
   run(ctx: EstimContext): Promise<EstimResult>;
@@ -271,10 +277,8 @@ export interface KindOutput {
   dataset: Dataset;
   metrics: MetricsFn;
   callback: Callback;
-  /** An ExperimentStore, or a StoreFactory that opens one per experiment folder (store.ts). */
-  store: ResultStore | { open(where: { dir: string; experiment: string }): ResultStore };
   space: SpaceDef;
-  executor: Executor;
+  // 'store' and 'executor': typed by @modnas/services (their contracts live there)
 }
 
 /** A search space defined by arch params alone, with no network (e.g. a tabular benchmark). */
@@ -296,12 +300,11 @@ export interface KindInput {
   dataset: undefined;
   metrics: undefined;
   callback: undefined;
-  store: undefined;
   space: undefined;
-  executor: undefined;
 }
 
 export type ComponentKind = keyof KindOutput;
-export const COMPONENT_KINDS: readonly ComponentKind[] = [
+/** Every kind a plugin may declare, the service kinds ('store', 'executor') included. */
+export const COMPONENT_KINDS: readonly string[] = [
   'optim', 'estim', 'construct', 'mixed-op', 'primitive', 'backbone', 'exporter', 'trainer', 'dataset', 'metrics', 'callback', 'store', 'space', 'executor',
 ];

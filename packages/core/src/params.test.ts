@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ModnasError } from './errors.js';
 import type { CategoricalParam } from './params.js';
-import { ArchSpace, groupDigits } from './params.js';
+import { ArchSpace } from './params.js';
 import { Rng } from './rng.js';
 
 describe('ArchSpace', () => {
@@ -84,38 +84,29 @@ describe('ArchSpace', () => {
     for (let i = 0; i < 6; i++) q.tensor({ shape: [5] });
     expect(q.size()).toBe(1n); // grid search still walks the discrete params only
     expect(q.archSize()).toBe(15625n);
-    expect(q.describeSize()).toBe('15,625 (5^6)');
     const darts = new ArchSpace();
     for (let i = 0; i < 22; i++) darts.tensor({ shape: [6] });
     expect(darts.archSize()).toBe(6n ** 22n);
-    expect(darts.describeSize()).toBe('131,621,703,842,267,136 (6^22)');
     // one choice per row of a [n, k] tensor; mixed with discrete params
     const mixed = new ArchSpace();
     expect(mixed.tensor({ shape: [2, 4] }).choices).toBe(16n);
     mixed.categorical({ choices: ['a', 'b', 'c', 'd', 'e'] });
     mixed.numeric({ low: 0, high: 1 });
     expect(mixed.archSize()).toBe(80n);
-    expect(mixed.describeSize()).toBe('80 (4^2 x 5)');
-    expect(new ArchSpace().describeSize()).toBe('1');
     for (const s of [q, darts, mixed]) s.dispose();
   });
 });
 
-describe('groupDigits', () => {
-  it('puts thousands separators into integers of any size', () => {
-    expect([0, 999, 1000, 15625, 1234567].map((n) => groupDigits(n))).toEqual(['0', '999', '1,000', '15,625', '1,234,567']);
-    expect(groupDigits(6n ** 22n)).toBe('131,621,703,842,267,136');
-  });
-});
-
-describe('Rng', () => {
-  it('is uniform enough and reproducible', () => {
-    const r = new Rng(1);
-    const counts = [0, 0, 0, 0];
-    for (let i = 0; i < 40000; i++) counts[r.int(4)]++;
-    for (const c of counts) expect(Math.abs(c - 10000)).toBeLessThan(400);
-    const a = new Rng(3);
-    const b = new Rng(3);
-    expect([a.next(), a.next()]).toEqual([b.next(), b.next()]);
+describe('ArchSpace.networkKey', () => {
+  it('is the mixed-radix index unless the space declares which assignments are the same network', () => {
+    const s = new ArchSpace();
+    s.categorical({ name: 'op', choices: ['none', 'conv'] });
+    s.categorical({ name: 'k', choices: [3, 5] });
+    expect([0, 1, 2, 3].map((i) => s.networkKey(s.fromIndex(i)))).toEqual(['0', '1', '2', '3']);
+    // the kernel size of a missing op does not matter; a partial assignment takes the current values
+    s.declareEquivalence((a) => (a.op === 'none' ? 'none' : `conv${a.k}`));
+    expect(s.networkKey({ op: 'none', k: 3 })).toBe(s.networkKey({ op: 'none', k: 5 }));
+    expect(s.networkKey({ op: 'conv', k: 3 })).not.toBe(s.networkKey({ op: 'conv', k: 5 }));
+    expect(s.networkKey({ op: 'conv' })).toBe('conv3');
   });
 });

@@ -209,6 +209,7 @@ export class ArchSpace {
   private readonly params = new Map<string, ArchParam>();
   private readonly counters = new Map<string, number>();
   private readonly listeners: ParamListener[] = [];
+  private equivalence?: (a: Assignment) => string;
 
   add<P extends ArchParam>(param: P, prefix?: string): P {
     if (!param.name) {
@@ -283,19 +284,6 @@ export class ArchSpace {
     return this.tensors().reduce((acc, t) => acc * t.choices, this.size());
   }
 
-  /** `archSize()` with thousands separators and its factors, e.g. "15,625 (5^6)" or "10,000 (4^2 x 5^4)". */
-  describeSize(): string {
-    const radix = new Map<bigint, number>();
-    const count = (k: bigint, n: number): void => {
-      if (k > 1n) radix.set(k, (radix.get(k) ?? 0) + n);
-    };
-    for (const p of this.discrete()) count(BigInt(p.cardinality), 1);
-    for (const t of this.tensors()) count(BigInt(t.shape[t.shape.length - 1] ?? 1), t.shape.slice(0, -1).reduce((a, b) => a * b, 1));
-    const factors = [...radix].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, n]) => (n === 1 ? `${k}` : `${k}^${n}`));
-    const total = groupDigits(this.archSize());
-    return factors.length > 1 || (factors.length === 1 && factors[0] !== total) ? `${total} (${factors.join(' x ')})` : total;
-  }
-
   /** The assignment at a mixed-radix index; the first param is the least significant digit. */
   fromIndex(index: bigint | number): Assignment {
     let i = BigInt(index);
@@ -321,6 +309,20 @@ export class ArchSpace {
       radix *= BigInt(p.cardinality);
     }
     return index;
+  }
+
+  /**
+   * Declare which assignments are the same network (e.g. NAS-Bench-201 cells that differ only on
+   * dead edges): `key` returns a string equal for equivalent ones. Searches that never evaluate a
+   * network twice (local search, BANANAS) compare networkKey()s.
+   */
+  declareEquivalence(key: (a: Assignment) => string): void {
+    this.equivalence = key;
+  }
+
+  /** Equal for assignments that are the same network: the declared equivalence, else the mixed-radix index. */
+  networkKey(a: Assignment): string {
+    return this.equivalence ? this.equivalence({ ...this.assignment(), ...a }) : this.toIndex(a).toString();
   }
 
   /** Current values of the discrete params. */
@@ -356,11 +358,4 @@ export class ArchSpace {
     for (const t of this.tensors()) t.dispose();
     this.params.clear();
   }
-}
-
-/** A non-negative integer with thousands separators: 15625n -> "15,625". */
-export function groupDigits(n: bigint | number): string {
-  return BigInt(n)
-    .toString()
-    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }

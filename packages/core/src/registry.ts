@@ -278,10 +278,3 @@ export function getRegistry(): Registry {
   const g = globalThis as unknown as Record<symbol, Registry | undefined>;
   return (g[GLOBAL_KEY] ??= new Registry());
 }
-
-/** Replace the process-wide registry (tests). Returns the new one. */
-export function resetRegistry(): Registry {
-  const g = globalThis as unknown as Record<symbol, Registry | undefined>;
-  g[GLOBAL_KEY] = new Registry();
-  return g[GLOBAL_KEY];
-}

@@ -75,29 +75,28 @@ function mix(x: number): number {
 }
 
 const SEED_KEY = Symbol.for('@modnas/core:tensor-seed');
-interface SeedState {
-  rng: Rng;
+
+/** The weight-initialiser stream, on the global object so that two copies of core share it. */
+function tensorStream(): Rng {
+  const g = globalThis as unknown as Record<symbol, Rng | undefined>;
+  return (g[SEED_KEY] ??= new Rng(0x5eed));
 }
 
 /** Seed the stream that weight initialisers draw from (the runner sets it to the experiment seed). */
 export function setTensorSeed(seed: number): void {
-  (globalThis as unknown as Record<symbol, SeedState>)[SEED_KEY] = { rng: new Rng(seed ^ 0x5eed) };
+  (globalThis as unknown as Record<symbol, Rng>)[SEED_KEY] = new Rng(seed ^ 0x5eed);
 }
 
 /** A seed for the next tfjs random op (tf.randomNormal(..., seed)), so initialisation is reproducible. */
 export function nextTensorSeed(): number {
-  const g = globalThis as unknown as Record<symbol, SeedState | undefined>;
-  const s = (g[SEED_KEY] ??= { rng: new Rng(0x5eed) });
-  return s.rng.int(0x7fffffff);
+  return tensorStream().int(0x7fffffff);
 }
 
 /** The state of the weight-initialiser stream (checkpoints save it). */
 export function getTensorSeedState(): number {
-  const g = globalThis as unknown as Record<symbol, SeedState | undefined>;
-  return (g[SEED_KEY] ??= { rng: new Rng(0x5eed) }).rng.getState();
+  return tensorStream().getState();
 }
 
 export function setTensorSeedState(state: number): void {
-  const g = globalThis as unknown as Record<symbol, SeedState | undefined>;
-  (g[SEED_KEY] ??= { rng: new Rng(0x5eed) }).rng.setState(state);
+  tensorStream().setState(state);
 }

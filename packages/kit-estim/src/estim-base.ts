@@ -6,8 +6,9 @@
  */
 import type { DependencyContainer } from 'tsyringe';
 import { BatchCycler } from './data.js';
-import type { Batch, DataSplit, EstimContext, ExecutedTrial, GradientAccess, LossTerm, StateOptimizer, TrialResult, Module, Assignment, Rng } from '@modnas/core';
+import type { Batch, DataSplit, EstimContext, GradientAccess, LossTerm, StateOptimizer, TrialResult, Module, Assignment, Rng } from '@modnas/core';
 import { Tokens, resolveToken, ModnasError, isModnasError, tf } from '@modnas/core';
+import type { ExecutedTrial } from '@modnas/services';
 import { formatNum } from './format.js';
 import { recordAlpha, recordSlots } from './arch-record.js';
 

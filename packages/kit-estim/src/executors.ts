@@ -3,8 +3,10 @@
  * experiment's container, and evaluate a batch of candidates through it, as many at once as it
  * takes, handing each result back as it arrives.
  */
-import type { CandidateEvaluator, CandidateJob, EstimContext, ExecutedTrial, ExecutorSession } from '@modnas/core';
+import type { EstimContext } from '@modnas/core';
 import { ModnasError, Rng, Tokens, isModnasError, resolveToken, setTensorSeed } from '@modnas/core';
+import type { CandidateEvaluator, CandidateJob, ExecutedTrial, ExecutorSession } from '@modnas/services';
+import { ServiceTokens } from '@modnas/services';
 import { failedTrial } from './estim-base.js';
 
 /**
@@ -30,12 +32,12 @@ export function inProcessSession(ctx: EstimContext, evaluator: CandidateEvaluato
 }
 
 /**
- * A session on the executor the experiment binds (Tokens.Executor); in-process when none is bound
+ * A session on the executor the experiment binds (ServiceTokens.Executor); in-process when none is bound
  * (an EstimContext built by hand). A remote executor is refused, naming the key, when the
  * estimator's configuration shares state between candidates.
  */
 export async function openExecutor(ctx: EstimContext, evaluator: CandidateEvaluator): Promise<ExecutorSession> {
-  const executor = resolveToken(ctx.container, Tokens.Executor);
+  const executor = resolveToken(ctx.container, ServiceTokens.Executor);
   if (!executor) return inProcessSession(ctx, evaluator);
   if (executor.remote) {
     const blocker = evaluator.remoteBlocker?.();

@@ -1,4 +1,4 @@
-import type { CheckpointRecord, ExperimentStore, RunRecord, StoredRecord } from '@modnas/core';
+import type { CheckpointRecord, ExperimentStore, RunRecord, StoredRecord } from '@modnas/services';
 import { jsonSafe } from './atomic.js';
 
 /** Is a process of this host alive? (EPERM: alive, owned by another user.) */

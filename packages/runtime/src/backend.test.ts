@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineEngine, isModnasError, tf } from '@modnas/core';
+import type { DiscoveredEngine } from '@modnas/discovery';
 import { selectBackend } from './backend.js';
-import type { DiscoveredEngine } from '@modnas/core';
 
 const initial = tf.getBackend();
 

@@ -4,7 +4,8 @@ import { pathToFileURL } from 'node:url';
 // tfjs' own cpu backend, the fallback when no engine package sets up (registers itself on import).
 import '@tensorflow/tfjs-backend-cpu';
 import { ModnasError, silentLogger, tf } from '@modnas/core';
-import type { DiscoveredEngine, EngineDef, Logger } from '@modnas/core';
+import type { EngineDef, Logger } from '@modnas/core';
+import type { DiscoveredEngine } from '@modnas/discovery';
 
 export interface BackendChoice {
   backend: string;

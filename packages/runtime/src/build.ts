@@ -122,12 +122,12 @@ export async function buildNetwork(env: BuildEnv, factory: ComponentFactory = co
       }
       numParams = model.numParams();
       spaceSize = space.archSize().toString();
-      logger.info(`model: ${numParams.toLocaleString('en-US')} weights, ${space.all().length} arch params, discrete space size ${space.describeSize()}`);
+      logger.info(`model: ${numParams.toLocaleString('en-US')} weights, ${space.all().length} arch params, discrete space size ${describeSpaceSize(space)}`);
     } else if (cfg.space) {
       const def = await create<'space'>('space');
       model = new NoNetwork();
       spaceSize = space.archSize().toString();
-      logger.info(`space: ${def.describe()}; ${space.all().length} arch params, size ${space.describeSize()}`);
+      logger.info(`space: ${def.describe()}; ${space.all().length} arch params, size ${describeSpaceSize(space)}`);
     } else {
       model = new NoNetwork();
     }
@@ -156,4 +156,24 @@ export function missingTrainer(): StateOptimizer {
       });
     },
   });
+}
+
+/** The space's `archSize()` with thousands separators and its factors, e.g. "15,625 (5^6)" or "10,000 (4^2 x 5^4)", for the log. */
+export function describeSpaceSize(space: ArchSpace): string {
+  const radix = new Map<bigint, number>();
+  const count = (k: bigint, n: number): void => {
+    if (k > 1n) radix.set(k, (radix.get(k) ?? 0) + n);
+  };
+  for (const p of space.discrete()) count(BigInt(p.cardinality), 1);
+  for (const t of space.tensors()) count(BigInt(t.shape[t.shape.length - 1] ?? 1), t.shape.slice(0, -1).reduce((a, b) => a * b, 1));
+  const factors = [...radix].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, n]) => (n === 1 ? `${k}` : `${k}^${n}`));
+  const total = groupDigits(space.archSize());
+  return factors.length > 1 || (factors.length === 1 && factors[0] !== total) ? `${total} (${factors.join(' x ')})` : total;
+}
+
+/** A non-negative integer with thousands separators: 15625n -> "15,625". */
+export function groupDigits(n: bigint | number): string {
+  return BigInt(n)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }

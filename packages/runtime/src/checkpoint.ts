@@ -6,9 +6,10 @@
  * runner builds the experiment as before (same seeds), loads the newest checkpoint over it, drops
  * the records written after it, and hands the estimator its position back.
  */
-import type { ArchSpace, Assignment, CheckpointRecord, EstimCheckpoints, EstimContext, ExperimentStore, Module, Rng, SearchOptimizer, StateOptimizer } from '@modnas/core';
+import type { ArchSpace, Assignment, EstimCheckpoints, EstimContext, Module, Rng, SearchOptimizer, StateOptimizer } from '@modnas/core';
 import { ModnasError, getTensorSeedState, setTensorSeedState, tf } from '@modnas/core';
 import { jsonSafe } from '@modnas/kit-io';
+import type { CheckpointRecord, ExperimentStore } from '@modnas/services';
 
 export const CHECKPOINT_FORMAT = 1;
 

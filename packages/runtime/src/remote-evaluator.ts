@@ -9,12 +9,15 @@
 import { hostname } from 'node:os';
 import type { DependencyContainer } from 'tsyringe';
 import { container as rootContainer } from 'tsyringe';
-import type { CandidateEvaluator, DiscoveredEngine, EstimContext, ExecutedTrial, Logger, RemoteCandidate, RemoteEvaluate, Registry } from '@modnas/core';
-import { ArchSpace, EventBus, ModnasError, Rng, Tokens, getRegistry, isCandidateEvaluator, setTensorSeed, silentLogger, silentProgress } from '@modnas/core';
+import type { EstimContext, Logger, Registry } from '@modnas/core';
+import { ArchSpace, EventBus, ModnasError, Rng, Tokens, getRegistry, setTensorSeed, silentLogger, silentProgress } from '@modnas/core';
 import type { ExperimentPlan, JsonObject } from '@modnas/config';
 import { validateExperiment } from '@modnas/config';
 import { candidateContext } from '@modnas/kit-estim';
 import { testKillPoint } from '@modnas/kit-io';
+import type { CandidateEvaluator, ExecutedTrial, RemoteCandidate, RemoteEvaluate } from '@modnas/services';
+import { isCandidateEvaluator } from '@modnas/services';
+import type { DiscoveredEngine } from '@modnas/discovery';
 import { selectBackend } from './backend.js';
 import type { BuiltNetwork, ComponentFactory } from './build.js';
 import { buildNetwork, componentFactory, missingTrainer } from './build.js';

@@ -5,9 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { CheckpointRecord, ExperimentStore, RunRecord, RunStatus } from '@modnas/core';
 import { ModnasError } from '@modnas/core';
 import { isPidAlive, jsonSafe } from '@modnas/kit-io';
+import type { CheckpointRecord, ExperimentStore, RunRecord, RunStatus } from '@modnas/services';
 
 // ---------------------------------------------------------------- config identity
 

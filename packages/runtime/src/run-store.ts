@@ -8,9 +8,11 @@ import { appendFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExperimentPlan } from '@modnas/config';
 import { configInvalid, parseComponentConfig } from '@modnas/config';
-import type { CheckpointRecord, ExperimentStore, Logger, Registry, ResultStore, RunRecord, RunStatus } from '@modnas/core';
-import { ModnasError, isStoreFactory } from '@modnas/core';
+import type { Logger, Registry, ResultStore } from '@modnas/core';
+import { ModnasError } from '@modnas/core';
 import { MemoryExperimentStore, guardedWrite, jsonSafe, testKillPoint, writeFileAtomic } from '@modnas/kit-io';
+import type { CheckpointRecord, ExperimentStore, RunRecord, RunStatus } from '@modnas/services';
+import { isStoreFactory } from '@modnas/services';
 import { HEARTBEAT_INTERVAL_MS, busyError, claimRun } from './run-policy.js';
 
 export interface RunSessionOptions {
@@ -120,7 +122,7 @@ export async function openRunSession(o: RunSessionOptions): Promise<RunSession> 
     const opened = isStoreFactory(made) ? made.open({ dir: o.outputDir, experiment: cfg.name }) : made;
     if (!isExperimentStore(opened)) {
       throw new ModnasError('MODNAS_E_STORE_CONTRACT', `the store ${spec.type} does not implement ExperimentStore (runs, insertRun, transaction, saveCheckpoint, ...)`, {
-        fix: `implement the ExperimentStore interface of @modnas/core in ${spec.type}, or use store: { type: SqliteStore }`,
+        fix: `implement the ExperimentStore interface of @modnas/services in ${spec.type}, or use store: { type: SqliteStore }`,
         where: 'store.type',
       });
     }

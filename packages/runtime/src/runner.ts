@@ -3,7 +3,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import { container as rootContainer } from 'tsyringe';
-import type { DiscoveredEngine, EstimContext, EstimResult, Executor, Exporter, SearchOptimizer, StateOptimizer, Logger, ProgressReporter, Registry } from '@modnas/core';
+import type { EstimContext, EstimResult, Exporter, SearchOptimizer, StateOptimizer, Logger, ProgressReporter, Registry } from '@modnas/core';
 import type { ExperimentPlan } from '@modnas/config';
 import type { BackendChoice } from './backend.js';
 import { selectBackend } from './backend.js';
@@ -11,6 +11,9 @@ import { isDivergedError, formatDuration } from '@modnas/kit-estim';
 import type { Module } from '@modnas/core';
 import { EventBus, Tokens, ArchSpace, getRegistry, Rng, setTensorSeed } from '@modnas/core';
 import { guardedWrite, testKillPoint, writeJsonAtomic, writeYamlAtomic } from '@modnas/kit-io';
+import type { Executor } from '@modnas/services';
+import { ServiceTokens } from '@modnas/services';
+import type { DiscoveredEngine } from '@modnas/discovery';
 import { Checkpointer, decodeCheckpoint } from './checkpoint.js';
 import type { RunSession } from './run-store.js';
 import { openRunSession } from './run-store.js';
@@ -149,7 +152,7 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
       optim = await create<'optim'>('optim');
       container.registerInstance(Tokens.SearchOptimizer, optim);
     }
-    container.registerInstance(Tokens.ExperimentImage, experimentImage(plan, registry, model, opts.cwd ?? process.cwd()));
+    container.registerInstance(ServiceTokens.ExperimentImage, experimentImage(plan, registry, model, opts.cwd ?? process.cwd()));
     executor = await bindExecutor(plan, container, factory, logger);
     for (const k of Object.keys(cfg.callbacks)) (await create<'callback'>(`callbacks.${k}`)).attach(events, { logger, outputDir });
     const exporters: Array<[string, Exporter]> = [];

@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import type { ExperimentStore, ResultStore, SearchOptimizer, StateEstimator, StoreFactory, TrialResult } from '@modnas/core';
+import type { ResultStore, SearchOptimizer, StateEstimator, TrialResult } from '@modnas/core';
 import { EventBus, Registry, Tokens, definePlugin } from '@modnas/core';
 import { estimCheckpoints, reportCandidate } from '@modnas/kit-estim';
 import { prepareExperiment } from './experiment.js';
 import { MemoryExperimentStore } from '@modnas/kit-io';
+import type { ExperimentStore, StoreFactory } from '@modnas/services';
 import { runExperiment } from './runner.js';
 
 const none = z.strictObject({});

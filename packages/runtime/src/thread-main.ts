@@ -3,7 +3,8 @@
 // each estimator.
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import type { LogLevel } from '@modnas/core';
-import { discoverPlugins, getRegistry, isModnasError } from '@modnas/core';
+import { getRegistry, isModnasError } from '@modnas/core';
+import { discoverPlugins } from '@modnas/discovery';
 import type { FromThread, ThreadData, ToThread } from './executors/worker-threads.js';
 import { createRemoteEvaluator } from './remote-evaluator.js';
 

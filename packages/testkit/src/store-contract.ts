@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import type { ExperimentStore } from '@modnas/core';
 import { isModnasError } from '@modnas/core';
 import { claimRun, effectiveStatus } from '@modnas/runtime';
 import { describe, expect, it } from 'vitest';
+import type { ExperimentStore } from '@modnas/services';
 
 const cfg = { name: 'x', seed: 1, estim: { s: { type: 'E', epochs: 2 } }, log_level: 'info' };
 

@@ -6,9 +6,11 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { ExperimentStore, Registry, RunRecord, StoredRecord } from '@modnas/core';
-import { ModnasError, discoverPlugins, getRegistry } from '@modnas/core';
+import type { Registry } from '@modnas/core';
+import { ModnasError, getRegistry } from '@modnas/core';
 import { effectiveStatus, openExistingStore } from '@modnas/runtime';
+import type { ExperimentStore, RunRecord, StoredRecord } from '@modnas/services';
+import { discoverPlugins } from '@modnas/discovery';
 import type { ArchFile, ExperimentEntry, RecordIn, RunEntry, RunState, RunView } from './view.js';
 import { foldRecord } from './view.js';
 

@@ -1,9 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import type { BuildContext, ComponentKind, ComponentSpec, KindInput, KindOutput } from '@modnas/core';
 import { specConfig } from '@modnas/config';
-import { ArchSpace, Registry, Rng, Slot, discoverPlugins, silentLogger, tf } from '@modnas/core';
+import { ArchSpace, Registry, Rng, Slot, silentLogger, tf } from '@modnas/core';
 import { container as rootContainer } from 'tsyringe';
 import { describe, expect, it } from 'vitest';
+import { discoverPlugins } from '@modnas/discovery';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
 

@@ -15,6 +15,7 @@ import {
   archString,
   loadNB201,
   nb201Benchmark,
+  nb201NetworkKey,
   parseArchString,
 } from './nb201.js';
 import type { NB201Dataset, NB201SpaceInfo, NB201Table } from './nb201.js';
@@ -36,6 +37,7 @@ export {
   archString,
   loadNB201,
   nb201Benchmark,
+  nb201NetworkKey,
   parseArchString,
 };
 export type { NB201Dataset, NB201SpaceInfo, NB201Table };

@@ -13,7 +13,7 @@ import plugin from './index.js';
 import { nasBench201Estimator } from './nas-bench-201-estimator.js';
 import { nasBench201Space } from './nas-bench-201-space.js';
 import type { NB201Dataset } from './nb201.js';
-import { NB201Benchmark, NB201_EDGES, NB201_SPACE_TOKEN, archCode, archOfIndex, archString, loadNB201, parseArchString } from './nb201.js';
+import { NB201Benchmark, NB201_EDGES, NB201_SIZE, NB201_SPACE_TOKEN, archCode, archOfIndex, archString, loadNB201, nb201NetworkKey, parseArchString } from './nb201.js';
 
 describeConformance(plugin, {
   packageJson: new URL('../package.json', import.meta.url),
@@ -76,6 +76,25 @@ describe('NAS-Bench-201 table', () => {
     expect(new NB201Benchmark('cifar10').cost(284)).toBeCloseTo(58.5095 + 2.3895, 3);
     // fitness: the 12-epoch validation accuracy, mean of the seeds (63.364 = mean of 62.712 and 64.016)
     expect(new NB201Benchmark('cifar10').query(0, new Rng(0)).fitness).toBeCloseTo(63.364, 6);
+  });
+
+  it('gives equivalent cells one network key: dead edges, a node that is a skip of another, nodes 1 and 2 swapped', () => {
+    const cell = (s: string): Assignment => parseArchString(s);
+    const k = (s: string): string => nb201NetworkKey(cell(s));
+    // node 2 has no input, so its edge to the output is dead whatever its op
+    expect(k('|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|nor_conv_1x1~1|avg_pool_3x3~2|')).toBe(k('|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|nor_conv_1x1~1|none~2|'));
+    // nothing reaches the output through node 1: its input edge is dead
+    expect(k('|nor_conv_3x3~0|+|none~0|none~1|+|nor_conv_3x3~0|none~1|none~2|')).toBe(k('|avg_pool_3x3~0|+|none~0|none~1|+|nor_conv_3x3~0|none~1|none~2|'));
+    // node 1 = skip(x): its outgoing conv is a conv of the input
+    expect(k('|skip_connect~0|+|none~0|none~1|+|none~0|nor_conv_3x3~1|none~2|')).toBe(k('|none~0|+|none~0|none~1|+|nor_conv_3x3~0|none~1|none~2|'));
+    // no edge between nodes 1 and 2: they may swap
+    expect(k('|nor_conv_1x1~0|+|nor_conv_3x3~0|none~1|+|none~0|avg_pool_3x3~1|skip_connect~2|')).toBe(k('|nor_conv_3x3~0|+|nor_conv_1x1~0|none~1|+|none~0|skip_connect~1|avg_pool_3x3~2|'));
+    // a shared conv (node 1 feeding both the output and node 2) is not two separate convs
+    expect(k('|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|none~0|skip_connect~1|skip_connect~2|')).not.toBe(k('|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|nor_conv_3x3~0|none~1|skip_connect~2|'));
+    // the all-none cell and the best cell
+    expect(k('|none~0|+|none~0|none~1|+|none~0|none~1|none~2|')).toBe('0');
+    const keys = new Set(Array.from({ length: NB201_SIZE }, (_, r) => nb201NetworkKey(archOfIndex(r))));
+    expect(keys.size).toBe(6835);
   });
 
   it('rejects a candidate outside the space', () => {
@@ -175,6 +194,13 @@ describe('NASBench201Estimator', () => {
     expect(ctx.space.names()).toEqual([...NB201_EDGES]);
     expect(ctx.space.size()).toBe(15625n);
     expect(ctx.container.resolve<{ dataset: string }>(NB201_SPACE_TOKEN).dataset).toBe('cifar100');
+    // it declares which cells are the same network (equivalence: false leaves every cell its own)
+    const none = parseArchString('|none~0|+|none~0|none~1|+|none~0|none~1|none~2|');
+    const dead = { ...none, '1<-0': 'nor_conv_3x3' };
+    expect(ctx.space.networkKey(dead)).toBe(ctx.space.networkKey(none));
+    const plain = makeBuildContext();
+    await nasBench201Space.create(nasBench201Space.schema.parse({ equivalence: false }), plain, undefined);
+    expect(plain.space.networkKey(dead)).not.toBe(plain.space.networkKey(none));
   });
 });
 

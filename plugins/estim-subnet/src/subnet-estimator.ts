@@ -1,7 +1,8 @@
-import type { Assignment, CandidateEvaluator, EstimContext, EstimResult, StateEstimator, TrialResult } from '@modnas/core';
+import type { Assignment, EstimContext, EstimResult, StateEstimator, TrialResult } from '@modnas/core';
 import { defineComponent, ModnasError, z } from '@modnas/core';
 import { SuccessiveHalving, earlyStopSchema } from './asha.js';
 import { applyCandidate, divergedTrial, estimCheckpoints, evaluateJobs, openExecutor, formatMetrics, isAborted, isBetterTrial, isDivergedError, recalibrateBatchNorm, reportCandidate, restoreState, scoreOf, snapshotState, trainEpoch, validateWithMetrics } from '@modnas/kit-estim';
+import type { CandidateEvaluator } from '@modnas/services';
 
 export const subNetEstimatorSchema = z.strictObject({
   epochs: z.number().int().min(0).default(10).describe('Search rounds; each evaluates arch_update_batch candidates (0 = no limit by rounds)'),

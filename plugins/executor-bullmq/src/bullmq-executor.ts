@@ -8,8 +8,10 @@
 import { Redis } from 'ioredis';
 import type { Job } from 'bullmq';
 import { Queue, Worker } from 'bullmq';
-import type { CandidateEvaluator, CandidateJob, EstimContext, ExecutedTrial, Executor, ExecutorSession, Logger, RemoteCandidate, RemoteEvaluate, ServeOptions } from '@modnas/core';
-import { ModnasError, Tokens, defineComponent, isModnasError, resolveToken, z } from '@modnas/core';
+import type { EstimContext, Logger } from '@modnas/core';
+import { ModnasError, defineComponent, isModnasError, resolveToken, z } from '@modnas/core';
+import type { CandidateEvaluator, CandidateJob, ExecutedTrial, Executor, ExecutorSession, RemoteCandidate, RemoteEvaluate, ServeOptions } from '@modnas/services';
+import { ServiceTokens } from '@modnas/services';
 
 export const bullMQExecutorSchema = z.strictObject({
   redis: z.string().default('redis://127.0.0.1:6379').describe('The Redis URL that the coordinator and every worker connect to'),
@@ -68,8 +70,8 @@ export class BullMQExecutor implements Executor {
   }
 
   async open(ctx: EstimContext, _evaluator: CandidateEvaluator): Promise<ExecutorSession> {
-    const image = resolveToken(ctx.container, Tokens.ExperimentImage);
-    if (!image) throw new ModnasError('MODNAS_E_EXECUTOR_CONTEXT', 'BullMQExecutor needs the experiment image (Tokens.ExperimentImage), which the runner binds', { fix: 'run the experiment with runExperiment / modnas run', where: 'executor' });
+    const image = resolveToken(ctx.container, ServiceTokens.ExperimentImage);
+    if (!image) throw new ModnasError('MODNAS_E_EXECUTOR_CONTEXT', 'BullMQExecutor needs the experiment image (ServiceTokens.ExperimentImage), which the runner binds', { fix: 'run the experiment with runExperiment / modnas run', where: 'executor' });
     const c = this.config;
     const { conn, queue } = this.connection(ctx.logger);
     const weights = image.weights();

@@ -44,7 +44,8 @@ interface Scored {
  * small MLPs as the surrogate. After `num_init` random architectures, each round fits the ensemble
  * on every evaluated architecture (path encoding where the space is a cell of edges, else one-hot),
  * scores `num_candidates` unseen mutations of the best architectures with independent Thompson
- * sampling (or UCB), and proposes the top `proposals`. No architecture is proposed twice.
+ * sampling (or UCB), and proposes the top `proposals`. No network is proposed twice (equivalent
+ * architectures, by the space's networkKey, count as one).
  */
 export class BANANASOptim extends CategoricalSpaceOptim {
   private seen = new Set<string>();
@@ -91,7 +92,7 @@ export class BANANASOptim extends CategoricalSpaceOptim {
       if (this.queue.length === 0) this.refill();
       const arch = this.queue.shift();
       if (!arch) break;
-      const key = this.keyOf(arch);
+      const key = this.space.networkKey(arch);
       if (this.seen.has(key)) continue;
       this.seen.add(key);
       out.push(arch);
@@ -151,7 +152,7 @@ export class BANANASOptim extends CategoricalSpaceOptim {
     const randoms = Math.round(c.random_candidates * c.num_candidates);
     for (let t = 0; t < 20 * randoms && out.length < randoms; t++) {
       const a = this.randomArch();
-      const key = this.keyOf(a);
+      const key = this.space.networkKey(a);
       if (this.seen.has(key) || keys.has(key)) continue;
       keys.add(key);
       out.push(a);
@@ -169,7 +170,7 @@ export class BANANASOptim extends CategoricalSpaceOptim {
         if (k >= cur && cur >= 0) k++;
         child[p.name] = p.valueAt(k);
       }
-      const key = this.keyOf(child);
+      const key = this.space.networkKey(child);
       if (this.seen.has(key) || keys.has(key)) continue;
       keys.add(key);
       out.push(child);
@@ -181,13 +182,13 @@ export class BANANASOptim extends CategoricalSpaceOptim {
   private randomUnseen(): Assignment | undefined {
     for (let t = 0; t < 64; t++) {
       const a = this.randomArch();
-      if (!this.seen.has(this.keyOf(a)) && !this.queue.some((q) => this.keyOf(q) === this.keyOf(a))) return a;
+      if (!this.seen.has(this.space.networkKey(a)) && !this.queue.some((q) => this.space.networkKey(q) === this.space.networkKey(a))) return a;
     }
     const size = Number(this.spaceSize());
     const start = this.rng.int(size);
     for (let i = 0; i < size; i++) {
       const a = this.space.fromIndex((start + i) % size);
-      if (!this.seen.has(this.keyOf(a)) && !this.queue.some((q) => this.keyOf(q) === this.keyOf(a))) return a;
+      if (!this.seen.has(this.space.networkKey(a)) && !this.queue.some((q) => this.space.networkKey(q) === this.space.networkKey(a))) return a;
     }
     return undefined;
   }

@@ -77,6 +77,26 @@ describe('LocalSearchOptim', () => {
     expect(o.position().restarts).toBeGreaterThan(0);
   });
 
+  it("never proposes two architectures the space declares the same network, and ends when every network was proposed", () => {
+    const s = new ArchSpace();
+    for (const n of ['a', 'b', 'c']) s.categorical({ name: n, choices: ['x', 'y', 'z'] });
+    // c does not matter while a is x (as a dead edge): 3 x 3 + 6 x 3 = 21 networks of 27 points
+    s.declareEquivalence((a) => (a.a === 'x' ? `x ${a.b}` : `${a.a} ${a.b} ${a.c}`));
+    const f = (a: Assignment): number => [a.a, a.b, a.c].join('').split('').reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) % 97, 7);
+    const o = ls(s, 4, { num_init: 3 });
+    const keys: string[] = [];
+    while (o.hasNext()) {
+      const batch = o.next(2);
+      if (batch.length === 0) break;
+      keys.push(...batch.map((a) => s.networkKey(a)));
+      void o.step({ results: batch.map((a) => ({ arch: a, score: f(a), metrics: {} })) });
+    }
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys).toHaveLength(21);
+    expect(o.hasNext()).toBe(false);
+    expect(o.next(1)).toEqual([]);
+  });
+
   it('move: best evaluates the whole neighbourhood before moving to its best', () => {
     const { space, f } = toyObjective();
     const o = ls(space(), 8, { num_init: 1, move: 'best' });

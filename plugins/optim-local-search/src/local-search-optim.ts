@@ -26,10 +26,11 @@ type Phase = 'start' | 'climb';
  * neighbourhood of the current architecture (every param set to each of its other values) in
  * random order and move to the first neighbour that scores higher (or, with move: best, to the
  * best of the whole neighbourhood); at a local optimum restart from random architectures.
- * No architecture is proposed twice: a neighbour evaluated earlier is judged by its known score.
+ * No network is proposed twice: a neighbour evaluated earlier, or equivalent to one evaluated
+ * earlier (the space's networkKey: NAS-Bench-201's dead edges ...), is judged by its known score.
  */
 export class LocalSearchOptim extends CategoricalSpaceOptim {
-  /** key -> score of every evaluated architecture; null while its result is outstanding. */
+  /** network key -> score of every evaluated architecture; null while its result is outstanding. */
   private seen = new Map<string, number | null>();
   private phase: Phase = 'start';
   private initLeft: number;
@@ -54,8 +55,11 @@ export class LocalSearchOptim extends CategoricalSpaceOptim {
     this.initLeft = config.num_init;
   }
 
+  /** Set when a scan of the whole space found no network left to propose. */
+  private exhausted = false;
+
   override hasNext(): boolean {
-    return BigInt(this.seen.size) < this.spaceSize();
+    return !this.exhausted && BigInt(this.seen.size) < this.spaceSize();
   }
 
   /** The architecture the climb stands on (undefined during a (re)start), and the local optima reached so far. */
@@ -67,26 +71,35 @@ export class LocalSearchOptim extends CategoricalSpaceOptim {
     const out: Assignment[] = [];
     while (out.length < n && this.hasNext()) {
       const arch = this.proposal();
-      this.seen.set(this.keyOf(arch), null);
+      if (!arch) break;
+      this.seen.set(this.space.networkKey(arch), null);
       out.push(arch);
     }
     return out;
   }
 
-  private proposal(): Assignment {
+  private proposal(): Assignment | undefined {
     if (this.phase === 'climb') {
-      if (this.queue.length > 0) return this.queue.shift()!;
+      const queued = this.nextQueued();
+      if (queued) return queued;
       // Neighbourhood exhausted. With every result in, this is a local optimum (or, for move:
       // best, the move); with results outstanding (batched or parallel evaluation) a random
       // draw keeps the evaluator busy and joins the next start's pool.
       if (!this.outstanding()) {
         this.finishNeighbourhood();
-        if (this.phase === 'climb' && this.queue.length > 0) return this.queue.shift()!;
+        const after = this.phase === 'climb' ? this.nextQueued() : undefined;
+        if (after) return after;
       }
       if (this.phase === 'climb') return this.randomUnseen();
     }
     if (this.initLeft > 0) this.initLeft--;
     return this.randomUnseen();
+  }
+
+  /** The next queued neighbour whose network is still unseen (a random draw may have met it meanwhile). */
+  private nextQueued(): Assignment | undefined {
+    for (let a = this.queue.shift(); a; a = this.queue.shift()) if (!this.seen.has(this.space.networkKey(a))) return a;
+    return undefined;
   }
 
   /** Whether some proposed architecture has no result yet. */
@@ -97,7 +110,7 @@ export class LocalSearchOptim extends CategoricalSpaceOptim {
 
   override step(feedback: SearchFeedback): void {
     for (const r of feedback.results) {
-      const key = this.keyOf(r.arch);
+      const key = this.space.networkKey(r.arch);
       const score = Number.isFinite(r.score) ? r.score : -Infinity;
       this.seen.set(key, score);
       const item = { arch: { ...r.arch }, score };
@@ -160,13 +173,18 @@ export class LocalSearchOptim extends CategoricalSpaceOptim {
       this.current = c;
       this.bestNeighbour = undefined;
       const nbrs = this.shuffle(this.neighboursOf(c.arch));
-      this.neighbours = new Set(nbrs.map((a) => this.keyOf(a)));
+      this.neighbours = new Set(nbrs.map((a) => this.space.networkKey(a)));
       this.queue = [];
       let jump: Scored | undefined;
+      const queued = new Set<string>();
       for (const a of nbrs) {
-        const s = this.seen.get(this.keyOf(a));
-        if (s === undefined) this.queue.push(a);
-        else if (s !== null && s > c.score) {
+        const key = this.space.networkKey(a);
+        const s = this.seen.get(key);
+        if (s === undefined) {
+          // neighbours that are the same network are one proposal
+          if (!queued.has(key)) this.queue.push(a);
+          queued.add(key);
+        } else if (s !== null && s > c.score) {
           if (this.config.move === 'first') {
             jump = { arch: a, score: s };
             break;
@@ -197,19 +215,20 @@ export class LocalSearchOptim extends CategoricalSpaceOptim {
     return xs;
   }
 
-  /** A uniform draw among the architectures never proposed (rejection sampling, then a scan once the space is nearly full). */
-  private randomUnseen(): Assignment {
+  /** A uniform draw among the networks never proposed (rejection sampling, then a scan once the space is nearly full); undefined when none is left. */
+  private randomUnseen(): Assignment | undefined {
     for (let t = 0; t < 64; t++) {
       const a = this.randomArch();
-      if (!this.seen.has(this.keyOf(a))) return a;
+      if (!this.seen.has(this.space.networkKey(a))) return a;
     }
     const size = Number(this.spaceSize());
     const start = this.rng.int(size);
     for (let i = 0; i < size; i++) {
       const a = this.space.fromIndex((start + i) % size);
-      if (!this.seen.has(this.keyOf(a))) return a;
+      if (!this.seen.has(this.space.networkKey(a))) return a;
     }
-    throw new ModnasError('MODNAS_E_OPTIM_EXHAUSTED', 'LocalSearchOptim: every point of the space was proposed', { fix: 'check hasNext() before next()' });
+    this.exhausted = true;
+    return undefined;
   }
 
   protected saveState(): Record<string, unknown> {

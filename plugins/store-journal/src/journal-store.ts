@@ -9,9 +9,9 @@
 import { closeSync, existsSync, fstatSync, ftruncateSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
-import type { CheckpointRecord, ExperimentStore, RunRecord, StoreFactory, StoredRecord } from '@modnas/core';
 import { ModnasError, defineComponent, z } from '@modnas/core';
 import { MemoryExperimentStore, guardedWrite, ioError, isPidAlive, jsonSafe, testKillPoint, writeFileAtomic } from '@modnas/kit-io';
+import type { CheckpointRecord, ExperimentStore, RunRecord, StoreFactory, StoredRecord } from '@modnas/services';
 
 export const journalStoreSchema = z.strictObject({
   file: z.string().min(1).default('journal.jsonl').describe('The journal file, relative to the experiment folder (checkpoints go to checkpoints/ beside it)'),

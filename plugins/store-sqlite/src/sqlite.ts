@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { CheckpointRecord, ExperimentStore, RunRecord, StoreFactory, StoredRecord } from '@modnas/core';
 import { defineComponent, z } from '@modnas/core';
 import { guardedWrite, ioError, jsonSafe, testKillPoint } from '@modnas/kit-io';
+import type { CheckpointRecord, ExperimentStore, RunRecord, StoreFactory, StoredRecord } from '@modnas/services';
 
 export const sqliteStoreSchema = z.strictObject({
   file: z.string().default('modnas.db').describe('Database file, relative to the experiment folder'),

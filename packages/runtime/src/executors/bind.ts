@@ -1,13 +1,15 @@
 /**
  * The executor service on the runner's side: the executors that come with the runtime (a plugin
  * object registered in every registry the runtime prepares), the binding of the one the config
- * names to Tokens.Executor (as the store is bound to Tokens.Store), and the ExperimentImage that
+ * names to ServiceTokens.Executor (as the store is bound to Tokens.Store), and the ExperimentImage that
  * remote executors ship to their workers.
  */
 import type { DependencyContainer } from 'tsyringe';
-import type { Executor, ExperimentImage, Logger, Module, Registry } from '@modnas/core';
-import { ModnasError, Tokens, definePlugin } from '@modnas/core';
+import type { Logger, Module, Registry } from '@modnas/core';
+import { ModnasError, definePlugin } from '@modnas/core';
 import type { ExperimentPlan } from '@modnas/config';
+import type { Executor, ExperimentImage } from '@modnas/services';
+import { ServiceTokens } from '@modnas/services';
 import type { ComponentFactory } from '../build.js';
 import { configHash } from '../run-policy.js';
 import { InProcessExecutor, inProcessExecutor } from './in-process.js';
@@ -27,18 +29,18 @@ export function registerRuntimeComponents(registry: Registry): void {
   registry.register(runtimePlugin);
 }
 
-/** Create the executor the config names (`executor: { type }`, default InProcessExecutor) and bind it to Tokens.Executor. */
+/** Create the executor the config names (`executor: { type }`, default InProcessExecutor) and bind it to ServiceTokens.Executor. */
 export async function bindExecutor(plan: ExperimentPlan, container: DependencyContainer, factory: ComponentFactory, logger: Logger): Promise<Executor> {
   const spec = plan.config.executor;
   const made: unknown = spec && plan.components.has('executor') ? await factory.create<'executor'>('executor') : new InProcessExecutor();
   if (!isExecutor(made)) {
     throw new ModnasError('MODNAS_E_EXECUTOR_CONTRACT', `the executor ${spec?.type ?? '?'} does not implement Executor (description, remote, open, close)`, {
-      fix: `implement the Executor interface of @modnas/core in ${spec?.type ?? 'the executor'}, or remove the executor key (in-process)`,
+      fix: `implement the Executor interface of @modnas/services in ${spec?.type ?? 'the executor'}, or remove the executor key (in-process)`,
       where: 'executor.type',
     });
   }
   if (made.remote) logger.info(`executor: ${made.description}`);
-  container.registerInstance(Tokens.Executor, made);
+  container.registerInstance(ServiceTokens.Executor, made);
   return made;
 }
 

@@ -1,6 +1,7 @@
-import type { CandidateEvaluator, EstimContext, Executor, ExecutorSession } from '@modnas/core';
+import type { EstimContext } from '@modnas/core';
 import { defineComponent, z } from '@modnas/core';
 import { inProcessSession } from '@modnas/kit-estim';
+import type { CandidateEvaluator, Executor, ExecutorSession } from '@modnas/services';
 
 export const inProcessExecutorSchema = z.strictObject({});
 

@@ -8,9 +8,11 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { DependencyContainer } from 'tsyringe';
-import type { CandidateEvaluator, CandidateJob, EstimContext, ExecutedTrial, Executor, ExecutorSession, ExperimentImage, Logger, LogLevel, RemoteCandidate } from '@modnas/core';
-import { ModnasError, Tokens, defineComponent, resolveToken, z } from '@modnas/core';
+import type { EstimContext, Logger, LogLevel } from '@modnas/core';
+import { ModnasError, defineComponent, resolveToken, z } from '@modnas/core';
 import { JOB_FAILED_CODE } from '@modnas/kit-estim';
+import type { CandidateEvaluator, CandidateJob, ExecutedTrial, Executor, ExecutorSession, ExperimentImage, RemoteCandidate } from '@modnas/services';
+import { ServiceTokens } from '@modnas/services';
 
 export const workerThreadsExecutorSchema = z.strictObject({
   workers: z.number().int().positive().default(2).describe('Worker threads, each with its own engine, network and copy of the data (one per core is the most that helps)'),
@@ -100,8 +102,8 @@ export class WorkerThreadsExecutor implements Executor {
   }
 
   async open(ctx: EstimContext, _evaluator: CandidateEvaluator): Promise<ExecutorSession> {
-    const image = resolveToken(this.container, Tokens.ExperimentImage) ?? resolveToken(ctx.container, Tokens.ExperimentImage);
-    if (!image) throw new ModnasError('MODNAS_E_EXECUTOR_CONTEXT', 'WorkerThreadsExecutor needs the experiment image (Tokens.ExperimentImage), which the runner binds', { fix: 'run the experiment with runExperiment / modnas run', where: 'executor' });
+    const image = resolveToken(this.container, ServiceTokens.ExperimentImage) ?? resolveToken(ctx.container, ServiceTokens.ExperimentImage);
+    if (!image) throw new ModnasError('MODNAS_E_EXECUTOR_CONTEXT', 'WorkerThreadsExecutor needs the experiment image (ServiceTokens.ExperimentImage), which the runner binds', { fix: 'run the experiment with runExperiment / modnas run', where: 'executor' });
     if (this.threads.length === 0) this.threads = Array.from({ length: this.config.workers }, (_, i) => this.spawn(i, image, ctx.logger));
     const weights = image.weights();
     const waiting: Array<() => void> = [];

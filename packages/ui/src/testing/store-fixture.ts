@@ -6,9 +6,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { ExperimentStore } from '@modnas/core';
 import { JournalStore } from '@modnas/store-journal';
 import { SqliteStore } from '@modnas/store-sqlite';
+import type { ExperimentStore } from '@modnas/services';
 
 export interface FixtureRun {
   dir: string;

@@ -1,11 +1,11 @@
 /**
  * The experiment store: the service that keeps an experiment's runs, trials, epoch metrics and
- * checkpoints (STYLE: services users replace; Optuna's BaseStorage). Core owns the contract; the
- * run policy (claiming a run, refusing a second live process, resuming, staleness) and the
- * in-memory store live in @modnas/runtime, the default storage in @modnas/store-sqlite. The
- * runner binds the store the config names (`store: { type: ... }`) to Tokens.Store.
+ * checkpoints (STYLE: services users replace; Optuna's BaseStorage). This package owns the
+ * contract; the run policy (claiming a run, refusing a second live process, resuming, staleness)
+ * and the in-memory store live in @modnas/runtime, the default storage in @modnas/store-sqlite.
+ * The runner binds the store the config names (`store: { type: ... }`) to core's Tokens.Store.
  */
-import type { ResultStore } from './interfaces.js';
+import type { ResultStore } from '@modnas/core';
 
 export type RunStatus = 'running' | 'done' | 'failed' | 'interrupted' | 'killed';
 
@@ -85,18 +85,4 @@ export interface StoreFactory {
 
 export function isStoreFactory(x: unknown): x is StoreFactory {
   return typeof x === 'object' && x !== null && typeof (x as StoreFactory).open === 'function';
-}
-
-// ---------------------------------------------------------------- checkpoints as estimators see them
-
-/** Bound to Tokens.Checkpoints by the runner; estimators reach it with kit-estim's estimCheckpoints(ctx). */
-export interface EstimCheckpoints {
-  /** The position this estimator saved in the checkpoint being resumed (once; undefined when it starts afresh). */
-  resumed<T = unknown>(): T | undefined;
-  /**
-   * An epoch or candidate boundary: save a checkpoint if the policy says so. `position` must be
-   * JSON and hold everything the estimator needs to continue from here. `count`: candidates
-   * evaluated since the previous call (kind 'candidate').
-   */
-  save(kind: 'epoch' | 'candidate', position: unknown, count?: number): void;
 }

@@ -1,13 +1,11 @@
 /**
  * The executor service: where an estimator's candidates are evaluated (STYLE: services users
- * replace). Core owns the contract and the token; @modnas/runtime binds the executor the config
- * names (`executor: { type: ... }`, default InProcessExecutor) to Tokens.Executor, and holds the
- * in-process and worker-thread executors; other packages (e.g. @modnas/executor-bullmq) provide
- * more, chosen by config alone.
+ * replace). This package owns the contract and the tokens; @modnas/runtime binds the executor the
+ * config names (`executor: { type: ... }`, default InProcessExecutor) to ServiceTokens.Executor,
+ * and holds the in-process and worker-thread executors; other packages (e.g.
+ * @modnas/executor-bullmq) provide more, chosen by config alone.
  */
-import type { EstimContext, TrialResult } from './interfaces.js';
-import type { Logger } from './log.js';
-import type { Assignment } from './params.js';
+import type { Assignment, EstimContext, Logger, TrialResult } from '@modnas/core';
 
 /** One candidate of one estimator. */
 export interface CandidateJob {
@@ -50,7 +48,7 @@ export interface ExecutorSession {
   close(): Promise<void>;
 }
 
-/** The executor (Tokens.Executor). */
+/** The executor (ServiceTokens.Executor). */
 export interface Executor {
   /** A short description for the log, e.g. "2 worker threads". */
   readonly description: string;
@@ -79,7 +77,7 @@ export interface ServeOptions {
 
 /**
  * What a remote executor ships so that a worker rebuilds the same experiment: bound to
- * Tokens.ExperimentImage by the runner.
+ * ServiceTokens.ExperimentImage by the runner.
  */
 export interface ExperimentImage {
   /** The validated experiment config, JSON. */

@@ -1,14 +1,11 @@
 import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { Registry } from '@modnas/core';
+import { COMPONENT_KINDS, CORE_VERSION, ModnasError, getRegistry } from '@modnas/core';
 import semver from 'semver';
 import { parse as parseYaml } from 'yaml';
 import { importPlugin } from './plugin-import.js';
-import { ModnasError } from './errors.js';
-import { COMPONENT_KINDS } from './interfaces.js';
-import type { Registry } from './registry.js';
-import { getRegistry } from './registry.js';
-import { CORE_VERSION } from './version.js';
 
 /** The `modnas` field of a plugin's package.json. */
 export interface PluginManifest {
@@ -83,8 +80,8 @@ export function discoverPlugins(opts: DiscoveryOptions = {}): DiscoveryReport {
   // plugins are found too, resolved from that package's folder as Node would.
   const queue = [...dirs].filter((d) => existsSync(d)).map((d) => realpathSync(d));
   const seen = new Set<string>();
-  // This copy of core is the one that runs: any other is a duplicate.
-  const ownCore = realpathSync(fileURLToPath(new URL('..', import.meta.url)));
+  // The copy of core this package imports is the one that runs: any other is a duplicate.
+  const ownCore = realpathSync(dirname(createRequire(import.meta.url).resolve('@modnas/core/package.json')));
   const byName = new Map<string, string[]>([['@modnas/core', [ownCore]]]);
   seen.add(ownCore);
   for (let qi = 0; qi < queue.length; qi++) {

@@ -2,10 +2,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CORE_VERSION, Registry, isModnasError } from '@modnas/core';
 import { discoverPlugins, peerSatisfied } from './discovery.js';
-import { isModnasError } from './errors.js';
-import { Registry } from './registry.js';
-import { CORE_VERSION } from './version.js';
 
 /** A plain-object plugin module (no imports), as a third party could write by hand. */
 function pluginSource(name: string, ids: string[], opts: { throwOnImport?: boolean } = {}): string {

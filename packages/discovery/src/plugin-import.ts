@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { ModnasError } from './errors.js';
+import { ModnasError } from '@modnas/core';
 
 /** How long a plugin's import may take (env MODNAS_PLUGIN_IMPORT_TIMEOUT_MS overrides). */
 export const PLUGIN_IMPORT_TIMEOUT_MS = 20_000;

@@ -1,0 +1,3 @@
+export type { PluginManifest, DiscoveredEngine, DiscoveryReport, DiscoveryOptions } from './discovery.js';
+export { discoverPlugins, peerSatisfied, PACKAGE_KINDS } from './discovery.js';
+export { PLUGIN_IMPORT_TIMEOUT_MS, importPlugin } from './plugin-import.js';
