@@ -110,3 +110,15 @@ describe('ArchSpace.networkKey', () => {
     expect(s.networkKey({ op: 'conv' })).toBe('conv3');
   });
 });
+
+describe('Rng', () => {
+  it('is uniform enough and reproducible', () => {
+    const r = new Rng(1);
+    const counts = [0, 0, 0, 0];
+    for (let i = 0; i < 40000; i++) counts[r.int(4)]++;
+    for (const c of counts) expect(Math.abs(c - 10000)).toBeLessThan(400);
+    const a = new Rng(3);
+    const b = new Rng(3);
+    expect([a.next(), a.next()]).toEqual([b.next(), b.next()]);
+  });
+});
