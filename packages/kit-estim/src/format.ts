@@ -11,3 +11,10 @@ export function formatNum(v: number): string {
   if (Number.isInteger(v)) return String(v);
   return Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(4);
 }
+
+/** A non-negative integer with thousands separators: 15625n -> "15,625". */
+export function groupDigits(n: bigint | number): string {
+  return BigInt(n)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}

@@ -10,7 +10,7 @@ import type { tf } from '@modnas/core';
 import { ModnasError, Module, Tokens } from '@modnas/core';
 import type { ExperimentPlan } from '@modnas/config';
 import { chainEntries, configInvalid, parseComponentConfig, specConfig } from '@modnas/config';
-import { splitTrainValid } from '@modnas/kit-estim';
+import { groupDigits, splitTrainValid } from '@modnas/kit-estim';
 
 /** A network with no weights, standing in when a search space has no network (tabular benchmarks). */
 class NoNetwork extends Module {
@@ -169,11 +169,4 @@ export function describeSpaceSize(space: ArchSpace): string {
   const factors = [...radix].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, n]) => (n === 1 ? `${k}` : `${k}^${n}`));
   const total = groupDigits(space.archSize());
   return factors.length > 1 || (factors.length === 1 && factors[0] !== total) ? `${total} (${factors.join(' x ')})` : total;
-}
-
-/** A non-negative integer with thousands separators: 15625n -> "15,625". */
-export function groupDigits(n: bigint | number): string {
-  return BigInt(n)
-    .toString()
-    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }

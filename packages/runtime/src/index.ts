@@ -16,7 +16,7 @@ export { CHECKPOINT_FORMAT, Checkpointer, decodeCheckpoint, encodeTensor, decode
 export type { RunSessionOptions } from './run-store.js';
 export { RunSession, openRunSession, openExistingStore } from './run-store.js';
 export type { BuildEnv, BuiltNetwork, ComponentFactory } from './build.js';
-export { buildNetwork, componentFactory, describeSpaceSize, groupDigits } from './build.js';
+export { buildNetwork, componentFactory, describeSpaceSize } from './build.js';
 export { runtimePlugin, registerRuntimeComponents, bindExecutor, experimentImage, planPackages } from './executors/bind.js';
 export { InProcessExecutor, inProcessExecutor } from './executors/in-process.js';
 export type { WorkerThreadsExecutorConfig } from './executors/worker-threads.js';

@@ -1,7 +1,7 @@
-// How the log states a search space's size: exact, grouped, with its factors.
+// How the log states a search space's size: exact, grouped (kit-estim's groupDigits), with its factors.
 import { ArchSpace } from '@modnas/core';
 import { describe, expect, it } from 'vitest';
-import { describeSpaceSize, groupDigits } from './build.js';
+import { describeSpaceSize } from './build.js';
 
 describe('describeSpaceSize', () => {
   it('counts tensor params as the choices they stand for, with the factors beside the total', () => {
@@ -18,12 +18,5 @@ describe('describeSpaceSize', () => {
     expect(describeSpaceSize(mixed)).toBe('80 (4^2 x 5)');
     expect(describeSpaceSize(new ArchSpace())).toBe('1');
     for (const s of [q, darts, mixed]) s.dispose();
-  });
-});
-
-describe('groupDigits', () => {
-  it('puts thousands separators into integers of any size', () => {
-    expect([0, 999, 1000, 15625, 1234567].map((n) => groupDigits(n))).toEqual(['0', '999', '1,000', '15,625', '1,234,567']);
-    expect(groupDigits(6n ** 22n)).toBe('131,621,703,842,267,136');
   });
 });
