@@ -61,6 +61,25 @@ export abstract class CategoricalSpaceOptim implements SearchOptimizer {
     return out;
   }
 
+  /**
+   * A uniform draw among the networks that `taken` does not hold (keys: the space's networkKey):
+   * rejection sampling, then a scan from a random point once draws keep hitting taken ones;
+   * undefined when every network is taken.
+   */
+  protected randomUnseen(taken: (key: string) => boolean): Assignment | undefined {
+    for (let t = 0; t < 64; t++) {
+      const a = this.randomArch();
+      if (!taken(this.space.networkKey(a))) return a;
+    }
+    const size = Number(this.spaceSize());
+    const start = this.rng.int(size);
+    for (let i = 0; i < size; i++) {
+      const a = this.space.fromIndex((start + i) % size);
+      if (!taken(this.space.networkKey(a))) return a;
+    }
+    return undefined;
+  }
+
   /** A stable key of a point (its mixed-radix index), for visited sets and population lookups. */
   protected keyOf(arch: Assignment): string {
     let index = 0n;

@@ -110,14 +110,14 @@ export class BANANASOptim extends CategoricalSpaceOptim {
     if (initLeft > 0 || this.history.length < 2) {
       const k = Math.max(1, initLeft);
       for (let i = 0; i < k; i++) {
-        const a = this.randomUnseen();
+        const a = this.drawUnseen();
         if (a) this.queue.push(a);
       }
       return;
     }
     const candidates = this.candidates();
     if (candidates.length === 0) {
-      const a = this.randomUnseen();
+      const a = this.drawUnseen();
       if (a) this.queue.push(a);
       return;
     }
@@ -178,19 +178,10 @@ export class BANANASOptim extends CategoricalSpaceOptim {
     return out;
   }
 
-  /** A uniform draw among the architectures never proposed, or undefined when there is none. */
-  private randomUnseen(): Assignment | undefined {
-    for (let t = 0; t < 64; t++) {
-      const a = this.randomArch();
-      if (!this.seen.has(this.space.networkKey(a)) && !this.queue.some((q) => this.space.networkKey(q) === this.space.networkKey(a))) return a;
-    }
-    const size = Number(this.spaceSize());
-    const start = this.rng.int(size);
-    for (let i = 0; i < size; i++) {
-      const a = this.space.fromIndex((start + i) % size);
-      if (!this.seen.has(this.space.networkKey(a)) && !this.queue.some((q) => this.space.networkKey(q) === this.space.networkKey(a))) return a;
-    }
-    return undefined;
+  /** A uniform draw among the networks neither proposed nor queued, or undefined when there is none. */
+  private drawUnseen(): Assignment | undefined {
+    const queued = new Set(this.queue.map((q) => this.space.networkKey(q)));
+    return this.randomUnseen((k) => this.seen.has(k) || queued.has(k));
   }
 
   protected saveState(): Record<string, unknown> {

@@ -90,10 +90,10 @@ export class LocalSearchOptim extends CategoricalSpaceOptim {
         const after = this.phase === 'climb' ? this.nextQueued() : undefined;
         if (after) return after;
       }
-      if (this.phase === 'climb') return this.randomUnseen();
+      if (this.phase === 'climb') return this.drawUnseen();
     }
     if (this.initLeft > 0) this.initLeft--;
-    return this.randomUnseen();
+    return this.drawUnseen();
   }
 
   /** The next queued neighbour whose network is still unseen (a random draw may have met it meanwhile). */
@@ -215,20 +215,11 @@ export class LocalSearchOptim extends CategoricalSpaceOptim {
     return xs;
   }
 
-  /** A uniform draw among the networks never proposed (rejection sampling, then a scan once the space is nearly full); undefined when none is left. */
-  private randomUnseen(): Assignment | undefined {
-    for (let t = 0; t < 64; t++) {
-      const a = this.randomArch();
-      if (!this.seen.has(this.space.networkKey(a))) return a;
-    }
-    const size = Number(this.spaceSize());
-    const start = this.rng.int(size);
-    for (let i = 0; i < size; i++) {
-      const a = this.space.fromIndex((start + i) % size);
-      if (!this.seen.has(this.space.networkKey(a))) return a;
-    }
-    this.exhausted = true;
-    return undefined;
+  /** A uniform draw among the networks never proposed; none left ends the search. */
+  private drawUnseen(): Assignment | undefined {
+    const a = this.randomUnseen((k) => this.seen.has(k));
+    if (!a) this.exhausted = true;
+    return a;
   }
 
   protected saveState(): Record<string, unknown> {
