@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // Make a new plugin package with the house layout: `pnpm gen plugin <kind> <name> [Id ...]`.
 // Writes plugins/<kind>-<name>/{package.json,tsconfig.json,README.md,LICENSE,src/index.ts,src/<name>.ts,src/<name>.test.ts}
-// and adds the package to @modnas/all (scripts/package-meta.mjs).
+// and adds the package to @modnas/all (scripts/package-meta.mjs). Run after `pnpm build` (the kinds
+// come from @modnas/discovery, which checks them in every package.json).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PACKAGE_KINDS as KINDS } from '@modnas/discovery';
 import { write as writePackageMeta } from './package-meta.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const KINDS = ['optim', 'estim', 'construct', 'mixed-op', 'primitive', 'backbone', 'exporter', 'trainer', 'dataset', 'metrics', 'callback', 'store', 'space', 'executor', 'engine'];
 /** Kinds whose contracts (and component typing) live in @modnas/services. */
 const SERVICE_KINDS = ['store', 'executor'];
 const DIR_PREFIX = { exporter: 'export', 'mixed-op': 'mixed-op' };

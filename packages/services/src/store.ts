@@ -2,7 +2,8 @@
  * The experiment store: the service that keeps an experiment's runs, trials, epoch metrics and
  * checkpoints (STYLE: services users replace; Optuna's BaseStorage). This package owns the
  * contract; the run policy (claiming a run, refusing a second live process, resuming, staleness)
- * and the in-memory store live in @modnas/runtime, the default storage in @modnas/store-sqlite.
+ * lives in @modnas/runtime, the in-memory store in @modnas/kit-io, the default storage in
+ * @modnas/store-sqlite.
  * The runner binds the store the config names (`store: { type: ... }`) to core's Tokens.Store.
  */
 import type { ResultStore } from '@modnas/core';
