@@ -55,9 +55,12 @@ export function publishedPackages() {
   return workspacePackages().filter((p) => !p.pkg.private);
 }
 
-/** What @modnas/all depends on: every first-party plugin (a `modnas` field), the cli and the engine. */
+/** The cli's optional companions (its commands import them when present): @modnas/all brings them. */
+const CLI_COMPANIONS = ['@modnas/model-export'];
+
+/** What @modnas/all depends on: every first-party plugin (a `modnas` field), the cli, its companions and the engine. */
 export function allDependencies(pkgs = publishedPackages()) {
-  const names = pkgs.filter((p) => p.dir !== ALL && (p.dir.startsWith('plugins/') || p.pkg.name === '@modnas/cli' || p.pkg.modnas?.kind === 'engine')).map((p) => p.pkg.name);
+  const names = pkgs.filter((p) => p.dir !== ALL && (p.dir.startsWith('plugins/') || p.pkg.name === '@modnas/cli' || CLI_COMPANIONS.includes(p.pkg.name) || p.pkg.modnas?.kind === 'engine')).map((p) => p.pkg.name);
   // core and nn are the plugins' peers: listed so that one copy of each is a direct dependency
   for (const peer of ['@modnas/core', '@modnas/nn']) if (!names.includes(peer)) names.push(peer);
   return Object.fromEntries(names.sort().map((n) => [n, 'workspace:^']));

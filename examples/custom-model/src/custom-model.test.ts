@@ -6,11 +6,13 @@ import type { BuildContext, ComponentKind, ComponentSpec, KindInput, KindOutput,
 import { specConfig } from '@modnas/config';
 import { ArchSpace, Registry, Rng, Slot, silentLogger, tf } from '@modnas/core';
 import { MixedOp, archDescOf } from '@modnas/kit-mixed-op';
+import { exportExperiment } from '@modnas/model-export';
 import { prepareExperiment, runExperiment } from '@modnas/runtime';
 import { describeConformance } from '@modnas/testkit';
 import { container as rootContainer } from 'tsyringe';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { expectPredictionsMatch, mnistTestPngs } from '../../../test/export-fixtures.js';
 import plugin from './index.js';
 
 describeConformance(plugin, {
@@ -121,5 +123,24 @@ describe('examples/custom-model: a user\'s CNN with Slots becomes a search space
     expect(t.estims.train.metrics).toBeDefined();
     const again = parseYaml(readFileSync(t.estims.train.outputs[0], 'utf8'));
     expect(again).toEqual(desc);
+
+    // the user's own network exports like a first-party one: the search's chosen subnetwork and the trained network
+    for (const folder of [s.outputDir, t.outputDir]) {
+      const exported = await exportExperiment(folder, { registry, cwd: dir });
+      expect(exported.outputs.map((o) => [o.format, o.meta.architecture.model, o.meta.verified!.max_abs_logit_diff < 1e-4])).toEqual([['tfjs', 'TinyCNN', true], ['onnx', 'TinyCNN', true]]);
+    }
+  });
+
+  it('trained on MNIST, exports to tfjs and ONNX and classifies PNG files as it does in @modnas (a factorized reduce in it)', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'modnas-custom-mnist-'));
+    const registry = new Registry();
+    const overrides = ['data={type: MNIST}', 'data_provider.train_size=64', 'data_provider.valid_size=256', 'model.width=4', 'trainer.batch_size=16', 'estim.train.epochs=1', `output_dir=${out}`, 'arch_desc=[MB3E3, IDT, MB5E3]'];
+    const { plan } = await prepareExperiment([here('train.yaml')], overrides, { registry, cwd: dir });
+    const t = await runExperiment(plan, { registry });
+    const exported = await exportExperiment(t.outputDir, { registry, cwd: dir, evalImages: 512 });
+    // IDT across conv2's stride is DARTS' factorized reduce: a shifted slice, zero padding and a concat
+    const ops = (JSON.parse(readFileSync(join(exported.outputs[0].dir, 'model.json'), 'utf8')) as { modelTopology: { node: Array<{ op: string }> } }).modelTopology.node.map((n) => n.op);
+    expect(ops).toEqual(expect.arrayContaining(['Slice', 'PadV2', 'ConcatV2']));
+    await expectPredictionsMatch(t.outputDir, exported.outputs.map((o) => o.dir), await mnistTestPngs(join(out, 'pngs'), 5), { registry, cwd: dir });
   });
 });

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readYamlValue } from '@modnas/config';
+import { exportExperiment } from '@modnas/model-export';
 import { prepareExperiment, runExperiment, runSeedPipeline } from '@modnas/runtime';
 import { describe, expect, it } from 'vitest';
+import { expectPredictionsMatch, mnistTestPngs } from '../../../test/export-fixtures.js';
 
 const here = (f: string) => fileURLToPath(new URL(`../${f}`, import.meta.url));
 const ids = (plan: Awaited<ReturnType<typeof prepareExperiment>>['plan']) => Object.fromEntries([...plan.components].map(([k, v]) => [k, v.def.id]));
@@ -19,6 +21,9 @@ const tiny = (out: string) => [
   'data_provider.valid_size=8',
   'trainer.batch_size=8',
 ];
+
+/** As tiny, on MNIST digits centred in 32x32 (the training step: its exported model is fed PNG files). */
+const tinyImages = (out: string) => tiny(out).map((o) => (o.startsWith('data=') ? 'data={type: MNIST, image_size: 32, channels: 3}' : o));
 
 const EXAMPLES = ['mbv2', 'ps', 'darts', 'pxl'] as const;
 
@@ -62,7 +67,7 @@ describe('the predefined experiments: native and seed format agree', () => {
 
 describe('the predefined experiments run end to end (tiny sizes): search, then train the found network', () => {
   for (const name of EXAMPLES) {
-    it(`${name} (native): modnas run, then modnas train on the searched config with --arch`, async () => {
+    it(`${name} (native): modnas run, then modnas train on the searched config with --arch, then export both and predict`, async () => {
       const out = mkdtempSync(join(tmpdir(), `modnas-${name}-`));
       const reduced = REDUCED[name]?.native ?? [];
       const { plan } = await prepareExperiment([here(`native/${name}.yaml`)], [...tiny(out), ...reduced]);
@@ -74,7 +79,7 @@ describe('the predefined experiments run end to end (tiny sizes): search, then t
       expect(Array.isArray(desc)).toBe(true);
 
       // `modnas train <the search config> --arch <file>`: the matching desc constructor, a plain estimator
-      const train = await prepareExperiment([here(`native/${name}.yaml`)], [...tiny(out), ...reduced], { train: { archDesc: archFile } });
+      const train = await prepareExperiment([here(`native/${name}.yaml`)], [...tinyImages(out), ...reduced], { train: { archDesc: archFile } });
       expect(ids(train.plan)['desc_construct.arch_desc']).toBe(DESC_CONSTRUCTOR[name]);
       expect(Object.values(ids(train.plan)).filter((id) => /Estimator$/.test(id))).toEqual(['DefaultEstimator']);
       expect(train.plan.config.optim).toBeUndefined();
@@ -87,6 +92,16 @@ describe('the predefined experiments run end to end (tiny sizes): search, then t
       else expect(t.numParams).toBeLessThan(s.numParams);
       expect(t.outputDir).toBe(join(out, name === 'mbv2' ? 'mbv2' : `${name}-train`));
       expect(existsSync(join(t.outputDir, 'outputs', 'arch_train_best.yaml'))).toBe(true);
+
+      // the trained network and (a search) the chosen subnetwork, as tfjs and ONNX, each checked against @modnas at export
+      const exported = await exportExperiment(t.outputDir, { evalImages: 256 });
+      expect(exported.outputs.map((o) => [o.format, o.meta.experiment.kind, o.meta.verified!.max_abs_logit_diff < 1e-4])).toEqual([['tfjs', 'train', true], ['onnx', 'train', true]]);
+      await expectPredictionsMatch(t.outputDir, exported.outputs.map((o) => o.dir), await mnistTestPngs(join(out, 'pngs'), 4));
+      if (name !== 'mbv2') {
+        const fromSearch = await exportExperiment(s.outputDir, { evalImages: 256, formats: ['onnx'] });
+        expect(fromSearch.outputs[0].meta).toMatchObject({ experiment: { kind: 'search' }, verified: { same_argmax: true } });
+        expect(fromSearch.outputs[0].meta.verified!.max_abs_logit_diff).toBeLessThan(1e-4);
+      }
     });
 
     it(`${name} (seed, a VEGA pipeline): modnas run runs every step, fully_train trains what nas found`, async () => {

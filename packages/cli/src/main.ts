@@ -11,6 +11,7 @@ import { parse } from './args.js';
 import { TtyProgress } from './progress.js';
 import { REPORT_HTML_HELP, htmlReportCommand, uiCommand } from './ui.js';
 import { workerCommand } from './worker.js';
+import { exportCommand, predictCommand } from './export.js';
 
 const HELP = `modnas ${CORE_VERSION}: neural architecture search in TypeScript
 
@@ -22,6 +23,8 @@ Usage:
   modnas bench <config.yaml> [--runs N] [-o key=value]          run a search N times with seeds, mean ± std
   modnas run <config.yaml> --resume                             continue the newest unfinished run of the experiment
   modnas resume <experiment-dir>                                the same, from the experiment folder (its outputs/config.yaml)
+  modnas export <experiment-dir> [--format tfjs|onnx|both]      the trained network as a TensorFlow.js and/or ONNX model
+  modnas predict <model> <image|folder ...> [--top K] [--json]  classify images with an exported model
   modnas report <experiment-dir>                                summarise an experiment's outputs and runs
   modnas report <experiment-dir> --html <out.html>              the run view as one self-contained HTML file
   modnas ui [folder] [--port N] [--host 127.0.0.1]              a local dashboard over the experiments in folder (default exp)
@@ -142,6 +145,10 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return await pluginsCommand(rest, io);
       case 'bench':
         return await benchCommand(rest, io);
+      case 'export':
+        return await exportCommand(rest, io, (quiet) => consoleLogger(io, undefined, quiet));
+      case 'predict':
+        return await predictCommand(rest, io);
       case 'report':
         return rest.some((a) => a === '--html' || a.startsWith('--html=')) ? await htmlReportCommand(rest, io) : await reportCommand(rest, io);
       case 'ui':
@@ -161,7 +168,7 @@ function reportError(e: unknown, io: Io, debug: boolean): number {
     io.err(`error [${e.code}]: ${e.message}`);
     if (debug && e.stack) io.err(e.stack);
     if (debug && e.cause) io.err(`cause: ${String((e.cause as Error)?.stack ?? e.cause)}`);
-    return /^MODNAS_E_(CLI|CONFIG|REGISTRY|PLUGIN|BACKEND_UNKNOWN|PARAM|IO_UNWRITABLE|STORE_BUSY|RESUME_CONFIG|UI)/.test(e.code) ? 2 : 1;
+    return /^MODNAS_E_(CLI|CONFIG|REGISTRY|PLUGIN|BACKEND_UNKNOWN|PARAM|IO_UNWRITABLE|STORE_BUSY|RESUME_CONFIG|UI|EXPORT_NO_MODEL|EXPORT_FORMAT|EXPORT_UNSUPPORTED|EXPORT_BATCH|EXPORT_WEIGHTS|PREDICT|DATA_IMAGE)/.test(e.code) ? 2 : 1;
   }
   const err = e as Error;
   io.err(`error: ${err?.message ?? String(e)}`);
@@ -353,6 +360,7 @@ export function formatSummary(s: RunSummary): string {
     if (e.best) lines.push(`    best score ${e.best.score.toFixed(4)}: ${JSON.stringify(e.best.arch)}`);
     for (const f of e.outputs) lines.push(`    -> ${f}`);
   }
+  if (s.skipped) lines.push(`  skipped ${s.skipped.count} unreadable data file(s): ${s.skipped.files.slice(0, 3).join(', ')}${s.skipped.count > 3 ? ', ...' : ''}`);
   return lines.join('\n');
 }
 

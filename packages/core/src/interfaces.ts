@@ -65,6 +65,11 @@ export interface BatchOptions {
   rng?: Rng;
   /** Drop the last incomplete batch (default false). */
   dropLast?: boolean;
+  /**
+   * Batches that train weights: the split applies its dataset's augmentation (random crop, flip,
+   * cutout), drawn from `rng`. Evaluation and batch-norm recalibration never set it.
+   */
+  augment?: boolean;
 }
 
 /** A split of a dataset. Batches are created on demand; the consumer disposes them. */
@@ -75,6 +80,29 @@ export interface DataSplit {
   subset(indices: readonly number[]): DataSplit;
 }
 
+/**
+ * How an image file becomes one input of the network. A dataset of images says it, and an exported
+ * model carries it, so whoever feeds the model prepares images exactly as training did.
+ */
+export interface ImagePreprocess {
+  /** The network's input size. */
+  height: number;
+  width: number;
+  /** 1: grey (luminance), 3: RGB (alpha dropped). */
+  channels: 1 | 3;
+  /**
+   * How an image of another size reaches height x width: 'fill' resizes it (bilinear, aspect ratio
+   * not kept); 'pad' resizes it to `inner` and centres that on a black canvas (MNIST in a 32x32
+   * input), or without `inner` fits it inside keeping its aspect ratio and centres it (letterbox).
+   */
+  resize: 'fill' | 'pad';
+  /** With resize 'pad': [height, width] of the image inside the canvas. */
+  inner?: [number, number];
+  /** Per channel, on pixels scaled to [0, 1]: x = (p / 255 - mean) / std. */
+  mean: number[];
+  std: number[];
+}
+
 export interface Dataset {
   readonly name: string;
   /** [height, width, channels] of one example. */
@@ -82,6 +110,14 @@ export interface Dataset {
   readonly numClasses: number;
   readonly train: DataSplit;
   readonly test?: DataSplit;
+  /** A validation split of its own (an image folder's val/); absent: the runner splits train by data_provider.train_portion. */
+  readonly valid?: DataSplit;
+  /** Files that could not be read and were left out, as the run finds them (reported in the log and the summary). */
+  readonly skipped?: readonly string[];
+  /** Class names by label (absent: the labels' numbers). Exported models carry them. */
+  readonly classes?: readonly string[];
+  /** How images become inputs (absent: the data is not images, e.g. synthetic tensors). */
+  readonly preprocess?: ImagePreprocess;
 }
 
 // ---------------------------------------------------------------- ω

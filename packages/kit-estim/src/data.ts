@@ -1,5 +1,7 @@
 import type { Batch, BatchOptions, DataSplit } from '@modnas/core';
 import { Rng, tf } from '@modnas/core';
+import type { AugmentConfig } from './augment.js';
+import { augments, imageBatch } from './augment.js';
 
 /**
  * A split held in memory as flat arrays (images NHWC as uint8 or float32, labels as int32).
@@ -14,6 +16,8 @@ export class ArraySplit implements DataSplit {
     private readonly indices?: readonly number[],
     /** Per-channel mean and std to normalise with (images are scaled to [0,1] first when uint8). */
     private readonly norm?: { mean: number[]; std: number[] },
+    /** Augmentation of the batches asked for with `augment: true` (training). */
+    private readonly augment?: AugmentConfig,
   ) {}
 
   get size(): number {
@@ -22,37 +26,30 @@ export class ArraySplit implements DataSplit {
 
   subset(indices: readonly number[]): DataSplit {
     const base = this.indices;
-    return new ArraySplit(this.images, this.labels, this.shape, base ? indices.map((i) => base[i]) : indices, this.norm);
+    return new ArraySplit(this.images, this.labels, this.shape, base ? indices.map((i) => base[i]) : indices, this.norm, this.augment);
   }
 
   *batches(batchSize: number, opts: BatchOptions = {}): Iterable<Batch> {
     const n = this.size;
     const order = Array.from({ length: n }, (_, i) => i);
-    if (opts.shuffle) (opts.rng ?? new Rng(0)).shuffle(order);
+    const rng = opts.rng ?? new Rng(0);
+    if (opts.shuffle) rng.shuffle(order);
+    const augment = opts.augment && augments(this.augment) ? this.augment : undefined;
     const [h, w, c] = this.shape;
     const per = h * w * c;
     for (let start = 0; start < n; start += batchSize) {
       const end = Math.min(start + batchSize, n);
       if (opts.dropLast && end - start < batchSize) break;
       const b = end - start;
-      const xs = new Float32Array(b * per);
+      const px = this.images instanceof Uint8Array ? new Uint8Array(b * per) : new Float32Array(b * per);
       const ys = new Int32Array(b);
-      const scale = this.images instanceof Uint8Array ? 1 / 255 : 1;
       for (let k = 0; k < b; k++) {
         const local = order[start + k];
         const idx = this.indices ? this.indices[local] : local;
-        const off = idx * per;
-        for (let j = 0; j < per; j++) xs[k * per + j] = this.images[off + j] * scale;
+        px.set(this.images.subarray(idx * per, (idx + 1) * per), k * per);
         ys[k] = this.labels[idx];
       }
-      if (this.norm) {
-        const { mean, std } = this.norm;
-        for (let j = 0; j < xs.length; j++) {
-          const ch = j % c;
-          xs[j] = (xs[j] - mean[ch]) / std[ch];
-        }
-      }
-      yield { x: tf.tensor4d(xs, [b, h, w, c]), y: tf.tensor1d(ys, 'int32') };
+      yield { x: imageBatch(px, b, this.shape, { norm: this.norm, augment, rng }), y: tf.tensor1d(ys, 'int32') };
     }
   }
 }
@@ -84,6 +81,8 @@ export class BatchCycler {
     private readonly split: DataSplit,
     private readonly batchSize: number,
     private readonly rng: Rng,
+    /** Batches that train weights: the split augments them (BatchOptions.augment). */
+    private readonly opts: { augment?: boolean } = {},
   ) {}
 
   next(): Batch {
@@ -100,9 +99,11 @@ export class BatchCycler {
   }
 
   private startPass(): void {
+    // a split may hold resources per pass (decoding ahead): let go of the one left behind
+    this.it?.return?.();
     this.passStart = this.rng.getState();
     this.used = 0;
-    this.it = this.split.batches(this.batchSize, { shuffle: true, rng: this.rng, dropLast: this.split.size >= this.batchSize })[Symbol.iterator]();
+    this.it = this.split.batches(this.batchSize, { shuffle: true, rng: this.rng, dropLast: this.split.size >= this.batchSize, augment: this.opts.augment === true })[Symbol.iterator]();
   }
 
   /** Where the cycle is, as JSON (checkpoints). */
@@ -113,6 +114,7 @@ export class BatchCycler {
   /** Continue from a state(): the same pass, with the batches drawn before skipped. */
   restore(s: { rng: number; used: number }): void {
     this.rng.setState(s.rng);
+    this.it?.return?.();
     this.it = undefined;
     if (s.used <= 0) return;
     this.startPass();

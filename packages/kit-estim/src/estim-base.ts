@@ -199,7 +199,7 @@ export interface EpochStats {
 }
 
 /**
- * One pass of weight training: shuffled batches from the split, trainer.trainStep on each, with a
+ * One pass of weight training: shuffled, augmented batches from the split, trainer.trainStep on each, with a
  * progress task (ETA), a 'step:end' event per step and ctx.signal checked between steps.
  */
 export async function trainEpoch(ctx: EstimContext, opts: TrainEpochOptions): Promise<EpochStats> {
@@ -217,7 +217,7 @@ export async function trainEpoch(ctx: EstimContext, opts: TrainEpochOptions): Pr
   let step = 0;
   let aborted = false;
   let lr = trainer.currentLr();
-  const it = split.batches(bs, { shuffle: true, rng: ctx.rng })[Symbol.iterator]();
+  const it = split.batches(bs, { shuffle: true, rng: ctx.rng, augment: true })[Symbol.iterator]();
   try {
     while (step < steps) {
       if (isAborted(ctx)) {
@@ -441,12 +441,13 @@ export interface ManagedGradientAccess extends GradientAccess {
 /**
  * What a supernet estimator hands to a gradient search optimizer. Batches from trainBatch() and
  * validBatch() belong to the estimator: they are disposed by release() after optim.step returns,
- * so optimizers must not keep them. With an empty valid split, validBatch() draws training batches.
+ * so optimizers must not keep them. Training batches are augmented (the dataset's augmentation),
+ * validation batches are not; with an empty valid split, validBatch() draws from the training stream.
  */
 export function createGradientAccess(ctx: EstimContext, opts: { batchSize?: number; rng?: Rng } = {}): ManagedGradientAccess {
   const bs = opts.batchSize ?? ctx.trainer.batchSize;
   const rng = opts.rng ?? ctx.rng;
-  const train = new BatchCycler(ctx.data.train, bs, rng.fork(1));
+  const train = new BatchCycler(ctx.data.train, bs, rng.fork(1), { augment: true });
   const valid = ctx.data.valid.size > 0 ? new BatchCycler(ctx.data.valid, bs, rng.fork(2)) : train;
   let out: Batch[] = [];
   const hand = (b: Batch): Batch => {

@@ -1,4 +1,6 @@
 export { ArraySplit, splitTrainValid, BatchCycler } from './data.js';
+export type { AugmentConfig, ImageBatchOptions } from './augment.js';
+export { NO_AUGMENT, augmentSchema, augments, describeAugment, imageBatch } from './augment.js';
 export type { LossTermMode, LossTermOptions, LossTermHost, DivergenceInfo, EvalResult, TrainEpochOptions, EpochStats, RecalibrateOptions, ManagedGradientAccess } from './estim-base.js';
 export { supportsLossTerms, isAborted, stepsPerEpoch, inputShapeOf, DIVERGED_CODE, DIVERGED_LOSS, isDivergedLoss, divergedError, isDivergedError, divergedTrial, failedTrial, isBetterTrial, evaluate, trainEpoch, recalibrateBatchNorm, measureMetrics, validateWithMetrics, scoreOf, formatMetrics, reportEpoch, reportCandidate, yieldToEventLoop, snapshotState, restoreState, applyCandidate, createGradientAccess } from './estim-base.js';
 export { formatDuration, formatNum, groupDigits } from './format.js';

@@ -5,9 +5,10 @@
  * it, and so does every remote worker (remote-evaluator.ts), so both get the same network.
  */
 import type { DependencyContainer } from 'tsyringe';
-import type { ArchSpace, BuildContext, ComponentKind, ComponentSpec, DataSplit, Dataset, EstimContext, KindInput, KindOutput, Logger, MetricsFn, Registry, Rng, StateOptimizer } from '@modnas/core';
+import { container as rootContainer } from 'tsyringe';
+import type { BuildContext, ComponentKind, ComponentSpec, DataSplit, Dataset, EstimContext, EventBus, KindInput, KindOutput, Logger, MetricsFn, ProgressReporter, Registry, ResultStore, StateOptimizer } from '@modnas/core';
 import type { tf } from '@modnas/core';
-import { ModnasError, Module, Tokens } from '@modnas/core';
+import { ArchSpace, ModnasError, Module, Rng, Tokens, setTensorSeed } from '@modnas/core';
 import type { ExperimentPlan } from '@modnas/config';
 import { chainEntries, configInvalid, parseComponentConfig, specConfig } from '@modnas/config';
 import { groupDigits, splitTrainValid } from '@modnas/kit-estim';
@@ -24,6 +25,34 @@ export const EMPTY_SPLIT: DataSplit = {
   batches: () => [],
   subset: () => EMPTY_SPLIT,
 };
+
+export interface ExperimentScope {
+  /** The experiment's child container, with the run's services bound. */
+  container: DependencyContainer;
+  space: ArchSpace;
+  /** The run's root random stream (seeded from the config). */
+  rng: Rng;
+}
+
+/**
+ * The experiment's container with the services every build binds (space, events, logger,
+ * progress, random stream, store, config), seeded from the config: the runner, remote workers and
+ * model export build in one of these, so they build the same network.
+ */
+export function experimentScope(plan: ExperimentPlan, services: { logger: Logger; events: EventBus; progress: ProgressReporter; store: ResultStore }): ExperimentScope {
+  setTensorSeed(plan.config.seed);
+  const rng = new Rng(plan.config.seed);
+  const space = new ArchSpace();
+  const container = rootContainer.createChildContainer();
+  container.registerInstance(Tokens.ArchSpace, space);
+  container.registerInstance(Tokens.EventBus, services.events);
+  container.registerInstance(Tokens.Logger, services.logger);
+  container.registerInstance(Tokens.Progress, services.progress);
+  container.registerInstance(Tokens.Rng, rng);
+  container.registerInstance(Tokens.Store, services.store);
+  container.registerInstance(Tokens.Config, plan.config);
+  return { container, space, rng };
+}
 
 export interface BuildEnv {
   plan: ExperimentPlan;
@@ -92,10 +121,14 @@ export async function buildNetwork(env: BuildEnv, factory: ComponentFactory = co
     if (cfg.data && cfg.model) {
       dataset = await create<'dataset'>('data');
       const dp = cfg.data_provider;
-      if (dp.train_portion < 1) {
+      const capped = (sp: DataSplit | undefined, n?: number): DataSplit => (sp ? (n && n < sp.size ? sp.subset(Array.from({ length: n }, (_, i) => i)) : sp) : EMPTY_SPLIT);
+      if (dataset.valid) {
+        // a validation split of its own (an image folder's val/) wins over train_portion
+        splits = { train: capped(dataset.train, dp.train_size), valid: capped(dataset.valid, dp.valid_size), test: dataset.test };
+        if (dp.train_portion < 1) logger.info(`data: ${dataset.name} has a validation split of its own; data_provider.train_portion (${dp.train_portion}) is not used`);
+      } else if (dp.train_portion < 1) {
         splits = { ...splitTrainValid(dataset.train, dp.train_portion, cfg.seed, { trainSize: dp.train_size, validSize: dp.valid_size }), test: dataset.test };
       } else {
-        const capped = (s: DataSplit | undefined, n?: number): DataSplit => (s ? (n && n < s.size ? s.subset(Array.from({ length: n }, (_, i) => i)) : s) : EMPTY_SPLIT);
         splits = { train: capped(dataset.train, dp.train_size), valid: capped(dataset.test, dp.valid_size), test: dataset.test };
       }
       container.registerInstance(Tokens.Dataset, dataset);

@@ -40,6 +40,8 @@ export const FIRST_PARTY: Readonly<Record<string, string>> = {
   "GumbelSumMixedOp": "@modnas/mixed-op-gumbel-sum",
   "IDT": "@modnas/primitive-basic",
   "ImageClsTrainer": "@modnas/trainer-default",
+  "ImageFolder": "@modnas/dataset-image-folder",
+  "ImageFolderDataset": "@modnas/dataset-image-folder",
   "ImageNet_MobileNetV2": "@modnas/backbone-mobilenetv2",
   "ImageNet_MobileNetV2_GPU": "@modnas/backbone-mobilenetv2",
   "Index": "@modnas/mixed-op-index",

@@ -8,9 +8,9 @@
  */
 import { hostname } from 'node:os';
 import type { DependencyContainer } from 'tsyringe';
-import { container as rootContainer } from 'tsyringe';
 import type { EstimContext, Logger, Registry } from '@modnas/core';
-import { ArchSpace, EventBus, ModnasError, Rng, Tokens, getRegistry, setTensorSeed, silentLogger, silentProgress } from '@modnas/core';
+import type { ArchSpace } from '@modnas/core';
+import { EventBus, ModnasError, getRegistry, silentLogger, silentProgress } from '@modnas/core';
 import type { ExperimentPlan, JsonObject } from '@modnas/config';
 import { validateExperiment } from '@modnas/config';
 import { candidateContext } from '@modnas/kit-estim';
@@ -20,7 +20,7 @@ import { isCandidateEvaluator } from '@modnas/services';
 import type { DiscoveredEngine } from '@modnas/discovery';
 import { selectBackend } from './backend.js';
 import type { BuiltNetwork, ComponentFactory } from './build.js';
-import { buildNetwork, componentFactory, missingTrainer } from './build.js';
+import { buildNetwork, componentFactory, experimentScope, missingTrainer } from './build.js';
 import { registerRuntimeComponents } from './executors/bind.js';
 import { loadWeights } from './executors/weights.js';
 import { configHash, diffConfigKeys } from './run-policy.js';
@@ -105,17 +105,7 @@ export function createRemoteEvaluator(opts: RemoteEvaluatorOptions = {}): { eval
       backendChosen = true;
     }
     dispose();
-    setTensorSeed(plan.config.seed);
-    const rng = new Rng(plan.config.seed);
-    const space = new ArchSpace();
-    const container = rootContainer.createChildContainer();
-    container.registerInstance(Tokens.ArchSpace, space);
-    container.registerInstance(Tokens.EventBus, new EventBus());
-    container.registerInstance(Tokens.Logger, logger);
-    container.registerInstance(Tokens.Progress, silentProgress);
-    container.registerInstance(Tokens.Rng, rng);
-    container.registerInstance(Tokens.Store, new MemoryStore());
-    container.registerInstance(Tokens.Config, plan.config);
+    const { container, space, rng } = experimentScope(plan, { logger, events: new EventBus(), progress: silentProgress, store: new MemoryStore() });
     const factory = componentFactory({ plan, registry, container, space, rng, logger });
     const built = await buildNetwork({ plan, registry, container, space, rng, logger }, factory);
     logger.info(`worker ${worker}: built experiment ${plan.config.name} (config hash ${hash})`);

@@ -1,15 +1,14 @@
 import 'reflect-metadata';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { DependencyContainer } from 'tsyringe';
-import { container as rootContainer } from 'tsyringe';
 import type { EstimContext, EstimResult, Exporter, SearchOptimizer, StateOptimizer, Logger, ProgressReporter, Registry } from '@modnas/core';
 import type { ExperimentPlan } from '@modnas/config';
 import type { BackendChoice } from './backend.js';
 import { selectBackend } from './backend.js';
 import { isDivergedError, formatDuration } from '@modnas/kit-estim';
 import type { Module } from '@modnas/core';
-import { EventBus, Tokens, ArchSpace, getRegistry, Rng, setTensorSeed } from '@modnas/core';
+import type { ArchSpace } from '@modnas/core';
+import { EventBus, Tokens, getRegistry, Rng } from '@modnas/core';
 import { guardedWrite, testKillPoint, writeJsonAtomic, writeYamlAtomic } from '@modnas/kit-io';
 import type { Executor } from '@modnas/services';
 import { ServiceTokens } from '@modnas/services';
@@ -18,7 +17,7 @@ import { Checkpointer, decodeCheckpoint } from './checkpoint.js';
 import type { RunSession } from './run-store.js';
 import { openRunSession } from './run-store.js';
 import { LogProgress, SinkLogger } from './log.js';
-import { buildNetwork, componentFactory, missingTrainer } from './build.js';
+import { buildNetwork, componentFactory, experimentScope, missingTrainer } from './build.js';
 import { bindExecutor, experimentImage } from './executors/bind.js';
 
 export interface RunOptions {
@@ -77,6 +76,8 @@ export interface RunSummary {
   /** The run id in the experiment store (r1, r2, ...) and whether it continued an interrupted run. */
   run?: string;
   resumed?: boolean;
+  /** Data files that could not be read and were left out (an image folder's corrupt files): how many, and the first ones. */
+  skipped?: { count: number; files: string[] };
 }
 
 /**
@@ -116,18 +117,8 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
   session.startHeartbeat();
 
   const backend = opts.backend ?? (await selectBackend({ prefer: cfg.backend, engines: opts.engines, logger, cwd: opts.cwd }));
-  setTensorSeed(cfg.seed);
-  const rng = new Rng(cfg.seed);
-  const space = new ArchSpace();
   const store = session.recorder;
-  const container: DependencyContainer = rootContainer.createChildContainer();
-  container.registerInstance(Tokens.ArchSpace, space);
-  container.registerInstance(Tokens.EventBus, events);
-  container.registerInstance(Tokens.Logger, logger);
-  container.registerInstance(Tokens.Progress, progress);
-  container.registerInstance(Tokens.Rng, rng);
-  container.registerInstance(Tokens.Store, session.store);
-  container.registerInstance(Tokens.Config, cfg);
+  const { container, space, rng } = experimentScope(plan, { logger, events, progress, store: session.store });
 
   const factory = componentFactory({ plan, registry, container, space, rng, logger });
   const { create } = factory;
@@ -140,6 +131,11 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
     // data, model and search space, trainer, metrics
     const built = await buildNetwork({ plan, registry, container, space, rng, logger }, factory);
     const splits = built.splits;
+    const skipped = built.dataset?.skipped;
+    /** The data files skipped so far, into the summary (they are found as batches are read). */
+    const noteSkipped = (): void => {
+      if (skipped?.length) summary.skipped = { count: skipped.length, files: skipped.slice(0, 20) };
+    };
     model = built.model;
     trainer = built.trainer;
     const metrics = built.metrics;
@@ -230,9 +226,12 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
       // An estimator stopped by Ctrl-C is not done: a resume continues it from its last checkpoint.
       if (!opts.signal?.aborted) ckpt.estimDone(index, name);
       session.exportStreams();
+      noteSkipped();
       if (persist) writeSummary(outputDir, { ...summary, seconds: (Date.now() - t0) / 1000 });
       testKillPoint(`estim-end:${name}`);
     }
+    noteSkipped();
+    if (summary.skipped) logger.warn(`data: ${summary.skipped.count} file(s) could not be read and were left out (each is named above and in logs/run.log): ${summary.skipped.files.slice(0, 3).join(', ')}${summary.skipped.count > 3 ? ', ...' : ''}`);
     summary.aborted = opts.signal?.aborted ?? false;
     summary.seconds = (Date.now() - t0) / 1000;
     session.exportStreams();

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { Dataset, Logger } from '@modnas/core';
+import type { Dataset, ImagePreprocess, Logger } from '@modnas/core';
 import { ModnasError, defineComponent, z } from '@modnas/core';
 import { ArraySplit } from '@modnas/kit-estim';
 import { writeFileAtomic } from '@modnas/kit-io';
@@ -243,7 +243,23 @@ export function mnistDataset(c: MnistConfig, logger: Logger): Dataset {
   const shape: [number, number, number] = [d.size, d.size, c.channels];
   const norm = c.normalize === 'none' ? undefined : { mean: Array(c.channels).fill(NORM[c.normalize].mean), std: Array(c.channels).fill(NORM[c.normalize].std) };
   const split = (images: Uint8Array, labels: Uint8Array): ArraySplit => new ArraySplit(repeatChannels(images, c.channels), labels, shape, undefined, norm);
-  return { name: 'MNIST', inputShape: shape, numClasses: 10, train: split(d.trainImages, d.trainLabels), test: split(d.testImages, d.testLabels) };
+  const preprocess: ImagePreprocess = {
+    height: d.size,
+    width: d.size,
+    channels: c.channels,
+    ...(c.resize === 'pad' && d.size !== 28 ? { resize: 'pad' as const, inner: [28, 28] as [number, number] } : { resize: 'fill' as const }),
+    mean: norm?.mean ?? Array(c.channels).fill(0),
+    std: norm?.std ?? Array(c.channels).fill(1),
+  };
+  return {
+    name: 'MNIST',
+    inputShape: shape,
+    numClasses: 10,
+    classes: Array.from({ length: 10 }, (_, i) => String(i)),
+    preprocess,
+    train: split(d.trainImages, d.trainLabels),
+    test: split(d.testImages, d.testLabels),
+  };
 }
 
 export const mnist = defineComponent({
