@@ -150,7 +150,8 @@ describe.skipIf(!redisAvailable)(`BullMQ workers on a real Redis (MODNAS_TEST_RE
     expect(r.stderr).toContain('MODNAS_E_EXECUTOR_NO_WORKER');
     expect(r.stderr).toContain('modnas worker --redis');
     expect(runLog('none')).toMatch(/no worker is connected to queue/);
-    expect(Date.now() - t0).toBeLessThan(30_000);
+    // generous: the coordinator runs niced while the suite's other heavy files share the 2 cores; a hang would be the test's timeout
+    expect(Date.now() - t0).toBeLessThan(90_000);
   });
 
   it('a job that throws on the worker: its trial is failed with the worker\'s error, the others are done', async () => {

@@ -213,11 +213,14 @@ export class SqliteStore implements ExperimentStore {
         let n = 0;
         for (const t of ['trials', 'epoch_metrics', 'records']) n += this.db.prepare(`DELETE FROM ${t} WHERE run = ? AND id > ?`).run(runId, watermark).changes;
         return n;
-      })(),
+      }).immediate(),
     );
   }
 
   saveCheckpoint(c: Omit<CheckpointRecord, 'seq'>): CheckpointRecord {
+    // IMMEDIATE: a transaction that reads, then writes, must take the write lock first (waiting up to
+    // busy_timeout); a deferred one fails at once with "database is locked" when another process
+    // wrote after its read (SQLite cannot upgrade a stale snapshot), e.g. a second `modnas run --wait`
     return this.write('a checkpoint', () =>
       this.db.transaction(() => {
         const seq = (this.stmts.ckptSeq.get(c.run) as { seq: number }).seq + 1;
@@ -225,7 +228,7 @@ export class SqliteStore implements ExperimentStore {
         // The fault suite kills here: inside the transaction, before it commits.
         testKillPoint('checkpoint');
         return { ...c, seq };
-      })(),
+      }).immediate(),
     );
   }
 
