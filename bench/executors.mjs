@@ -6,6 +6,7 @@
 // (summary.json), which includes the workers' start-up (plugins, experiment, data). The load
 // average is printed before and after: run it when the machine is quiet. After `pnpm build`:
 //   node bench/executors.mjs [--redis redis://127.0.0.1:6379] [--write]
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -21,7 +22,8 @@ const bin = join(root, 'packages', 'cli', 'dist', 'bin.js');
 const CONFIG = 'bench/executors/search.yaml';
 const OUT = join(root, 'bench', 'out', 'executors');
 const { values } = parseArgs({ options: { redis: { type: 'string' }, write: { type: 'boolean', default: false } } });
-const ENV = { ...process.env, MODNAS_BACKEND: process.env.MODNAS_BACKEND ?? 'wasm' };
+// the coordinator and its BullMQ workers share a secret (jobs are signed); one per bench run, by environment
+const ENV = { ...process.env, MODNAS_BACKEND: process.env.MODNAS_BACKEND ?? 'wasm', MODNAS_WORKER_SECRET: process.env.MODNAS_WORKER_SECRET ?? randomBytes(32).toString('hex') };
 
 function start(args, opts = {}) {
   const child = spawn(opts.cmd ?? process.execPath, opts.cmd ? args : [bin, ...args], { cwd: root, env: { ...ENV, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });

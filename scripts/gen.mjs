@@ -53,7 +53,7 @@ const files = {
       types: './dist/index.d.ts',
       files: ['dist', 'README.md'],
       sideEffects: false,
-      modnas: { schemaVersion: 1, kind, provides },
+      modnas: { schemaVersion: 1, kind, provides, aliases: {} },
       scripts: { build: 'tsup src/index.ts --format esm --dts --clean --sourcemap --target node20', typecheck: 'tsc --noEmit' },
       ...(service ? { dependencies: { '@modnas/services': 'workspace:^' } } : {}),
       peerDependencies: { '@modnas/core': 'workspace:^', '@modnas/nn': 'workspace:^' },

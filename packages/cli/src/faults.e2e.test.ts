@@ -2,10 +2,11 @@
 // epochs, then a random search that trains each candidate), killed with SIGKILL at five points,
 // resumed, and compared with an uninterrupted run; the store passes PRAGMA integrity_check after
 // each. Also: kill -9 from outside halfway, a full disk, two processes on one experiment, SIGTERM,
-// a rerun that starts a new run id.
+// a rerun that starts a new run id; a disk that fills at every write site of both stores (simulated,
+// and a real small tmpfs where mount namespaces are allowed), resumed to the uninterrupted result.
 import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, truncateSync } from 'node:fs';
 import { setPriority, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,6 +103,32 @@ function storeStatuses(name: string): string[] {
 async function runStatuses(name: string): Promise<string[]> {
   const r = await modnas(['report', join(out, name)]);
   return [...r.stdout.matchAll(/^\s+(r\d+)\s+(\w+)/gm)].map((m) => `${m[1]} ${m[2]}`);
+}
+
+/** What the store keeps of run r1: its metrics and candidates records, in order, as [stream, estim, epoch or index, arch, score]. */
+function stored(name: string): unknown[][] {
+  const s = store(name);
+  try {
+    return s.records(undefined, 'r1').filter((r) => r.stream === 'metrics' || r.stream === 'candidates').map((r) => [r.stream, r.record.estim, r.record.epoch ?? r.record.index, r.record.arch, r.record.score]);
+  } finally {
+    s.close();
+  }
+}
+
+/** Every export is whole: each JSONL line parses, summary.json parses, no temporary file is left. */
+function expectWholeExports(name: string): void {
+  for (const sub of ['logs', 'outputs', 'checkpoints']) {
+    const dir = join(out, name, sub);
+    for (const f of existsSync(dir) ? readdirSync(dir) : []) {
+      expect(f, `${sub}/${f}`).not.toMatch(/\.tmp$/);
+      if (!f.endsWith('.jsonl')) continue;
+      const text = readFileSync(join(dir, f), 'utf8');
+      expect(text === '' || text.endsWith('\n'), `${sub}/${f} ends with a whole line`).toBe(true);
+      for (const line of text.split('\n').filter(Boolean)) expect(() => JSON.parse(line), `${sub}/${f}: ${line.slice(0, 80)}`).not.toThrow();
+    }
+  }
+  const summaryFile = join(out, name, 'outputs', 'summary.json');
+  if (existsSync(summaryFile)) expect(() => JSON.parse(readFileSync(summaryFile, 'utf8'))).not.toThrow();
 }
 
 /** The resumed run equals the uninterrupted one: same candidates in order, scores within float tolerance, same best. */
@@ -371,6 +398,163 @@ describe('the CLI end to end', () => {
     expect(r.stderr).toContain('MODNAS_E_IO_UNWRITABLE');
     expect(r.stderr).toContain('/dev/null/exp');
     expect(r.stderr).toContain('--output-dir');
+    expect(r.code).toBe(2);
+  });
+});
+
+describe('a full disk at every write site, both stores: exit 1 with MODNAS_E_IO_DISK_FULL, nothing stored lost, --resume gives the uninterrupted result', () => {
+  // MODNAS_TEST_DISK_FULL_AT=<site>@<n> (kit-io fault-points.ts): the n-th write at the site gets half
+  // its bytes (a short write), then every write of the process fails with ENOSPC / SQLITE_FULL, as on a
+  // full disk; the resume without it is "space freed". The fixture's run makes 25 (SQLite) / 35 (journal)
+  // store writes, 10 checkpoints, 19 log lines, 9 live JSONL appends, 2 + 3 rewrites of candidates and
+  // metrics JSONL, 3 summaries, 1 config.yaml and 2 arch files (a heartbeat, every 5 s, adds store writes).
+  const sites: Array<{ what: string; at: string; file: (store: string) => string; stores?: string[] }> = [
+    { what: 'a store write mid-search', at: 'store@18', file: (st) => (st === 'JournalStore' ? 'journal.jsonl' : 'modnas.db') },
+    { what: "the run's last store write (its status)", at: 'store@35', file: () => 'journal.jsonl', stores: ['JournalStore'] },
+    { what: "the run's last store write (its status)", at: 'store@25', file: () => 'modnas.db', stores: ['SqliteStore'] },
+    { what: 'the first candidate checkpoint', at: 'checkpoint@5', file: (st) => (st === 'JournalStore' ? 'checkpoints/r1-5.ckpt' : 'modnas.db') },
+    { what: "the journal's lock file", at: 'lock@20', file: () => 'journal.jsonl.lock', stores: ['JournalStore'] },
+    { what: 'a line of logs/run.log', at: 'log@10', file: () => 'logs/run.log' },
+    { what: 'a live append to logs/candidates.jsonl', at: 'append:candidates.jsonl@3', file: () => 'logs/candidates.jsonl' },
+    { what: 'outputs/config.yaml', at: 'export:config.yaml', file: () => 'outputs/config.yaml' },
+    { what: 'the rewrite of logs/metrics.jsonl after the warm-up', at: 'export:metrics.jsonl@1', file: () => 'logs/metrics.jsonl' },
+    { what: 'the best architecture file', at: 'export:arch_search_best.yaml', file: () => 'outputs/arch_search_best.yaml' },
+    { what: 'the final rewrite of logs/candidates.jsonl (a disk-full export exits 1, never done)', at: 'export:candidates.jsonl@2', file: () => 'logs/candidates.jsonl' },
+    { what: 'the final outputs/summary.json (a disk-full export exits 1, never done)', at: 'export:summary.json@3', file: () => 'outputs/summary.json' },
+  ];
+  for (const storeType of ['SqliteStore', 'JournalStore']) {
+    for (const site of sites.filter((x) => !x.stores || x.stores.includes(storeType))) {
+      it(`${storeType}: ${site.what} (${site.at})`, async () => {
+        const name = `full-${storeType}-${site.at.replace(/[^\w]+/g, '-')}`;
+        const opts = ['-o', `store.type=${storeType}`];
+        const full = await run(name, opts, { MODNAS_TEST_DISK_FULL_AT: site.at });
+        expect(full.code, full.stderr).toBe(1);
+        expect(full.stderr).toContain('MODNAS_E_IO_DISK_FULL');
+        expect(full.stderr).toContain(join(out, name, site.file(storeType)));
+        expect(full.stderr).toContain('--resume');
+        expect(full.stderr).not.toContain('without a code');
+        // never done; what the store kept is the uninterrupted run's beginning, and every export is whole
+        expect(await runStatuses(name)).toEqual([expect.stringMatching(/^r1 (failed|killed)$/)]);
+        const kept = stored(name);
+        expect(kept).toEqual(stored('ref').slice(0, kept.length));
+        expect(integrity(name)).toBe('ok');
+        expectWholeExports(name);
+        const s = store(name);
+        const newest = s.latestCheckpoint('r1');
+        s.close();
+        // space freed
+        const resumed = await run(name, [...opts, '--resume']);
+        expect(resumed.code, resumed.stderr).toBe(0);
+        const log = readFileSync(join(out, name, 'logs', 'run.log'), 'utf8');
+        // the checkpoint written last before the disk filled is the one resumed from
+        if (newest) expect(log).toContain(`resuming run r1 from checkpoint ${newest.seq} `);
+        expect(log).not.toContain('does not verify');
+        expect(storeStatuses(name)).toEqual(['r1 done']);
+        expect(integrity(name)).toBe('ok');
+        expectSameAsReference(name);
+        expectWholeExports(name);
+        expect(stored(name)).toEqual(stored('ref'));
+      });
+    }
+  }
+});
+
+describe('a checkpoint that does not verify on resume is skipped with a warning, and the one before used', () => {
+  for (const storeType of ['SqliteStore', 'JournalStore']) {
+    it(`${storeType}: the newest payload cut short behind the store's back`, async () => {
+      const name = `damaged-${storeType}`;
+      const opts = ['-o', `store.type=${storeType}`];
+      // killed in candidate 3's training: the checkpoints of candidates 1 and 2 are kept
+      expect((await run(name, opts, { MODNAS_TEST_KILL_AT: 'step:search@8' })).signal).toBe('SIGKILL');
+      const s = store(name);
+      const seq = s.latestCheckpoint('r1')?.seq ?? 0;
+      s.close();
+      expect(seq).toBeGreaterThan(4);
+      if (storeType === 'JournalStore') {
+        const f = join(out, name, 'checkpoints', `r1-${seq}.ckpt`);
+        truncateSync(f, Math.floor(readFileSync(f).length / 3));
+      } else {
+        const sq = store(name);
+        (sq as unknown as { db: { prepare(q: string): { run(...a: unknown[]): unknown } } }).db.prepare('UPDATE checkpoints SET data = substr(data, 1, length(data) / 3) WHERE run = ? AND seq = ?').run('r1', seq);
+        sq.close();
+      }
+      const resumed = await run(name, [...opts, '--resume']);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(resumed.stderr).toMatch(new RegExp(`warning: checkpoint ${seq} of run r1 does not verify and is skipped: .*of [\\d,]+ bytes.*; resuming from checkpoint ${seq - 1} `));
+      expect(readFileSync(join(out, name, 'logs', 'run.log'), 'utf8')).toContain(`resuming run r1 from checkpoint ${seq - 1} `);
+      expect(storeStatuses(name)).toEqual(['r1 done']);
+      expectSameAsReference(name);
+    });
+  }
+});
+
+/** Mount namespaces (root, or unprivileged user namespaces) for a real small tmpfs. */
+const canMount = spawnSync('unshare', ['-rm', 'true']).status === 0;
+
+describe.skipIf(!canMount)('a real full disk: a small tmpfs (in a mount namespace) fills mid-run; remounted larger, --resume gives the uninterrupted result (needs root or unprivileged user namespaces)', () => {
+  // Sizes at which the fixture's run fills the disk mid-run: the journal at its third checkpoint
+  // payload (two kept, one being written, about 65 KB each), SQLite as its WAL grows.
+  for (const [storeType, size] of [
+    ['JournalStore', '200k'],
+    ['SqliteStore', '600k'],
+  ]) {
+    it(`${storeType} on a ${size} tmpfs`, async () => {
+      const name = `tmpfs-${storeType}`;
+      const mnt = mkdtempSync(join(tmpdir(), 'modnas-tmpfs-'));
+      const cli = (extra: string): string => `"${process.execPath}" "${bin}" run "${config}" --output-dir "${mnt}" --name ${name} -q -o store.type=${storeType} ${extra}`;
+      // one namespace for the whole story: the tmpfs is gone when it ends, so the folder is copied out
+      const script = [
+        `mount -t tmpfs -o size=${size} tmpfs "${mnt}" || exit 9`,
+        `${cli('')} 2> "${out}/${name}.full.err"; echo $? > "${out}/${name}.full.code"`,
+        `cp -a "${mnt}/${name}" "${out}/${name}.full" || exit 9`,
+        `mount -o remount,size=64m "${mnt}" || exit 9`,
+        `${cli('--resume')} 2> "${out}/${name}.resume.err"; echo $? > "${out}/${name}.resume.code"`,
+        `cp -a "${mnt}/${name}" "${out}/${name}"`,
+      ].join('\n');
+      const r = await new Promise<{ code: number | null; stderr: string }>((res) => {
+        const c = spawn('unshare', ['-rm', 'sh', '-c', script], { cwd: root, env: ENV, stdio: ['ignore', 'ignore', 'pipe'] });
+        lowPriority(c);
+        let stderr = '';
+        c.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+        c.on('exit', (code) => res({ code, stderr }));
+      });
+      expect(r.code, r.stderr).toBe(0);
+      const read = (f: string): string => readFileSync(join(out, `${name}.${f}`), 'utf8');
+      expect(read('full.code').trim(), read('full.err')).toBe('1');
+      expect(read('full.err')).toContain('MODNAS_E_IO_DISK_FULL');
+      expect(read('full.err')).toContain(join(mnt, name));
+      expect(read('full.err')).not.toContain('without a code');
+      // it filled mid-run: the store kept the uninterrupted run's beginning, not all of it
+      const kept = stored(`${name}.full`);
+      expect(kept.length).toBeGreaterThan(0);
+      expect(kept.length).toBeLessThan(stored('ref').length);
+      expect(kept).toEqual(stored('ref').slice(0, kept.length));
+      expectWholeExports(`${name}.full`);
+      expect(read('resume.code').trim(), read('resume.err')).toBe('0');
+      // no checkpoint was recorded short: the one written last before the disk filled is resumed from
+      expect(read('resume.err')).not.toContain('does not verify');
+      expect(storeStatuses(name)).toEqual(['r1 done']);
+      expect(integrity(name)).toBe('ok');
+      expectSameAsReference(name);
+      expect(stored(name)).toEqual(stored('ref'));
+    });
+  }
+});
+
+describe.skipIf(!canMount)('a read-only file system', () => {
+  it('is MODNAS_E_IO_UNWRITABLE (exit 2) naming EROFS and --output-dir, not a failed write with "--resume"', async () => {
+    const mnt = mkdtempSync(join(tmpdir(), 'modnas-ro-'));
+    const r = await new Promise<{ code: number | null; stderr: string }>((res) => {
+      const c = spawn('unshare', ['-rm', 'sh', '-c', `mount -t tmpfs -o ro,size=64k tmpfs "${mnt}" && exec "$@"`, 'sh', process.execPath, bin, 'run', config, '--output-dir', mnt, '-q'], { cwd: root, env: ENV, stdio: ['ignore', 'ignore', 'pipe'] });
+      lowPriority(c);
+      let stderr = '';
+      c.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+      c.on('exit', (code) => res({ code, stderr }));
+    });
+    expect(r.stderr).toContain('MODNAS_E_IO_UNWRITABLE');
+    expect(r.stderr).toContain(`EROFS at ${mnt}`);
+    expect(r.stderr).toContain('--output-dir');
+    expect(r.stderr).not.toContain('--resume');
     expect(r.code).toBe(2);
   });
 });

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: plain ESM scripts without type declarations
-import { firstPartySource } from '../../../scripts/gen-first-party.mjs';
+import { firstPartyManifests, firstPartySource } from '../../../scripts/gen-first-party.mjs';
 // @ts-expect-error: plain ESM scripts without type declarations
 import { schemaSource } from '../../../scripts/schemas.mjs';
 
@@ -11,6 +11,11 @@ const root = new URL('../../../', import.meta.url);
 describe('generated files', () => {
   it('packages/runtime/src/first-party.ts lists every first-party id and alias (run: node scripts/gen-first-party.mjs)', async () => {
     expect(readFileSync(new URL('packages/runtime/src/first-party.ts', root), 'utf8')).toBe(await (firstPartySource as () => Promise<string>)());
+  });
+
+  it("every first-party plugin's package.json lists its aliases in modnas.aliases (run: node scripts/gen-first-party.mjs)", async () => {
+    const stale = (await (firstPartyManifests as () => Promise<Array<{ file: string; text: string; want: string }>>)()).filter((m) => m.text !== m.want);
+    expect(stale.map((m) => m.file)).toEqual([]);
   });
 
   it('schema/modnas.schema.json matches the installed components (run: pnpm schemas)', async () => {

@@ -27,8 +27,8 @@ Usage:
   modnas predict <model> <image|folder ...> [--top K] [--json]  classify images with an exported model
   modnas report <experiment-dir>                                summarise an experiment's outputs and runs
   modnas report <experiment-dir> --html <out.html>              the run view as one self-contained HTML file
-  modnas ui [folder] [--port N] [--host 127.0.0.1]              a local dashboard over the experiments in folder (default exp)
-  modnas worker --redis <url> [--concurrency N]                 evaluate candidates of searches with executor BullMQExecutor
+  modnas ui [folder] [--port N] [--host 127.0.0.1] [--allow-host NAME]  a local dashboard over the experiments in folder (default exp; a token beyond loopback)
+  modnas worker --redis <url> --secret-file <file> [--concurrency N]  evaluate candidates of searches with executor BullMQExecutor
   modnas <command> --help                                       help for one command
 
 Config files merge in order (later wins); -o overrides a dotted key (values are YAML).
@@ -168,7 +168,7 @@ function reportError(e: unknown, io: Io, debug: boolean): number {
     io.err(`error [${e.code}]: ${e.message}`);
     if (debug && e.stack) io.err(e.stack);
     if (debug && e.cause) io.err(`cause: ${String((e.cause as Error)?.stack ?? e.cause)}`);
-    return /^MODNAS_E_(CLI|CONFIG|REGISTRY|PLUGIN|BACKEND_UNKNOWN|PARAM|IO_UNWRITABLE|STORE_BUSY|RESUME_CONFIG|UI|EXPORT_NO_MODEL|EXPORT_FORMAT|EXPORT_UNSUPPORTED|EXPORT_BATCH|EXPORT_WEIGHTS|PREDICT|DATA_IMAGE)/.test(e.code) ? 2 : 1;
+    return /^MODNAS_E_(CLI|CONFIG|REGISTRY|PLUGIN|BACKEND_UNKNOWN|PARAM|IO_UNWRITABLE|STORE_BUSY|RESUME_CONFIG|UI|EXPORT_NO_MODEL|EXPORT_FORMAT|EXPORT_UNSUPPORTED|EXPORT_BATCH|EXPORT_WEIGHTS|PREDICT|DATA_IMAGE|ARCHDESC|EXECUTOR_REDIS_URL)/.test(e.code) ? 2 : 1;
   }
   const err = e as Error;
   io.err(`error: ${err?.message ?? String(e)}`);
@@ -422,8 +422,8 @@ async function pluginsCommand(argv: string[], io: Io): Promise<number> {
   const sub = positionals[0] ?? 'list';
   const registry = getRegistry();
   const report = discoverPlugins({ registry });
-  await registry.loadAll();
   if (sub === 'list') {
+    // from the manifests alone: listing imports no plugin's code
     const rows = registry.list();
     if (values.json) {
       io.out(JSON.stringify({ plugins: rows, engines: report.engines.map((e) => ({ package: e.package, version: e.version, provides: e.provides })) }, null, 2));
@@ -438,6 +438,11 @@ async function pluginsCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   if (sub === 'doctor') {
+    // every plugin imported in a child process first (a hang or an exit is reported, not obeyed),
+    // then the ones that pass in this one (their manifests checked against their code)
+    const bad = await report.checkImports(true);
+    for (const [name, err] of bad) registry.markBroken(name, err);
+    await registry.loadAll();
     const problems = registry.problems();
     const pkgs = registry.packageList();
     io.out(`${pkgs.length} plugin package(s) found from ${report.host ?? '(no package.json)'}`);

@@ -1,11 +1,25 @@
 // `modnas ui` and `modnas report --html` as commands: bad input exits 2 with the coded error and
 // its fix (the dashboard itself is tested in @modnas/ui, in Chromium too).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { JournalStore } from '@modnas/store-journal';
 import type { Io } from './main.js';
 import { main } from './main.js';
+import { uiCommand } from './ui.js';
+
+/** The status of a GET with a given Host header. */
+const status = (url: string, host?: string): Promise<number> =>
+  new Promise((ok, fail) => {
+    const req = request(url, host ? { headers: { host } } : {}, (res) => {
+      res.resume();
+      ok(res.statusCode ?? 0);
+    });
+    req.on('error', fail);
+    req.end();
+  });
 
 function capture(): Io & { text(): string } {
   const lines: string[] = [];
@@ -39,5 +53,28 @@ describe('modnas ui / report --html', () => {
     expect(await main(['--help'], io)).toBe(0);
     expect(io.text()).toMatch(/modnas ui \[folder\]/);
     expect(io.text()).toMatch(/modnas report <experiment-dir> --html <out\.html>/);
+  });
+
+  it('beyond loopback: a warning, a URL with the token, and --allow-host names', async () => {
+    const folder = join(empty, 'exp');
+    mkdirSync(join(folder, 'a'), { recursive: true });
+    new JournalStore(join(folder, 'a'), 'a').close();
+    const io = capture();
+    const stop = new AbortController();
+    const done = uiCommand([folder, '--port', '0', '--host', '0.0.0.0', '--allow-host', 'nas.lab,other.lab'], io, stop.signal);
+    const deadline = Date.now() + 30_000;
+    while (!/\?token=/.test(io.text()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const text = io.text();
+    expect(text).toMatch(/^warning: modnas ui listens on 0\.0\.0\.0, beyond this machine: .*token.*ssh -L/m);
+    const url = /modnas ui: (http:\/\/127\.0\.0\.1:(\d+)\/\?token=[\w-]+)/.exec(text);
+    expect(url).not.toBeNull();
+    const port = url![2];
+    expect(text).toContain(`http://${hostname().toLowerCase()}:${port}/?token=`);
+    expect(await status(url![1])).toBe(303); // to the cookie
+    expect(await status(`http://127.0.0.1:${port}/api/experiments`)).toBe(401);
+    expect(await status(`${url![1].replace('/?', '/api/experiments?')}`, `nas.lab:${port}`)).toBe(200);
+    expect(await status(`${url![1].replace('/?', '/api/experiments?')}`, `evil.example:${port}`)).toBe(403);
+    stop.abort();
+    expect(await done).toBe(0);
   });
 });

@@ -8,7 +8,7 @@ import { parse } from './args.js';
 import type * as Ui from '@modnas/ui';
 import type { Io } from './main.js';
 
-export const UI_HELP = `Usage: modnas ui [folder] [--port N] [--host 127.0.0.1]
+export const UI_HELP = `Usage: modnas ui [folder] [--port N] [--host 127.0.0.1] [--allow-host NAME]
 
 A local, read-only dashboard over the experiment stores (journal.jsonl, modnas.db) in the folder and the folders
 under it (default: exp): runs with status, backend, duration and best score; one run live while
@@ -17,8 +17,12 @@ params / latency with the Pareto front, softmax(α) per mixed op, the architectu
 side by side. Every asset is served by this process: the page makes no outside request.
 
 Options:
-  --port <N>      port to listen on (default 8080; 0 picks a free one)
-  --host <addr>   address to bind (default 127.0.0.1, this machine only)`;
+  --port <N>           port to listen on (default 8080; 0 picks a free one)
+  --host <addr>        address to bind (default 127.0.0.1, this machine only). Any other address
+                       (0.0.0.0: every interface) requires a token: open the printed URL with
+                       ?token= once, a cookie keeps it (MODNAS_UI_TOKEN sets the token)
+  --allow-host <name>  another name the browser may use for this server (a DNS name, a proxy);
+                       repeat or separate by commas. Requests naming any other host get 403`;
 
 export const REPORT_HTML_HELP = `  modnas report <experiment-dir> --html <out.html> [--run rN]
     writes the run view (default: the newest run) as one self-contained file that renders offline`;
@@ -33,7 +37,7 @@ async function loadUi(): Promise<typeof Ui> {
 
 /** Serve until SIGINT/SIGTERM; `stop` (tests) ends it too. */
 export async function uiCommand(argv: string[], io: Io, stop?: AbortSignal): Promise<number> {
-  const { values, positionals } = parse(argv, { port: { type: 'string' }, host: { type: 'string' }, debug: { type: 'boolean' } }, UI_HELP);
+  const { values, positionals } = parse(argv, { port: { type: 'string' }, host: { type: 'string' }, 'allow-host': { type: 'string', multiple: true }, debug: { type: 'boolean' } }, UI_HELP);
   if (values.help) {
     io.out(UI_HELP);
     return 0;
@@ -42,8 +46,18 @@ export async function uiCommand(argv: string[], io: Io, stop?: AbortSignal): Pro
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ModnasError('MODNAS_E_CLI_USAGE', `--port must be an integer from 0 to 65535, got ${String(values.port)}`, { fix: 'e.g. --port 8080' });
   const { startUiServer } = await loadUi();
   const folder = resolve(positionals[0] ?? 'exp');
-  const server = await startUiServer({ folder, port, host: (values.host as string | undefined) ?? '127.0.0.1' });
-  io.out(`modnas ui: ${server.url} (experiments under ${folder}; Ctrl-C to stop)`);
+  const allowHosts = ((values['allow-host'] as string[] | undefined) ?? []).flatMap((h) => h.split(',')).map((h) => h.trim()).filter(Boolean);
+  const token = process.env.MODNAS_UI_TOKEN || undefined;
+  const server = await startUiServer({ folder, port, host: (values.host as string | undefined) ?? '127.0.0.1', allowHosts, ...(token ? { token } : {}) });
+  if (server.remote) {
+    io.err(
+      `warning: modnas ui listens on ${server.host}, beyond this machine: whoever can reach port ${server.port} and has the token can read the experiments under ${folder}, over unencrypted HTTP. ` +
+        `To reach it from another machine without that, keep the default --host and tunnel: ssh -L ${server.port}:127.0.0.1:${server.port} <this host>`,
+    );
+  }
+  const open = (url: string): string => (server.token ? `${url}?token=${server.token}` : url);
+  io.out(`modnas ui: ${open(server.url)} (experiments under ${folder}; Ctrl-C to stop)`);
+  for (const url of server.urls) if (url !== server.url) io.out(`           ${open(url)}`);
   await new Promise<void>((done) => {
     const end = (): void => {
       process.off('SIGINT', end);

@@ -1,10 +1,12 @@
 // BullMQExecutor end to end against a real Redis (CI: .ci/run starts one and sets MODNAS_TEST_REDIS):
 // the real `modnas run` as coordinator and `modnas worker` processes, a subnet search on synthetic
-// data. Faults: a worker killed mid-job, no worker at all, a job that throws, workers that refuse
-// (config hash, missing plugin), and Redis restarted mid-run.
+// data, every job signed with a shared secret (MODNAS_WORKER_SECRET_FILE). Faults: a worker killed
+// mid-job, no worker at all, a job that throws, workers that refuse (config hash, missing plugin),
+// and Redis restarted mid-run. Attacks through the queue: worker-attacks.e2e.test.ts.
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setPriority, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,7 +22,10 @@ const explode = join(root, 'packages', 'cli', 'src', 'fixtures', 'explode-plugin
 const out = mkdtempSync(join(tmpdir(), 'modnas-workers-'));
 const REDIS = process.env.MODNAS_TEST_REDIS;
 const redisAvailable = await redisAnswers(REDIS);
-const ENV = { ...process.env, MODNAS_BACKEND: 'wasm' };
+// one secret for the coordinator and its workers, as a file only this user reads
+const secretFile = join(out, 'modnas.secret');
+writeFileSync(secretFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
+const ENV = { ...process.env, MODNAS_BACKEND: 'wasm', MODNAS_WORKER_SECRET_FILE: secretFile };
 
 interface Result {
   code: number | null;
@@ -174,11 +179,15 @@ describe.skipIf(!redisAvailable)(`BullMQ workers on a real Redis (MODNAS_TEST_RE
 
   it('workers refuse jobs they cannot evaluate, with coded errors: another config hash, a missing plugin', async () => {
     const q1 = freshQueue();
-    worker(redis, q1, ['--config', join(root, 'packages', 'cli', 'src', 'fixtures', 'fault-search.yaml')]);
+    const pinned = worker(redis, q1, ['--config', join(root, 'packages', 'cli', 'src', 'fixtures', 'fault-search.yaml')]);
     const hash = await search('refuse-hash', redis, q1, ['-o', 'executor.attempts=1']);
     expect(hash.code).toBe(1);
     expect(hash.stderr).toContain('MODNAS_E_WORKER_CONFIG_HASH');
-    expect(hash.stderr).toMatch(/refuses the job: it serves config hash \w+ \(--config\)/);
+    expect(hash.stderr).toMatch(/refuses the job: it serves one experiment only \(--config\), and the job's config hash \w+ is another/);
+    // the hash the worker serves is in its own log, never in what it sends back
+    const served = /serving experiment fault only \(config hash (\w+)\)/.exec(pinned.output())?.[1];
+    expect(served, pinned.output()).toMatch(/^\w{16}$/);
+    expect(hash.stderr).not.toContain(served);
 
     const q2 = freshQueue();
     worker(redis, q2);

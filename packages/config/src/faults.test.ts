@@ -1,5 +1,10 @@
-// Config keys that would pollute prototypes, and -o overrides that are malformed: coded errors naming them.
+// Config keys that would pollute prototypes, -o overrides that are malformed, files too large to be
+// configs: coded errors naming them.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readYamlFile } from './load.js';
 import { applyOverrides } from './merge.js';
 import { codeOf } from '../../../test/fixtures.js';
 
@@ -22,3 +27,22 @@ describe('-o problems', () => {
   });
 });
 
+
+describe('files too large to be configs', () => {
+  it('a 50 MB config (one long flow list) is refused within a second, before it is parsed, naming the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modnas-big-'));
+    const f = join(dir, 'big.yaml');
+    writeFileSync(f, `estim: [${'1, '.repeat(17_500_000)}1]\n`);
+    const t0 = Date.now();
+    const r = await codeOf(() => readYamlFile(f));
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(r.code).toBe('MODNAS_E_CONFIG_TOO_LARGE');
+    expect(r.message).toMatch(new RegExp(`${f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is 50\\.1 MB; config and arch files are read up to 4 MB`));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a folder given as a config file is a coded error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modnas-dir-'));
+    expect((await codeOf(() => readYamlFile(dir))).code).toBe('MODNAS_E_CONFIG_FILE');
+  });
+});

@@ -60,7 +60,7 @@ export function applyOverrides(config: JsonObject, overrides: readonly string[])
     if (bad) throw forbiddenKey(key, `-o ${o}`);
     let value: Json;
     try {
-      value = raw === '' ? '' : (parseYaml(raw) as Json);
+      value = raw === '' ? '' : (parseYaml(raw, { logLevel: 'error' }) as Json);
     } catch {
       value = raw;
     }

@@ -37,7 +37,15 @@ export const CheckpointSchema = z
 /** The native experiment format. Every key has a default except what names components. */
 export const ExperimentSchema = z
   .strictObject({
-    name: z.string().min(1).regex(/^[\w.-]+$/, 'letters, digits, _ . - only').default('default').describe('Experiment name; outputs go to <output_dir>/<name>'),
+    name: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[\w.-]+$/, 'letters, digits, _ . - only')
+      // "." and ".." are the output folder itself and its parent, not a folder in it
+      .refine((n) => n !== '.' && n !== '..', 'a folder name inside output_dir, not "." or ".."')
+      .default('default')
+      .describe('Experiment name; outputs go to <output_dir>/<name>'),
     output_dir: z.string().default('exp').describe('Folder that holds experiment folders'),
     seed: z.number().int().nonnegative().default(0).describe('Seed of every random choice (data order, sampling, init)'),
     backend: z.string().default('auto').describe('Tensor backend: auto, tensorflow, native, wasm, cpu (env MODNAS_BACKEND overrides auto)'),

@@ -110,8 +110,12 @@ export async function validateExperiment(raw: JsonObject, opts: ValidateOptions 
   }
   // An arch_desc given as a file is read now, so a missing or broken file is reported with the rest.
   if (typeof config.arch_desc === 'string' && /\.(ya?ml|json)$/.test(config.arch_desc)) {
+    const file = config.arch_desc;
     try {
-      config.arch_desc = readYamlValue(config.arch_desc, 'arch_desc file');
+      config.arch_desc = readYamlValue(file, 'arch_desc file');
+      if (config.arch_desc === null || config.arch_desc === undefined || (Array.isArray(config.arch_desc) && config.arch_desc.length === 0)) {
+        issues.push(`arch_desc: the file ${file} describes no architecture (it is empty); pass the outputs/arch_<estim>_best.yaml a search wrote`);
+      }
     } catch (e) {
       issues.push(`arch_desc: ${(e as Error).message.split('\n')[0]}`);
     }
@@ -147,7 +151,9 @@ export async function validateExperiment(raw: JsonObject, opts: ValidateOptions 
     if (config.quick && kind === 'estim' && typeof data.epochs === 'number') data.epochs = Math.min(data.epochs, QUICK.epochs);
     const rc: ResolvedComponent = { kind, path, def, config: res.config };
     components.set(path, rc);
-    for (const ref of def.refs?.(res.config) ?? []) await check(ref.kind, ref.spec, `${path}.${ref.path}`);
+    // a desc constructor with no arch_desc of its own builds from the top-level one: check the ids in that
+    const topDesc = path.startsWith('desc_construct.') && data.arch_desc == null && config.arch_desc != null;
+    for (const ref of def.refs?.(topDesc ? { ...data, arch_desc: config.arch_desc } : res.config) ?? []) await check(ref.kind, ref.spec, topDesc ? ref.path : `${path}.${ref.path}`);
     return rc;
   };
 

@@ -18,6 +18,6 @@ export { ArchParam, DiscreteParam, CategoricalParam, NumericParam, TensorParam, 
 export type { ComponentDef, ComponentRef, AnyComponentDef, PluginMeta, ModnasPlugin, EngineDef } from './plugin.js';
 export { defineComponent, definePlugin, defineEngine } from './plugin.js';
 export type { PackageRecord, RegistryRow } from './registry.js';
-export { Registry, getRegistry } from './registry.js';
+export { Registry, getRegistry, manifestAliases, manifestKinds } from './registry.js';
 export { Rng, setTensorSeed, nextTensorSeed, getTensorSeedState, setTensorSeedState } from './rng.js';
 export { CORE_VERSION } from './version.js';

@@ -11,6 +11,13 @@ export interface PackageRecord {
   kind: string;
   /** Ids the package says it provides (package.json `modnas.provides`). */
   provides: readonly string[];
+  /**
+   * Aliases by id (package.json `modnas.aliases`). Present (even `{}`): the manifest says every
+   * alias, so a miss is answered without importing the package; absent: only its code knows them.
+   */
+  aliases?: Readonly<Record<string, readonly string[]>>;
+  /** Kinds of the ids whose kind is not the package's (package.json `modnas.kinds`). */
+  kinds?: Readonly<Record<string, string>>;
   /** Where it was found (a directory), for messages. */
   dir?: string;
   /** Imports the entry; absent for plugins registered as objects. */
@@ -89,6 +96,8 @@ export class Registry {
       const e = this.ids.get(id) ?? { id, packages: [] };
       if (!e.packages.includes(rec.name)) e.packages.push(rec.name);
       this.ids.set(id, e);
+      // an alias from the manifest points at the same entry (its canonical id)
+      for (const alias of rec.aliases?.[id] ?? []) if (!this.ids.has(alias)) this.ids.set(alias, e);
     }
   }
 
@@ -124,9 +133,10 @@ export class Registry {
       throw new ModnasError('MODNAS_E_CONFIG_TYPE', `expected a ${kind} id (a string), got ${JSON.stringify(id)}`, { where });
     }
     let entry = this.ids.get(id);
-    if (!entry && [...this.packages.values()].some((p) => p.status === 'lazy')) {
-      // Aliases are known only from a plugin's code: import the lazy packages, then look again.
-      await this.loadAll();
+    const silent = [...this.packages.values()].filter((p) => p.status === 'lazy' && p.aliases === undefined);
+    if (!entry && silent.length > 0) {
+      // Packages whose manifest does not list their aliases: only their code knows them.
+      for (const p of silent) await this.loadPackage(p).catch(() => undefined);
       entry = this.ids.get(id);
     }
     if (!entry) throw this.missError(kind, id, where);
@@ -193,12 +203,31 @@ export class Registry {
           where: pkg.dir,
         });
       }
-      // Drop the lazy claims of this package before registering its real definitions.
+      const wrongKind = plugin.components.filter((c) => (pkg.kinds?.[c.id] ?? pkg.kind) !== c.kind && pkg.aliases !== undefined);
+      if (wrongKind.length) {
+        throw new ModnasError('MODNAS_E_PLUGIN_PROVIDES', `plugin ${pkg.name}: package.json says ${wrongKind.map((c) => `${c.id} is a ${pkg.kinds?.[c.id] ?? pkg.kind}`).join(', ')}, its code says ${wrongKind.map((c) => c.kind).join(', ')}`, {
+          fix: `set "modnas.kinds" to ${JSON.stringify(manifestKinds(pkg.kind, plugin.components))}`,
+          where: pkg.dir,
+        });
+      }
+      if (pkg.aliases !== undefined) {
+        const said = aliasesOf(pkg.aliases);
+        const has = manifestAliases(plugin.components);
+        if (JSON.stringify(said) !== JSON.stringify(has)) {
+          throw new ModnasError('MODNAS_E_PLUGIN_PROVIDES', `plugin ${pkg.name}: package.json modnas.aliases (${JSON.stringify(said)}) does not match its components' aliases (${JSON.stringify(has)})`, {
+            fix: `set "modnas.aliases" to ${JSON.stringify(has)}`,
+            where: pkg.dir,
+          });
+        }
+      }
+      // Drop the lazy claims of this package (ids and manifest aliases) before registering its real definitions.
       for (const id of pkg.provides) {
-        const e = this.ids.get(id);
-        if (e && !e.def) {
-          e.packages = e.packages.filter((p) => p !== pkg.name);
-          if (e.packages.length === 0) this.ids.delete(id);
+        for (const key of [id, ...(pkg.aliases?.[id] ?? [])]) {
+          const e = this.ids.get(key);
+          if (e && !e.def) {
+            e.packages = e.packages.filter((p) => p !== pkg.name);
+            if (e.packages.length === 0) this.ids.delete(key);
+          }
         }
       }
       this.register(plugin);
@@ -215,7 +244,7 @@ export class Registry {
   }
 
   private missError(kind: ComponentKind, id: string, where?: string): ModnasError {
-    const pkg = this.installHints[id];
+    const pkg = Object.hasOwn(this.installHints, id) ? this.installHints[id] : undefined;
     const close = closeMatches(id, this.ids.keys());
     const hint = close.length ? ` Did you mean ${close.map((c) => `"${c}"`).join(' or ')}?` : '';
     if (pkg) {
@@ -240,7 +269,7 @@ export class Registry {
       for (const p of e.packages) {
         const pkg = this.packages.get(p);
         rows.push({
-          kind: e.def?.kind ?? pkg?.kind ?? '?',
+          kind: e.def?.kind ?? pkg?.kinds?.[key] ?? pkg?.kind ?? '?',
           id: key,
           aliases: aliases.get(key) ?? [],
           package: p,
@@ -262,6 +291,26 @@ export class Registry {
       if (p.status === 'lazy') await this.loadPackage(p).catch(() => undefined);
     }
   }
+}
+
+/** A manifest's aliases in a canonical order (ids sorted, aliases sorted, ids without aliases left out). */
+function aliasesOf(a: Readonly<Record<string, readonly string[]>>): Record<string, string[]> {
+  return Object.fromEntries(
+    Object.keys(a)
+      .filter((id) => a[id].length > 0)
+      .sort()
+      .map((id) => [id, [...a[id]].sort()]),
+  );
+}
+
+/** The `modnas.kinds` a plugin's components call for: the ids whose kind is not the package's `kind`. */
+export function manifestKinds(packageKind: string, components: readonly AnyComponentDef[]): Record<string, string> {
+  return Object.fromEntries(components.filter((c) => c.kind !== packageKind).map((c) => [c.id, c.kind]).sort());
+}
+
+/** The `modnas.aliases` a plugin's components call for (what its package.json must say). */
+export function manifestAliases(components: readonly AnyComponentDef[]): Record<string, string[]> {
+  return aliasesOf(Object.fromEntries(components.map((c) => [c.id, [...(c.aliases ?? [])]])));
 }
 
 function duplicateError(id: string, packages: string[], where?: string): ModnasError {

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { ComponentKind } from '@modnas/core';
 import { CORE_VERSION, Registry, isModnasError } from '@modnas/core';
 import { discoverPlugins, peerSatisfied } from './discovery.js';
 
@@ -50,9 +51,9 @@ beforeAll(() => {
   writeFileSync(join(host, 'package.json'), JSON.stringify({ name: 'host', version: '0.0.0', dependencies: deps }));
 });
 
-async function resolveError(r: Registry, id: string) {
+async function resolveError(r: Registry, id: string, kind: ComponentKind = 'dataset') {
   try {
-    await r.resolve('dataset', id);
+    await r.resolve(kind, id);
   } catch (e) {
     if (isModnasError(e)) return e;
     throw e;
@@ -121,6 +122,45 @@ describe('discoverPlugins', () => {
     const e = await resolveError(r, 'Twin');
     expect(e.code).toBe('MODNAS_E_REGISTRY_DUPLICATE');
     expect(e.message).toContain('dup-a and dup-b');
+  });
+});
+
+describe('ids answered from the manifests (modnas.aliases)', () => {
+  const root = new URL('../../../', import.meta.url).pathname;
+
+  it('an unknown id among every first-party plugin imports none of them, and suggests from the manifests', async () => {
+    const r = new Registry();
+    const report = discoverPlugins({ cwd: root, registry: r });
+    expect(report.plugins.length).toBeGreaterThanOrEqual(40);
+    const e = await resolveError(r, 'DARTZ', 'optim');
+    expect(e.code).toBe('MODNAS_E_REGISTRY_MISSING');
+    expect(e.message).toMatch(/Did you mean "DARTS"/);
+    expect(r.packageList().filter((p) => p.status !== 'lazy').map((p) => p.name)).toEqual([]);
+  });
+
+  it("an alias known only from a manifest resolves, importing that plugin alone", async () => {
+    const r = new Registry();
+    discoverPlugins({ cwd: root, registry: r });
+    expect((await r.resolve('optim', 'Random')).id).toBe('RandomSearchOptim');
+    expect(r.packageList().filter((p) => p.status !== 'lazy').map((p) => p.name)).toEqual(['@modnas/optim-random']);
+    // the kinds of ids that are not the package's kind come from the manifest too
+    expect(r.list().find((row) => row.id === 'MobileNetV2SearchConstructor')?.kind).toBe('construct');
+  });
+
+  it('a manifest whose aliases differ from the code is refused on import, naming the fix', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modnas-aliases-'));
+    const add = (name: string, aliases: Record<string, string[]>): void => {
+      const d = join(dir, name);
+      mkdirSync(join(d, 'dist'), { recursive: true });
+      writeFileSync(join(d, 'package.json'), JSON.stringify({ name, version: '1.0.0', type: 'module', exports: { '.': './dist/index.js' }, modnas: { schemaVersion: 1, kind: 'dataset', provides: ['Aliased'], aliases } }));
+      writeFileSync(join(d, 'dist', 'index.js'), pluginSource(name, ['Aliased']));
+    };
+    add('says-alias', { Aliased: ['Other'] });
+    const r = new Registry();
+    discoverPlugins({ cwd: dir, registry: r, workspace: false, extraDirs: [join(dir, 'says-alias')] });
+    const e = await resolveError(r, 'Aliased');
+    expect(e.code).toBe('MODNAS_E_PLUGIN_PROVIDES');
+    expect(e.message).toContain('modnas.aliases ({"Aliased":["Other"]}) does not match');
   });
 });
 

@@ -6,12 +6,22 @@ import { COMPONENT_KINDS, CORE_VERSION, ModnasError, getRegistry } from '@modnas
 import semver from 'semver';
 import { parse as parseYaml } from 'yaml';
 import { importPlugin } from './plugin-import.js';
+import type { ProbeTarget } from './plugin-probe.js';
+import { ImportProbe } from './plugin-probe.js';
 
 /** The `modnas` field of a plugin's package.json. */
 export interface PluginManifest {
   schemaVersion: 1;
   kind: string;
   provides: string[];
+  /**
+   * Aliases by id (`{ "DARTSOptim": ["DARTS"] }`; `{}`: none). With it, an id no package provides
+   * is answered from the manifests alone, without importing any plugin; the conformance suite and
+   * the first import check it against the code.
+   */
+  aliases?: Record<string, string[]>;
+  /** Kinds of the ids whose kind is not `kind` (a backbone package that also provides constructors). */
+  kinds?: Record<string, string>;
 }
 
 /** Package kinds: every component kind, plus engines (tensor backends) that are not components. */
@@ -20,6 +30,7 @@ export const PACKAGE_KINDS: readonly string[] = [...COMPONENT_KINDS, 'engine'];
 export interface DiscoveredEngine {
   package: string;
   version: string;
+  entry: string;
   provides: string[];
   load: () => Promise<unknown>;
 }
@@ -27,11 +38,16 @@ export interface DiscoveredEngine {
 export interface DiscoveryReport {
   /** The package.json whose dependencies were searched. */
   host?: string;
-  plugins: Array<{ name: string; version: string; kind: string; provides: string[]; dir: string }>;
+  plugins: Array<{ name: string; version: string; kind: string; provides: string[]; dir: string; entry: string }>;
   engines: DiscoveredEngine[];
   problems: Array<{ package: string; dir: string; error: ModnasError }>;
   /** Packages found in more than one folder (two copies installed): each folder. */
   duplicates: Array<{ package: string; dirs: string[] }>;
+  /**
+   * Import every plugin in child processes now (`fresh`: ignoring remembered verdicts): the ones
+   * that hang or end the process on import, with their coded errors (`plugins doctor`).
+   */
+  checkImports(fresh?: boolean): Promise<Map<string, ModnasError>>;
 }
 
 export interface DiscoveryOptions {
@@ -55,7 +71,9 @@ export interface DiscoveryOptions {
 export function discoverPlugins(opts: DiscoveryOptions = {}): DiscoveryReport {
   const registry = opts.registry ?? getRegistry();
   const cwd = resolve(opts.cwd ?? process.cwd());
-  const report: DiscoveryReport = { plugins: [], engines: [], problems: [], duplicates: [] };
+  const probeTargets: ProbeTarget[] = [];
+  const probe = new ImportProbe(() => probeTargets, cwd);
+  const report: DiscoveryReport = { plugins: [], engines: [], problems: [], duplicates: [], checkImports: (fresh) => probe.checkAll(fresh) };
   const dirs = new Set<string>();
 
   const hostPkg = findUp(cwd, 'package.json');
@@ -137,6 +155,22 @@ export function discoverPlugins(opts: DiscoveryOptions = {}): DiscoveryReport {
       problem('MODNAS_E_PLUGIN_MANIFEST', 'modnas.provides must be a non-empty list of ids', 'list the registry ids the plugin defines, e.g. "provides": ["DARTSOptim"]');
       continue;
     }
+    if (m.aliases !== undefined) {
+      const a = m.aliases as unknown;
+      const ok = typeof a === 'object' && a !== null && !Array.isArray(a) && Object.entries(a).every(([id, list]) => m.provides!.includes(id) && Array.isArray(list) && list.every((x) => typeof x === 'string' && x.length > 0));
+      if (!ok) {
+        problem('MODNAS_E_PLUGIN_MANIFEST', 'modnas.aliases must map ids of modnas.provides to lists of aliases', 'e.g. "aliases": { "DARTSOptim": ["DARTS"] }, or {} when there are none');
+        continue;
+      }
+    }
+    if (m.kinds !== undefined) {
+      const k = m.kinds as unknown;
+      const ok = typeof k === 'object' && k !== null && !Array.isArray(k) && Object.entries(k).every(([id, kind]) => m.provides!.includes(id) && typeof kind === 'string' && COMPONENT_KINDS.includes(kind as never));
+      if (!ok) {
+        problem('MODNAS_E_PLUGIN_MANIFEST', 'modnas.kinds must map ids of modnas.provides to component kinds', `e.g. "kinds": { "MobileNetV2SearchConstructor": "construct" }; kinds: ${COMPONENT_KINDS.join(', ')}`);
+        continue;
+      }
+    }
     const peer = pj.peerDependencies?.['@modnas/core'] as string | undefined;
     if (peer && !peerSatisfied(peer, CORE_VERSION)) {
       problem('MODNAS_E_PLUGIN_PEER', `needs @modnas/core ${peer}, but ${CORE_VERSION} is installed`, `install a version of ${name} built for @modnas/core ${CORE_VERSION}, or npm i @modnas/core@"${peer}"`);
@@ -147,18 +181,21 @@ export function discoverPlugins(opts: DiscoveryOptions = {}): DiscoveryReport {
       problem('MODNAS_E_PLUGIN_ENTRY', 'has no entry ("exports"."." or "main")', 'add "exports": { ".": "./dist/index.js" } to its package.json');
       continue;
     }
-    const load = () => {
+    probeTargets.push({ name, version, entry });
+    const load = async (): Promise<unknown> => {
       if (!existsSync(entry)) {
         throw new Error(`entry ${entry} does not exist (is the package built? run its build script)`);
       }
+      // first in a child process: a plugin that hangs or exits on import is reported, not obeyed
+      await probe.check(name);
       return importPlugin(name, entry);
     };
     if (m.kind === 'engine') {
-      report.engines.push({ package: name, version, provides: m.provides, load });
+      report.engines.push({ package: name, version, entry, provides: m.provides, load });
       continue;
     }
-    registry.addPackage({ name, version, kind: m.kind, provides: m.provides, dir, load });
-    report.plugins.push({ name, version, kind: m.kind, provides: m.provides, dir });
+    registry.addPackage({ name, version, kind: m.kind, provides: m.provides, aliases: m.aliases, kinds: m.kinds, dir, load });
+    report.plugins.push({ name, version, kind: m.kind, provides: m.provides, dir, entry });
   }
   for (const [name, copies] of byName) if (copies.length > 1) report.duplicates.push({ package: name, dirs: copies });
   for (const p of registry.problems()) {

@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import type { Batch, BatchOptions, DataSplit } from '@modnas/core';
 import { Rng, tf } from '@modnas/core';
 import type { AugmentConfig } from './augment.js';
@@ -126,4 +127,20 @@ export class BatchCycler {
       this.used++;
     }
   }
+}
+
+/**
+ * A zod check for a dataset's config: the bytes it would hold in memory must fit in half of this
+ * machine's memory, else the config is refused at validation (before any folder or tensor exists),
+ * with the estimate. `bytes` of the parsed config; `path` the key that sets the size.
+ */
+export function fitsInMemory<T>(bytes: (c: T) => number, path: string, what: string): (c: T, ctx: { addIssue(i: { code: 'custom'; message: string; path: string[] }): void }) => void {
+  return (c, ctx) => {
+    const need = bytes(c);
+    const budget = totalmem() / 2;
+    if (need > budget) {
+      const gb = (b: number): string => `${(b / 2 ** 30).toFixed(b < 2 ** 30 ? 2 : 0)} GB`;
+      ctx.addIssue({ code: 'custom', path: [path], message: `${what} would take ${gb(need)} of memory; this machine has ${gb(totalmem())} (at most half of it is used for data): make it smaller` });
+    }
+  };
 }

@@ -1,4 +1,4 @@
-export { ArraySplit, splitTrainValid, BatchCycler } from './data.js';
+export { ArraySplit, splitTrainValid, BatchCycler, fitsInMemory } from './data.js';
 export type { AugmentConfig, ImageBatchOptions } from './augment.js';
 export { NO_AUGMENT, augmentSchema, augments, describeAugment, imageBatch } from './augment.js';
 export type { LossTermMode, LossTermOptions, LossTermHost, DivergenceInfo, EvalResult, TrainEpochOptions, EpochStats, RecalibrateOptions, ManagedGradientAccess } from './estim-base.js';

@@ -1,3 +1,5 @@
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { ModnasError, isModnasError } from '@modnas/core';
 
 /** Error codes of writes that failed because of the disk or the folder, not of modnas. */
@@ -15,14 +17,38 @@ const FULL = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
 const UNWRITABLE = new Set(['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'EISDIR', 'SQLITE_READONLY', 'SQLITE_CANTOPEN', 'SQLITE_PERM']);
 
 /**
+ * Why a path that does not exist cannot be made, when the reason is its nearest existing folder:
+ * a read-only file system or a folder without write permission ("EROFS at /mnt/ro"). Node's
+ * recursive mkdir reports ENOENT there instead of EROFS/EACCES, which would read as a vanished folder.
+ */
+function unwritableAncestor(path: string): string | undefined {
+  const target = resolve(path);
+  let at = target;
+  while (!existsSync(at)) {
+    const up = dirname(at);
+    if (up === at) return undefined;
+    at = up;
+  }
+  if (at === target) return undefined;
+  try {
+    if (!statSync(at).isDirectory()) return `ENOTDIR at ${at}`;
+    accessSync(at, constants.W_OK);
+    return undefined;
+  } catch (e) {
+    return `${String((e as { code?: unknown }).code ?? 'EACCES')} at ${at}`;
+  }
+}
+
+/**
  * Turn a failed write into a ModnasError that names the file and the fix (the cause stays in
  * `cause`). `what` says what was being written ("the experiment store", "logs/run.log").
  * A ModnasError passes through unchanged.
  */
 export function ioError(e: unknown, what: string, path: string): ModnasError {
   if (isModnasError(e)) return e;
-  const code = String((e as { code?: unknown })?.code ?? '');
+  let code = String((e as { code?: unknown })?.code ?? '');
   const msg = (e as Error)?.message ?? String(e);
+  if (code === 'ENOENT') code = unwritableAncestor(path) ?? code;
   if (FULL.has(code) || /ENOSPC|disk is full|database or disk is full/i.test(msg)) {
     return new ModnasError(IO_CODES.full, `writing ${what} failed: the disk is full (${code || msg}) at ${path}. Nothing written before is lost: the store keeps every finished step`, {
       fix: `free space on the disk of ${path} (df -h ${path}), or pass --output-dir <a folder on a disk with space>; then continue with "modnas run <config> --resume"`,
@@ -30,7 +56,7 @@ export function ioError(e: unknown, what: string, path: string): ModnasError {
       cause: e,
     });
   }
-  if (UNWRITABLE.has(code) || /EACCES|EPERM|EROFS|readonly|unable to open database/i.test(msg)) {
+  if (UNWRITABLE.has(code.split(' ')[0]) || /EACCES|EPERM|EROFS|readonly|unable to open database/i.test(msg)) {
     return new ModnasError(IO_CODES.unwritable, `cannot write ${what}: ${path} is not writable (${code || msg})`, {
       fix: `pass --output-dir <a folder you can write> (config key output_dir), or make it writable (chmod u+w ${path})`,
       where: path,

@@ -1,5 +1,6 @@
-import type { CheckpointRecord, ExperimentStore, RunRecord, StoredRecord } from '@modnas/services';
+import type { CheckpointRecord, ExperimentStore, RunRecord, SkippedCheckpoint, StoredRecord } from '@modnas/services';
 import { jsonSafe } from './atomic.js';
+import { checkpointFault } from './checkpoint-digest.js';
 
 /** Is a process of this host alive? (EPERM: alive, owned by another user.) */
 export function isPidAlive(pid: number): boolean {
@@ -45,6 +46,17 @@ export class MemoryExperimentStore implements ExperimentStore {
   records(stream: string | undefined, runId?: string): StoredRecord[] {
     return this.recs.filter((r) => (stream === undefined || r.stream === stream) && (runId === undefined || r.run === runId));
   }
+  recordsAfter(afterId: number, runId?: string): StoredRecord[] {
+    // ids increase along the array: the first one above afterId by halving
+    let lo = 0;
+    let hi = this.recs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.recs[mid].id <= afterId) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.recs.slice(lo).filter((r) => runId === undefined || r.run === runId);
+  }
   lastRecordId(): number {
     return this.nextId - 1;
   }
@@ -58,15 +70,25 @@ export class MemoryExperimentStore implements ExperimentStore {
     }
     return n;
   }
+  /** (Takes records without size and sha256 too: the journal replays checkpoints written before they were recorded.) */
   saveCheckpoint(c: Omit<CheckpointRecord, 'seq'>): CheckpointRecord {
     // after the newest, kept or pruned: seqs never repeat within a run
-    const seq = (this.latestCheckpoint(c.run)?.seq ?? 0) + 1;
+    const seq = (this.checkpoints(c.run).at(-1)?.seq ?? 0) + 1;
     const rec = { ...c, seq };
     this.ckpts.push(rec);
     return rec;
   }
-  latestCheckpoint(runId: string): CheckpointRecord | undefined {
-    return this.ckpts.filter((x) => x.run === runId).at(-1);
+  /** A run's kept checkpoints, oldest first, unverified. */
+  checkpoints(runId: string): CheckpointRecord[] {
+    return this.ckpts.filter((x) => x.run === runId);
+  }
+  latestCheckpoint(runId: string, skipped?: SkippedCheckpoint[]): CheckpointRecord | undefined {
+    for (const c of this.checkpoints(runId).reverse()) {
+      const reason = checkpointFault(c);
+      if (reason === undefined) return c;
+      skipped?.push({ run: runId, seq: c.seq, reason });
+    }
+    return undefined;
   }
   pruneCheckpoints(runId: string, keep: number): void {
     const mine = this.ckpts.filter((x) => x.run === runId);

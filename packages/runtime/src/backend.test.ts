@@ -6,7 +6,7 @@ import { selectBackend } from './backend.js';
 const initial = tf.getBackend();
 
 function engine(name: string, setup: () => Promise<void>): DiscoveredEngine {
-  return { package: `@test/engine-${name}`, version: '1.0.0', provides: [name], load: async () => ({ default: defineEngine({ name, priority: 50, setup }) }) };
+  return { package: `@test/engine-${name}`, version: '1.0.0', entry: '(in memory)', provides: [name], load: async () => ({ default: defineEngine({ name, priority: 50, setup }) }) };
 }
 
 /** An engine that registers a backend built like tfjs' cpu backend. */

@@ -20,7 +20,10 @@ export interface SelectBackendOptions {
   prefer?: string;
   engines?: DiscoveredEngine[];
   logger?: Logger;
-  /** Where the user's project is, to find an optional @tensorflow/tfjs-node(-gpu). */
+  /**
+   * Where the user's project is, to find an optional @tensorflow/tfjs-node(-gpu): the caller's own
+   * folder, never one a job or a message names (what resolves from it is imported and run).
+   */
   cwd?: string;
   /** Kernel threads for work started from this thread (EngineDef.threads; engines without the hook use their own count). */
   threads?: number;

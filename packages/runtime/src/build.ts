@@ -176,8 +176,20 @@ export async function buildNetwork(env: BuildEnv, factory: ComponentFactory = co
   } catch (e) {
     trainer?.dispose();
     model?.dispose();
-    throw e;
+    throw outOfMemory(e);
   }
+}
+
+/**
+ * An allocation the machine cannot make (a config that asks for a gigantic dataset or network):
+ * a coded error instead of V8's "Invalid typed array length".
+ */
+function outOfMemory(e: unknown): unknown {
+  if (!(e instanceof RangeError) || !/typed array length|array buffer allocation|invalid array length|allocation failed/i.test(e.message)) return e;
+  return new ModnasError('MODNAS_E_CONFIG_MEMORY', `building the experiment asked for more memory than can be allocated (${e.message})`, {
+    fix: 'make the data or the network smaller (data sizes, image_size, width or depth multipliers, channels)',
+    cause: e,
+  });
 }
 
 /** A trainer that says why it is missing when used (an experiment without a model). */

@@ -8,7 +8,7 @@
  */
 import type { ArchSpace, Assignment, EstimCheckpoints, EstimContext, Module, Rng, SearchOptimizer, StateOptimizer } from '@modnas/core';
 import { ModnasError, getTensorSeedState, setTensorSeedState, tf } from '@modnas/core';
-import { jsonSafe } from '@modnas/kit-io';
+import { checkpointDigest, checkpointFault, jsonSafe } from '@modnas/kit-io';
 import type { CheckpointRecord, ExperimentStore } from '@modnas/services';
 
 export const CHECKPOINT_FORMAT = 1;
@@ -65,8 +65,25 @@ export interface CheckpointPayload {
   sinceCandidates: number;
 }
 
-export function decodeCheckpoint(rec: CheckpointRecord): CheckpointPayload {
-  const raw = JSON.parse(Buffer.from(rec.data).toString('utf8')) as CheckpointPayload;
+export function decodeCheckpoint(rec: CheckpointRecord, where = 'the experiment store'): CheckpointPayload {
+  // The store hands back only checkpoints that verify (the contract); this catches one that does not follow it.
+  const fault = checkpointFault(rec);
+  if (fault !== undefined) {
+    throw new ModnasError('MODNAS_E_STORE_CHECKPOINT', `checkpoint ${rec.seq} of run ${rec.run} from ${where} does not match the size and SHA-256 recorded when it was written (${fault}), and the store returned it anyway`, {
+      fix: 'the store must pass over a checkpoint that does not verify (ExperimentStore.latestCheckpoint in @modnas/services; describeStoreContract in @modnas/testkit checks it); until it does, start a new run (without --resume)',
+      where,
+    });
+  }
+  let raw: CheckpointPayload;
+  try {
+    raw = JSON.parse(Buffer.from(rec.data).toString('utf8')) as CheckpointPayload;
+  } catch (e) {
+    throw new ModnasError('MODNAS_E_RESUME_CHECKPOINT', `checkpoint ${rec.seq} of run ${rec.run} in ${where} cannot be read: ${(e as Error).message} (${rec.data.length.toLocaleString('en-US')} bytes${rec.sha256 ? '' : '; it records no checksum: written before @modnas recorded them'})`, {
+      fix: 'start a new run (without --resume); the records of this one stay in the store',
+      where,
+      cause: e,
+    });
+  }
   // jsonSafe wrote NaN/Infinity (scores, losses) as strings: numbers again, except in the encoded weights.
   const p = { ...(reviveNonFinite({ ...raw, weights: undefined }) as CheckpointPayload), weights: raw.weights };
   if (p.format !== CHECKPOINT_FORMAT) {
@@ -157,7 +174,8 @@ export class Checkpointer implements EstimCheckpoints {
       sinceCandidates: this.sinceCandidates,
     };
     const data = Buffer.from(JSON.stringify(payload, jsonSafe), 'utf8');
-    this.store.saveCheckpoint({ run: this.runId, estim: this.estimName, kind, time: new Date().toISOString(), watermark: this.store.lastRecordId(), data });
+    // size and SHA-256 taken here, before the store writes it: a payload the disk cut short does not verify on resume
+    this.store.saveCheckpoint({ run: this.runId, estim: this.estimName, kind, time: new Date().toISOString(), watermark: this.store.lastRecordId(), ...checkpointDigest(data), data });
     this.store.pruneCheckpoints(this.runId, this.policy.keep);
   }
 

@@ -26,3 +26,5 @@ export { WorkerThreadsExecutor, workerThreadsExecutor, workerThreadsExecutorSche
 export { encodeWeights, loadWeights } from './executors/weights.js';
 export type { RemoteEvaluatorOptions } from './remote-evaluator.js';
 export { createRemoteEvaluator, WORKER_CODES } from './remote-evaluator.js';
+export type { WorkerFolders } from './executors/job-paths.js';
+export { WORKER_PATH_CODE, workerFolders } from './executors/job-paths.js';

@@ -5,12 +5,18 @@
  * network and loads the data once per config hash, loads the coordinator's weights when their id
  * changes, and evaluates with the estimator's own evaluateCandidate. Used by worker threads and by
  * `modnas worker`.
+ *
+ * What a job decides and what it does not: it chooses the candidate, the estimator and the
+ * experiment config; the backend, the plugins and the folder are the worker's own (its options
+ * here). With `confine` set (`modnas worker`: the job came from a queue), every path in the job's
+ * config must lie inside the worker's folders (job-paths.ts), and what goes back is the code of a
+ * failure, never a message that may quote a file the worker read.
  */
 import { hostname } from 'node:os';
 import type { DependencyContainer } from 'tsyringe';
 import type { EstimContext, Logger, Registry } from '@modnas/core';
 import type { ArchSpace } from '@modnas/core';
-import { EventBus, ModnasError, getRegistry, silentLogger, silentProgress } from '@modnas/core';
+import { EventBus, ModnasError, getRegistry, isModnasError, silentLogger, silentProgress } from '@modnas/core';
 import type { ExperimentPlan, JsonObject } from '@modnas/config';
 import { validateExperiment } from '@modnas/config';
 import { candidateContext } from '@modnas/kit-estim';
@@ -22,6 +28,8 @@ import { selectBackend } from './backend.js';
 import type { BuiltNetwork, ComponentFactory } from './build.js';
 import { buildNetwork, componentFactory, experimentScope, missingTrainer } from './build.js';
 import { registerRuntimeComponents } from './executors/bind.js';
+import type { WorkerFolders } from './executors/job-paths.js';
+import { WORKER_PATH_CODE, checkJobPaths } from './executors/job-paths.js';
 import { loadWeights } from './executors/weights.js';
 import { configHash, diffConfigKeys } from './run-policy.js';
 import { MemoryStore } from './store.js';
@@ -31,6 +39,16 @@ export interface RemoteEvaluatorOptions {
   logger?: Logger;
   /** Engines found by plugin discovery (for the backend choice). */
   engines?: DiscoveredEngine[];
+  /** This evaluator's own project folder, where an optional @tensorflow/tfjs-node is resolved (default: process.cwd()). */
+  cwd?: string;
+  /** The caller has set up the backend already (`modnas worker` does at start): the jobs' `backend` key is not used. */
+  backendChosen?: boolean;
+  /**
+   * Jobs come from outside this process (a queue): refuse paths outside these folders
+   * (MODNAS_E_WORKER_PATH), and send back failures of validation and build by code only
+   * (their messages stay in this worker's log).
+   */
+  confine?: WorkerFolders;
   /** Refuse jobs of any other config hash (`modnas worker --config`). */
   pinnedHash?: string;
   /** This worker's name in trial records (default host:pid). */
@@ -54,7 +72,12 @@ export const WORKER_CODES = {
   pluginMissing: 'MODNAS_E_WORKER_PLUGIN_MISSING',
   configHash: 'MODNAS_E_WORKER_CONFIG_HASH',
   estim: 'MODNAS_E_WORKER_ESTIM',
+  path: WORKER_PATH_CODE,
+  build: 'MODNAS_E_WORKER_BUILD',
 } as const;
+
+/** An evaluation error as a confined worker sends it back: its code and first line, no longer than this. */
+const MAX_REASON = 300;
 
 /** A worker's evaluator: one engine (network, data) at a time, rebuilt when a job's config hash differs; jobs run one at a time. */
 export function createRemoteEvaluator(opts: RemoteEvaluatorOptions = {}): { evaluate: RemoteEvaluate; dispose(): void } {
@@ -73,11 +96,26 @@ export function createRemoteEvaluator(opts: RemoteEvaluatorOptions = {}): { eval
     engine = undefined;
   };
 
-  const refuse = (code: string, message: string, fix: string): ModnasError => new ModnasError(code, `worker ${worker} refuses the job: ${message}`, { fix, where: `worker ${worker}` });
+  /** This worker's own refusals: authored messages, sent back whole. */
+  const refusals = new WeakSet<Error>();
+  const refuse = (code: string, message: string, fix: string): ModnasError => {
+    const e = new ModnasError(code, `worker ${worker} refuses the job: ${message}`, { fix, where: `worker ${worker}` });
+    refusals.add(e);
+    return e;
+  };
 
   const build = async (job: RemoteCandidate): Promise<Engine> => {
     if (opts.pinnedHash && job.configHash !== opts.pinnedHash) {
-      throw refuse(WORKER_CODES.configHash, `it serves config hash ${opts.pinnedHash} (--config), the job is of config hash ${job.configHash}`, 'start this worker with the coordinator\'s config (or without --config), or run the coordinator with the worker\'s config');
+      // the hash this worker serves is not said: a consistency check, not something to aim at
+      throw refuse(WORKER_CODES.configHash, `it serves one experiment only (--config), and the job's config hash ${job.configHash} is another`, 'start this worker with the coordinator\'s config (or without --config), or run the coordinator with the worker\'s config');
+    }
+    if (opts.confine) {
+      try {
+        checkJobPaths(job.config, opts.confine, worker);
+      } catch (e) {
+        refusals.add(e as Error);
+        throw e;
+      }
     }
     const installed = new Map(registry.packageList().filter((p) => p.status !== 'broken').map((p) => [p.name, p.version]));
     const missing = job.plugins.map((p) => p.slice(0, p.lastIndexOf('@'))).filter((name) => !installed.has(name));
@@ -93,29 +131,53 @@ export function createRemoteEvaluator(opts: RemoteEvaluatorOptions = {}): { eval
     try {
       plan = await validateExperiment(job.config as JsonObject, { registry, where: `the job's config (hash ${job.configHash})` });
     } catch (e) {
-      throw refuse(WORKER_CODES.configHash, `the experiment's config does not validate with this worker's plugins: ${(e as Error).message.split('\n').slice(0, 4).join(' ')}`, 'install the same plugin versions as the coordinator');
+      if (!opts.confine) throw refuse(WORKER_CODES.configHash, `the experiment's config does not validate with this worker's plugins: ${(e as Error).message.split('\n').slice(0, 4).join(' ')}`, 'install the same plugin versions as the coordinator');
+      // the keys only: a message may quote a file that validation read (an arch_desc)
+      logger.warn(`worker ${worker}: the job's config does not validate here: ${(e as Error).message}`);
+      const keys = [...(e as Error).message.matchAll(/^\s*- ([^\s:]+):/gm)].map((m) => m[1]).slice(0, 5);
+      throw refuse(WORKER_CODES.configHash, `the experiment's config does not validate with this worker's plugins (${isModnasError(e) ? e.code : 'uncoded error'}${keys.length ? ` at ${keys.join(', ')}` : ''}; the details are in the worker's log)`, 'install the same plugin versions as the coordinator');
     }
     const hash = configHash(plan.config);
     if (hash !== job.configHash) {
       const keys = diffConfigKeys(job.config, plan.config).slice(0, 5).join(', ');
-      throw refuse(WORKER_CODES.configHash, `the config validates here to hash ${hash}, the coordinator's is ${job.configHash} (differs at ${keys || 'defaults'})`, 'install the same plugin versions as the coordinator (their defaults differ)');
+      throw refuse(WORKER_CODES.configHash, `the config validates here to another hash than the coordinator's ${job.configHash} (differs at ${keys || 'defaults'})`, 'install the same plugin versions as the coordinator (their defaults differ)');
     }
-    if (!backendChosen) {
-      await selectBackend({ prefer: plan.config.backend, engines: opts.engines, logger, cwd: job.cwd, threads: opts.kernelThreads });
+    if (!backendChosen && !opts.backendChosen) {
+      await selectBackend({ prefer: plan.config.backend, engines: opts.engines, logger, cwd: opts.cwd, threads: opts.kernelThreads });
       backendChosen = true;
     }
     dispose();
     const { container, space, rng } = experimentScope(plan, { logger, events: new EventBus(), progress: silentProgress, store: new MemoryStore() });
     const factory = componentFactory({ plan, registry, container, space, rng, logger });
-    const built = await buildNetwork({ plan, registry, container, space, rng, logger }, factory);
+    let built: BuiltNetwork;
+    try {
+      built = await buildNetwork({ plan, registry, container, space, rng, logger }, factory);
+    } catch (e) {
+      if (!opts.confine) throw e;
+      throw buildFailure(e);
+    }
     logger.info(`worker ${worker}: built experiment ${plan.config.name} (config hash ${hash})`);
     return { hash, plan, container, space, built, factory, estims: new Map() };
+  };
+
+  /** A failure while building (data, model, constructors: where files are read) goes back as its code; the message stays here. */
+  const buildFailure = (e: unknown): ModnasError => {
+    logger.warn(`worker ${worker}: building the job's experiment failed: ${(e as Error)?.message ?? String(e)}`);
+    const code = isModnasError(e) ? e.code : 'an uncoded error';
+    return refuse(WORKER_CODES.build, `building the experiment failed here with ${code} (the message is in the worker's log only: it may quote a file of this worker)`, 'read the worker\'s log; the data files and plugins the config names must be the same on the worker as on the coordinator');
   };
 
   const estimOf = async (e: Engine, name: string): Promise<CandidateEvaluator> => {
     const have = e.estims.get(name);
     if (have) return have;
-    const made = await e.factory.create<'estim'>(`estim.${name}`);
+    if (!Object.hasOwn(e.plan.config.estim, name)) throw refuse(WORKER_CODES.estim, `the config has no estimator ${JSON.stringify(name)}`, 'send candidates of an estimator the config names');
+    let made: unknown;
+    try {
+      made = await e.factory.create<'estim'>(`estim.${name}`);
+    } catch (err) {
+      if (!opts.confine) throw err;
+      throw buildFailure(err);
+    }
     if (!isCandidateEvaluator(made)) {
       throw refuse(WORKER_CODES.estim, `estim.${name} (${e.plan.config.estim[name]?.type}) does not evaluate single candidates (no evaluateCandidate)`, 'use an estimator that does (SubNetEstimator), or remove the executor key');
     }
@@ -151,9 +213,21 @@ export function createRemoteEvaluator(opts: RemoteEvaluatorOptions = {}): { eval
     return { ...r, seconds: (Date.now() - t0) / 1000, worker };
   };
 
+  /** An evaluation error as a confined worker sends it back: code and first line, bounded. */
+  const confined = async (job: RemoteCandidate, fetchWeights: () => Promise<Uint8Array>): Promise<ExecutedTrial> => {
+    try {
+      return await run(job, fetchWeights);
+    } catch (e) {
+      if (e instanceof Error && refusals.has(e)) throw e;
+      const first = ((e as Error)?.message ?? String(e)).split('\n')[0];
+      const short = first.length > MAX_REASON ? `${first.slice(0, MAX_REASON)}...` : first;
+      throw isModnasError(e) ? new ModnasError(e.code, short) : new Error(short);
+    }
+  };
+
   const evaluate: RemoteEvaluate = (job, fetchWeights) => {
     // one network: jobs take turns
-    const next = queue.then(() => run(job, fetchWeights));
+    const next = queue.then(() => (opts.confine ? confined(job, fetchWeights) : run(job, fetchWeights)));
     queue = next.catch(() => undefined);
     return next;
   };

@@ -4,14 +4,14 @@
  * heartbeat, hand estimators a ResultStore that also appends the JSONL exports live, rewrite the
  * exports from the store, and close the run with its status.
  */
-import { appendFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExperimentPlan } from '@modnas/config';
 import { configInvalid, parseComponentConfig } from '@modnas/config';
 import type { Logger, Registry, ResultStore } from '@modnas/core';
 import { ModnasError } from '@modnas/core';
-import { MemoryExperimentStore, guardedWrite, jsonSafe, testKillPoint, writeFileAtomic } from '@modnas/kit-io';
-import type { CheckpointRecord, ExperimentStore, RunRecord, RunStatus } from '@modnas/services';
+import { DISK_SITES, MemoryExperimentStore, appendFileWhole, guardedWrite, jsonSafe, testKillPoint, writeFileAtomic } from '@modnas/kit-io';
+import type { CheckpointRecord, ExperimentStore, RunRecord, RunStatus, SkippedCheckpoint } from '@modnas/services';
 import { isStoreFactory } from '@modnas/services';
 import { HEARTBEAT_INTERVAL_MS, busyError, claimRun } from './run-policy.js';
 
@@ -52,7 +52,8 @@ export class RunSession {
         store.append(stream, record);
         if (logs && EXPORTED_STREAMS.includes(stream)) {
           const file = join(logs, `${stream}.jsonl`);
-          guardedWrite(`logs/${stream}.jsonl`, file, () => appendFileSync(file, JSON.stringify({ run: run.id, ...record }, jsonSafe) + '\n'));
+          // whole lines only: a full disk cuts the file back and fails the run (the record is in the store)
+          guardedWrite(`logs/${stream}.jsonl`, file, () => appendFileWhole(file, JSON.stringify({ run: run.id, ...record }, jsonSafe) + '\n', { site: `${DISK_SITES.append}:${stream}.jsonl` }));
         }
       },
       read: (stream) => store.read(stream),
@@ -64,8 +65,14 @@ export class RunSession {
       try {
         this.store.updateRun(this.run.id, { heartbeat: new Date().toISOString() });
       } catch (e) {
-        if (!this.heartbeatFailed) this.logger.warn(`heartbeat of run ${this.run.id} not written: ${(e as Error).message.split('\n')[0]}`);
-        this.heartbeatFailed = true;
+        if (!this.heartbeatFailed) {
+          this.heartbeatFailed = true;
+          try {
+            this.logger.warn(`heartbeat of run ${this.run.id} not written: ${(e as Error).message.split('\n')[0]}`);
+          } catch {
+            // the log is on the same full disk: the run's next write fails it with the coded error
+          }
+        }
       }
     }, HEARTBEAT_INTERVAL_MS);
     this.timer.unref();
@@ -76,7 +83,11 @@ export class RunSession {
     return this.store.truncateRecords(this.run.id, watermark);
   }
 
-  /** Rewrite logs/<stream>.jsonl from the store: this run's records only, each tagged with the run id. */
+  /**
+   * Rewrite logs/<stream>.jsonl from the store: this run's records only, each tagged with the run id.
+   * Each file is written whole to a temporary file and renamed (kit-io's writeFileAtomic): a full
+   * disk leaves the file before and fails the run with MODNAS_E_IO_DISK_FULL.
+   */
   exportStreams(): void {
     if (!this.logsDir) return;
     for (const stream of EXPORTED_STREAMS) {
@@ -84,7 +95,7 @@ export class RunSession {
       const file = join(this.logsDir, `${stream}.jsonl`);
       if (recs.length === 0 && !existsSync(file)) continue;
       const text = recs.map((r) => JSON.stringify({ run: r.run, ...r.record }, jsonSafe) + '\n').join('');
-      guardedWrite(`logs/${stream}.jsonl`, file, () => writeFileAtomic(file, text, () => testKillPoint('export')));
+      guardedWrite(`logs/${stream}.jsonl`, file, () => writeFileAtomic(file, text, { site: `${DISK_SITES.export}:${stream}.jsonl`, beforeRename: () => testKillPoint('export') }));
     }
   }
 
@@ -153,13 +164,26 @@ export async function openRunSession(o: RunSessionOptions): Promise<RunSession> 
       return new RunSession(store, claim.run, false, undefined, logs, o.logger);
     }
     if (claim.changedKeys.length) o.logger.warn(`--force: resuming run ${claim.run.id} with a changed config (${claim.changedKeys.join(', ')})`);
-    return new RunSession(store, claim.run, true, claim.checkpoint, logs, o.logger);
+    return new RunSession(store, claim.run, true, verifiedCheckpoint(store, claim.run.id, o.logger), logs, o.logger);
   }
+}
+
+/**
+ * The checkpoint a resumed run continues from: the newest that verifies (size and SHA-256), each
+ * newer one the store passed over named in a warning.
+ */
+function verifiedCheckpoint(store: ExperimentStore, runId: string, logger: Logger): CheckpointRecord | undefined {
+  const skipped: SkippedCheckpoint[] = [];
+  const c = store.latestCheckpoint(runId, skipped);
+  for (const s of skipped) {
+    logger.warn(`checkpoint ${s.seq} of run ${runId} does not verify and is skipped: ${s.reason}; ${c ? `resuming from checkpoint ${c.seq}` : 'no older checkpoint verifies, so the run starts again from its beginning'} (${store.location})`);
+  }
+  return c;
 }
 
 function isExperimentStore(x: unknown): x is ExperimentStore {
   const s = x as Partial<ExperimentStore> | null;
-  return !!s && ['transaction', 'runs', 'insertRun', 'updateRun', 'activate', 'append', 'read', 'records', 'lastRecordId', 'truncateRecords', 'saveCheckpoint', 'latestCheckpoint', 'pruneCheckpoints', 'close'].every((m) => typeof (s as Record<string, unknown>)[m] === 'function');
+  return !!s && ['transaction', 'runs', 'insertRun', 'updateRun', 'activate', 'append', 'read', 'records', 'recordsAfter', 'lastRecordId', 'truncateRecords', 'saveCheckpoint', 'latestCheckpoint', 'pruneCheckpoints', 'close'].every((m) => typeof (s as Record<string, unknown>)[m] === 'function');
 }
 
 /**

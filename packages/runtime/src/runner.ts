@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import type { EstimContext, EstimResult, Exporter, SearchOptimizer, StateOptimizer, Logger, ProgressReporter, Registry } from '@modnas/core';
 import type { ExperimentPlan } from '@modnas/config';
 import type { BackendChoice } from './backend.js';
@@ -9,7 +9,7 @@ import { isDivergedError, formatDuration } from '@modnas/kit-estim';
 import type { Module } from '@modnas/core';
 import type { ArchSpace } from '@modnas/core';
 import { EventBus, Tokens, getRegistry, Rng } from '@modnas/core';
-import { guardedWrite, testKillPoint, writeJsonAtomic, writeYamlAtomic } from '@modnas/kit-io';
+import { DISK_SITES, appendFileWhole, guardedWrite, testKillPoint, writeJsonAtomic, writeYamlAtomic } from '@modnas/kit-io';
 import type { Executor } from '@modnas/services';
 import { ServiceTokens } from '@modnas/services';
 import type { DiscoveredEngine } from '@modnas/discovery';
@@ -98,7 +98,7 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
       mkdirSync(join(outputDir, 'outputs'), { recursive: true });
     });
     const logFile = join(outputDir, 'logs', 'run.log');
-    logger.addSink((_, line) => guardedWrite('logs/run.log', logFile, () => appendFileSync(logFile, line + '\n')));
+    logger.addSink((_, line) => guardedWrite('logs/run.log', logFile, () => appendFileWhole(logFile, line + '\n', { site: DISK_SITES.log })));
   }
   if (opts.logger) {
     const console = opts.logger;
@@ -111,8 +111,10 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
   for (const n of opts.notes ?? []) logger.info(n);
   const session: RunSession = await openRunSession({ plan, registry, outputDir, persist, logger, resume: opts.resume, force: opts.force, wait: opts.wait, signal: opts.signal });
   let status: 'done' | 'failed' | 'interrupted' = 'failed';
+  let failed = false;
   try {
-  if (persist) guardedWrite('outputs/config.yaml', outputDir, () => writeYamlAtomic(join(outputDir, 'outputs', 'config.yaml'), cfg));
+  const cfgFile = join(outputDir, 'outputs', 'config.yaml');
+  if (persist) guardedWrite('outputs/config.yaml', cfgFile, () => writeYamlAtomic(cfgFile, cfg, { site: exportSite(cfgFile) }));
   session.exportStreams();
   session.startHeartbeat();
 
@@ -245,15 +247,29 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
     model?.dispose();
     space.dispose();
   }
+  } catch (e) {
+    failed = true;
+    throw e;
   } finally {
     if (status === 'failed' && opts.signal?.aborted) status = 'interrupted';
-    session.end(status);
+    if (!failed) session.end(status);
+    else {
+      try {
+        session.end(status);
+      } catch {
+        // A full disk fails this too: the first error is the one to report. The run stays 'running'
+        // in the store and reads as killed once this process is gone; --resume continues it.
+      }
+    }
   }
 }
 
+/** The fault suite's site name of an export (MODNAS_TEST_DISK_FULL_AT=export:<file>@n). */
+const exportSite = (file: string): string => `${DISK_SITES.export}:${basename(file)}`;
+
 function writeSummary(outputDir: string, summary: RunSummary): void {
   const file = join(outputDir, 'outputs', 'summary.json');
-  guardedWrite('outputs/summary.json', file, () => writeJsonAtomic(file, summary));
+  guardedWrite('outputs/summary.json', file, () => writeJsonAtomic(file, summary, { site: exportSite(file) }));
 }
 
 function rngAt(state: number): Rng {
@@ -277,7 +293,7 @@ function exportBest(
   exporters.forEach(([key, ex], i) => {
     const desc = ex.export(model, space);
     const file = join(outputDir, 'outputs', i === 0 ? `arch_${name}_best.yaml` : `arch_${name}_best.${key}.yaml`);
-    guardedWrite(`outputs/${file.split('/').pop()}`, file, () => writeYamlAtomic(file, desc));
+    guardedWrite(`outputs/${basename(file)}`, file, () => writeYamlAtomic(file, desc, { site: exportSite(file) }));
     files.push(file);
     logger.info(`export ${key}: ${file}`);
   });

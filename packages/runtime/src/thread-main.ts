@@ -15,7 +15,7 @@ const registry = getRegistry();
 const discovery = discoverPlugins({ cwd, registry });
 const say = (level: LogLevel) => (line: string): void => port.postMessage({ log: level, line: `${name}: ${line}` } satisfies FromThread);
 const logger = { debug: say('debug'), info: say('info'), warn: say('warn'), error: say('error') };
-const { evaluate } = createRemoteEvaluator({ registry, logger, engines: discovery.engines, worker: `${name} (thread ${threadId}, pid ${process.pid})`, kernelThreads });
+const { evaluate } = createRemoteEvaluator({ registry, logger, engines: discovery.engines, cwd, worker: `${name} (thread ${threadId}, pid ${process.pid})`, kernelThreads });
 let weights: Uint8Array | undefined;
 
 port.on('message', (m: ToThread) => {

@@ -58,8 +58,15 @@ export interface Executor {
   /** Release workers and connections (the runner calls it when the run ends). */
   close(): Promise<void>;
   /**
+   * Checks that need no worker, such as credentials being present: the runner calls it when it
+   * binds the executor, so a missing secret fails the run before any training.
+   */
+  preflight?(logger: Logger): Promise<void>;
+  /**
    * The worker side of a distributed executor (`modnas worker`): take jobs from where the
-   * coordinator puts them and evaluate each with `evaluate`, until `signal` aborts.
+   * coordinator puts them and evaluate each with `evaluate`, until `signal` aborts. It authenticates
+   * every job before `evaluate` sees it; what reaches `evaluate` is a request to evaluate, never a
+   * path, folder or code location to act on.
    */
   serve?(evaluate: RemoteEvaluate, opts: ServeOptions): Promise<void>;
 }
@@ -86,18 +93,24 @@ export interface ExperimentImage {
   readonly configHash: string;
   /** The packages the config's components come from, as name@version: a worker must have each. */
   readonly plugins: readonly string[];
-  /** Where relative paths in the config (arch_desc files) are resolved. */
+  /**
+   * The run's project folder: in-process executors (worker threads) discover plugins and find an
+   * optional @tensorflow/tfjs-node from it. Never shipped to remote workers, which use their own.
+   */
   readonly cwd: string;
   /** The network's weights and buffers as they are now (encoded), and an id that changes when they do. */
   weights(): { id: string; bytes: Uint8Array };
 }
 
-/** A candidate as a remote worker receives it: the job and what it needs to rebuild the experiment. */
+/**
+ * A candidate as a remote worker receives it: the job and what it needs to rebuild the experiment.
+ * It names no folder, plugin location or backend: those are the worker's own (its command line,
+ * its cwd, its --config), and paths inside `config` are confined to the worker's folders.
+ */
 export interface RemoteCandidate extends CandidateJob {
   configHash: string;
   config: Record<string, unknown>;
   plugins: readonly string[];
-  cwd?: string;
   /** The weights to evaluate on (ExperimentImage.weights().id). */
   weightsId: string;
 }

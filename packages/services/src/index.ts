@@ -7,7 +7,7 @@ import type { ResultStore } from '@modnas/core';
 import { token } from '@modnas/core';
 import type { Executor, ExperimentImage } from './executor.js';
 
-export type { RunStatus, RunRecord, CheckpointRecord, StoredRecord, ExperimentStore, StoreFactory } from './store.js';
+export type { RunStatus, RunRecord, CheckpointRecord, NewCheckpoint, SkippedCheckpoint, StoredRecord, ExperimentStore, StoreFactory } from './store.js';
 export { isStoreFactory } from './store.js';
 export type { CandidateJob, ExecutedTrial, CandidateEvaluator, ExecutorSession, Executor, ExperimentImage, RemoteCandidate, RemoteEvaluate, ServeOptions } from './executor.js';
 export { isCandidateEvaluator } from './executor.js';

@@ -39,7 +39,26 @@ export interface CheckpointRecord {
   time: string;
   /** The last record id of every stream when the checkpoint was taken: records after it are redone on resume. */
   watermark: number;
+  /**
+   * Bytes of `data` and their SHA-256 (hex), computed by the writer before it hands the payload to
+   * the store (kit-io's `checkpointDigest`) and kept by the store as given, so that a payload the
+   * store lost bytes of is caught when it is read. Absent only in checkpoints written before they
+   * were recorded (taken as they are).
+   */
+  size?: number;
+  sha256?: string;
   data: Uint8Array;
+}
+
+/** What saveCheckpoint takes: a checkpoint without its seq, with its payload's size and SHA-256. */
+export type NewCheckpoint = Omit<CheckpointRecord, 'seq' | 'size' | 'sha256'> & { size: number; sha256: string };
+
+/** A checkpoint that latestCheckpoint passed over because its data did not verify. */
+export interface SkippedCheckpoint {
+  run: string;
+  seq: number;
+  /** What was wrong ("290,816 of 917,337 bytes", "its SHA-256 differs ...", "checkpoints/r1-2.ckpt cannot be read: ENOENT"). */
+  reason: string;
 }
 
 /** A record of a stream with the id and run the store gave it. */
@@ -66,12 +85,21 @@ export interface ExperimentStore extends ResultStore {
   activate(runId: string): void;
   /** Records of a stream (of one run, or of every run), oldest first. */
   records(stream: string | undefined, runId?: string): StoredRecord[];
+  /** Records of every stream with an id above `afterId` (of one run, or of every run), oldest first: what a live reader has not seen yet. */
+  recordsAfter(afterId: number, runId?: string): StoredRecord[];
   /** The id of the newest record of any stream (0 when there is none). */
   lastRecordId(): number;
   /** Delete a run's records with an id above `watermark` (they are redone on resume). */
   truncateRecords(runId: string, watermark: number): number;
-  saveCheckpoint(c: Omit<CheckpointRecord, 'seq'>): CheckpointRecord;
-  latestCheckpoint(runId: string): CheckpointRecord | undefined;
+  /** Keep a checkpoint (seq: one above the run's newest, kept or pruned), its size and sha256 as given. */
+  saveCheckpoint(c: NewCheckpoint): CheckpointRecord;
+  /**
+   * The newest checkpoint of a run whose data verifies: as many bytes as its `size`, with its
+   * `sha256` (kit-io's `checkpointFault`). One that does not, or whose data cannot be read, is
+   * passed over for the one before it and pushed onto `skipped` with the reason (the runner warns
+   * with it); undefined when none is left. A store checks on read, never refuses on save.
+   */
+  latestCheckpoint(runId: string, skipped?: SkippedCheckpoint[]): CheckpointRecord | undefined;
   /** Keep only the newest `keep` checkpoints of a run. */
   pruneCheckpoints(runId: string, keep: number): void;
   close(): void;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { AnyComponentDef, ComponentKind, KindInput, ModnasPlugin } from '@modnas/core';
-import { Module, getRegistry, tf } from '@modnas/core';
+import { Module, getRegistry, manifestAliases, manifestKinds, tf } from '@modnas/core';
 import { describe, expect, it } from 'vitest';
 import { makeBuildContext } from './fixtures.js';
 
@@ -33,7 +33,7 @@ function defaultInput(def: AnyComponentDef): unknown {
  * and backward for network components) leaves tf.memory().numTensors unchanged.
  */
 export function describeConformance(plugin: ModnasPlugin, opts: ConformanceOptions): void {
-  const pj = JSON.parse(readFileSync(opts.packageJson, 'utf8')) as { name: string; version: string; modnas?: { kind: string; provides: string[]; schemaVersion: number } };
+  const pj = JSON.parse(readFileSync(opts.packageJson, 'utf8')) as { name: string; version: string; modnas?: { kind: string; provides: string[]; schemaVersion: number; aliases?: Record<string, string[]>; kinds?: Record<string, string> } };
 
   describe(`conformance: ${plugin.meta.name}`, () => {
     it('meta matches package.json', () => {
@@ -44,6 +44,16 @@ export function describeConformance(plugin: ModnasPlugin, opts: ConformanceOptio
 
     it('modnas.provides lists exactly the ids it registers', () => {
       expect([...(pj.modnas?.provides ?? [])].sort()).toEqual(plugin.components.map((c) => c.id).sort());
+    });
+
+    it('modnas.aliases lists exactly the aliases it registers (so a miss needs no import)', () => {
+      expect(pj.modnas?.aliases, 'package.json has no modnas.aliases (use {} when there are none)').toBeDefined();
+      const said = Object.fromEntries(Object.entries(pj.modnas?.aliases ?? {}).filter(([, a]) => a.length > 0).map(([id, a]) => [id, [...a].sort()]));
+      expect(said).toEqual(manifestAliases(plugin.components));
+    });
+
+    it('modnas.kinds names the kind of every id whose kind is not modnas.kind', () => {
+      expect(pj.modnas?.kinds ?? {}).toEqual(manifestKinds(pj.modnas?.kind ?? '', plugin.components));
     });
 
     it('registers in the registry and every id and alias resolves', async () => {

@@ -39,6 +39,8 @@ function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, 
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === false) continue;
     if (typeof v === 'function') el.addEventListener(k.replace(/^on/, ''), v);
+    // through the CSSOM: the Content-Security-Policy refuses style attributes
+    else if (k === 'style') el.style.cssText = String(v);
     else el.setAttribute(k, v === true ? '' : String(v));
   }
   for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(typeof c === 'number' ? String(c) : c);
@@ -139,6 +141,11 @@ async function showRuns(refresh = false): Promise<void> {
   const compare = h('button', { disabled: selected.size < 2, id: 'compare', onclick: () => (location.hash = `#/compare?runs=${encodeURIComponent([...selected].join(','))}`) }, 'Compare selected runs');
   const rows: HTMLElement[] = [];
   for (const e of exps) {
+    if (e.error) {
+      // its store cannot be read: listed with the reason, the other experiments as usual
+      rows.push(h('tr', { 'data-run': `${e.dir}:`, class: 'unreadable' }, h('td', {}, ''), h('td', {}, e.experiment, e.dir && e.dir !== e.experiment ? h('span', { class: 'muted' }, ` ${e.dir}`) : ''), h('td', {}, '–'), h('td', {}, statusBadge('unreadable')), h('td', { colspan: 6, class: 'error' }, `${e.error.code}: ${e.error.message}`)));
+      continue;
+    }
     for (const r of [...e.runs].reverse()) {
       const key = `${e.dir}:${r.id}`;
       const box = h('input', {
@@ -438,6 +445,11 @@ async function showRun(dir: string, run: string): Promise<void> {
   let dirty = false;
   let status = view.run.status;
   live = new EventSource(`/api/events?dir=${encodeURIComponent(dir)}&run=${encodeURIComponent(run)}&after=${view.lastId}`);
+  // resumed: the records after its checkpoint were written again, so the view is read afresh
+  live.addEventListener('reset', () => {
+    stopLive();
+    void showRun(dir, run);
+  });
   live.onmessage = (ev: MessageEvent<string>) => {
     const u = JSON.parse(ev.data) as { records: RecordIn[]; run: RunState };
     for (const r of u.records) foldRecord(view, r);

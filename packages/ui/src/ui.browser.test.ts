@@ -4,24 +4,26 @@
 // missing Chromium fails.
 import type { ChildProcess } from 'node:child_process';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { chromium as pw } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { RunView } from './view.js';
 import { meanStd, paretoFront } from './view.js';
-import { writeFixture } from './testing/store-fixture.js';
+import { HOSTILE, writeFixture, writeHostileFixture } from './testing/store-fixture.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = join(here, '..', '..', 'cli', 'dist', 'bin.js');
 const chromiumPath = process.env.MODNAS_TEST_CHROMIUM || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : '');
 const chromium = chromiumPath !== '' && existsSync(chromiumPath);
 const required = process.env.MODNAS_REQUIRE_SERVICES === '1';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
+// rebind.modnas.test resolves to this machine, as an attacker's name does after DNS rebinding
+const REBIND = 'rebind.modnas.test';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', `--host-resolver-rules=MAP ${REBIND} 127.0.0.1`];
 
 if (required) {
   it('Chromium is there (MODNAS_REQUIRE_SERVICES=1: the dashboard tests must run)', () => {
@@ -61,14 +63,22 @@ describe.skipIf(!chromium)(`dashboard in Chromium${chromium ? '' : ' (skipped: n
   let browser: Browser;
   let page: Page;
   const outside: string[] = [];
+  /** What Chromium refused under the Content-Security-Policy (the page itself must need nothing refused). */
+  const refused: string[] = [];
 
   beforeAll(async () => {
     fx = writeFixture(root, 'journal'); // the default store of a minimal install
+    // a store that cannot be read, beside the others
+    mkdirSync(join(root, 'broken'));
+    writeFileSync(join(root, 'broken', 'modnas.db'), Buffer.alloc(8192, 0x42));
     [ui, browser] = await Promise.all([startUi(root), pw.launch({ executablePath: chromiumPath, args: ARGS })]);
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     // every request must go to the dashboard's own server
     page.on('request', (r) => {
       if (!r.url().startsWith(ui.url) && !r.url().startsWith('data:')) outside.push(r.url());
+    });
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) refused.push(m.text());
     });
   });
   afterAll(async () => {
@@ -82,7 +92,12 @@ describe.skipIf(!chromium)(`dashboard in Chromium${chromium ? '' : ' (skipped: n
     await page.goto(ui.url);
     await page.waitForSelector('#runs tbody tr');
     const rows = await page.$$eval('#runs tbody tr', (trs) => trs.map((tr) => ({ key: tr.getAttribute('data-run'), status: tr.querySelector('[data-status]')?.textContent, best: tr.querySelector('[data-best]')?.getAttribute('data-best'), text: tr.textContent })));
-    expect(rows.map((r) => r.key)).toEqual(['bench/evo:r3', 'bench/evo:r2', 'bench/evo:r1', 'darts:r1', 'random:r1']);
+    expect(rows.map((r) => r.key)).toEqual(['bench/evo:r3', 'bench/evo:r2', 'bench/evo:r1', 'broken:', 'darts:r1', 'random:r1']);
+    // the corrupt store is listed as unreadable, with the reason and no path of this machine
+    const broken = rows.find((r) => r.key === 'broken:')!;
+    expect(broken.status).toBe('unreadable');
+    expect(broken.text).toContain('MODNAS_E_UI_STORE_UNREADABLE');
+    expect(broken.text).not.toContain(root);
     const darts = rows.find((r) => r.key === 'darts:r1')!;
     expect(darts.status).toBe('done');
     expect(Number(darts.best)).toBe(Math.max(...fx.done.store.records('candidates', 'r1').map((r) => r.record.score as number)));
@@ -150,11 +165,13 @@ describe.skipIf(!chromium)(`dashboard in Chromium${chromium ? '' : ' (skipped: n
     s.activate('r1');
     s.append('candidates', { estim: 'search', index: 3, arch: { t_0: 'MB5E6' }, status: 'done', score: 0.9912, metrics: { acc: 0.9912 }, time: new Date().toISOString() });
     s.append('metrics', { estim: 'search', epoch: 0, epochs: 1, loss: 0.4321, acc: 0.9, time: new Date().toISOString() });
-    await page.waitForFunction("document.querySelectorAll('#trials tbody tr').length === 4", undefined, { timeout: 10_000 });
+    // (selectors, not predicates: the page's Content-Security-Policy refuses the eval a predicate needs)
+    await page.waitForSelector('#trials tbody tr:nth-child(4)', { timeout: 10_000 });
+    expect(await page.$$eval('#trials tbody tr', (r) => r.length)).toBe(4);
     expect(await page.textContent('#best')).toBe('0.9912');
     expect((await charts(page))['curves:search:loss'].data[1]).toEqual([0.4321]);
     s.updateRun('r1', { status: 'done', end: new Date().toISOString() });
-    await page.waitForFunction("document.querySelector('#facts [data-status]')?.textContent === 'done'", undefined, { timeout: 10_000 });
+    await page.waitForSelector('#facts [data-status="done"]', { timeout: 10_000 });
   });
 
   it('compares runs: best so far overlaid and mean ± std per optimizer', async () => {
@@ -175,8 +192,83 @@ describe.skipIf(!chromium)(`dashboard in Chromium${chromium ? '' : ' (skipped: n
     expect(c['compare:mean'].data[2].map((v, i) => (v === null ? null : v - (mean[i] ?? 0)))).toEqual(std.map((x) => expect.closeTo(x ?? 0, 12)));
   });
 
-  it('made no request outside its own server', () => {
+  it('made no request outside its own server, and needed nothing its CSP refuses', () => {
     expect(outside).toEqual([]);
+    expect(refused).toEqual([]);
+  });
+
+  it('the traversal of issue 25 gets 404; a rebound DNS name gets 403', async () => {
+    const outsideFile = join(root, '..', `${root.split('/').pop()}-outside_best.yaml`);
+    writeFileSync(outsideFile, 'outside');
+    onTestFinished(() => rmSync(outsideFile, { force: true }));
+    const tab = await browser.newPage();
+    const port = new URL(ui.url).port;
+    const traversal = await tab.goto(`${ui.url}api/arch?dir=darts&name=${encodeURIComponent(`arch_/../../../../${root.split('/').pop()}-outside_best.yaml`)}`);
+    expect(traversal?.status()).toBe(404);
+    expect(await tab.textContent('body')).not.toContain('outside"');
+    expect((await tab.goto(`${ui.url}api/arch?dir=darts&name=arch_search_best.yaml`))?.status()).toBe(200);
+    // a page of the attacker's, its name now resolving to 127.0.0.1, reads nothing
+    for (const path of ['', 'api/experiments', 'api/run?dir=darts&run=r1']) {
+      const r = await tab.goto(`http://${REBIND}:${port}/${path}`);
+      expect(r?.status(), path).toBe(403);
+      expect(await tab.textContent('body')).not.toContain('darts');
+    }
+    await tab.close();
+  });
+
+  it('a hostile store runs no script: neither in its report (modnas report --html) nor in the dashboard', async () => {
+    const evil = mkdtempSync(join(tmpdir(), 'modnas-ui-hostile-'));
+    try {
+      const h = writeHostileFixture(evil);
+      const out = join(evil, 'report.html');
+      await promisify(execFile)(process.execPath, [BIN, 'report', h.folder, '--html', out]);
+      const check = async (tab: Page, what: string): Promise<void> => {
+        expect(await tab.evaluate('window.__pwned'), what).toBeUndefined();
+        // no markup of the store's became an element: its strings are text
+        expect(await tab.$$eval('img, iframe, object, embed, svg', (els) => els.length), what).toBe(0);
+        expect(await tab.textContent('body'), what).toContain(HOSTILE.img);
+      };
+      const tab = await browser.newPage();
+      const dialogs: string[] = [];
+      const requests: string[] = [];
+      const violations: string[] = [];
+      tab.on('dialog', (d) => {
+        dialogs.push(d.message());
+        void d.dismiss();
+      });
+      tab.on('request', (r) => requests.push(r.url()));
+      tab.on('console', (m) => {
+        if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+      });
+      await tab.goto(`file://${out}`);
+      await tab.waitForSelector('#trials tbody tr');
+      await check(tab, 'report');
+      expect(await tab.title()).toBe(`modnas report: ${h.experiment} ${h.run}`);
+      expect(await tab.$$eval('script', (s) => s.length)).toBe(2);
+      expect(await tab.$$eval('#trials tbody tr', (r) => r.length)).toBe(3);
+      expect(await tab.textContent('#trials')).toContain(`${HOSTILE.img}2`);
+      expect(await tab.textContent('.blocks')).toContain(HOSTILE.script);
+      expect(requests).toEqual([`file://${out}`]); // an <img src=x> would have asked for x
+      expect(violations).toEqual([]); // nothing was even attempted (the CSP is the second wall)
+
+      // the same store in the live dashboard
+      const live = await startUi(evil);
+      try {
+        await tab.goto(live.url);
+        await tab.waitForSelector('#runs tbody tr');
+        await check(tab, 'runs list');
+        await tab.click('#runs tbody tr a');
+        await tab.waitForSelector('#trials tbody tr');
+        await check(tab, 'run view');
+        expect(await tab.textContent('h1')).toBe(`${h.experiment} ${h.run}`);
+      } finally {
+        live.child.kill('SIGTERM');
+      }
+      expect(dialogs).toEqual([]);
+      await tab.close();
+    } finally {
+      rmSync(evil, { recursive: true, force: true });
+    }
   });
 
   it('modnas report --html writes one file that renders the run offline', async () => {

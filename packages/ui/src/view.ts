@@ -32,6 +32,8 @@ export interface ExperimentEntry {
   runs: RunEntry[];
   /** outputs/arch_*_best.yaml of the folder (written by its newest run). */
   archFiles: string[];
+  /** Set when the experiment's store cannot be opened or read (it is listed without runs; the others are served). */
+  error?: { code: string; message: string };
 }
 
 export interface EpochPoint {

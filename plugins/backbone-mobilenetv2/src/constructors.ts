@@ -87,7 +87,7 @@ export const mobileNetV2ArchDescConstructorSchema = z.strictObject({
   arch_desc: z
     .unknown()
     .default(null)
-    .describe('The description (one entry per Slot; entry 0 is read and ignored when fix_first), its YAML/JSON file, or null for the top-level arch_desc'),
+    .describe('The description (one entry per Slot; with fix_first, entry 0 may be null and is not built from, but a primitive it names must exist), its YAML/JSON file, or null for the top-level arch_desc'),
   fix_first: z.boolean().default(true).describe('Build the first block as in MobileNetV2, whatever its entry says (it may be null)'),
 });
 
@@ -96,7 +96,8 @@ export const mobileNetV2ArchDescConstructor = defineComponent({
   id: 'MobileNetV2ArchDescConstructor',
   description: 'Build the searched MobileNetV2 from an arch_desc: the first block fixed, every other Slot from its entry',
   schema: mobileNetV2ArchDescConstructorSchema,
-  refs: (config) => archDescRefs(config.arch_desc).filter((r) => !(config.fix_first && r.path === 'arch_desc.0')),
+  // entry 0 is ignored when fix_first, but when it names a primitive that primitive must exist (a typo or a hostile id is an error, not silence)
+  refs: (config) => archDescRefs(config.arch_desc),
   create(config): StateTransformer {
     return {
       async apply(model, ctx) {

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Dataset, ImagePreprocess, Logger } from '@modnas/core';
 import { ModnasError, defineComponent, z } from '@modnas/core';
-import { ArraySplit } from '@modnas/kit-estim';
+import { ArraySplit, fitsInMemory } from '@modnas/kit-estim';
 import { writeFileAtomic } from '@modnas/kit-io';
 
 export const mnistSchema = z.strictObject({
@@ -16,7 +16,7 @@ export const mnistSchema = z.strictObject({
   normalize: z.enum(['mnist', 'none', 'symmetric']).default('mnist').describe("'mnist': (x - 0.1307) / 0.3081; 'none': [0, 1]; 'symmetric': [-1, 1]"),
   cache: z.boolean().default(true).describe('Keep the decoded (and resized) images in a cache file, so later runs start fast'),
   cache_dir: z.string().default('').describe("Cache folder; '' = node_modules/.cache/modnas under the working folder (else the system temp folder)"),
-});
+}).superRefine(fitsInMemory((c) => 70_000 * c.image_size ** 2 * c.channels, 'image_size', 'the 70,000 images (uint8, image_size² x channels)'));
 export type MnistConfig = z.output<typeof mnistSchema>;
 
 const FILES = {

@@ -1,5 +1,5 @@
 import { Rng, defineComponent, z } from '@modnas/core';
-import { ArraySplit } from '@modnas/kit-estim';
+import { ArraySplit, fitsInMemory } from '@modnas/kit-estim';
 
 export const syntheticSchema = z.strictObject({
   size: z.number().int().positive().default(512).describe('Number of training examples'),
@@ -9,7 +9,7 @@ export const syntheticSchema = z.strictObject({
   num_classes: z.number().int().min(2).default(10).describe('Number of classes'),
   noise: z.number().nonnegative().default(0.3).describe('Std of the Gaussian noise around each class template'),
   seed: z.number().int().nonnegative().default(0).describe('Seed of the templates and the noise'),
-});
+}).superRefine(fitsInMemory((c) => (c.size + c.test_size + c.num_classes) * c.image_size ** 2 * c.channels * 4, 'size', 'the images (float32, size + test_size of image_size² x channels)'));
 
 /**
  * Images drawn around one random template per class: learnable in a few steps, so tests and

@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isModnasError } from '@modnas/core';
-import { MemoryExperimentStore } from '@modnas/kit-io';
+import { MemoryExperimentStore, checkpointDigest } from '@modnas/kit-io';
+import type { NewCheckpoint } from '@modnas/services';
 import { claimRun } from '@modnas/runtime';
 import { describeConformance, describeStoreContract } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +18,16 @@ const tmp = (): string => mkdtempSync(join(tmpdir(), 'modnas-journal-'));
 const cfg = { name: 'x', seed: 1, estim: { s: { type: 'E', epochs: 2 } }, log_level: 'info' };
 
 describeStoreContract('MemoryExperimentStore', () => new MemoryExperimentStore());
-describeStoreContract('JournalStore', () => new JournalStore(tmp(), 'x'), (s) => new JournalStore((s as JournalStore).dir, 'x'));
+describeStoreContract('JournalStore', () => new JournalStore(tmp(), 'x'), (s) => new JournalStore((s as JournalStore).dir, 'x'), {
+  // cut the payload file in half, as a disk that lost its tail would
+  corruptCheckpoint: (s, run, seq) => {
+    const f = join((s as JournalStore).dir, 'checkpoints', `${run}-${seq}.ckpt`);
+    truncateSync(f, readFileSync(f).length / 2);
+  },
+});
+
+/** A checkpoint as the runner saves it (size and SHA-256 of the payload beside it). */
+const ckpt = (run: string, watermark: number, data: Uint8Array, time = new Date().toISOString()): NewCheckpoint => ({ run, estim: 's', kind: 'epoch', time, watermark, ...checkpointDigest(data), data });
 
 /** The built package, for child processes (the suite runs after the build). */
 const built = fileURLToPath(new URL('../dist/index.js', import.meta.url));
@@ -38,7 +48,7 @@ describe('JournalStore', () => {
     const factory = journalStore.create(journalStoreSchema.parse({}), undefined as never, undefined) as { open(w: { dir: string; experiment: string }): JournalStore };
     const s = factory.open({ dir, experiment: 'x' });
     claimRun(s, { experiment: 'x', config: cfg, resume: false });
-    for (let i = 0; i < 4; i++) s.saveCheckpoint({ run: 'r1', estim: 's', kind: 'epoch', time: new Date().toISOString(), watermark: i, data: new Uint8Array(1000).fill(i) });
+    for (let i = 0; i < 4; i++) s.saveCheckpoint(ckpt('r1', i, new Uint8Array(1000).fill(i)));
     s.pruneCheckpoints('r1', 2);
     expect(readdirSync(join(dir, 'checkpoints')).sort()).toEqual(['r1-3.ckpt', 'r1-4.ckpt']);
     expect(s.latestCheckpoint('r1')?.data[0]).toBe(3);
@@ -90,13 +100,13 @@ describe('JournalStore', () => {
     const dir = tmp();
     const s = new JournalStore(dir, 'x');
     claimRun(s, { experiment: 'x', config: cfg, resume: false });
-    s.saveCheckpoint({ run: 'r1', estim: 's', kind: 'epoch', time: new Date().toISOString(), watermark: 0, data: new Uint8Array([1]) });
-    const killed = await child(`const s = new JournalStore(${JSON.stringify(dir)}, 'x'); s.saveCheckpoint({ run: 'r1', estim: 's', kind: 'epoch', time: 'now', watermark: 5, data: new Uint8Array([2]) });`, { MODNAS_TEST_KILL_AT: 'checkpoint' });
+    s.saveCheckpoint(ckpt('r1', 0, new Uint8Array([1])));
+    const killed = await child(`const s = new JournalStore(${JSON.stringify(dir)}, 'x'); s.saveCheckpoint({ run: 'r1', estim: 's', kind: 'epoch', time: 'now', watermark: 5, ...${JSON.stringify(checkpointDigest(new Uint8Array([2])))}, data: new Uint8Array([2]) });`, { MODNAS_TEST_KILL_AT: 'checkpoint' });
     expect(killed.signal).toBe('SIGKILL');
     expect(existsSync(join(dir, 'journal.jsonl.lock')), 'the dead process left its lock').toBe(true);
     // the payload was written but the journal never named it: the checkpoint before it stands
     expect(s.latestCheckpoint('r1')).toMatchObject({ seq: 1, watermark: 0, data: new Uint8Array([1]) });
-    const c = s.saveCheckpoint({ run: 'r1', estim: 's', kind: 'epoch', time: new Date().toISOString(), watermark: 7, data: new Uint8Array([3]) });
+    const c = s.saveCheckpoint(ckpt('r1', 7, new Uint8Array([3])));
     expect(c.seq).toBe(2);
     expect(new JournalStore(dir, 'x', undefined, { readOnly: true }).latestCheckpoint('r1')).toMatchObject({ seq: 2, watermark: 7, data: new Uint8Array([3]) });
   });
@@ -127,5 +137,99 @@ describe('JournalStore', () => {
     }
     expect(isModnasError(err) && err.code).toMatch(/^MODNAS_E_IO_/);
     expect((err as Error).message).toContain('/dev/null/exp');
+  });
+});
+
+describe('JournalStore on a full disk (MODNAS_TEST_DISK_FULL_AT: a short write, then ENOSPC)', () => {
+  /** A journal with run r1 and one record; returns its folder and the journal's bytes. */
+  function seeded(): { dir: string; bytes: string } {
+    const dir = tmp();
+    const s = new JournalStore(dir, 'x');
+    claimRun(s, { experiment: 'x', config: cfg, resume: false });
+    s.activate('r1');
+    s.append('candidates', { index: 0, score: 0.1 });
+    s.saveCheckpoint(ckpt('r1', s.lastRecordId(), new Uint8Array(5000).fill(7)));
+    return { dir, bytes: readFileSync(join(dir, 'journal.jsonl'), 'utf8') };
+  }
+  /** The error a child process got, as { code, message }. */
+  const caught = (body: string): string => `try { ${body} } catch (e) { console.error(JSON.stringify({ code: e.code, message: e.message })); process.exit(1); }`;
+  const errorOf = (stderr: string): { code: string; message: string } => JSON.parse(stderr.trim().split('\n').at(-1) ?? '{}');
+
+  it('a transaction cut short leaves the journal as it was: no line of it, none torn; the next process appends', async () => {
+    const { dir, bytes } = seeded();
+    // two lines in one write: the short write takes half (the whole first line), then the disk is full
+    const r = await child(caught(`const s = new JournalStore(${JSON.stringify(dir)}, 'x'); s.activate('r1'); s.transaction(() => { s.append('candidates', { index: 1, score: 0.2 }); s.append('candidates', { index: 2, score: 0.3 }); });`), { MODNAS_TEST_DISK_FULL_AT: 'store@1' });
+    expect(r.code, r.stderr).toBe(1);
+    const err = errorOf(r.stderr);
+    expect(err.code).toBe('MODNAS_E_IO_DISK_FULL');
+    expect(err.message).toContain(join(dir, 'journal.jsonl'));
+    expect(readFileSync(join(dir, 'journal.jsonl'), 'utf8')).toBe(bytes);
+    expect(existsSync(join(dir, 'journal.jsonl.lock')), 'the lock is released').toBe(false);
+    // space freed: the next process writes, and nothing before is lost
+    const s = new JournalStore(dir, 'x');
+    s.activate('r1');
+    s.append('candidates', { index: 1, score: 0.2 });
+    expect(s.records('candidates', 'r1').map((x) => x.record.index)).toEqual([0, 1]);
+    expect(new JournalStore(dir, 'x', undefined, { readOnly: true }).skipped).toBe(0);
+  });
+
+  it('a checkpoint payload cut short is never recorded: its temporary file is removed and the checkpoint before stands', async () => {
+    const { dir, bytes } = seeded();
+    const r = await child(caught(`const s = new JournalStore(${JSON.stringify(dir)}, 'x'); const data = new Uint8Array(917337).fill(9); s.saveCheckpoint({ run: 'r1', estim: 's', kind: 'epoch', time: 'now', watermark: 1, ...${JSON.stringify(checkpointDigest(new Uint8Array(917337).fill(9)))}, data });`), { MODNAS_TEST_DISK_FULL_AT: 'checkpoint@1' });
+    expect(r.code, r.stderr).toBe(1);
+    expect(errorOf(r.stderr).code).toBe('MODNAS_E_IO_DISK_FULL');
+    expect(errorOf(r.stderr).message).toContain('r1-2.ckpt');
+    expect(readdirSync(join(dir, 'checkpoints'))).toEqual(['r1-1.ckpt']);
+    expect(readFileSync(join(dir, 'journal.jsonl'), 'utf8')).toBe(bytes);
+    const c = new JournalStore(dir, 'x', undefined, { readOnly: true }).latestCheckpoint('r1');
+    expect(c?.seq).toBe(1);
+    expect(c?.data.length).toBe(5000);
+  });
+
+  it('a lock file the disk had no room for is removed, so the next process does not wait for a holder it cannot name', async () => {
+    const { dir } = seeded();
+    const r = await child(caught(`const s = new JournalStore(${JSON.stringify(dir)}, 'x'); s.activate('r1'); s.append('candidates', { index: 1 });`), { MODNAS_TEST_DISK_FULL_AT: 'lock@1' });
+    expect(r.code, r.stderr).toBe(1);
+    expect(errorOf(r.stderr).code).toBe('MODNAS_E_IO_DISK_FULL');
+    expect(errorOf(r.stderr).message).toContain('journal.jsonl.lock');
+    expect(existsSync(join(dir, 'journal.jsonl.lock'))).toBe(false);
+    const s = new JournalStore(dir, 'x', journalStoreSchema.parse({ lock_timeout_ms: 100 }));
+    s.activate('r1');
+    s.append('candidates', { index: 1 });
+    expect(s.records('candidates', 'r1').length).toBe(2);
+  });
+
+  it('a payload recorded whole but cut short later (290,816 of 917,337 bytes) is skipped with the reason; the checkpoint before is used', () => {
+    const { dir } = seeded();
+    const s = new JournalStore(dir, 'x');
+    const big = new Uint8Array(917337).map((_, i) => i % 256);
+    s.saveCheckpoint(ckpt('r1', 1, big));
+    truncateSync(join(dir, 'checkpoints', 'r1-2.ckpt'), 290816);
+    const skipped: Parameters<JournalStore['latestCheckpoint']>[1] = [];
+    const c = s.latestCheckpoint('r1', skipped);
+    expect(c?.seq).toBe(1);
+    expect(skipped).toEqual([{ run: 'r1', seq: 2, reason: 'checkpoints/r1-2.ckpt: 290,816 of 917,337 bytes' }]);
+    // a payload file that is gone is skipped the same way
+    s.saveCheckpoint(ckpt('r1', 1, big));
+    rmSync(join(dir, 'checkpoints', 'r1-3.ckpt'));
+    const again: typeof skipped = [];
+    expect(s.latestCheckpoint('r1', again)?.seq).toBe(1);
+    expect(again.map((k) => k.seq)).toEqual([3, 2]);
+    expect(again[0].reason).toBe('checkpoints/r1-3.ckpt cannot be read (ENOENT)');
+  });
+
+  it('reads checkpoints written before sizes and checksums were recorded, as they are', () => {
+    const dir = tmp();
+    const s = new JournalStore(dir, 'x');
+    claimRun(s, { experiment: 'x', config: cfg, resume: false });
+    s.saveCheckpoint(ckpt('r1', 0, new Uint8Array([4, 5])));
+    // the line as an older @modnas wrote it: no size, no sha256
+    const f = join(dir, 'journal.jsonl');
+    writeFileSync(f, readFileSync(f, 'utf8').replace(/,"size":2,"sha256":"[0-9a-f]+"/, ''));
+    expect(readFileSync(f, 'utf8')).not.toContain('sha256');
+    const c = new JournalStore(dir, 'x', undefined, { readOnly: true }).latestCheckpoint('r1');
+    expect(c?.seq).toBe(1);
+    expect(c?.sha256).toBeUndefined();
+    expect(Array.from(c?.data ?? [])).toEqual([4, 5]);
   });
 });

@@ -6,12 +6,12 @@
  * claimed atomically across processes; a process killed mid-write leaves a torn last line, which
  * readers skip and the next writer cuts off before appending.
  */
-import { closeSync, existsSync, fstatSync, ftruncateSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { ModnasError, defineComponent, z } from '@modnas/core';
-import { MemoryExperimentStore, guardedWrite, ioError, isPidAlive, jsonSafe, testKillPoint, writeFileAtomic } from '@modnas/kit-io';
-import type { CheckpointRecord, ExperimentStore, RunRecord, StoreFactory, StoredRecord } from '@modnas/services';
+import { DISK_SITES, MemoryExperimentStore, appendFileWhole, checkpointFault, guardedWrite, ioError, isPidAlive, jsonSafe, testKillPoint, writeAll, writeFileAtomic } from '@modnas/kit-io';
+import type { CheckpointRecord, ExperimentStore, NewCheckpoint, RunRecord, SkippedCheckpoint, StoreFactory, StoredRecord } from '@modnas/services';
 
 export const journalStoreSchema = z.strictObject({
   file: z.string().min(1).default('journal.jsonl').describe('The journal file, relative to the experiment folder (checkpoints go to checkpoints/ beside it)'),
@@ -29,7 +29,8 @@ type Op =
   | { o: 'update'; id: string; patch: Partial<Omit<RunRecord, 'id'>> }
   | { o: 'record'; id: number; run: string; stream: string; record: Record<string, unknown> }
   | { o: 'truncate'; run: string; watermark: number }
-  | { o: 'checkpoint'; run: string; seq: number; estim: string; kind: string; time: string; watermark: number; file: string }
+  // size and sha256: of the payload file (absent in lines written before they were recorded)
+  | { o: 'checkpoint'; run: string; seq: number; estim: string; kind: string; time: string; watermark: number; file: string; size?: number; sha256?: string }
   | { o: 'prune'; run: string; keep: number };
 
 const NO_DATA = new Uint8Array(0);
@@ -144,7 +145,7 @@ export class JournalStore implements ExperimentStore {
       case 'truncate':
         return s.truncateRecords(op.run, op.watermark);
       case 'checkpoint':
-        return s.saveCheckpoint({ run: op.run, estim: op.estim, kind: op.kind, time: op.time, watermark: op.watermark, data: NO_DATA });
+        return s.saveCheckpoint({ run: op.run, estim: op.estim, kind: op.kind, time: op.time, watermark: op.watermark, size: op.size, sha256: op.sha256, data: NO_DATA });
       case 'prune':
         s.pruneCheckpoints(op.run, op.keep);
         return undefined;
@@ -163,13 +164,25 @@ export class JournalStore implements ExperimentStore {
   private lock(): void {
     const deadline = Date.now() + this.config.lock_timeout_ms;
     for (;;) {
+      let fd: number | undefined;
       try {
-        const fd = openSync(this.lockFile, 'wx');
-        writeSync(fd, `${process.pid} ${hostname()}`);
+        fd = openSync(this.lockFile, 'wx');
+        writeAll(fd, Buffer.from(`${process.pid} ${hostname()}`), DISK_SITES.lock, this.lockFile);
         closeSync(fd);
         return;
       } catch (e) {
-        if ((e as { code?: string }).code !== 'EEXIST') throw ioError(e, 'the journal lock', this.lockFile);
+        if ((e as { code?: string }).code !== 'EEXIST') {
+          // a lock file without its holder (a full disk took the line) would read as held by an unknown process
+          if (fd !== undefined) {
+            try {
+              closeSync(fd);
+              unlinkSync(this.lockFile);
+            } catch {
+              // left behind: taken over as stale (a dead holder on this host at once; it names none, so after stale_lock_ms)
+            }
+          }
+          throw ioError(e, 'the journal lock', this.lockFile);
+        }
       }
       if (this.lockIsStale()) {
         try {
@@ -207,18 +220,10 @@ export class JournalStore implements ExperimentStore {
     }
   }
 
+  /** Append a transaction's lines whole (a full disk leaves the journal as it was: kit-io's appendFileWhole). */
   private write(lines: string[]): void {
     guardedWrite('the experiment store', this.file, () => {
-      const fd = openSync(this.file, 'a');
-      try {
-        const buf = Buffer.from(lines.join('\n') + '\n');
-        let at = 0;
-        while (at < buf.length) at += writeSync(fd, buf, at);
-        if (this.config.fsync) fsyncSync(fd);
-        this.offset += buf.length;
-      } finally {
-        closeSync(fd);
-      }
+      this.offset += appendFileWhole(this.file, lines.join('\n') + '\n', { site: DISK_SITES.store, fsync: this.config.fsync });
     });
   }
 
@@ -287,6 +292,10 @@ export class JournalStore implements ExperimentStore {
     return this.fresh().records(stream, runId);
   }
 
+  recordsAfter(afterId: number, runId?: string): StoredRecord[] {
+    return this.fresh().recordsAfter(afterId, runId);
+  }
+
   lastRecordId(): number {
     return this.fresh().lastRecordId();
   }
@@ -295,38 +304,40 @@ export class JournalStore implements ExperimentStore {
     return this.mutate({ o: 'truncate', run: runId, watermark }) as number;
   }
 
-  saveCheckpoint(c: Omit<CheckpointRecord, 'seq'>): CheckpointRecord {
+  saveCheckpoint(c: NewCheckpoint): CheckpointRecord {
     return this.transaction(() => {
-      const seq = (this.state.latestCheckpoint(c.run)?.seq ?? 0) + 1;
+      const seq = (this.state.checkpoints(c.run).at(-1)?.seq ?? 0) + 1;
       const file = ckptName(c.run, seq);
-      guardedWrite('a checkpoint', join(this.ckptDir, file), () => writeFileAtomic(join(this.ckptDir, file), c.data));
+      guardedWrite('a checkpoint', join(this.ckptDir, file), () => writeFileAtomic(join(this.ckptDir, file), c.data, { site: DISK_SITES.checkpoint }));
       // The fault suite kills here: the payload is written, the journal does not name it yet.
       testKillPoint('checkpoint');
-      this.mutate({ o: 'checkpoint', run: c.run, seq, estim: c.estim, kind: c.kind, time: c.time, watermark: c.watermark, file });
+      this.mutate({ o: 'checkpoint', run: c.run, seq, estim: c.estim, kind: c.kind, time: c.time, watermark: c.watermark, file, size: c.size, sha256: c.sha256 });
       return { ...c, seq };
     });
   }
 
-  latestCheckpoint(runId: string): CheckpointRecord | undefined {
-    const c = this.fresh().latestCheckpoint(runId);
-    if (!c) return undefined;
-    const file = join(this.ckptDir, ckptName(runId, c.seq));
-    try {
-      return { ...c, data: new Uint8Array(readFileSync(file)) };
-    } catch (e) {
-      throw new ModnasError('MODNAS_E_STORE_CHECKPOINT', `checkpoint ${c.seq} of run ${runId} is named in ${this.file} but ${file} cannot be read (${(e as Error).message})`, {
-        fix: 'restore the checkpoints/ folder beside the journal, or start over without --resume',
-        where: file,
-        cause: e,
-      });
+  latestCheckpoint(runId: string, skipped?: SkippedCheckpoint[]): CheckpointRecord | undefined {
+    for (const c of this.fresh().checkpoints(runId).reverse()) {
+      const name = `checkpoints/${ckptName(runId, c.seq)}`;
+      let data: Uint8Array;
+      try {
+        data = new Uint8Array(readFileSync(join(this.ckptDir, ckptName(runId, c.seq))));
+      } catch (e) {
+        skipped?.push({ run: runId, seq: c.seq, reason: `${name} cannot be read (${(e as { code?: string }).code ?? (e as Error).message})` });
+        continue;
+      }
+      const fault = checkpointFault({ data, size: c.size, sha256: c.sha256 });
+      if (fault === undefined) return { ...c, data };
+      skipped?.push({ run: runId, seq: c.seq, reason: `${name}: ${fault}` });
     }
+    return undefined;
   }
 
   pruneCheckpoints(runId: string, keep: number): void {
     this.transaction(() => {
       this.mutate({ o: 'prune', run: runId, keep });
       // after the journal says so: a kill in between leaves files nothing names, removed next time
-      const latest = this.state.latestCheckpoint(runId)?.seq ?? 0;
+      const latest = this.state.checkpoints(runId).at(-1)?.seq ?? 0;
       for (const f of existsSync(this.ckptDir) ? readdirSync(this.ckptDir) : []) {
         const m = /^(.+)-(\d+)\.ckpt$/.exec(f);
         if (m && m[1] === runId && Number(m[2]) <= latest - keep) unlinkSync(join(this.ckptDir, f));

@@ -2,8 +2,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { defineComponent, z } from '@modnas/core';
-import { guardedWrite, ioError, jsonSafe, testKillPoint } from '@modnas/kit-io';
-import type { CheckpointRecord, ExperimentStore, RunRecord, StoreFactory, StoredRecord } from '@modnas/services';
+import { DISK_SITES, checkpointFault, guardedWrite, ioError, jsonSafe, testDiskWrite, testKillPoint } from '@modnas/kit-io';
+import type { CheckpointRecord, ExperimentStore, NewCheckpoint, RunRecord, SkippedCheckpoint, StoreFactory, StoredRecord } from '@modnas/services';
 
 export const sqliteStoreSchema = z.strictObject({
   file: z.string().default('modnas.db').describe('Database file, relative to the experiment folder'),
@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS epoch_metrics (
 CREATE TABLE IF NOT EXISTS records (id INTEGER PRIMARY KEY, run TEXT NOT NULL REFERENCES runs(id), stream TEXT NOT NULL, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoints (
   run TEXT NOT NULL REFERENCES runs(id), seq INTEGER NOT NULL, estim TEXT NOT NULL, kind TEXT NOT NULL, time TEXT NOT NULL,
-  watermark INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (run, seq)
+  watermark INTEGER NOT NULL, data BLOB NOT NULL, size INTEGER, sha256 TEXT, PRIMARY KEY (run, seq)
 );
 CREATE INDEX IF NOT EXISTS trials_run ON trials(run, stream, id);
 CREATE INDEX IF NOT EXISTS epoch_metrics_run ON epoch_metrics(run, id);
@@ -56,6 +56,21 @@ interface RunRow {
   pid: number;
   host: string;
   resumes: number;
+}
+
+/**
+ * The fault suite's full disk (MODNAS_TEST_DISK_FULL_AT=store@n / checkpoint@n, kit-io's fault points):
+ * the error SQLite gives when a page cannot be written, thrown where SQLite would throw it, so the
+ * transaction rolls back as it does on a real full disk.
+ */
+function testDiskFull(site: string): void {
+  if (testDiskWrite(site, 1) === 0) throw new Database.SqliteError('database or disk is full', 'SQLITE_FULL');
+}
+
+interface CheckpointRow extends Omit<CheckpointRecord, 'data' | 'size' | 'sha256'> {
+  data: Buffer;
+  size: number | null;
+  sha256: string | null;
 }
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -87,6 +102,9 @@ export class SqliteStore implements ExperimentStore {
       db.pragma(`synchronous = ${config.synchronous.toUpperCase()}`);
       db.pragma('foreign_keys = ON');
       db.exec(SCHEMA);
+      // files made before checkpoints recorded their size and SHA-256: those rows keep NULL (not verified)
+      const cols = (db.prepare('PRAGMA table_info(checkpoints)').all() as Array<{ name: string }>).map((c) => c.name);
+      if (!cols.includes('sha256')) db.exec('ALTER TABLE checkpoints ADD COLUMN size INTEGER; ALTER TABLE checkpoints ADD COLUMN sha256 TEXT;');
       db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('format', '1');
       db.prepare('INSERT OR IGNORE INTO experiments (name, created) VALUES (?, ?)').run(experiment, new Date().toISOString());
       return db;
@@ -99,14 +117,18 @@ export class SqliteStore implements ExperimentStore {
       record: db.prepare('INSERT INTO records (id, run, stream, record) VALUES (?,?,?,?)'),
       lastId: db.prepare("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'record_ids'), 0) AS id"),
       runs: db.prepare('SELECT * FROM runs ORDER BY ord'),
-      ckpt: db.prepare('INSERT INTO checkpoints (run, seq, estim, kind, time, watermark, data) VALUES (?,?,?,?,?,?,?)'),
       ckptSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM checkpoints WHERE run = ?'),
-      latest: db.prepare('SELECT * FROM checkpoints WHERE run = ? ORDER BY seq DESC LIMIT 1'),
+      ckptSeqs: db.prepare('SELECT seq FROM checkpoints WHERE run = ? ORDER BY seq DESC'),
+      ckptAt: db.prepare('SELECT * FROM checkpoints WHERE run = ? AND seq = ?'),
     };
   }
 
-  private write<T>(what: string, fn: () => T): T {
-    return guardedWrite(what, this.file, fn);
+  /** A write, its failure coded by kit-io (SQLITE_FULL: the disk is full). A simulated full disk fails it before it starts. */
+  private write<T>(what: string, fn: () => T, site: string = DISK_SITES.store): T {
+    return guardedWrite(what, this.file, () => {
+      testDiskFull(site);
+      return fn();
+    });
   }
 
   transaction<T>(fn: () => T): T {
@@ -182,16 +204,27 @@ export class SqliteStore implements ExperimentStore {
   }
 
   records(stream: string | undefined, runId?: string): StoredRecord[] {
+    return this.select(stream, runId);
+  }
+
+  recordsAfter(afterId: number, runId?: string): StoredRecord[] {
+    return this.select(undefined, runId, afterId);
+  }
+
+  /** One query over the three tables, in id order; `afterId`: only the newer records (a range on the primary keys). */
+  private select(stream: string | undefined, runId?: string, afterId?: number): StoredRecord[] {
     const parts: string[] = [];
     const where = (extra: string[]): string => (extra.length ? `WHERE ${extra.join(' AND ')}` : '');
     const args: unknown[] = [];
     const cond: string[] = [];
+    if (afterId !== undefined) cond.push('id > ?');
     if (runId !== undefined) cond.push('run = ?');
     const streamCond = stream === undefined ? [] : ['stream = ?'];
     // one query over the three tables, in id order
     const add = (sql: string, hasStream: boolean, fixedStream?: string): void => {
       if (stream !== undefined && fixedStream !== undefined && fixedStream !== stream) return;
       parts.push(`${sql} ${where([...cond, ...(hasStream ? streamCond : [])])}`);
+      if (afterId !== undefined) args.push(afterId);
       if (runId !== undefined) args.push(runId);
       if (hasStream && stream !== undefined) args.push(stream);
     };
@@ -217,24 +250,35 @@ export class SqliteStore implements ExperimentStore {
     );
   }
 
-  saveCheckpoint(c: Omit<CheckpointRecord, 'seq'>): CheckpointRecord {
+  saveCheckpoint(c: NewCheckpoint): CheckpointRecord {
     // IMMEDIATE: a transaction that reads, then writes, must take the write lock first (waiting up to
     // busy_timeout); a deferred one fails at once with "database is locked" when another process
     // wrote after its read (SQLite cannot upgrade a stale snapshot), e.g. a second `modnas run --wait`
-    return this.write('a checkpoint', () =>
+    return guardedWrite('a checkpoint', this.file, () =>
       this.db.transaction(() => {
         const seq = (this.stmts.ckptSeq.get(c.run) as { seq: number }).seq + 1;
-        this.stmts.ckpt.run(c.run, seq, c.estim, c.kind, c.time, c.watermark, Buffer.from(c.data));
-        // The fault suite kills here: inside the transaction, before it commits.
+        // prepared here, not with the others: a file from before the size and sha256 columns opens read-only without them
+        this.db.prepare('INSERT INTO checkpoints (run, seq, estim, kind, time, watermark, data, size, sha256) VALUES (?,?,?,?,?,?,?,?,?)').run(c.run, seq, c.estim, c.kind, c.time, c.watermark, Buffer.from(c.data), c.size, c.sha256);
+        // The fault suite kills here, or fills the disk: inside the transaction, before it commits.
         testKillPoint('checkpoint');
+        testDiskFull(DISK_SITES.checkpoint);
         return { ...c, seq };
       }).immediate(),
     );
   }
 
-  latestCheckpoint(runId: string): CheckpointRecord | undefined {
-    const r = this.stmts.latest.get(runId) as (Omit<CheckpointRecord, 'data'> & { data: Buffer }) | undefined;
-    return r ? { ...r, data: new Uint8Array(r.data) } : undefined;
+  latestCheckpoint(runId: string, skipped?: SkippedCheckpoint[]): CheckpointRecord | undefined {
+    // one payload in memory at a time: the seqs first, then each row until one verifies
+    for (const { seq } of this.stmts.ckptSeqs.all(runId) as Array<{ seq: number }>) {
+      const r = this.stmts.ckptAt.get(runId, seq) as CheckpointRow | undefined;
+      if (!r) continue;
+      const { size, sha256, ...rest } = r;
+      const c: CheckpointRecord = { ...rest, ...(size != null ? { size } : {}), ...(sha256 != null ? { sha256 } : {}), data: new Uint8Array(r.data) };
+      const fault = checkpointFault(c);
+      if (fault === undefined) return c;
+      skipped?.push({ run: runId, seq, reason: `the checkpoints row (${fault})` });
+    }
+    return undefined;
   }
 
   pruneCheckpoints(runId: string, keep: number): void {

@@ -40,6 +40,8 @@ export async function bindExecutor(plan: ExperimentPlan, container: DependencyCo
     });
   }
   if (made.remote) logger.info(`executor: ${made.description}`);
+  // credentials and the like, checked before any training rather than when the first candidate is sent
+  await made.preflight?.(logger);
   container.registerInstance(ServiceTokens.Executor, made);
   return made;
 }

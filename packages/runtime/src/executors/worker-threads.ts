@@ -121,7 +121,7 @@ export class WorkerThreadsExecutor implements Executor {
     const submit = async (job: CandidateJob): Promise<ExecutedTrial> => {
       const t = await claim();
       const id = this.nextId++;
-      const msg: ToThread = { id, job: { ...job, configHash: image.configHash, config: image.config, plugins: image.plugins, cwd: image.cwd, weightsId: weights.id } };
+      const msg: ToThread = { id, job: { ...job, configHash: image.configHash, config: image.config, plugins: image.plugins, weightsId: weights.id } };
       if (t.weightsId !== weights.id) msg.weights = weights.bytes;
       try {
         return await new Promise<ExecutedTrial>((resolve, reject) => {

@@ -92,3 +92,44 @@ export function writeFixture(root: string, kind: FixtureStoreKind): { done: Fixt
   }
   return { done: { dir: 'darts', id: 'r1', store: a }, running: { dir: 'random', id: 'r1', store: b }, repeats };
 }
+
+/** Markup that runs script if any of it is ever parsed as HTML: each piece sets window.__pwned. */
+export const HOSTILE = {
+  script: `</script><script>window.__pwned='script'</script>`,
+  img: `<img src=x onerror="window.__pwned='img'">`,
+  title: `</title><script>window.__pwned='title'</script>`,
+  /** A file name may hold all but '/'. */
+  file: `<img src=x onerror=window.__pwned=7>`,
+};
+
+/**
+ * An experiment whose every string is markup: the folder's and the experiment's name, the run id,
+ * the backend, optimizer, estimator, metric names, trial archs and statuses, Slot paths, mixed-op
+ * parameters and candidates, and an arch file's name and contents. Journal store (a file anyone
+ * could hand over). Returns the folder and the run id.
+ */
+export function writeHostileFixture(root: string): { dir: string; folder: string; run: string; experiment: string } {
+  const { script, img, title, file } = HOSTILE;
+  const dir = `evil${file}`;
+  const folder = join(root, dir);
+  const experiment = `${title}${img}`;
+  const run = `r1"'>${script}${img}`;
+  mkdirSync(folder, { recursive: true });
+  const s = new JournalStore(folder, experiment);
+  const t0 = Date.parse('2026-01-01T10:00:00Z');
+  s.insertRun({ id: run, experiment, configHash: script, config: { name: experiment, optim: { type: `${img}Optim` } }, status: 'done', start: new Date(t0).toISOString(), end: new Date(t0 + 60_000).toISOString(), heartbeat: new Date(t0 + 60_000).toISOString(), pid: process.pid, host: hostname(), resumes: 0 });
+  s.activate(run);
+  s.append('run_info', { backend: `${script}${img}`, time: new Date(t0).toISOString() });
+  s.append('slots', { estim: script, slots: [{ path: `${img}.op`, chnIn: 1, chnOut: 8, stride: 1, param: `${script}p`, candidates: [img, script] }] });
+  for (let epoch = 0; epoch < 2; epoch++) {
+    s.append('metrics', { estim: script, epoch, epochs: 2, [`${img}loss`]: 1 - epoch * 0.1, [`${script}acc`]: 0.5 + epoch * 0.1, time: new Date(t0 + epoch * 1000).toISOString() });
+    s.append('alpha', { estim: script, epoch, ops: [{ param: `${script}p`, candidates: [img, script], probs: [0.4, 0.6] }] });
+  }
+  for (let i = 0; i < 3; i++) {
+    s.append('candidates', { estim: script, index: i, arch: { [`${script}p`]: img, [img]: script }, status: `${img}${i}`, score: 0.5 + i / 10, metrics: { [`${img}flops`]: 1e6 * (i + 1), acc: 0.5 + i / 10 } });
+  }
+  s.close();
+  mkdirSync(join(folder, 'outputs'));
+  writeFileSync(join(folder, 'outputs', `arch_${file}_best.yaml`), `- ${JSON.stringify(script)}\n- ${JSON.stringify(img)}\n`);
+  return { dir, folder, run, experiment };
+}
