@@ -6,7 +6,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', '**/exp/**', 'bench/out/**', 'packages/engine-wasm/native/**', '**/*.config.ts', 'vitest.setup.ts'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', '**/exp/**', 'bench/out/**', 'packages/engine-native/native/**', '**/*.config.ts', 'vitest.setup.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked.map((c) => ({ ...c, files: ['**/*.ts'] })),
   {

@@ -36,8 +36,8 @@ if (args.pipeline) {
   // child mode: the data pipeline alone, on one folder: passes of shuffled, augmented batches with
   // no decoded-image cache (every image decoded every pass); heap and RSS after each pass
   const { tf, Rng } = await import(join(root, 'packages/core/dist/index.js'));
-  const engine = await import(join(root, 'packages/engine-wasm/dist/index.js'));
-  await engine.default.setup(tf);
+  const engine = await import(join(root, 'packages/engine-native/dist/index.js'));
+  await engine.wasmEngine.setup(tf); // registers native too, where the addon built
   await tf.setBackend('native');
   const { imageFolderDataset, imageFolderSchema } = await import(join(root, 'plugins/dataset-image-folder/dist/index.js'));
   const ds = imageFolderDataset(imageFolderSchema.parse({ path: args.pipeline, image_size: 28, channels: 1, cache_mb: 0, normalize: 'none', augment: { crop_padding: 2 } }), silentLogger);

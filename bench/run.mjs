@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Training-engine benchmark: the same workloads on @modnas (tfjs + @modnas/engine-wasm) and on
+// Training-engine benchmark: the same workloads on @modnas (tfjs + @modnas/engine-native) and on
 // PyTorch (bench/reference, Debian's python3-torch), interleaved round by round in one run so
 // machine load hits every side alike. Prints per-step medians, ratios, per-round ratio spread and
 // peak RSS. Usage: node bench/run.mjs [--workloads a,b,c_bingate,c_wsum,d] [--rounds 5] [--steps 2]

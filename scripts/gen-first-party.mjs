@@ -26,7 +26,8 @@ async function firstPartyPlugins() {
 
 export async function firstPartySource() {
   const map = {};
-  for (const p of await firstPartyPlugins()) for (const c of p.components) for (const id of [c.id, ...(c.aliases ?? [])]) map[id] = p.name;
+  // engines are chosen by selectBackend (by priority), never named by a config's type: no hint needed, and runtime names no engine package
+  for (const p of await firstPartyPlugins()) if (p.kind !== 'engine') for (const c of p.components) for (const id of [c.id, ...(c.aliases ?? [])]) map[id] = p.name;
   const body = Object.keys(map)
     .sort()
     .map((id) => `  ${JSON.stringify(id)}: ${JSON.stringify(map[id])},`)

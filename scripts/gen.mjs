@@ -2,11 +2,11 @@
 // Make a new plugin package with the house layout: `pnpm gen plugin <kind> <name> [Id ...]`.
 // Writes plugins/<kind>-<name>/{package.json,tsconfig.json,README.md,LICENSE,src/index.ts,src/<name>.ts,src/<name>.test.ts}
 // and adds the package to @modnas/all (scripts/package-meta.mjs). Run after `pnpm build` (the kinds
-// come from @modnas/discovery, which checks them in every package.json).
+// come from @modnas/core, against which discovery checks every package.json).
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PACKAGE_KINDS as KINDS } from '@modnas/discovery';
+import { COMPONENT_KINDS as KINDS } from '@modnas/core';
 import { write as writePackageMeta } from './package-meta.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -35,7 +35,7 @@ describe('package metadata for npm users', () => {
     expect(all, 'packages/all exists').toBeTruthy();
     const deps = Object.keys(all!.pkg.dependencies ?? {});
     const plugins = workspacePackages().filter((p) => p.dir.startsWith('plugins/')).map((p) => p.pkg.name);
-    expect(deps).toEqual(expect.arrayContaining([...plugins, '@modnas/cli', '@modnas/engine-wasm', '@modnas/core']));
+    expect(deps).toEqual(expect.arrayContaining([...plugins, '@modnas/cli', '@modnas/engine-native', '@modnas/core']));
     expect(deps).toEqual(Object.keys(allDependencies()));
     // private examples are not published, so nothing published may depend on them
     const priv = new Set(workspacePackages().filter((p) => p.pkg.private).map((p) => p.pkg.name));

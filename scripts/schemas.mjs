@@ -37,7 +37,8 @@ export async function schemaSource() {
   const byKind = {};
   const defs = {};
   for (const row of registry.list()) {
-    if (row.status !== 'loaded') continue;
+    // engines have no options: the config's `backend` key names one (its enum is the backend names)
+    if (row.status !== 'loaded' || row.kind === 'engine') continue;
     const def = await registry.resolve(row.kind, row.id);
     const opts = z.toJSONSchema(def.schema, { io: 'input', unrepresentable: 'any' });
     delete opts.$schema;

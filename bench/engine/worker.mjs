@@ -5,9 +5,9 @@ import { tf } from '@modnas/core';
 import { MobileNetV2, OneBlock } from './models.mjs';
 
 const backendArg = process.env.BENCH_BACKEND ?? 'native';
-const engineMod = backendArg === 'wasm' || backendArg === 'native' ? await import('../../packages/engine-wasm/dist/index.js') : undefined;
+const engineMod = backendArg === 'wasm' || backendArg === 'native' ? await import('../../packages/engine-native/dist/index.js') : undefined;
 const engineStatusLine = () => engineMod?.engineStatus().detail ?? '';
-if (engineMod) await engineMod.default.setup(tf);
+if (engineMod) await engineMod.wasmEngine.setup(tf);
 // A backend that is not there answers every command with why (the driver reports it and goes on).
 const startupError = (await tf.setBackend(backendArg)) ? undefined : `backend ${backendArg} is not available: ${engineStatusLine()}`;
 await tf.ready();

@@ -1,8 +1,8 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { TinyCNN, tinyCNN } from './tiny-cnn.js';
+import { tinyCNN } from './tiny-cnn.js';
 
-export { TinyCNN, tinyCNN };
+export { TinyCNN, tinyCNN } from './tiny-cnn.js';
 export type { TinyCNNOptions } from './tiny-cnn.js';
 
 /** Registered like any plugin: the package.json `modnas` field lets discovery find it. */

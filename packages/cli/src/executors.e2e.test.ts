@@ -75,9 +75,9 @@ describe('executors chosen by config', () => {
     // each thread built the experiment (and loaded the data) once, for all its candidates
     expect(log.match(/thread \d: worker thread \d .*built experiment threads /g)).toHaveLength(2);
     // where the engine's native kernels run (CI: MODNAS_REQUIRE_NATIVE), each thread's engine runs on its share
-    const native = /tensor backend: wasm \(@modnas\/engine-wasm: own kernels/.test(log);
+    const native = /tensor backend: wasm \(@modnas\/[\w-]+: own kernels/.test(log);
     if (process.env.MODNAS_REQUIRE_NATIVE === '1') expect(native, log).toBe(true);
-    if (native && each) expect(log.match(new RegExp(`thread \\d: tensor backend: wasm \\(@modnas/engine-wasm: own kernels \\([^,]+, ${k} threads?\\)\\)`, 'g'))).toHaveLength(2);
+    if (native && each) expect(log.match(new RegExp(`thread \\d: tensor backend: wasm \\(@modnas/[\\w-]+: own kernels \\([^,]+, ${k} threads?\\)\\)`, 'g'))).toHaveLength(2);
   });
 
   it('in-process and in worker threads, every candidate gets the same score: its streams depend on its index, not on where it ran', async () => {

@@ -2,7 +2,7 @@ import { ModnasError } from '@modnas/core';
 import type { Logger } from '@modnas/core';
 import type * as ModelExportModule from '@modnas/model-export';
 import { parse } from './args.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 
 type ModelExport = typeof ModelExportModule;
 

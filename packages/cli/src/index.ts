@@ -1,3 +1,3 @@
 export { main, formatSummary } from './main.js';
-export type { Io } from './main.js';
+export type { Io } from './io.js';
 export { TtyProgress } from './progress.js';

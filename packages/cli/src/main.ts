@@ -1,14 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
-import type { Logger, ProgressReporter } from '@modnas/core';
+import { fileURLToPath } from 'node:url';
+import type { Logger, ProgressReporter, Registry } from '@modnas/core';
 import type { PreparedExperiment, RunSummary } from '@modnas/runtime';
 import { CORE_VERSION, ModnasError, getRegistry, isModnasError } from '@modnas/core';
-import { effectiveStatus, isPipelineFile, openExistingStore, prepareExperiment, runExperiment, runRepeated, runSeedPipeline } from '@modnas/runtime';
+import { backendNames, isPipelineFile, prepareExperiment, runExperiment, runRepeated, runSeedPipeline } from '@modnas/runtime';
+import { effectiveStatus, openExistingStore } from '@modnas/services';
 import { discoverPlugins } from '@modnas/discovery';
 import { groupDigits } from '@modnas/kit-estim';
 import { parse } from './args.js';
 import { TtyProgress } from './progress.js';
+import type { Io } from './io.js';
+import { defaultIo } from './io.js';
 import { REPORT_HTML_HELP, htmlReportCommand, uiCommand } from './ui.js';
 import { workerCommand } from './worker.js';
 import { exportCommand, predictCommand } from './export.js';
@@ -39,11 +42,12 @@ Exit codes: 0 done, 1 failed while running, 2 bad input (usage, config, plugin, 
 a busy experiment, a changed config on --resume), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 Both signals stop at the next step and keep every checkpoint: continue with --resume.`;
 
-const RUN_HELP = `Usage: modnas run <config.yaml> [more.yaml ...] [options]
+/** `modnas run --help`: the tensor backends are those found here (the runtime's own and the engines discovery finds). */
+const runHelp = (): string => `Usage: modnas run <config.yaml> [more.yaml ...] [options]
 
 Options:
   -o, --override key=value   set a config key (repeatable), e.g. -o estim.search.epochs=2
-  --backend <name>           tensor backend: auto (default), tensorflow, wasm, cpu
+  --backend <name>           tensor backend: auto (default), ${backendNames(discoveredRegistry()).join(', ')}
   --output-dir <dir>         folder for experiment folders (config key output_dir)
   --name <name>              experiment name (config key name)
   --check                    validate the config and exit (no tensors are allocated)
@@ -92,35 +96,29 @@ Continues the newest unfinished run of the experiment in the folder from its las
 with the config the folder's outputs/config.yaml holds (plugins are found from the current
 project, as for "modnas run").`;
 
-export interface Io {
-  out: (s: string) => void;
-  err: (s: string) => void;
-  isTTY: boolean;
+/** The process-wide registry with the plugins found from here recorded in it (manifests only: nothing is imported). */
+function discoveredRegistry(): Registry {
+  const registry = getRegistry();
+  discoverPlugins({ registry });
+  return registry;
 }
 
-const defaultIo: Io = {
-  out: (s) => process.stdout.write(s + '\n'),
-  err: (s) => process.stderr.write(s + '\n'),
-  isTTY: Boolean(process.stderr.isTTY),
-};
+
+/**
+ * What the CLI brings (its dependencies: a tensor engine, the journal store) is found as a
+ * project's dependencies are, wherever the CLI is installed (in the project, globally, by npx):
+ * its own folder joins the plugin search path (MODNAS_PLUGIN_PATH, which worker threads and child
+ * processes inherit), and discovery follows the dependencies of an @modnas package it finds there.
+ */
+function addOwnDependencies(): void {
+  const dir = fileURLToPath(new URL('..', import.meta.url)).replace(/[\\/]$/, '');
+  const path = process.env.MODNAS_PLUGIN_PATH;
+  if (!path?.split(delimiter).includes(dir)) process.env.MODNAS_PLUGIN_PATH = path ? `${path}${delimiter}${dir}` : dir;
+}
 
 /** Run the CLI; returns the exit code. */
-/**
- * The engine ships with the CLI (a dependency), so `npm i @modnas/cli` trains on native kernels:
- * its folder joins the plugin search path (MODNAS_PLUGIN_PATH) unless the project has its own.
- */
-function addBundledEngine(): void {
-  try {
-    const dir = dirname(createRequire(import.meta.url).resolve('@modnas/engine-wasm/package.json'));
-    const path = process.env.MODNAS_PLUGIN_PATH;
-    if (!path?.split(delimiter).includes(dir)) process.env.MODNAS_PLUGIN_PATH = path ? `${path}${delimiter}${dir}` : dir;
-  } catch {
-    // not installed next to the CLI (a trimmed install): discovery finds whatever the project has
-  }
-}
-
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
-  addBundledEngine();
+  addOwnDependencies();
   const [cmd, ...rest] = argv;
   const debug = rest.includes('--debug');
   try {
@@ -204,10 +202,10 @@ async function runCommand(argv: string[], io: Io, train: boolean): Promise<numbe
       quiet: { type: 'boolean', short: 'q' },
       debug: { type: 'boolean' },
     },
-    train ? TRAIN_HELP : RUN_HELP,
+    train ? TRAIN_HELP : runHelp,
   );
   if (values.help) {
-    io.out(train ? TRAIN_HELP : RUN_HELP);
+    io.out(train ? TRAIN_HELP : runHelp());
     return 0;
   }
   if (positionals.length === 0) {
@@ -255,7 +253,7 @@ async function execute(prepared: PreparedExperiment, io: Io, o: { logger: Logger
   let summary: RunSummary;
   try {
     const progress: ProgressReporter | undefined = o.quiet ? { start: () => ({ tick() {}, done() {} }) } : o.bar;
-    summary = await runExperiment(prepared.plan, { logger: o.logger, progress, engines: prepared.discovery?.engines, signal: stop.signal, notes: prepared.notes, resume: o.resume, force: o.force, wait: o.wait });
+    summary = await runExperiment(prepared.plan, { logger: o.logger, progress, signal: stop.signal, notes: prepared.notes, resume: o.resume, force: o.force, wait: o.wait });
   } catch (e) {
     if (stop.code() !== 0 && isModnasError(e) && e.code === 'MODNAS_E_RUN_INTERRUPTED') return stop.code();
     throw e;
@@ -397,7 +395,6 @@ async function benchCommand(argv: string[], io: Io): Promise<number> {
       runs,
       metric: values.metric as string | undefined,
       estim: values.estim as string | undefined,
-      engines: prepared.discovery?.engines,
       signal: stop.signal,
       logger,
       onRun: quiet ? undefined : (r) => io.err(`run ${r.run + 1}/${runs} seed ${r.seed}: ${r.value.toFixed(4)} (${r.seconds.toFixed(2)}s)`),
@@ -423,14 +420,13 @@ async function pluginsCommand(argv: string[], io: Io): Promise<number> {
   const registry = getRegistry();
   const report = discoverPlugins({ registry });
   if (sub === 'list') {
-    // from the manifests alone: listing imports no plugin's code
+    // from the manifests alone: listing imports no plugin's code (tensor engines are rows of kind engine)
     const rows = registry.list();
     if (values.json) {
-      io.out(JSON.stringify({ plugins: rows, engines: report.engines.map((e) => ({ package: e.package, version: e.version, provides: e.provides })) }, null, 2));
+      io.out(JSON.stringify({ plugins: rows }, null, 2));
       return 0;
     }
     const table = [['KIND', 'ID', 'ALIASES', 'PACKAGE', 'VERSION', 'STATUS'], ...rows.map((r) => [r.kind, r.id, r.aliases.join(', '), r.package, r.version, r.status])];
-    for (const e of report.engines) table.push(['engine', e.provides.join(', '), '', e.package, e.version, 'lazy']);
     const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
     for (const r of table) io.out(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
     const problems = registry.problems();

@@ -66,6 +66,17 @@ describe('plugins that would take the CLI down', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it("the tensor engines come from the CLI's own dependencies, found as plugins: listed as rows of kind engine and in run --help, nothing imported", async () => {
+    const list = await cli(['plugins', 'list']);
+    expect(list.code, list.err).toBe(0);
+    expect(list.out).toMatch(/^engine\s+native\s/m);
+    expect(list.out).toMatch(/^engine\s+wasm\s/m);
+    const help = await cli(['run', '--help']);
+    expect(help.code, help.err).toBe(0);
+    expect(help.out).toContain('--backend <name>           tensor backend: auto (default), tensorflow, native, wasm, cpu\n');
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('plugins doctor names each one with its code, and exits 1', async () => {
     const r = await cli(['plugins', 'doctor']);
     expect(r.code, r.err).toBe(1);

@@ -6,7 +6,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JournalStore } from '@modnas/store-journal';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 import { main } from './main.js';
 import { uiCommand } from './ui.js';
 

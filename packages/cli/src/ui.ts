@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { ModnasError } from '@modnas/core';
 import { parse } from './args.js';
 import type * as Ui from '@modnas/ui';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 
 export const UI_HELP = `Usage: modnas ui [folder] [--port N] [--host 127.0.0.1] [--allow-host NAME]
 

@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import type { Logger } from '@modnas/core';
 import { ModnasError, getRegistry } from '@modnas/core';
-import { configHash, createRemoteEvaluator, prepareExperiment, registerRuntimeComponents, selectBackend, workerFolders } from '@modnas/runtime';
+import { createRemoteEvaluator, prepareExperiment, registerRuntimeComponents, selectBackend, workerFolders } from '@modnas/runtime';
+import { configHash } from '@modnas/services';
 import { discoverPlugins } from '@modnas/discovery';
 import { parse } from './args.js';
 
@@ -110,8 +111,8 @@ export async function workerCommand(argv: string[], io: { out(s: string): void }
   // the secret and the URL before the engine loads: a worker without a secret stops here
   await executor.preflight?.(log);
   // The backend is this worker's own, chosen once from its own folder: never from a job.
-  await selectBackend({ prefer: backend, engines: discovery.engines, logger: log, cwd: process.cwd(), threads: kernelThreads });
-  const remote = createRemoteEvaluator({ registry, logger: log, engines: discovery.engines, cwd: process.cwd(), backendChosen: true, confine: folders, pinnedHash, worker, kernelThreads });
+  await selectBackend({ prefer: backend, registry, logger: log, cwd: process.cwd(), threads: kernelThreads });
+  const remote = createRemoteEvaluator({ registry, logger: log, cwd: process.cwd(), backendChosen: true, confine: folders, pinnedHash, worker, kernelThreads });
   const controller = new AbortController();
   const stop = (sig: NodeJS.Signals): void => {
     if (controller.signal.aborted) process.exit(sig === 'SIGTERM' ? 143 : 130);

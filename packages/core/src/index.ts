@@ -1,3 +1,8 @@
+/**
+ * @modnas/core: the operator interfaces (Ω ω η δ) and the contexts components get, the DI tokens of
+ * an experiment's container, component, plugin and engine definitions, the registry, errors,
+ * params and ArchSpace, Module/Slot, rng, and the names of the kernels engines add.
+ */
 import 'reflect-metadata';
 
 export { tf } from './tf.js';
@@ -15,8 +20,9 @@ export type { SlotOptions } from './module.js';
 export { Module, Sequential, Slot } from './module.js';
 export type { ParamValue, Assignment, ParamListener, CategoricalOptions, NumericOptions, TensorParamOptions } from './params.js';
 export { ArchParam, DiscreteParam, CategoricalParam, NumericParam, TensorParam, ArchSpace } from './params.js';
-export type { ComponentDef, ComponentRef, AnyComponentDef, PluginMeta, ModnasPlugin, EngineDef } from './plugin.js';
-export { defineComponent, definePlugin, defineEngine } from './plugin.js';
+export type { ComponentDef, ComponentRef, AnyComponentDef, PluginMeta, ModnasPlugin, EngineDef, EngineInit, TensorEngine } from './plugin.js';
+export { defineComponent, definePlugin, defineEngine, isEngineDef } from './plugin.js';
+export * as kernelNames from './kernel-names.js';
 export type { PackageRecord, RegistryRow } from './registry.js';
 export { Registry, getRegistry, manifestAliases, manifestKinds } from './registry.js';
 export { Rng, setTensorSeed, nextTensorSeed, getTensorSeedState, setTensorSeedState } from './rng.js';

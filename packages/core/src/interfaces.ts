@@ -11,6 +11,7 @@ import type { DependencyContainer } from 'tsyringe';
 import type { EventBus } from './events.js';
 import type { Logger, ProgressReporter } from './log.js';
 import type { Module } from './module.js';
+import type { TensorEngine } from './plugin.js';
 import type { ArchSpace, Assignment } from './params.js';
 import type { Rng } from './rng.js';
 import type { tf } from './tf.js';
@@ -26,20 +27,32 @@ export function token<T>(name: string): Token<T> {
   return name;
 }
 
-/** What the runtime binds in each experiment's child container, as it builds the components. */
+/**
+ * What the runtime binds in each experiment's child container, once, as it builds the
+ * components; the contexts components get (BuildContext, EstimContext) are resolved from it, and
+ * a component may resolve any of these itself from `ctx.container`. A caller replaces a service
+ * by registering it in the container the experiment's is a child of (runExperiment's `container`).
+ */
 export const Tokens = {
+  /** Ω: present when the config names an optimizer. */
   SearchOptimizer: token<SearchOptimizer>('@modnas/core:SearchOptimizer'),
+  /** ω: present when the experiment has a model. */
   StateOptimizer: token<StateOptimizer>('@modnas/core:StateOptimizer'),
-  StateEstimator: token<StateEstimator>('@modnas/core:StateEstimator'),
   ArchSpace: token<ArchSpace>('@modnas/core:ArchSpace'),
   Model: token<Module>('@modnas/core:Model'),
   Dataset: token<Dataset>('@modnas/core:Dataset'),
+  /** The splits estimators train and measure on (EstimContext.data). */
+  Data: token<EstimContext['data']>('@modnas/core:Data'),
+  /** The metrics the config names, in order (EstimContext.metrics). */
+  Metrics: token<MetricsFn[]>('@modnas/core:Metrics'),
+  /** Where components record results (EstimContext.store): the run's records in the experiment store. */
   Store: token<ResultStore>('@modnas/core:Store'),
   /** The run's checkpoints as estimators see them. */
   Checkpoints: token<EstimCheckpoints>('@modnas/core:Checkpoints'),
   EventBus: token<EventBus>('@modnas/core:EventBus'),
   Logger: token<Logger>('@modnas/core:Logger'),
   Progress: token<ProgressReporter>('@modnas/core:Progress'),
+  /** The run's root random stream (seeded from the config); estimators get a fork of it. */
   Rng: token<Rng>('@modnas/core:Rng'),
   /** The validated experiment config (read-only). */
   Config: token<Readonly<Record<string, unknown>>>('@modnas/core:Config'),
@@ -314,6 +327,8 @@ export interface KindOutput {
   metrics: MetricsFn;
   callback: Callback;
   space: SpaceDef;
+  /** A tensor engine's create() returns the engine itself: backends are set up by the runtime's backend choice, not per experiment. */
+  engine: TensorEngine;
   // 'store' and 'executor': typed by @modnas/services (their contracts live there)
 }
 
@@ -337,10 +352,11 @@ export interface KindInput {
   metrics: undefined;
   callback: undefined;
   space: undefined;
+  engine: undefined;
 }
 
 export type ComponentKind = keyof KindOutput;
-/** Every kind a plugin may declare, the service kinds ('store', 'executor') included. */
+/** Every kind a plugin may declare, the service kinds ('store', 'executor') and tensor engines ('engine') included. */
 export const COMPONENT_KINDS: readonly string[] = [
-  'optim', 'estim', 'construct', 'mixed-op', 'primitive', 'backbone', 'exporter', 'trainer', 'dataset', 'metrics', 'callback', 'store', 'space', 'executor',
+  'optim', 'estim', 'construct', 'mixed-op', 'primitive', 'backbone', 'exporter', 'trainer', 'dataset', 'metrics', 'callback', 'store', 'space', 'executor', 'engine',
 ];

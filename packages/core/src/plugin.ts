@@ -1,5 +1,5 @@
 import type { tf } from './tf.js';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ModnasError } from './errors.js';
 import type { BuildContext, ComponentKind, ComponentSpec, KindInput, KindOutput } from './interfaces.js';
 import { COMPONENT_KINDS } from './interfaces.js';
@@ -79,26 +79,68 @@ export function validatePlugin(plugin: unknown, where: string): asserts plugin i
     if (!COMPONENT_KINDS.includes(c.kind)) fail(`component "${c.id}" has unknown kind "${String(c.kind)}" (known: ${COMPONENT_KINDS.join(', ')})`);
     if (!c.schema || typeof (c.schema as { safeParse?: unknown }).safeParse !== 'function') fail(`component "${c.id}" has no zod schema`);
     if (typeof c.create !== 'function') fail(`component "${c.id}" has no create() factory`);
+    if (c.kind === 'engine') {
+      const e = c as Partial<EngineDef>;
+      if (e.name !== c.id || typeof e.setup !== 'function' || typeof e.priority !== 'number' || !(e.priority > 0) || !Number.isFinite(e.priority)) {
+        fail(`engine "${c.id}" needs a name equal to its id, a setup() and a priority above 0: build it with defineEngine({ name, priority, setup })`);
+      }
+    }
   }
 }
 
-/**
- * An engine: a tfjs backend (plus any kernels it adds) that a package can register. Engines are
- * lazy factories with a priority, as tfjs backends are; the highest that sets up wins.
- */
-export interface EngineDef {
-  /** The tfjs backend name it registers (e.g. "wasm"). */
-  name: string;
-  /** Higher is preferred. The native `tensorflow` backend has 100, `cpu` 1. */
-  priority: number;
-  /** Register the backend(s) and kernels; throw (with the reason) when this machine can't run it. */
+/** What a tensor engine does: register a tfjs backend (and the kernels it adds) when chosen. */
+export interface TensorEngine {
+  /** Register the backend and its kernels; throw (with the reason) when this machine can't run it. */
   setup(tfjs: typeof tf): Promise<void>;
-  /** One line on what it runs on, or why one of its backends is absent (after setup), for the log. */
+  /** One line on what it runs on, or why its backend is absent (after setup), for the log. */
   describe?(): string;
   /** Cap the kernel threads of work started from the calling thread (after setup): parallel workers in one process share the cores. */
   threads?(n: number): void;
 }
 
-export function defineEngine(def: EngineDef): EngineDef {
+/**
+ * An engine: a component of kind `engine` that provides one tfjs backend, named by its id. Engines
+ * are lazy factories with a priority, as tfjs backends are (`registerBackend(name, factory,
+ * priority)`): the runtime imports the engine packages discovery found, orders their engines by
+ * priority and uses the first whose setup() succeeds. Built with defineEngine.
+ */
+export interface EngineDef extends ComponentDef<'engine'>, TensorEngine {
+  /** The tfjs backend it registers (e.g. "native"); also its registry id. */
+  name: string;
+  /**
+   * Higher is preferred. The runtime's own: `tensorflow` (an installed @tensorflow/tfjs-node or
+   * -gpu) 100, tfjs' `cpu` 0; an engine declares more than 0 (the native engine 50, its wasm
+   * fallback 40) and more than 100 only to be preferred to TensorFlow.
+   */
+  priority: number;
+}
+
+export interface EngineInit extends TensorEngine {
+  /** The tfjs backend it registers (e.g. "native"); also its registry id. */
+  name: string;
+  /** Higher is preferred (see EngineDef.priority). */
+  priority: number;
+  /** One line for `modnas plugins list` and the docs (default: "tensor backend <name>"). */
+  description?: string;
+}
+
+/**
+ * An engine component for a plugin's `components` (kind "engine", id = the backend name). It has no
+ * options (an empty strict schema) and its create() returns the engine: what it does is setup().
+ */
+export function defineEngine(init: EngineInit): EngineDef {
+  const def: EngineDef = {
+    ...init,
+    kind: 'engine',
+    id: init.name,
+    description: init.description ?? `tensor backend ${init.name}`,
+    schema: z.strictObject({}),
+    create: () => def,
+  };
   return def;
+}
+
+/** Whether a component is an engine (kind "engine"). */
+export function isEngineDef(def: AnyComponentDef): def is EngineDef {
+  return def.kind === 'engine';
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { isModnasError } from './errors.js';
-import { defineComponent, definePlugin } from './plugin.js';
+import { defineComponent, defineEngine, definePlugin, isEngineDef } from './plugin.js';
 import { Registry } from './registry.js';
 
 const optim = defineComponent({
@@ -97,5 +97,25 @@ describe('Registry', () => {
     const r = new Registry();
     r.addPackage({ name: '@test/optim', version: '1.0.0', kind: 'optim', provides: ['DARTSOptim'], load: async () => ({ default: plugin }) });
     expect((await r.resolve('optim', 'DARTSOptimAlias')).id).toBe('DARTSOptim');
+  });
+
+  it('registers engines as components of kind engine, lazily, with their priority', async () => {
+    const r = new Registry();
+    const fast = defineEngine({ name: 'fast', priority: 70, setup: async () => undefined });
+    let loads = 0;
+    r.addPackage({ name: '@test/engine', version: '1.0.0', kind: 'engine', provides: ['fast'], aliases: {}, load: async () => (loads++, { default: definePlugin({ meta: { name: '@test/engine', version: '1.0.0' }, components: [fast] }) }) });
+    expect(r.list()).toEqual([{ kind: 'engine', id: 'fast', aliases: [], package: '@test/engine', version: '1.0.0', status: 'lazy' }]);
+    expect(loads).toBe(0);
+    const def = await r.resolve('engine', 'fast');
+    expect(isEngineDef(def) && def.priority).toBe(70);
+    expect(def.schema.parse({})).toEqual({});
+    expect((await error(r.resolve('optim', 'fast'))).code).toBe('MODNAS_E_REGISTRY_KIND');
+  });
+
+  it('refuses an engine without a setup or a positive priority', () => {
+    const bad = { ...defineEngine({ name: 'bad', priority: 1, setup: async () => undefined }), priority: 0 };
+    expect(() => definePlugin({ meta: { name: '@test/bad', version: '1.0.0' }, components: [bad] })).toThrow(/engine "bad" needs .* a priority above 0/);
+    const noSetup = { ...defineEngine({ name: 'bad', priority: 1, setup: async () => undefined }), setup: undefined as never };
+    expect(() => definePlugin({ meta: { name: '@test/bad', version: '1.0.0' }, components: [noSetup] })).toThrow(/defineEngine/);
   });
 });

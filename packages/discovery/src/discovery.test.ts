@@ -125,6 +125,23 @@ describe('discoverPlugins', () => {
   });
 });
 
+describe('engine packages', () => {
+  it('an engine package is a plugin of kind engine; one reached only through a renamed @modnas package (no manifest) is found once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modnas-engines-'));
+    const engine = `{ kind: 'engine', id: 'fast', name: 'fast', priority: 70, setup: async () => {}, description: 'fixture', schema: { safeParse: (x) => ({ success: true, data: x }), parse: (x) => x }, create: () => ({}) }`;
+    addPackage(dir, '@modnas/engine-new', { modnas: { schemaVersion: 1, kind: 'engine', provides: ['fast'], aliases: {} } }, `export default { meta: { name: '@modnas/engine-new', version: '1.0.0' }, components: [${engine}] };\n`);
+    // the old name: depends on the new one and re-exports it, with no manifest of its own
+    addPackage(dir, '@modnas/engine-old', { dependencies: { '@modnas/engine-new': '1.0.0' } }, `export * from '@modnas/engine-new';\n`);
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'host', version: '0.0.0', dependencies: { '@modnas/engine-old': '1.0.0' } }));
+    const r = new Registry();
+    const report = discoverPlugins({ cwd: dir, registry: r, workspace: false });
+    expect(report.problems).toEqual([]);
+    expect(report.plugins.map((p) => [p.name, p.kind, p.provides])).toEqual([['@modnas/engine-new', 'engine', ['fast']]]);
+    expect(r.list().filter((row) => row.kind === 'engine').map((row) => [row.id, row.package])).toEqual([['fast', '@modnas/engine-new']]);
+    expect(await r.resolve('engine', 'fast')).toMatchObject({ kind: 'engine', name: 'fast', priority: 70 });
+  });
+});
+
 describe('ids answered from the manifests (modnas.aliases)', () => {
   const root = new URL('../../../', import.meta.url).pathname;
 

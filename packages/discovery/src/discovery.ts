@@ -24,22 +24,11 @@ export interface PluginManifest {
   kinds?: Record<string, string>;
 }
 
-/** Package kinds: every component kind, plus engines (tensor backends) that are not components. */
-export const PACKAGE_KINDS: readonly string[] = [...COMPONENT_KINDS, 'engine'];
-
-export interface DiscoveredEngine {
-  package: string;
-  version: string;
-  entry: string;
-  provides: string[];
-  load: () => Promise<unknown>;
-}
-
 export interface DiscoveryReport {
   /** The package.json whose dependencies were searched. */
   host?: string;
+  /** Every plugin found, tensor engines (kind "engine") among them; each is recorded in the registry. */
   plugins: Array<{ name: string; version: string; kind: string; provides: string[]; dir: string; entry: string }>;
-  engines: DiscoveredEngine[];
   problems: Array<{ package: string; dir: string; error: ModnasError }>;
   /** Packages found in more than one folder (two copies installed): each folder. */
   duplicates: Array<{ package: string; dirs: string[] }>;
@@ -73,7 +62,7 @@ export function discoverPlugins(opts: DiscoveryOptions = {}): DiscoveryReport {
   const cwd = resolve(opts.cwd ?? process.cwd());
   const probeTargets: ProbeTarget[] = [];
   const probe = new ImportProbe(() => probeTargets, cwd);
-  const report: DiscoveryReport = { plugins: [], engines: [], problems: [], duplicates: [], checkImports: (fresh) => probe.checkAll(fresh) };
+  const report: DiscoveryReport = { plugins: [], problems: [], duplicates: [], checkImports: (fresh) => probe.checkAll(fresh) };
   const dirs = new Set<string>();
 
   const hostPkg = findUp(cwd, 'package.json');
@@ -147,8 +136,8 @@ export function discoverPlugins(opts: DiscoveryOptions = {}): DiscoveryReport {
       problem('MODNAS_E_PLUGIN_MANIFEST', `modnas.schemaVersion is ${JSON.stringify(m.schemaVersion)}, this core reads version 1`, 'set "schemaVersion": 1, or upgrade @modnas/core if the plugin needs a newer manifest');
       continue;
     }
-    if (typeof m.kind !== 'string' || !PACKAGE_KINDS.includes(m.kind)) {
-      problem('MODNAS_E_PLUGIN_MANIFEST', `modnas.kind "${String(m.kind)}" is not a known kind`, `use one of: ${PACKAGE_KINDS.join(', ')}`);
+    if (typeof m.kind !== 'string' || !COMPONENT_KINDS.includes(m.kind)) {
+      problem('MODNAS_E_PLUGIN_MANIFEST', `modnas.kind "${String(m.kind)}" is not a known kind`, `use one of: ${COMPONENT_KINDS.join(', ')}`);
       continue;
     }
     if (!Array.isArray(m.provides) || m.provides.length === 0 || !m.provides.every((p) => typeof p === 'string' && p.length > 0)) {
@@ -190,10 +179,6 @@ export function discoverPlugins(opts: DiscoveryOptions = {}): DiscoveryReport {
       await probe.check(name);
       return importPlugin(name, entry);
     };
-    if (m.kind === 'engine') {
-      report.engines.push({ package: name, version, entry, provides: m.provides, load });
-      continue;
-    }
     registry.addPackage({ name, version, kind: m.kind, provides: m.provides, aliases: m.aliases, kinds: m.kinds, dir, load });
     report.plugins.push({ name, version, kind: m.kind, provides: m.provides, dir, entry });
   }

@@ -6,6 +6,7 @@
  * (`candidateNames()`, `probs()`, `archParam`).
  */
 import type { EstimContext, Module } from '@modnas/core';
+import type { SlotRecord } from '@modnas/services';
 import { Slot } from '@modnas/core';
 
 interface MixedOpLike {
@@ -19,16 +20,6 @@ function asMixedOp(m: Module | undefined): MixedOpLike | undefined {
   return x && typeof x.candidateNames === 'function' && typeof x.probs === 'function' && typeof x.archParam?.name === 'string' ? (x as MixedOpLike) : undefined;
 }
 
-/** One Slot as the 'slots' stream stores it. */
-export interface SlotRecord {
-  path: string;
-  chnIn: number;
-  chnOut: number;
-  stride: number;
-  /** The arch param choosing the Slot's candidate, when a mixed op fills it. */
-  param?: string;
-  candidates?: string[];
-}
 
 /** The Slots of the estimator's model, in traversal order (the order arch descriptions use). */
 export function describeSlots(model: Module): SlotRecord[] {

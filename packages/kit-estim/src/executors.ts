@@ -5,7 +5,7 @@
  */
 import type { EstimContext } from '@modnas/core';
 import { ModnasError, Rng, Tokens, isModnasError, resolveToken, setTensorSeed } from '@modnas/core';
-import type { CandidateEvaluator, CandidateJob, ExecutedTrial, ExecutorSession } from '@modnas/services';
+import type { CandidateEvaluator, CandidateJob, ExecutedTrial, Executor, ExecutorSession } from '@modnas/services';
 import { ServiceTokens } from '@modnas/services';
 import { failedTrial } from './estim-base.js';
 
@@ -20,15 +20,25 @@ export function candidateContext(ctx: Omit<EstimContext, 'rng'>, seed: number, i
   return { ...ctx, rng: new Rng(seed).fork(index + 1) };
 }
 
-/** Evaluate candidates one by one on the network in ctx: what InProcessExecutor opens. */
-export function inProcessSession(ctx: EstimContext, evaluator: CandidateEvaluator): ExecutorSession {
-  const seed = resolveToken(ctx.container, Tokens.Config)?.seed;
-  return {
-    concurrency: 1,
-    // a context built by hand (no experiment config bound) keeps its own stream
-    submit: async (job) => evaluator.evaluateCandidate(typeof seed === 'number' ? candidateContext(ctx, seed, job.index) : ctx, job.arch, job.index),
-    close: async () => undefined,
-  };
+/**
+ * The default executor: candidates evaluated one by one in the run's own process, on its own
+ * network (also what openExecutor uses where no executor is bound).
+ */
+export class InProcessExecutor implements Executor {
+  readonly description = 'the run process';
+  readonly remote = false;
+
+  async open(ctx: EstimContext, evaluator: CandidateEvaluator): Promise<ExecutorSession> {
+    const seed = resolveToken(ctx.container, Tokens.Config)?.seed;
+    return {
+      concurrency: 1,
+      // a context built by hand (no experiment config bound) keeps its own stream
+      submit: async (job) => evaluator.evaluateCandidate(typeof seed === 'number' ? candidateContext(ctx, seed, job.index) : ctx, job.arch, job.index),
+      close: async () => undefined,
+    };
+  }
+
+  async close(): Promise<void> {}
 }
 
 /**
@@ -38,7 +48,7 @@ export function inProcessSession(ctx: EstimContext, evaluator: CandidateEvaluato
  */
 export async function openExecutor(ctx: EstimContext, evaluator: CandidateEvaluator): Promise<ExecutorSession> {
   const executor = resolveToken(ctx.container, ServiceTokens.Executor);
-  if (!executor) return inProcessSession(ctx, evaluator);
+  if (!executor) return new InProcessExecutor().open(ctx, evaluator);
   if (executor.remote) {
     const blocker = evaluator.remoteBlocker?.();
     if (blocker) {

@@ -6,7 +6,6 @@ import { fileURLToPath } from 'node:url';
 import { isModnasError } from '@modnas/core';
 import { describe, expect, it } from 'vitest';
 import { appendFileWhole } from './atomic.js';
-import { checkpointDigest, checkpointFault } from './checkpoint-digest.js';
 import { ioError } from './io-errors.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'modnas-kit-io-'));
@@ -102,21 +101,5 @@ describe('ioError', () => {
       expect(err.message).toContain('/x/modnas.db');
       expect(err.fix).toContain('--resume');
     }
-  });
-});
-
-describe('checkpointDigest and checkpointFault', () => {
-  it('a payload verifies against its own digest; cut short or changed, it says how', () => {
-    const data = new Uint8Array(917337).map((_, i) => (i * 7) % 256);
-    const d = checkpointDigest(data);
-    expect(d.size).toBe(917337);
-    expect(d.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(checkpointFault({ data, ...d })).toBeUndefined();
-    expect(checkpointFault({ data: data.subarray(0, 290816), ...d })).toBe('290,816 of 917,337 bytes');
-    const changed = data.slice();
-    changed[5] ^= 0x80;
-    expect(checkpointFault({ data: changed, ...d })).toMatch(/SHA-256 differs/);
-    // written before digests were recorded: taken as it is
-    expect(checkpointFault({ data: changed })).toBeUndefined();
   });
 });

@@ -96,10 +96,3 @@ export function writeJsonAtomic(path: string, value: unknown, opts?: AtomicWrite
 export function jsonReplacer(_k: string, v: unknown): unknown {
   return typeof v === 'bigint' ? v.toString() : v;
 }
-
-/** JSON.stringify replacer: bigints as strings, non-finite numbers as strings ("NaN", "Infinity"). */
-export function jsonSafe(_k: string, v: unknown): unknown {
-  if (typeof v === 'bigint') return v.toString();
-  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-  return v;
-}

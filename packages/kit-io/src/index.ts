@@ -1,6 +1,4 @@
-export { writeFileAtomic, writeYamlAtomic, writeJsonAtomic, writeAll, appendFileWhole, jsonReplacer, jsonSafe } from './atomic.js';
+export { writeFileAtomic, writeYamlAtomic, writeJsonAtomic, writeAll, appendFileWhole, jsonReplacer } from './atomic.js';
 export type { AtomicWriteOptions } from './atomic.js';
 export { IO_CODES, ioError, guardedWrite } from './io-errors.js';
 export { testKillPoint, testDiskWrite, testDiskRoom, DISK_SITES } from './fault-points.js';
-export { checkpointDigest, checkpointFault } from './checkpoint-digest.js';
-export { MemoryExperimentStore, isPidAlive } from './memory-store.js';

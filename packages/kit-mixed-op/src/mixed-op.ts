@@ -7,8 +7,8 @@
 import { z } from 'zod';
 import type { ArchDescribable } from './arch-desc.js';
 import { archDescOf, hasArchDesc } from './arch-desc.js';
-import { ModnasError, Module, CategoricalParam, TensorParam, tf } from '@modnas/core';
-import type { BuildContext, ComponentSpec, SlotSpec, ComponentRef, ArchParam, Rng } from '@modnas/core';
+import { ModnasError, Module, CategoricalParam, TensorParam, defineComponent, tf } from '@modnas/core';
+import type { BuildContext, ComponentDef, ComponentSpec, SlotSpec, ComponentRef, ArchParam, Rng } from '@modnas/core';
 
 /** Brand on every mixed op; a `Symbol.for` key so two copies of core still recognise each other's ops. */
 export const MIXED_OP_BRAND: unique symbol = Symbol.for('@modnas/core:MixedOp');
@@ -59,6 +59,66 @@ export function tensorMixedOpConfigShape(defaultPrefix = 't') {
 /** `refs()` of a mixed op: its primitives, validated before anything is built. */
 export function mixedOpRefs(config: { primitives: readonly PrimitiveSpec[] }): ComponentRef[] {
   return config.primitives.map((spec, i) => ({ kind: 'primitive' as const, spec, path: `primitives.${i}` }));
+}
+
+/** The config keys a mixed op over a tensor α has (tensorMixedOpConfigShape). */
+export interface TensorMixedOpConfig extends MixedOpConfig {
+  init: 'normal' | 'zeros';
+}
+
+/** The config keys every mixed op has (mixedOpConfigShape). */
+export interface MixedOpConfig {
+  primitives: PrimitiveSpec[];
+  param: string;
+  prefix: string;
+}
+
+/**
+ * A mixed-op component: its primitives are validated before anything is built (refs) and its
+ * candidates built for the Slot it fills here, once for every mixed op; `make` puts the op
+ * together from them (and makes or shares its arch param).
+ */
+export function defineMixedOp<S extends z.ZodType<MixedOpConfig>>(def: {
+  id: string;
+  aliases?: readonly string[];
+  description: string;
+  schema: S;
+  make(candidates: MixedOpCandidate[], config: z.output<S>, ctx: BuildContext): MixedOp;
+}): ComponentDef<'mixed-op', S> {
+  return defineComponent({
+    kind: 'mixed-op',
+    id: def.id,
+    aliases: def.aliases,
+    description: def.description,
+    schema: def.schema,
+    refs: mixedOpRefs,
+    async create(config, ctx, slot) {
+      const candidates = await buildCandidates(ctx, config.primitives, slot);
+      try {
+        return def.make(candidates, config, ctx);
+      } catch (e) {
+        for (const c of candidates) c.module.dispose();
+        throw e;
+      }
+    },
+  });
+}
+
+/**
+ * A mixed op whose arch param is a logits tensor α over its candidates (WeightedSum, GumbelSum,
+ * BinGate): α is made here (a named param shared, else a new one), `make` gets it.
+ */
+export function defineTensorMixedOp<S extends z.ZodType<TensorMixedOpConfig>>(def: {
+  id: string;
+  aliases?: readonly string[];
+  description: string;
+  schema: S;
+  make(candidates: MixedOpCandidate[], alpha: TensorParam, config: z.output<S>, ctx: BuildContext): MixedOp;
+}): ComponentDef<'mixed-op', S> {
+  return defineMixedOp({
+    ...def,
+    make: (candidates, config, ctx) => def.make(candidates, tensorArchParam(ctx, candidates.length, { name: config.param, prefix: config.prefix, init: config.init }), config, ctx),
+  });
 }
 
 function specType(spec: PrimitiveSpec): string {

@@ -34,6 +34,11 @@ export function adamArgsFields(d: AdamArgs = DARTS_ADAM_DEFAULTS) {
   };
 }
 
+/** The Adam args out of a component's validated config (whose schema spread adamArgsFields). */
+export function adamArgsOf(c: AdamArgs): AdamArgs {
+  return { lr: c.lr, betas: c.betas, weight_decay: c.weight_decay, eps: c.eps };
+}
+
 /** Adam's state as plain arrays: per param its step count and first and second moments. */
 export interface AdamState {
   names: string[];

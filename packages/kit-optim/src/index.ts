@@ -1,3 +1,3 @@
 export { componentRng, CategoricalSpaceOptim } from './categorical-optim.js';
 export type { AdamArgs, AdamState, GradientOptimizerState } from './grad-optim.js';
-export { DARTS_ADAM_DEFAULTS, adamArgsFields, ArchAdam, GradientSearchOptimizer, gradsOf, argmaxAssignment } from './grad-optim.js';
+export { DARTS_ADAM_DEFAULTS, adamArgsFields, adamArgsOf, ArchAdam, GradientSearchOptimizer, gradsOf, argmaxAssignment } from './grad-optim.js';

@@ -1,6 +1,6 @@
 import type { Assignment, EstimContext, SearchOptimizer } from '@modnas/core';
 import { ArchSpace, EventBus, Rng, silentLogger, silentProgress } from '@modnas/core';
-import { MemoryStore } from '@modnas/runtime';
+import { MemoryExperimentStore } from '@modnas/services';
 import { makeBuildContext } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
 import type { TabularBenchmark } from './search.js';
@@ -30,7 +30,7 @@ function optim(rows: number[]): SearchOptimizer & { steps: number[][] } {
   };
 }
 
-function ctx(o?: SearchOptimizer): EstimContext & { store: MemoryStore; events: EventBus } {
+function ctx(o?: SearchOptimizer): EstimContext & { store: MemoryExperimentStore; events: EventBus } {
   return {
     name: 'search',
     model: {} as never,
@@ -43,7 +43,7 @@ function ctx(o?: SearchOptimizer): EstimContext & { store: MemoryStore; events: 
     logger: silentLogger,
     progress: silentProgress,
     rng: new Rng(0),
-    store: new MemoryStore(),
+    store: new MemoryExperimentStore(),
     container: makeBuildContext().container,
   };
 }

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Logger } from '@modnas/core';
-import { ModnasError, silentLogger } from '@modnas/core';
+import { ModnasError, getRegistry, silentLogger } from '@modnas/core';
 import { discoverPlugins } from '@modnas/discovery';
 import { selectBackend } from '@modnas/runtime';
 import { isImageFile, normalizePixels, readImagePixels } from '@modnas/kit-image';
@@ -111,7 +111,12 @@ export async function predictFiles(model: ExportedModel, files: readonly string[
  */
 export async function openModel(path: string, opts: { logger?: Logger } = {}): Promise<ExportedModel> {
   const dir = resolveModelDir(path);
-  if (readMeta(dir).format !== 'onnx') await selectBackend({ engines: discoverPlugins().engines, logger: opts.logger ?? silentLogger });
+  if (readMeta(dir).format !== 'onnx') {
+    // the engines are plugins (kind "engine"): found into the registry, chosen from it by priority
+    const registry = getRegistry();
+    discoverPlugins({ registry });
+    await selectBackend({ registry, logger: opts.logger ?? silentLogger });
+  }
   return openExported(dir);
 }
 

@@ -1,12 +1,13 @@
-import { tf } from '@modnas/core';
+import { kernelNames, tf } from '@modnas/core';
 
 /**
  * Fused training ops that an engine may provide as kernels for its backend (e.g.
- * @modnas/engine-wasm on `wasm`). Where the active backend has no such kernel, callers use the
- * plain tfjs composition instead, so every backend stays correct.
+ * @modnas/engine-native on `native` and `wasm`); core names them (kernelNames). Where the active
+ * backend has no such kernel, callers use the plain tfjs composition instead, so every backend
+ * stays correct.
  */
-export const BATCH_NORM_TRAIN_KERNEL = 'ModnasBatchNormTrain';
-export const BATCH_NORM_TRAIN_GRAD_KERNEL = 'ModnasBatchNormTrainGrad';
+export const BATCH_NORM_TRAIN_KERNEL = kernelNames.BatchNormTrain;
+export const BATCH_NORM_TRAIN_GRAD_KERNEL = kernelNames.BatchNormTrainGrad;
 
 /** Whether the active backend has a kernel named `name`. */
 export function backendHasKernel(name: string): boolean {

@@ -1,11 +1,10 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-// tfjs' own cpu backend, the fallback when no engine package sets up (registers itself on import).
+// tfjs' own cpu backend, the fallback when no engine sets up (registers itself on import).
 import '@tensorflow/tfjs-backend-cpu';
-import { ModnasError, silentLogger, tf } from '@modnas/core';
-import type { EngineDef, Logger } from '@modnas/core';
-import type { DiscoveredEngine } from '@modnas/discovery';
+import { ModnasError, defineEngine, getRegistry, isEngineDef, silentLogger, tf } from '@modnas/core';
+import type { EngineDef, Logger, Registry } from '@modnas/core';
 
 export interface BackendChoice {
   backend: string;
@@ -16,9 +15,10 @@ export interface BackendChoice {
 }
 
 export interface SelectBackendOptions {
-  /** "auto" (default), or a backend name to force: tensorflow, wasm, cpu ... Env: MODNAS_BACKEND. */
+  /** "auto" (default), or a backend name to force: tensorflow, native, wasm, cpu ... Env: MODNAS_BACKEND. */
   prefer?: string;
-  engines?: DiscoveredEngine[];
+  /** Where the engines are (components of kind "engine", found by discovery); default: the process-wide registry. */
+  registry?: Registry;
   logger?: Logger;
   /**
    * Where the user's project is, to find an optional @tensorflow/tfjs-node(-gpu): the caller's own
@@ -29,29 +29,18 @@ export interface SelectBackendOptions {
   threads?: number;
 }
 
-const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
+const TFJS_NODE = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
 
-/**
- * Pick the tensor backend at run time: the native `tensorflow` backend when the user has
- * installed @tensorflow/tfjs-node-gpu or -node (never a hard dependency), else the best engine
- * that installed from the registry (e.g. @modnas/engine-wasm), else `cpu`.
- */
-export async function selectBackend(opts: SelectBackendOptions = {}): Promise<BackendChoice> {
-  const logger = opts.logger ?? silentLogger;
-  const prefer = (opts.prefer && opts.prefer !== 'auto' ? opts.prefer : undefined) ?? (process.env.MODNAS_BACKEND && process.env.MODNAS_BACKEND !== 'auto' ? process.env.MODNAS_BACKEND : undefined);
-  const skipped: BackendChoice['skipped'] = [];
-
-  type Candidate = { name: string; priority: number; source: string; setup: () => Promise<void>; describe?: () => string | undefined; threads?: (n: number) => void };
-  const candidates: Candidate[] = [];
-  candidates.push({
+/** The backends that come with the runtime, ordered among the engines by the same priorities. */
+function builtinEngines(cwd: string): Array<{ def: EngineDef; source: string }> {
+  const tensorflow = defineEngine({
     name: 'tensorflow',
     priority: 100,
-    source: NATIVE_PACKAGES.join(' or '),
-    setup: async () => {
+    async setup() {
       const errors: string[] = [];
-      for (const pkg of NATIVE_PACKAGES) {
+      for (const pkg of TFJS_NODE) {
         try {
-          const entry = createRequire(join(opts.cwd ?? process.cwd(), 'package.json')).resolve(pkg);
+          const entry = createRequire(join(cwd, 'package.json')).resolve(pkg);
           await import(pathToFileURL(entry).href);
           if (tf.findBackendFactory('tensorflow')) return;
           errors.push(`${pkg} loaded but registered no "tensorflow" backend with this copy of tfjs (two copies of tfjs installed?)`);
@@ -62,66 +51,93 @@ export async function selectBackend(opts: SelectBackendOptions = {}): Promise<Ba
       throw new Error(errors.some((s) => !s.includes('Cannot find')) ? errors.join('; ') : 'not installed (optional: npm i @tensorflow/tfjs-node, or -gpu)');
     },
   });
-  for (const e of opts.engines ?? []) {
-    let def: EngineDef | undefined;
-    const load = async (): Promise<EngineDef> => {
-      if (def) return def;
-      const mod = (await e.load()) as { default?: EngineDef };
-      def = mod.default ?? (mod as unknown as EngineDef);
-      if (typeof def?.setup !== 'function') throw new Error(`${e.package} does not default-export defineEngine({ name, priority, setup })`);
-      return def;
-    };
-    for (const name of e.provides) {
-      candidates.push({
-        name,
-        priority: 50,
-        source: e.package,
-        setup: async () => {
-          const d = await load();
-          await d.setup(tf);
-          // an engine may provide several backends and register only those this machine can run
-          if (!tf.findBackendFactory(name)) throw new Error(`not available: ${d.describe?.() ?? `${e.package} registered no "${name}" backend`}`);
-        },
-        describe: () => def?.describe?.(),
-        threads: (n) => def?.threads?.(n),
-      });
-    }
-  }
-  candidates.push({ name: 'cpu', priority: 1, source: 'builtin', setup: async () => undefined });
-  candidates.sort((a, b) => b.priority - a.priority);
+  // priority 0: every engine declares more (definePlugin checks), so cpu is the last resort
+  const cpu = defineEngine({ name: 'cpu', priority: 0, setup: async () => undefined });
+  return [
+    { def: tensorflow, source: TFJS_NODE.join(' or ') },
+    { def: cpu, source: 'builtin' },
+  ];
+}
 
-  const order = prefer ? candidates.filter((c) => c.name === prefer) : candidates;
-  if (prefer && order.length === 0) {
+/**
+ * The backends there are to choose from, read from the manifests (no engine is imported): the
+ * runtime's `tensorflow`, the engines discovery recorded in the registry, and `cpu`.
+ */
+export function backendNames(registry: Registry = getRegistry()): string[] {
+  return [...new Set(['tensorflow', ...registry.list().filter((r) => r.kind === 'engine').map((r) => r.id), 'cpu'])];
+}
+
+/**
+ * Pick the tensor backend at run time, as tfjs picks among registered backends: every engine (the
+ * runtime's `tensorflow`, when @tensorflow/tfjs-node(-gpu) is installed, and `cpu`; the components
+ * of kind "engine" that discovery found in the registry) in order of its declared priority, the
+ * first whose setup succeeds. Engine packages are imported here (each probed in a child process
+ * first, as every plugin is); a forced backend imports only its own.
+ */
+export async function selectBackend(opts: SelectBackendOptions = {}): Promise<BackendChoice> {
+  const logger = opts.logger ?? silentLogger;
+  const registry = opts.registry ?? getRegistry();
+  const prefer = (opts.prefer && opts.prefer !== 'auto' ? opts.prefer : undefined) ?? (process.env.MODNAS_BACKEND && process.env.MODNAS_BACKEND !== 'auto' ? process.env.MODNAS_BACKEND : undefined);
+  const skipped: BackendChoice['skipped'] = [];
+
+  const builtin = builtinEngines(opts.cwd ?? process.cwd());
+  const builtinNames = new Set(builtin.map((b) => b.def.name));
+  // from the manifests: which engines there are, before any is imported
+  const rows = registry.list().filter((r) => r.kind === 'engine');
+  const names = backendNames(registry);
+  if (prefer && !names.includes(prefer)) {
     throw new ModnasError('MODNAS_E_BACKEND_UNKNOWN', `backend "${prefer}" is not available`, {
-      fix: `use one of: auto, ${[...new Set(candidates.map((c) => c.name))].join(', ')} (config key "backend" or env MODNAS_BACKEND)`,
+      fix: `use one of: auto, ${names.join(', ')} (config key "backend" or env MODNAS_BACKEND)`,
       where: opts.prefer ? 'config key "backend"' : 'env MODNAS_BACKEND',
     });
   }
-  for (const c of order) {
+  const candidates: Array<{ def: EngineDef; source: string }> = builtin.filter((b) => !prefer || b.def.name === prefer);
+  for (const id of new Set(rows.map((r) => r.id))) {
+    if (prefer && id !== prefer) continue;
+    const source = rows.filter((r) => r.id === id).map((r) => r.package).join(', ');
     try {
-      await c.setup();
-      if (opts.threads !== undefined) c.threads?.(opts.threads);
-      const ok = await tf.setBackend(c.name);
-      if (!ok) throw new Error(`tf.setBackend("${c.name}") returned false`);
+      if (builtinNames.has(id)) throw new Error(`"${id}" is the runtime's own backend; rename the engine`);
+      const def = await registry.resolve('engine', id);
+      if (!isEngineDef(def)) throw new Error(`${source} does not define "${id}" with defineEngine({ name, priority, setup })`);
+      candidates.push({ def, source });
+    } catch (e) {
+      // an engine package that does not import (or is installed twice) is passed over, with why
+      if (prefer) throw setupError(prefer, e);
+      skipped.push({ name: id, reason: firstLine(e) });
+    }
+  }
+  // highest priority first; equal priorities keep discovery's order
+  const order = candidates.map((c, i) => ({ ...c, i })).sort((a, b) => b.def.priority - a.def.priority || a.i - b.i);
+
+  for (const { def, source } of order) {
+    try {
+      await def.setup(tf);
+      // an engine package may provide several backends and register only those this machine can run
+      if (!tf.findBackendFactory(def.name)) throw new Error(`not available: ${def.describe?.() ?? `${source} registered no "${def.name}" backend`}`);
+      if (opts.threads !== undefined) def.threads?.(opts.threads);
+      const ok = await tf.setBackend(def.name);
+      if (!ok) throw new Error(`tf.setBackend("${def.name}") returned false`);
       await tf.ready();
       // tfjs' cpu backend prints a banner on first use; the log line below says the same, once.
       const b = tf.backend() as { firstUse?: boolean };
       if ('firstUse' in b) b.firstUse = false;
-      const choice: BackendChoice = { backend: c.name, source: c.source, skipped };
-      const what = c.describe?.();
-      logger.info(`tensor backend: ${c.name} (${c.source}${what ? `: ${what}` : ''})${skipped.length ? `; passed over: ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : ''}`);
+      const choice: BackendChoice = { backend: def.name, source, skipped };
+      const what = def.describe?.();
+      logger.info(`tensor backend: ${def.name} (${source}${what ? `: ${what}` : ''})${skipped.length ? `; passed over: ${skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : ''}`);
       return choice;
     } catch (e) {
-      skipped.push({ name: c.name, reason: firstLine(e) });
-      if (prefer) {
-        throw new ModnasError('MODNAS_E_BACKEND_SETUP', `backend "${prefer}" could not be set up: ${firstLine(e)}`, {
-          fix: 'install what it needs, or set backend: auto',
-          cause: e,
-        });
-      }
+      if (prefer) throw setupError(prefer, e);
+      skipped.push({ name: def.name, reason: firstLine(e) });
     }
   }
   throw new ModnasError('MODNAS_E_BACKEND_NONE', 'no tensor backend could be set up', { fix: 'reinstall @modnas/runtime (it brings @tensorflow/tfjs-backend-cpu)' });
+}
+
+function setupError(name: string, e: unknown): ModnasError {
+  return new ModnasError('MODNAS_E_BACKEND_SETUP', `backend "${name}" could not be set up: ${firstLine(e)}`, {
+    fix: 'install what it needs, or set backend: auto',
+    cause: e,
+  });
 }
 
 function firstLine(e: unknown): string {

@@ -5,10 +5,10 @@
  * it, and so does every remote worker (remote-evaluator.ts), so both get the same network.
  */
 import type { DependencyContainer } from 'tsyringe';
-import { container as rootContainer } from 'tsyringe';
-import type { BuildContext, ComponentKind, ComponentSpec, DataSplit, Dataset, EstimContext, EventBus, KindInput, KindOutput, Logger, MetricsFn, ProgressReporter, Registry, ResultStore, StateOptimizer } from '@modnas/core';
+import type { ArchSpace, BuildContext, ComponentKind, ComponentSpec, DataSplit, Dataset, EstimContext, KindInput, KindOutput, MetricsFn, Registry, StateOptimizer } from '@modnas/core';
 import type { tf } from '@modnas/core';
-import { ArchSpace, ModnasError, Module, Rng, Tokens, setTensorSeed } from '@modnas/core';
+import { ModnasError, Module, Tokens } from '@modnas/core';
+import { buildContextOf, required } from './scope.js';
 import type { ExperimentPlan } from '@modnas/config';
 import { chainEntries, configInvalid, parseComponentConfig, specConfig } from '@modnas/config';
 import { groupDigits, splitTrainValid } from '@modnas/kit-estim';
@@ -26,41 +26,11 @@ export const EMPTY_SPLIT: DataSplit = {
   subset: () => EMPTY_SPLIT,
 };
 
-export interface ExperimentScope {
-  /** The experiment's child container, with the run's services bound. */
-  container: DependencyContainer;
-  space: ArchSpace;
-  /** The run's root random stream (seeded from the config). */
-  rng: Rng;
-}
-
-/**
- * The experiment's container with the services every build binds (space, events, logger,
- * progress, random stream, store, config), seeded from the config: the runner, remote workers and
- * model export build in one of these, so they build the same network.
- */
-export function experimentScope(plan: ExperimentPlan, services: { logger: Logger; events: EventBus; progress: ProgressReporter; store: ResultStore }): ExperimentScope {
-  setTensorSeed(plan.config.seed);
-  const rng = new Rng(plan.config.seed);
-  const space = new ArchSpace();
-  const container = rootContainer.createChildContainer();
-  container.registerInstance(Tokens.ArchSpace, space);
-  container.registerInstance(Tokens.EventBus, services.events);
-  container.registerInstance(Tokens.Logger, services.logger);
-  container.registerInstance(Tokens.Progress, services.progress);
-  container.registerInstance(Tokens.Rng, rng);
-  container.registerInstance(Tokens.Store, services.store);
-  container.registerInstance(Tokens.Config, plan.config);
-  return { container, space, rng };
-}
-
 export interface BuildEnv {
   plan: ExperimentPlan;
   registry: Registry;
+  /** The experiment's container (experimentScope): what is built is bound in it. */
   container: DependencyContainer;
-  space: ArchSpace;
-  rng: Rng;
-  logger: Logger;
 }
 
 /** Creates the plan's components (and, for constructors, components by id). */
@@ -70,14 +40,9 @@ export interface ComponentFactory {
 }
 
 export function componentFactory(env: BuildEnv): ComponentFactory {
-  const { plan, registry, container, space, rng, logger } = env;
-  const ctxFor = (where: string): BuildContext => ({
-    container,
-    space,
-    rng,
-    logger,
-    where,
-    build: async <K extends ComponentKind>(kind: K, spec: ComponentSpec | string, input?: KindInput[K], at?: string) => {
+  const { plan, registry, container } = env;
+  const ctxFor = (where: string): BuildContext =>
+    buildContextOf(container, where, async <K extends ComponentKind>(kind: K, spec: ComponentSpec | string, input?: KindInput[K], at?: string) => {
       const path = at ?? where;
       const rc = plan.components.get(path);
       if (rc && rc.kind === kind) return (await rc.def.create(rc.config, ctxFor(path), input)) as KindOutput[K];
@@ -85,8 +50,7 @@ export function componentFactory(env: BuildEnv): ComponentFactory {
       const parsed = parseComponentConfig(def, spec, path);
       if (!parsed.ok) throw configInvalid(parsed.issues);
       return (await def.create(parsed.config, ctxFor(path), input)) as KindOutput[K];
-    },
-  });
+    });
   const create = async <K extends ComponentKind>(path: string, input?: KindInput[K]): Promise<KindOutput[K]> => {
     const rc = plan.components.get(path);
     if (!rc) throw new ModnasError('MODNAS_E_INTERNAL', `no validated component at ${path}`);
@@ -107,10 +71,13 @@ export interface BuiltNetwork {
 
 /**
  * Data, model (with its search space), trainer and metrics, each bound in the container
- * (Tokens.Dataset, Model, StateOptimizer). What was built is disposed again when a later step throws.
+ * (Tokens.Dataset, Data, Model, StateOptimizer, Metrics). What was built is disposed again when a
+ * later step throws.
  */
 export async function buildNetwork(env: BuildEnv, factory: ComponentFactory = componentFactory(env)): Promise<BuiltNetwork> {
-  const { plan, container, space, logger } = env;
+  const { plan, container } = env;
+  const space = required(container, Tokens.ArchSpace);
+  const logger = required(container, Tokens.Logger);
   const cfg = plan.config;
   const { create, ctxFor } = factory;
   let model: Module | undefined;
@@ -172,6 +139,8 @@ export async function buildNetwork(env: BuildEnv, factory: ComponentFactory = co
     }
     const metrics: MetricsFn[] = [];
     for (const k of Object.keys(cfg.metrics)) metrics.push(await create<'metrics'>(`metrics.${k}`));
+    container.registerInstance(Tokens.Data, splits);
+    container.registerInstance(Tokens.Metrics, metrics);
     return { dataset, splits, model, trainer, metrics, numParams, spaceSize };
   } catch (e) {
     trainer?.dispose();
@@ -189,17 +158,6 @@ function outOfMemory(e: unknown): unknown {
   return new ModnasError('MODNAS_E_CONFIG_MEMORY', `building the experiment asked for more memory than can be allocated (${e.message})`, {
     fix: 'make the data or the network smaller (data sizes, image_size, width or depth multipliers, channels)',
     cause: e,
-  });
-}
-
-/** A trainer that says why it is missing when used (an experiment without a model). */
-export function missingTrainer(): StateOptimizer {
-  return new Proxy({} as StateOptimizer, {
-    get() {
-      throw new ModnasError('MODNAS_E_CONFIG_INVALID', 'this estimator trains weights, but the experiment has no model (and so no trainer)', {
-        fix: 'use a model with a trainer, or an estimator meant for tabular spaces',
-      });
-    },
   });
 }
 

@@ -8,9 +8,10 @@ import fc from 'fast-check';
 import type { JsonObject } from '@modnas/config';
 import { isModnasError, silentLogger } from '@modnas/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildNetwork, componentFactory, experimentScope } from './build.js';
+import { buildNetwork, componentFactory } from './build.js';
+import { experimentScope } from './scope.js';
 import { prepareExperiment } from './experiment.js';
-import { MemoryStore } from './store.js';
+import { MemoryExperimentStore } from '@modnas/services';
 import { EventBus, silentProgress } from '@modnas/core';
 
 const dir = mkdtempSync(join(tmpdir(), 'modnas-fuzz-'));
@@ -122,7 +123,7 @@ describe('fuzz: configs, overrides and arch files end in a plan or a coded error
             const { plan } = await prepareExperiment(structuredClone(BASE), [], { discover: false, train: { archDesc: file } });
             // a description that validates must also build (where "TypeInfo not known" used to escape)
             const logger = silentLogger;
-            const scope = experimentScope(plan, { logger, events: new EventBus(), progress: silentProgress, store: new MemoryStore() });
+            const scope = experimentScope(plan, { logger, events: new EventBus(), progress: silentProgress, store: new MemoryExperimentStore() });
             const env = { plan, registry: (await import('@modnas/core')).getRegistry(), container: scope.container, space: scope.space, rng: scope.rng, logger };
             const built = await buildNetwork(env, componentFactory(env));
             built.trainer?.dispose();

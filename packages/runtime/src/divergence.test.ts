@@ -7,7 +7,7 @@ import { DIVERGED_LOSS, divergedTrial, isBetterTrial, isDivergedLoss, reportCand
 import { EventBus, silentLogger, Module, ArchSpace, definePlugin, Registry, Rng, tf } from '@modnas/core';
 import { prepareExperiment } from './experiment.js';
 import type { EstimContext, StateEstimator, StateOptimizer, TrialResult } from '@modnas/core';
-import { MemoryStore } from './store.js';
+import { MemoryExperimentStore } from '@modnas/services';
 import { LogProgress } from './log.js';
 import { runRepeated } from './repeat.js';
 import { runExperiment } from './runner.js';
@@ -129,7 +129,7 @@ describe('divergence', () => {
     expect(isBetterTrial(ok, undefined)).toBe(true);
     expect(isBetterTrial({ ...ok, score: Number.NaN }, undefined)).toBe(false);
 
-    const store = new MemoryStore();
+    const store = new MemoryExperimentStore();
     const ctx = {
       name: 'search',
       store,

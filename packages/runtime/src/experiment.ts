@@ -90,6 +90,6 @@ function nameOverrides(e: unknown, overrides: readonly string[]): unknown {
 
 /** prepareExperiment + runExperiment. */
 export async function run(source: readonly string[] | JsonObject, overrides: readonly string[] = [], opts: PrepareOptions & RunOptions = {}): Promise<RunSummary> {
-  const { plan, discovery, notes } = await prepareExperiment(source, overrides, opts);
-  return runExperiment(plan, { ...opts, engines: opts.engines ?? discovery?.engines, notes: [...(opts.notes ?? []), ...notes] });
+  const { plan, notes } = await prepareExperiment(source, overrides, opts);
+  return runExperiment(plan, { ...opts, notes: [...(opts.notes ?? []), ...notes] });
 }

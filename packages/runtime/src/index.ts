@@ -1,5 +1,13 @@
+/**
+ * @modnas/runtime, the search routine: runner.ts runs an experiment; scope.ts is its DI container
+ * (services registered once, the contexts components get read from it; a caller's container
+ * replaces a service); build.ts builds data, model, trainer and metrics into it; backend.ts picks
+ * the tensor engine, by declared priority, among the registry's components of kind "engine";
+ * run-store.ts and checkpoint.ts are a run's session over the experiment store (@modnas/services);
+ * executors/ holds the worker-thread executor and the binding of the one the config names.
+ */
 export type { BackendChoice, SelectBackendOptions } from './backend.js';
-export { selectBackend } from './backend.js';
+export { backendNames, selectBackend } from './backend.js';
 export type { PrepareOptions, PreparedExperiment } from './experiment.js';
 export { prepareExperiment } from './experiment.js';
 export type { PipelineStepResult, PipelineOptions } from './pipeline.js';
@@ -8,22 +16,20 @@ export type { RepeatOptions, RepeatRun, RepeatSummary } from './repeat.js';
 export { runRepeated } from './repeat.js';
 export type { RunOptions, EstimSummary, RunSummary } from './runner.js';
 export { runExperiment } from './runner.js';
-export { MemoryStore } from './store.js';
-export type { ClaimOptions, ClaimResult } from './run-policy.js';
-export { canonicalJson, runDefiningConfig, configHash, diffConfigKeys, HEARTBEAT_STALE_MS, HEARTBEAT_INTERVAL_MS, effectiveStatus, claimRun, busyError } from './run-policy.js';
-export type { CheckpointPolicy, CheckpointPayload } from './checkpoint.js';
-export { CHECKPOINT_FORMAT, Checkpointer, decodeCheckpoint, encodeTensor, decodeTensor, reviveNonFinite } from './checkpoint.js';
+export type { CheckpointPolicy } from './checkpoint.js';
+export { Checkpointer } from './checkpoint.js';
 export type { RunSessionOptions } from './run-store.js';
-export { RunSession, openRunSession, openExistingStore } from './run-store.js';
-export type { BuildEnv, BuiltNetwork, ComponentFactory, ExperimentScope } from './build.js';
-export { buildNetwork, componentFactory, describeSpaceSize, experimentScope } from './build.js';
+export { RunSession, openRunSession } from './run-store.js';
+export type { BuildEnv, BuiltNetwork, ComponentFactory } from './build.js';
+export { buildNetwork, componentFactory, describeSpaceSize } from './build.js';
+export type { ExperimentScope, ScopeServices } from './scope.js';
+export { buildContextOf, estimContextOf, experimentScope } from './scope.js';
 export type { LoadTrainedOptions, TrainedNetwork } from './trained.js';
 export { loadTrainedNetwork } from './trained.js';
 export { runtimePlugin, registerRuntimeComponents, bindExecutor, experimentImage, planPackages } from './executors/bind.js';
-export { InProcessExecutor, inProcessExecutor } from './executors/in-process.js';
+export { inProcessExecutor } from './executors/in-process.js';
 export type { WorkerThreadsExecutorConfig } from './executors/worker-threads.js';
 export { WorkerThreadsExecutor, workerThreadsExecutor, workerThreadsExecutorSchema } from './executors/worker-threads.js';
-export { encodeWeights, loadWeights } from './executors/weights.js';
 export type { RemoteEvaluatorOptions } from './remote-evaluator.js';
 export { createRemoteEvaluator, WORKER_CODES } from './remote-evaluator.js';
 export type { WorkerFolders } from './executors/job-paths.js';

@@ -14,7 +14,7 @@
  */
 import { hostname } from 'node:os';
 import type { DependencyContainer } from 'tsyringe';
-import type { EstimContext, Logger, Registry } from '@modnas/core';
+import type { Logger, Registry } from '@modnas/core';
 import type { ArchSpace } from '@modnas/core';
 import { EventBus, ModnasError, getRegistry, isModnasError, silentLogger, silentProgress } from '@modnas/core';
 import type { ExperimentPlan, JsonObject } from '@modnas/config';
@@ -22,23 +22,18 @@ import { validateExperiment } from '@modnas/config';
 import { candidateContext } from '@modnas/kit-estim';
 import { testKillPoint } from '@modnas/kit-io';
 import type { CandidateEvaluator, ExecutedTrial, RemoteCandidate, RemoteEvaluate } from '@modnas/services';
-import { isCandidateEvaluator } from '@modnas/services';
-import type { DiscoveredEngine } from '@modnas/discovery';
+import { MemoryExperimentStore, configHash, diffConfigKeys, isCandidateEvaluator, loadWeightBytes } from '@modnas/services';
 import { selectBackend } from './backend.js';
 import type { BuiltNetwork, ComponentFactory } from './build.js';
-import { buildNetwork, componentFactory, experimentScope, missingTrainer } from './build.js';
+import { buildNetwork, componentFactory } from './build.js';
+import { estimContextOf, experimentScope } from './scope.js';
 import { registerRuntimeComponents } from './executors/bind.js';
 import type { WorkerFolders } from './executors/job-paths.js';
 import { WORKER_PATH_CODE, checkJobPaths } from './executors/job-paths.js';
-import { loadWeights } from './executors/weights.js';
-import { configHash, diffConfigKeys } from './run-policy.js';
-import { MemoryStore } from './store.js';
 
 export interface RemoteEvaluatorOptions {
   registry?: Registry;
   logger?: Logger;
-  /** Engines found by plugin discovery (for the backend choice). */
-  engines?: DiscoveredEngine[];
   /** This evaluator's own project folder, where an optional @tensorflow/tfjs-node is resolved (default: process.cwd()). */
   cwd?: string;
   /** The caller has set up the backend already (`modnas worker` does at start): the jobs' `backend` key is not used. */
@@ -143,15 +138,15 @@ export function createRemoteEvaluator(opts: RemoteEvaluatorOptions = {}): { eval
       throw refuse(WORKER_CODES.configHash, `the config validates here to another hash than the coordinator's ${job.configHash} (differs at ${keys || 'defaults'})`, 'install the same plugin versions as the coordinator (their defaults differ)');
     }
     if (!backendChosen && !opts.backendChosen) {
-      await selectBackend({ prefer: plan.config.backend, engines: opts.engines, logger, cwd: opts.cwd, threads: opts.kernelThreads });
+      await selectBackend({ prefer: plan.config.backend, registry, logger, cwd: opts.cwd, threads: opts.kernelThreads });
       backendChosen = true;
     }
     dispose();
-    const { container, space, rng } = experimentScope(plan, { logger, events: new EventBus(), progress: silentProgress, store: new MemoryStore() });
-    const factory = componentFactory({ plan, registry, container, space, rng, logger });
+    const { container, space } = experimentScope(plan, { logger, events: new EventBus(), progress: silentProgress, store: new MemoryExperimentStore() });
+    const factory = componentFactory({ plan, registry, container });
     let built: BuiltNetwork;
     try {
-      built = await buildNetwork({ plan, registry, container, space, rng, logger }, factory);
+      built = await buildNetwork({ plan, registry, container }, factory);
     } catch (e) {
       if (!opts.confine) throw e;
       throw buildFailure(e);
@@ -190,24 +185,13 @@ export function createRemoteEvaluator(opts: RemoteEvaluatorOptions = {}): { eval
     const e = engine;
     const estim = await estimOf(e, job.estim);
     if (e.weightsId !== job.weightsId) {
-      loadWeights(e.built.model, await fetchWeights());
+      loadWeightBytes(e.built.model, await fetchWeights());
       e.weightsId = job.weightsId;
     }
     // The fault suite's kill point: a worker killed while a job is active.
     testKillPoint('worker-job');
-    const ctx: EstimContext = candidateContext({
-      name: job.estim,
-      model: e.built.model,
-      space: e.space,
-      trainer: e.built.trainer ?? missingTrainer(),
-      data: e.built.splits,
-      metrics: e.built.metrics,
-      events: new EventBus(),
-      logger,
-      progress: silentProgress,
-      store: new MemoryStore(),
-      container: e.container,
-    }, e.plan.config.seed, job.index); // the candidate's own streams, as in-process
+    // the candidate's own streams, as in-process
+    const ctx = candidateContext(estimContextOf(e.container, job.estim), e.plan.config.seed, job.index);
     const t0 = Date.now();
     const r = await estim.evaluateCandidate(ctx, job.arch, job.index);
     return { ...r, seconds: (Date.now() - t0) / 1000, worker };

@@ -6,7 +6,6 @@ import { ModnasError, getRegistry } from '@modnas/core';
 import { isDivergedError, yieldToEventLoop } from '@modnas/kit-estim';
 import { writeJsonAtomic } from '@modnas/kit-io';
 import type { Logger, Registry } from '@modnas/core';
-import type { RunOptions } from './runner.js';
 import { runExperiment } from './runner.js';
 
 export interface RepeatOptions {
@@ -34,7 +33,6 @@ export interface RepeatOptions {
   signal?: AbortSignal;
   /** Logger of the runs (the light path logs nothing). */
   logger?: Logger;
-  engines?: RunOptions['engines'];
 }
 
 export interface RepeatRun {
@@ -124,14 +122,14 @@ export async function runRepeated(plan: ExperimentPlan, opts: RepeatOptions): Pr
     try {
       if (mode === 'light') {
         // The runner itself, in memory: same seeds and order, no files, the backend chosen once.
-        backend ??= await selectBackend({ prefer: cfg.backend, engines: opts.engines, cwd: opts.cwd });
-        const rs = await runExperiment(runPlan, { cwd: opts.cwd, registry, signal: opts.signal, engines: opts.engines, persist: false, backend });
+        backend ??= await selectBackend({ prefer: cfg.backend, registry, cwd: opts.cwd });
+        const rs = await runExperiment(runPlan, { cwd: opts.cwd, registry, signal: opts.signal, persist: false, backend });
         const es = rs.estims[estim];
         result = { metrics: es?.metrics ?? {}, best: es?.best };
         if (rs.aborted) aborted = true;
       } else {
         runPlan.config = { ...runPlan.config, output_dir: join(cfg.output_dir, cfg.name, 'runs'), name: `run-${i}` };
-        const rs = await runExperiment(runPlan, { cwd: opts.cwd, registry, signal: opts.signal, logger: opts.logger, engines: opts.engines });
+        const rs = await runExperiment(runPlan, { cwd: opts.cwd, registry, signal: opts.signal, logger: opts.logger });
         const es = rs.estims[estim];
         result = { metrics: es?.metrics ?? {}, best: es?.best };
         if (rs.aborted) aborted = true;

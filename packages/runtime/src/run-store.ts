@@ -2,7 +2,8 @@
  * The runner's side of the experiment store: open the store the config names for the experiment
  * folder, claim a run (new or resumed; a live other process is refused or waited for), keep its
  * heartbeat, hand estimators a ResultStore that also appends the JSONL exports live, rewrite the
- * exports from the store, and close the run with its status.
+ * exports from the store, and close the run with its status. The contract, the run policy and
+ * opening a store are the store's (@modnas/services); this is where the runner uses them.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,10 +11,9 @@ import type { ExperimentPlan } from '@modnas/config';
 import { configInvalid, parseComponentConfig } from '@modnas/config';
 import type { Logger, Registry, ResultStore } from '@modnas/core';
 import { ModnasError } from '@modnas/core';
-import { DISK_SITES, MemoryExperimentStore, appendFileWhole, guardedWrite, jsonSafe, testKillPoint, writeFileAtomic } from '@modnas/kit-io';
+import { DISK_SITES, appendFileWhole, guardedWrite, testKillPoint, writeFileAtomic } from '@modnas/kit-io';
 import type { CheckpointRecord, ExperimentStore, RunRecord, RunStatus, SkippedCheckpoint } from '@modnas/services';
-import { isStoreFactory } from '@modnas/services';
-import { HEARTBEAT_INTERVAL_MS, busyError, claimRun } from './run-policy.js';
+import { HEARTBEAT_INTERVAL_MS, MemoryExperimentStore, busyError, claimRun, experimentStoreOf, jsonSafe } from '@modnas/services';
 
 export interface RunSessionOptions {
   plan: ExperimentPlan;
@@ -21,6 +21,8 @@ export interface RunSessionOptions {
   outputDir: string;
   persist: boolean;
   logger: Logger;
+  /** The experiment store to use instead of the one the config names (a caller's, through the container). */
+  store?: ExperimentStore;
   resume?: boolean;
   force?: boolean;
   /** Wait for another live process on the experiment instead of refusing (ms between polls). */
@@ -44,6 +46,8 @@ export class RunSession {
     readonly checkpoint: CheckpointRecord | undefined,
     private readonly logsDir: string | undefined,
     private readonly logger: Logger,
+    /** false for a store the caller provided (it closes its own). */
+    private readonly ownsStore = true,
   ) {
     store.activate(run.id);
     const logs = logsDir;
@@ -104,7 +108,7 @@ export class RunSession {
     try {
       this.store.updateRun(this.run.id, { status, end: new Date().toISOString(), heartbeat: new Date().toISOString() });
     } finally {
-      this.store.close();
+      if (this.ownsStore) this.store.close();
     }
   }
 }
@@ -116,7 +120,8 @@ export async function openRunSession(o: RunSessionOptions): Promise<RunSession> 
   // The default: SQLite where @modnas/store-sqlite is installed, else the journal (no native module).
   const fallback = ['SqliteStore', 'JournalStore'].find((id) => o.registry.has(id));
   const spec = cfg.store ?? (fallback ? { type: fallback } : undefined);
-  if (!o.persist) store = new MemoryExperimentStore();
+  if (o.store) store = o.store;
+  else if (!o.persist) store = new MemoryExperimentStore();
   else if (!spec) {
     o.logger.warn('no experiment store is installed (@modnas/store-journal or @modnas/store-sqlite): this run is kept in memory and exported as JSONL, and cannot be resumed; npm i @modnas/store-journal');
     store = new MemoryExperimentStore();
@@ -130,14 +135,7 @@ export async function openRunSession(o: RunSessionOptions): Promise<RunSession> 
       config = parsed.config;
     }
     const made = (await def.create(config, undefined as never, undefined)) as unknown;
-    const opened = isStoreFactory(made) ? made.open({ dir: o.outputDir, experiment: cfg.name }) : made;
-    if (!isExperimentStore(opened)) {
-      throw new ModnasError('MODNAS_E_STORE_CONTRACT', `the store ${spec.type} does not implement ExperimentStore (runs, insertRun, transaction, saveCheckpoint, ...)`, {
-        fix: `implement the ExperimentStore interface of @modnas/services in ${spec.type}, or use store: { type: SqliteStore }`,
-        where: 'store.type',
-      });
-    }
-    store = opened;
+    store = experimentStoreOf(made, { dir: o.outputDir, experiment: cfg.name }, spec.type);
   }
   const where = `${o.outputDir} (${store.location})`;
   let waiting = false;
@@ -145,13 +143,13 @@ export async function openRunSession(o: RunSessionOptions): Promise<RunSession> 
     const claim = claimRun(store, { experiment: cfg.name, config: cfg, resume: o.resume ?? false, force: o.force, where });
     if (claim.kind === 'busy') {
       if (!o.wait) {
-        store.close();
+        if (!o.store) store.close();
         throw busyError(claim.other, cfg.name, where);
       }
       if (!waiting) o.logger.info(`waiting for run ${claim.other.id} (pid ${claim.other.pid}) to finish`);
       waiting = true;
       if (o.signal?.aborted) {
-        store.close();
+        if (!o.store) store.close();
         throw new ModnasError('MODNAS_E_RUN_INTERRUPTED', `interrupted while waiting for pid ${claim.other.pid}`, { fix: 'run again when it is done' });
       }
       await new Promise((r) => setTimeout(r, 500));
@@ -161,10 +159,10 @@ export async function openRunSession(o: RunSessionOptions): Promise<RunSession> 
     if (claim.kind === 'new') {
       if (claim.note) o.logger.info(claim.note);
       o.logger.info(`run ${claim.run.id} of experiment ${cfg.name} (store: ${store.location})`);
-      return new RunSession(store, claim.run, false, undefined, logs, o.logger);
+      return new RunSession(store, claim.run, false, undefined, logs, o.logger, !o.store);
     }
     if (claim.changedKeys.length) o.logger.warn(`--force: resuming run ${claim.run.id} with a changed config (${claim.changedKeys.join(', ')})`);
-    return new RunSession(store, claim.run, true, verifiedCheckpoint(store, claim.run.id, o.logger), logs, o.logger);
+    return new RunSession(store, claim.run, true, verifiedCheckpoint(store, claim.run.id, o.logger), logs, o.logger, !o.store);
   }
 }
 
@@ -179,25 +177,4 @@ function verifiedCheckpoint(store: ExperimentStore, runId: string, logger: Logge
     logger.warn(`checkpoint ${s.seq} of run ${runId} does not verify and is skipped: ${s.reason}; ${c ? `resuming from checkpoint ${c.seq}` : 'no older checkpoint verifies, so the run starts again from its beginning'} (${store.location})`);
   }
   return c;
-}
-
-function isExperimentStore(x: unknown): x is ExperimentStore {
-  const s = x as Partial<ExperimentStore> | null;
-  return !!s && ['transaction', 'runs', 'insertRun', 'updateRun', 'activate', 'append', 'read', 'records', 'recordsAfter', 'lastRecordId', 'truncateRecords', 'saveCheckpoint', 'latestCheckpoint', 'pruneCheckpoints', 'close'].every((m) => typeof (s as Record<string, unknown>)[m] === 'function');
-}
-
-/**
- * The store an experiment folder already has, opened read-only, whichever installed store plugin
- * wrote it (report, ui); undefined when the folder has none. The registry must hold the discovered plugins.
- */
-export async function openExistingStore(dir: string, registry: Registry): Promise<ExperimentStore | undefined> {
-  for (const row of registry.list().filter((r) => r.kind === 'store' && r.status !== 'broken')) {
-    const def = await registry.resolve('store', row.id);
-    const parsed = parseComponentConfig(def, row.id, 'store');
-    if (!parsed.ok) continue;
-    const made = (await def.create(parsed.config, undefined as never, undefined)) as unknown;
-    const found = isStoreFactory(made) ? made.existing?.(dir) : undefined;
-    if (found) return found;
-  }
-  return undefined;
 }

@@ -5,7 +5,9 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { prepareExperiment } from './experiment.js';
-import type { CategoricalParam, Exporter, StateEstimator, StateOptimizer, StateTransformer } from '@modnas/core';
+import type { CategoricalParam, Exporter, Logger, StateEstimator, StateOptimizer, StateTransformer } from '@modnas/core';
+import { MemoryExperimentStore, ServiceTokens } from '@modnas/services';
+import { container as rootContainer } from 'tsyringe';
 import { Module, Slot, definePlugin, Registry, Tokens, resolveToken, tf } from '@modnas/core';
 import { runExperiment } from './runner.js';
 import { tinyDataset } from './test-fixtures.js';
@@ -107,6 +109,7 @@ function registry(): Registry {
                 ctx.space.apply(arch);
                 const score = tf.tidy(() => ctx.model.call(tf.ones([1, 1, 1, 1])).dataSync()[0]);
                 ctx.store.append('candidates', { arch, score });
+                ctx.logger.debug(`candidate ${i}: ${score}`);
                 if (!best || score > best.score) best = { arch, score, metrics: { score } };
               }
               return { best, metrics: { epochs: c.epochs, candidates: size } };
@@ -193,5 +196,30 @@ describe('runExperiment', () => {
     const disk = await runExperiment(plan, { registry: r });
     expect(mem.estims.search.best).toEqual(disk.estims.search.best);
     expect(mem.estims.search.metrics).toEqual(disk.estims.search.metrics);
+  });
+
+  it('uses the store and the logger a caller registers in its container, and nothing else (services swapped through DI alone)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modnas-di-'));
+    const r = registry();
+    const cfg = { name: 'di', output_dir: dir, log_level: 'debug', data: { type: 'Tiny' }, model: { type: 'TwoSlots' }, construct: [{ type: 'ChoiceConstructor' }], trainer: { type: 'NoTrainer' }, estim: { search: { type: 'ScoreAll' } }, export: { d: { type: 'SlotNames' } } };
+    const { plan } = await prepareExperiment(cfg, [], { registry: r, discover: false });
+    const store = new MemoryExperimentStore();
+    const lines: string[] = [];
+    const logger: Logger = { debug: (m) => lines.push(`debug ${m}`), info: (m) => lines.push(`info ${m}`), warn: (m) => lines.push(`warn ${m}`), error: (m) => lines.push(`error ${m}`) };
+    const parent = rootContainer.createChildContainer();
+    parent.registerInstance(ServiceTokens.ExperimentStore, store);
+    parent.registerInstance(Tokens.Logger, logger);
+
+    const s = await runExperiment(plan, { registry: r, container: parent });
+    // the run, its records and its checkpoints are in the caller's store, not one the runner chose
+    expect(store.runs().map((x) => [x.id, x.status])).toEqual([[s.run, 'done']]);
+    expect(store.records('candidates', s.run)).toHaveLength(4);
+    expect(store.latestCheckpoint(s.run!)?.kind).toBe('estim');
+    expect(lines.some((l) => l.includes('no experiment store is installed'))).toBe(false);
+    // the caller's logger got the runner's lines and the estimator's (through ctx.logger)
+    expect(lines.some((l) => /^info estim search: done/.test(l))).toBe(true);
+    expect(lines.filter((l) => /^debug candidate \d: /.test(l))).toHaveLength(4);
+    // the run log is still written beside it
+    expect(readFileSync(join(dir, 'di', 'logs', 'run.log'), 'utf8')).toContain('candidate 3');
   });
 });

@@ -1,23 +1,25 @@
 import 'reflect-metadata';
 import { mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type { EstimContext, EstimResult, Exporter, SearchOptimizer, StateOptimizer, Logger, ProgressReporter, Registry } from '@modnas/core';
+import type { EstimResult, Exporter, SearchOptimizer, StateOptimizer, Logger, ProgressReporter, Registry } from '@modnas/core';
 import type { ExperimentPlan } from '@modnas/config';
 import type { BackendChoice } from './backend.js';
 import { selectBackend } from './backend.js';
 import { isDivergedError, formatDuration } from '@modnas/kit-estim';
 import type { Module } from '@modnas/core';
 import type { ArchSpace } from '@modnas/core';
-import { EventBus, Tokens, getRegistry, Rng } from '@modnas/core';
+import { EventBus, Tokens, getRegistry, resolveToken, Rng } from '@modnas/core';
+import type { DependencyContainer } from 'tsyringe';
+import { container as rootContainer } from 'tsyringe';
 import { DISK_SITES, appendFileWhole, guardedWrite, testKillPoint, writeJsonAtomic, writeYamlAtomic } from '@modnas/kit-io';
 import type { Executor } from '@modnas/services';
-import { ServiceTokens } from '@modnas/services';
-import type { DiscoveredEngine } from '@modnas/discovery';
-import { Checkpointer, decodeCheckpoint } from './checkpoint.js';
+import { ServiceTokens, decodeCheckpoint } from '@modnas/services';
+import { Checkpointer } from './checkpoint.js';
 import type { RunSession } from './run-store.js';
 import { openRunSession } from './run-store.js';
 import { LogProgress, SinkLogger } from './log.js';
-import { buildNetwork, componentFactory, experimentScope, missingTrainer } from './build.js';
+import { buildNetwork, componentFactory } from './build.js';
+import { estimContextOf, experimentScope, required } from './scope.js';
 import { bindExecutor, experimentImage } from './executors/bind.js';
 
 export interface RunOptions {
@@ -29,7 +31,6 @@ export interface RunOptions {
   progress?: ProgressReporter;
   /** Subscribe to the run's events (the CLI's progress bars do). */
   events?: EventBus;
-  engines?: DiscoveredEngine[];
   signal?: AbortSignal;
   /**
    * Write the experiment folder (logs, outputs, summary). Default true. Without it the run keeps
@@ -46,6 +47,14 @@ export interface RunOptions {
   force?: boolean;
   /** Wait for another live process on the experiment instead of refusing. */
   wait?: boolean;
+  /**
+   * The container the experiment's own is a child of (default: tsyringe's root). A service
+   * registered in it is used instead of the runtime's: Tokens.Logger receives the run's log lines
+   * (as `logger` does), Tokens.Progress and Tokens.EventBus stand for `progress` and `events`, and
+   * ServiceTokens.ExperimentStore replaces the store the config names (runs, records and
+   * checkpoints go there; the experiment folder still gets its logs and outputs).
+   */
+  container?: DependencyContainer;
 }
 
 export interface EstimSummary {
@@ -91,6 +100,7 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
   const registry = opts.registry ?? getRegistry();
   const outputDir = resolve(opts.cwd ?? process.cwd(), cfg.output_dir, cfg.name);
   const persist = opts.persist !== false;
+  const parent = opts.container ?? rootContainer;
   const logger = new SinkLogger(cfg.log_level);
   if (persist) {
     guardedWrite('the experiment folder', outputDir, () => {
@@ -100,16 +110,14 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
     const logFile = join(outputDir, 'logs', 'run.log');
     logger.addSink((_, line) => guardedWrite('logs/run.log', logFile, () => appendFileWhole(logFile, line + '\n', { site: DISK_SITES.log })));
   }
-  if (opts.logger) {
-    const console = opts.logger;
-    logger.addSink((level, line) => console[level](line.replace(/^\S+ \S+\s+/, '')));
-  }
-  const progress = opts.progress ?? new LogProgress(logger);
-  const events = opts.events ?? new EventBus();
+  const console = opts.logger ?? resolveToken(parent, Tokens.Logger);
+  if (console) logger.addSink((level, line) => console[level](line.replace(/^\S+ \S+\s+/, '')));
+  const progress = opts.progress ?? resolveToken(parent, Tokens.Progress) ?? new LogProgress(logger);
+  const events = opts.events ?? resolveToken(parent, Tokens.EventBus) ?? new EventBus();
   // The fault suite's kill points inside training (MODNAS_TEST_KILL_AT=step:<estim>@<n>).
   if (process.env.MODNAS_TEST_KILL_AT) events.on('step:end', (e) => testKillPoint(`step:${e.estim}`));
   for (const n of opts.notes ?? []) logger.info(n);
-  const session: RunSession = await openRunSession({ plan, registry, outputDir, persist, logger, resume: opts.resume, force: opts.force, wait: opts.wait, signal: opts.signal });
+  const session: RunSession = await openRunSession({ plan, registry, outputDir, persist, logger, store: resolveToken(parent, ServiceTokens.ExperimentStore), resume: opts.resume, force: opts.force, wait: opts.wait, signal: opts.signal });
   let status: 'done' | 'failed' | 'interrupted' = 'failed';
   let failed = false;
   try {
@@ -118,11 +126,11 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
   session.exportStreams();
   session.startHeartbeat();
 
-  const backend = opts.backend ?? (await selectBackend({ prefer: cfg.backend, engines: opts.engines, logger, cwd: opts.cwd }));
-  const store = session.recorder;
-  const { container, space, rng } = experimentScope(plan, { logger, events, progress, store: session.store });
+  const backend = opts.backend ?? (await selectBackend({ prefer: cfg.backend, registry, logger, cwd: opts.cwd }));
+  const { container, space, rng } = experimentScope(plan, { logger, events, progress, store: session.store, recorder: session.recorder }, parent);
+  const store = required(container, Tokens.Store);
 
-  const factory = componentFactory({ plan, registry, container, space, rng, logger });
+  const factory = componentFactory({ plan, registry, container });
   const { create } = factory;
 
   let model: Module | undefined;
@@ -131,8 +139,7 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
   const summary: RunSummary = { name: cfg.name, outputDir, backend, estims: {}, numParams: 0, spaceSize: '1', seconds: 0, aborted: false, run: session.run.id, resumed: session.resumed };
   try {
     // data, model and search space, trainer, metrics
-    const built = await buildNetwork({ plan, registry, container, space, rng, logger }, factory);
-    const splits = built.splits;
+    const built = await buildNetwork({ plan, registry, container }, factory);
     const skipped = built.dataset?.skipped;
     /** The data files skipped so far, into the summary (they are found as batches are read). */
     const noteSkipped = (): void => {
@@ -140,7 +147,6 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
     };
     model = built.model;
     trainer = built.trainer;
-    const metrics = built.metrics;
     summary.numParams = built.numParams;
     summary.spaceSize = built.spaceSize;
 
@@ -157,7 +163,7 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
     for (const k of Object.keys(cfg.export)) exporters.push([k, await create<'exporter'>(`export.${k}`)]);
 
     // checkpoints: resume from the newest one, or start the run's first
-    const ckpt = new Checkpointer(session.store, session.run.id, { ...cfg.checkpoint, enabled: persist }, { model, space, rng, trainer, optim, signal: opts.signal });
+    const ckpt = new Checkpointer(required(container, ServiceTokens.ExperimentStore), session.run.id, { ...cfg.checkpoint, enabled: persist }, { model, space, rng, trainer, optim, signal: opts.signal });
     container.registerInstance(Tokens.Checkpoints, ckpt);
     let startAt = 0;
     let resumeAt: { position: unknown; rng: number; sinceCandidates: number } | undefined;
@@ -186,25 +192,9 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
       if (opts.signal?.aborted) break;
       const te = Date.now();
       const estim = await create<'estim'>(`estim.${name}`);
-      container.registerInstance(Tokens.StateEstimator, estim);
       await events.emit('estim:begin', { estim: name, type: spec.type });
       logger.info(`estim ${name} (${spec.type}): begin`);
-      const ctx: EstimContext = {
-        name,
-        model,
-        space,
-        trainer: trainer ?? missingTrainer(),
-        optim,
-        data: splits,
-        metrics,
-        events,
-        logger,
-        progress,
-        rng: resumeAt ? rngAt(resumeAt.rng) : rng.fork(Object.keys(summary.estims).length + 1),
-        store,
-        container,
-        signal: opts.signal,
-      };
+      const ctx = estimContextOf(container, name, { rng: resumeAt ? rngAt(resumeAt.rng) : rng.fork(Object.keys(summary.estims).length + 1), signal: opts.signal });
       ckpt.beginEstim(index, name, ctx, resumeAt?.position, resumeAt?.sinceCandidates);
       resumeAt = undefined;
       let result: EstimResult;

@@ -1,5 +1,6 @@
 // The store service through the runner: a store registered from outside replaces the default by
-// config alone, is bound to Tokens.Store, and carries an interrupted run to an exact resume.
+// config alone, is bound to ServiceTokens.ExperimentStore (its run's records to Tokens.Store, what
+// ctx.store is), and carries an interrupted run to an exact resume.
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +10,8 @@ import type { ResultStore, SearchOptimizer, StateEstimator, TrialResult } from '
 import { EventBus, Registry, Tokens, definePlugin } from '@modnas/core';
 import { estimCheckpoints, reportCandidate } from '@modnas/kit-estim';
 import { prepareExperiment } from './experiment.js';
-import { MemoryExperimentStore } from '@modnas/kit-io';
 import type { ExperimentStore, StoreFactory } from '@modnas/services';
+import { MemoryExperimentStore, ServiceTokens } from '@modnas/services';
 import { runExperiment } from './runner.js';
 
 const none = z.strictObject({});
@@ -19,6 +20,7 @@ const none = z.strictObject({});
 interface Seen {
   opened: Array<{ dir: string; experiment: string }>;
   boundStore?: unknown;
+  recorderIsCtxStore?: boolean;
   defaultCreated: number;
 }
 
@@ -69,7 +71,8 @@ function registry(store: ExperimentStore, seen: Seen): Registry {
           schema: z.strictObject({ n: z.number().int().default(8) }),
           create: (c): StateEstimator => ({
             async run(ctx) {
-              seen.boundStore = ctx.container.resolve(Tokens.Store);
+              seen.boundStore = ctx.container.resolve(ServiceTokens.ExperimentStore);
+              seen.recorderIsCtxStore = ctx.container.resolve(Tokens.Store) === ctx.store;
               const ckpt = estimCheckpoints(ctx);
               const at = ckpt.resumed<{ i: number; best?: TrialResult }>();
               let best = at?.best;
@@ -132,7 +135,7 @@ function archs(s: ResultStore & ExperimentStore, run: string): unknown[] {
 }
 
 describe('the experiment store service', () => {
-  it('a store registered from outside, named by config alone, replaces the default and is bound to Tokens.Store', async () => {
+  it('a store registered from outside, named by config alone, replaces the default and is bound to ServiceTokens.ExperimentStore', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'modnas-store-'));
     const store = new MemoryExperimentStore();
     const seen: Seen = { opened: [], defaultCreated: 0 };
@@ -142,6 +145,7 @@ describe('the experiment store service', () => {
     expect(seen.defaultCreated).toBe(0);
     expect(seen.opened).toEqual([{ dir: join(dir, 'st'), experiment: 'st' }]);
     expect(seen.boundStore).toBe(store);
+    expect(seen.recorderIsCtxStore).toBe(true);
     expect(s.run).toBe('r1');
     expect(store.runs().map((x) => [x.id, x.status])).toEqual([['r1', 'done']]);
     expect(store.records('candidates', 'r1')).toHaveLength(8);

@@ -12,10 +12,10 @@ const port = parentPort;
 if (!port) throw new Error('thread-main runs in a worker thread only');
 const { cwd, name, kernelThreads } = workerData as ThreadData;
 const registry = getRegistry();
-const discovery = discoverPlugins({ cwd, registry });
+discoverPlugins({ cwd, registry });
 const say = (level: LogLevel) => (line: string): void => port.postMessage({ log: level, line: `${name}: ${line}` } satisfies FromThread);
 const logger = { debug: say('debug'), info: say('info'), warn: say('warn'), error: say('error') };
-const { evaluate } = createRemoteEvaluator({ registry, logger, engines: discovery.engines, cwd, worker: `${name} (thread ${threadId}, pid ${process.pid})`, kernelThreads });
+const { evaluate } = createRemoteEvaluator({ registry, logger, cwd, worker: `${name} (thread ${threadId}, pid ${process.pid})`, kernelThreads });
 let weights: Uint8Array | undefined;
 
 port.on('message', (m: ToThread) => {

@@ -7,21 +7,18 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { JsonObject, ExperimentPlan } from '@modnas/config';
 import type { ArchSpace, Logger, Module, Registry } from '@modnas/core';
-import { EventBus, ModnasError, getRegistry, silentLogger, silentProgress, tf } from '@modnas/core';
-import type { DiscoveredEngine } from '@modnas/discovery';
+import { EventBus, ModnasError, getRegistry, silentLogger, silentProgress } from '@modnas/core';
 import { discoverPlugins } from '@modnas/discovery';
-import type { RunRecord } from '@modnas/services';
+import type { EncodedWeights, RunRecord } from '@modnas/services';
+import { MemoryExperimentStore, decodeCheckpoint, effectiveStatus, loadWeights, openExistingStore } from '@modnas/services';
 import type { BackendChoice } from './backend.js';
 import { selectBackend } from './backend.js';
 import type { BuiltNetwork } from './build.js';
-import { buildNetwork, componentFactory, experimentScope } from './build.js';
-import { decodeCheckpoint, decodeTensor } from './checkpoint.js';
+import { buildNetwork, componentFactory } from './build.js';
+import { experimentScope } from './scope.js';
 import { prepareExperiment } from './experiment.js';
 import { registerRuntimeComponents } from './executors/bind.js';
-import { openExistingStore } from './run-store.js';
-import { effectiveStatus } from './run-policy.js';
 import type { EstimSummary } from './runner.js';
-import { MemoryStore } from './store.js';
 
 export interface TrainedNetwork {
   plan: ExperimentPlan;
@@ -40,7 +37,6 @@ export interface TrainedNetwork {
 export interface LoadTrainedOptions {
   registry?: Registry;
   logger?: Logger;
-  engines?: DiscoveredEngine[];
   /** Which run (default: the newest finished one). */
   run?: string;
   /** Where plugin discovery starts (default: the working folder). */
@@ -58,7 +54,7 @@ export async function loadTrainedNetwork(folder: string, opts: LoadTrainedOption
   if (!existsSync(dir)) throw noModel(dir, 'the folder does not exist', 'pass an experiment folder, <output_dir>/<name> (e.g. exp/quickstart-train)');
   // discovery first: the store plugins read the folder
   registerRuntimeComponents(registry);
-  const engines = opts.engines ?? discoverPlugins({ registry, cwd: opts.cwd }).engines;
+  discoverPlugins({ registry, cwd: opts.cwd });
   const store = await openExistingStore(dir, registry);
   if (!store) throw noModel(dir, 'it holds no experiment store (modnas.db or journal.jsonl)', 'pass the folder of an experiment that has run, <output_dir>/<name> (e.g. exp/quickstart-train)');
   let run: RunRecord;
@@ -84,9 +80,9 @@ export async function loadTrainedNetwork(folder: string, opts: LoadTrainedOption
   const { plan } = await prepareExperiment(run.config as JsonObject, [], { registry, discover: false });
   const cfg = plan.config;
   if (!cfg.model) throw noModel(dir, 'its experiment searches a space with no network (a tabular benchmark)', 'export the network of an experiment with a model');
-  const backend = await selectBackend({ prefer: cfg.backend, engines, logger });
-  const scope = experimentScope(plan, { logger, events: new EventBus(), progress: silentProgress, store: new MemoryStore() });
-  const env = { plan, registry, container: scope.container, space: scope.space, rng: scope.rng, logger };
+  const backend = await selectBackend({ prefer: cfg.backend, registry, logger });
+  const scope = experimentScope(plan, { logger, events: new EventBus(), progress: silentProgress, store: new MemoryExperimentStore() });
+  const env = { plan, registry, container: scope.container };
   const built = await buildNetwork(env, componentFactory(env));
   const dispose = (): void => {
     built.trainer?.dispose();
@@ -94,12 +90,7 @@ export async function loadTrainedNetwork(folder: string, opts: LoadTrainedOption
     scope.space.dispose();
   };
   try {
-    const tensors = new Map(Object.entries(payload.weights).map(([k, e]) => [k, decodeTensor(e)]));
-    try {
-      loadWeights(built.model, tensors, dir, run.id);
-    } finally {
-      tf.dispose([...tensors.values()]);
-    }
+    loadRunWeights(built.model, payload.weights, dir, run.id);
     if (Object.keys(payload.space.assignment).length > 0) scope.space.apply(payload.space.assignment);
     for (const t of scope.space.tensors()) {
       const v = payload.space.tensors[t.name];
@@ -121,9 +112,9 @@ export async function loadTrainedNetwork(folder: string, opts: LoadTrainedOption
   };
 }
 
-function loadWeights(model: Module, tensors: Map<string, tf.Tensor>, dir: string, run: string): void {
+function loadRunWeights(model: Module, weights: EncodedWeights, dir: string, run: string): void {
   try {
-    model.loadStateDict(tensors);
+    loadWeights(model, weights);
   } catch (e) {
     throw new ModnasError('MODNAS_E_EXPORT_WEIGHTS', `the checkpoint of run ${run} in ${dir} does not fit the network its config builds: ${(e as Error).message}`, {
       fix: 'export with the plugin versions the run was made with',

@@ -1,8 +1,8 @@
 /**
  * The executor service: where an estimator's candidates are evaluated (STYLE: services users
  * replace). This package owns the contract and the tokens; @modnas/runtime binds the executor the
- * config names (`executor: { type: ... }`, default InProcessExecutor) to ServiceTokens.Executor,
- * and holds the in-process and worker-thread executors; other packages (e.g.
+ * config names (`executor: { type: ... }`, default kit-estim's InProcessExecutor) to
+ * ServiceTokens.Executor, and holds the worker-thread executor; other packages (e.g.
  * @modnas/executor-bullmq) provide more, chosen by config alone.
  */
 import type { Assignment, EstimContext, Logger, TrialResult } from '@modnas/core';

@@ -2,7 +2,7 @@ import type { BuildContext, ComponentKind, ComponentSpec, DataSplit, EstimContex
 import { specConfig } from '@modnas/config';
 import { ArchSpace, EventBus, Rng, getRegistry, silentLogger, silentProgress } from '@modnas/core';
 import { ArraySplit } from '@modnas/kit-estim';
-import { MemoryStore } from '@modnas/runtime';
+import { MemoryExperimentStore } from '@modnas/services';
 import { container as rootContainer } from 'tsyringe';
 
 /** A BuildContext over a fresh arch space and child container; `build` resolves from the registry. */
@@ -55,7 +55,7 @@ export function makeEstimContext(parts: {
   valid?: DataSplit;
   seed?: number;
   name?: string;
-}): EstimContext & { store: MemoryStore } {
+}): EstimContext & { store: MemoryExperimentStore } {
   return {
     name: parts.name ?? 'search',
     model: parts.model,
@@ -68,7 +68,7 @@ export function makeEstimContext(parts: {
     logger: silentLogger,
     progress: silentProgress,
     rng: new Rng(parts.seed ?? 0),
-    store: new MemoryStore(),
+    store: new MemoryExperimentStore(),
     container: rootContainer.createChildContainer(),
   };
 }

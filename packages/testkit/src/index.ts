@@ -3,3 +3,4 @@ export * from './fixtures.js';
 export * from './primitives.js';
 export * from './toy-search.js';
 export * from './store-contract.js';
+export * from './gradients.js';

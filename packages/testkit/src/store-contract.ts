@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { isModnasError } from '@modnas/core';
-import { claimRun, effectiveStatus } from '@modnas/runtime';
 import { describe, expect, it } from 'vitest';
 import type { ExperimentStore, NewCheckpoint, SkippedCheckpoint } from '@modnas/services';
+import { checkpointDigest, claimRun, effectiveStatus } from '@modnas/services';
 
 const cfg = { name: 'x', seed: 1, estim: { s: { type: 'E', epochs: 2 } }, log_level: 'info' };
 
@@ -15,7 +15,7 @@ function deadPid(): number {
 
 /** A checkpoint as the runner hands it to saveCheckpoint: the payload's size and SHA-256 (hex) beside it. */
 function checkpoint(run: string, watermark: number, data: Uint8Array, digestOf: Uint8Array = data): NewCheckpoint {
-  return { run, estim: 's', kind: 'epoch', time: new Date().toISOString(), watermark, size: digestOf.length, sha256: createHash('sha256').update(digestOf).digest('hex'), data };
+  return { run, estim: 's', kind: 'epoch', time: new Date().toISOString(), watermark, ...checkpointDigest(digestOf), data };
 }
 
 export interface StoreContractOptions {

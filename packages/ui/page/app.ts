@@ -5,7 +5,8 @@
  * `modnas report --html` it renders the one run inlined in window.__MODNAS_STATIC__ (no server).
  */
 import uPlot from 'uplot';
-import type { AlphaPoint, ExperimentEntry, RecordIn, RunState, RunView, SlotInfo, Trial } from '../src/view.js';
+import type { SlotRecord } from '@modnas/services';
+import type { AlphaPoint, ExperimentEntry, RecordIn, RunState, RunView, Trial } from '../src/view.js';
 import { bestSoFar, costKeys, foldRecord, meanStd, paretoFront } from '../src/view.js';
 
 interface StaticData {
@@ -378,7 +379,7 @@ function alphaHeatmaps(parent: HTMLElement, alpha: AlphaPoint[]): void {
 const shortPath = (p: string): string => p.split('.').slice(-2).join('.');
 
 /** The candidate an arch desc picks for a Slot: by its param name (a map), or by position (a list). */
-function chosenFor(desc: unknown, slot: SlotInfo, i: number): string | undefined {
+function chosenFor(desc: unknown, slot: SlotRecord, i: number): string | undefined {
   if (Array.isArray(desc)) return desc[i] === undefined ? undefined : typeof desc[i] === 'string' ? desc[i] : JSON.stringify(desc[i]);
   if (desc && typeof desc === 'object') {
     const m = desc as Record<string, unknown>;

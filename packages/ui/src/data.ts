@@ -21,9 +21,8 @@ import { performance } from 'node:perf_hooks';
 import { parse as parseYaml } from 'yaml';
 import type { Registry } from '@modnas/core';
 import { ModnasError, getRegistry, isModnasError } from '@modnas/core';
-import { effectiveStatus } from '@modnas/runtime';
 import type { ExperimentStore, RunRecord, StoreFactory, StoredRecord } from '@modnas/services';
-import { isStoreFactory } from '@modnas/services';
+import { effectiveStatus, existingStoreFactories } from '@modnas/services';
 import { discoverPlugins } from '@modnas/discovery';
 import { redactPaths } from './security.js';
 import type { ArchFile, ExperimentEntry, RecordIn, RunEntry, RunState, RunView } from './view.js';
@@ -205,26 +204,13 @@ export class StoreSet {
   }
 
   /**
-   * The factory of every installed store plugin, made once, in the registry's order (as runtime's
-   * openExistingStore asks them): a folder's store is the first that `existing()` finds, and that
-   * factory reopens it for each read, synchronously.
+   * The factory of every installed store plugin, made once, in the order openExistingStore asks
+   * them (@modnas/services): a folder's store is the first that `existing()` finds, and that factory
+   * reopens it for each read, synchronously.
    */
   private async storeFactories(): Promise<StoreFactory[]> {
-    if (this.factories) return this.factories;
-    const out: StoreFactory[] = [];
-    for (const row of this.registry.list().filter((r) => r.kind === 'store' && r.status !== 'broken')) {
-      try {
-        const def = await this.registry.resolve('store', row.id);
-        const config = def.schema.safeParse({});
-        if (!config.success) continue;
-        const made = (await def.create(config.data, undefined as never, undefined)) as unknown;
-        if (isStoreFactory(made) && made.existing) out.push(made);
-      } catch {
-        // a store plugin that does not load is left out (plugins doctor reports it)
-      }
-    }
-    this.factories = out;
-    return out;
+    this.factories ??= await existingStoreFactories(this.registry);
+    return this.factories;
   }
 
   /** Look for experiment folders that appeared since the last look (at most every REFRESH_MS unless forced). */

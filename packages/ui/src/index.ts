@@ -3,5 +3,5 @@ export { startUiServer } from './server.js';
 export type { HtmlReportOptions } from './report.js';
 export { renderHtmlReport, writeHtmlReport } from './report.js';
 export { StoreSet } from './data.js';
-export type { ArchFile, AlphaPoint, EpochPoint, ExperimentEntry, RecordIn, RunEntry, RunState, RunView, SlotInfo, Trial } from './view.js';
+export type { ArchFile, AlphaPoint, EpochPoint, ExperimentEntry, RecordIn, RunEntry, RunState, RunView, Trial } from './view.js';
 export { bestSoFar, costKeys, foldRecord, meanStd, paretoFront } from './view.js';

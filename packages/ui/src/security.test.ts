@@ -13,7 +13,7 @@ import type { ExperimentEntry, RunView } from './view.js';
 import { startUiServer } from './index.js';
 import type { UiServer } from './index.js';
 import { allowedHostNames, hostAllowed, redactPaths } from './security.js';
-import { writeFixture } from './testing/store-fixture.js';
+import { writeFixture } from '../test/store-fixture.js';
 
 interface Reply {
   status: number;

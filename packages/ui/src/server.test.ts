@@ -10,7 +10,7 @@ import type { ExperimentEntry, RunView } from './view.js';
 import { bestSoFar, meanStd, paretoFront } from './view.js';
 import { renderHtmlReport, startUiServer, writeHtmlReport } from './index.js';
 import type { UiServer } from './index.js';
-import { writeFixture } from './testing/store-fixture.js';
+import { writeFixture } from '../test/store-fixture.js';
 
 describe('view helpers', () => {
   it('paretoFront keeps exactly the points no other point dominates (lower cost, higher score)', () => {

@@ -14,7 +14,7 @@ import { chromium as pw } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { RunView } from './view.js';
 import { meanStd, paretoFront } from './view.js';
-import { HOSTILE, writeFixture, writeHostileFixture } from './testing/store-fixture.js';
+import { HOSTILE, writeFixture, writeHostileFixture } from '../test/store-fixture.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = join(here, '..', '..', 'cli', 'dist', 'bin.js');

@@ -2,6 +2,7 @@
  * The dashboard's data model, shared by the server (which builds it from a store) and the page
  * (which folds the records the server streams into it): plain JSON, no node and no DOM here.
  */
+import type { SlotRecord } from '@modnas/services';
 
 /** One run in the runs table. */
 export interface RunEntry {
@@ -63,15 +64,6 @@ export interface AlphaPoint {
   ops: Array<{ param: string; candidates: string[]; probs: number[] }>;
 }
 
-export interface SlotInfo {
-  path: string;
-  chnIn: number;
-  chnOut: number;
-  stride: number;
-  param?: string;
-  candidates?: string[];
-}
-
 export interface ArchFile {
   name: string;
   /** The estimator it comes from: arch_<estim>_best.yaml. */
@@ -86,7 +78,7 @@ export interface RunView {
   metrics: EpochPoint[];
   trials: Trial[];
   alpha: AlphaPoint[];
-  slots: SlotInfo[];
+  slots: SlotRecord[];
   /** The folder's arch files, when this run wrote them (the folder's newest run). */
   arch: ArchFile[];
   /** The newest record id folded in (live updates continue after it). */
@@ -145,7 +137,7 @@ export function foldRecord(view: RunView, r: RecordIn): void {
       view.alpha.push({ id: r.id, estim, epoch: isNum(rec.epoch) ? rec.epoch : view.alpha.length, ops: Array.isArray(rec.ops) ? (rec.ops as AlphaPoint['ops']) : [] });
       break;
     case 'slots':
-      if (Array.isArray(rec.slots)) view.slots = rec.slots as SlotInfo[];
+      if (Array.isArray(rec.slots)) view.slots = rec.slots as SlotRecord[];
       break;
     case 'run_info':
       if (typeof rec.backend === 'string') view.run.backend = rec.backend;

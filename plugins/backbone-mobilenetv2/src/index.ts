@@ -1,28 +1,11 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
 import { cifarMobileNetV2, cifarMobileNetV2Gpu, imageNetMobileNetV2, imageNetMobileNetV2Gpu, mobileNetV2 } from './backbones.js';
-import { mobileNetV2ArchDescConstructor, mobileNetV2PredefinedConstructor, mobileNetV2SearchConstructor, predefinedBlock } from './constructors.js';
-import { MBV2_GPU_TABLE, MBV2_ORIGINAL_TABLE, MobileInvertedResidualBlock, MobileNetV2, NamedSequential, cifarTable, roundFilters, roundRepeats } from './model.js';
+import { mobileNetV2ArchDescConstructor, mobileNetV2PredefinedConstructor, mobileNetV2SearchConstructor } from './constructors.js';
 
-export {
-  MBV2_GPU_TABLE,
-  MBV2_ORIGINAL_TABLE,
-  MobileInvertedResidualBlock,
-  MobileNetV2,
-  NamedSequential,
-  cifarMobileNetV2,
-  cifarMobileNetV2Gpu,
-  cifarTable,
-  imageNetMobileNetV2,
-  imageNetMobileNetV2Gpu,
-  mobileNetV2,
-  mobileNetV2ArchDescConstructor,
-  mobileNetV2PredefinedConstructor,
-  mobileNetV2SearchConstructor,
-  predefinedBlock,
-  roundFilters,
-  roundRepeats,
-};
+export { cifarMobileNetV2, cifarMobileNetV2Gpu, imageNetMobileNetV2, imageNetMobileNetV2Gpu, mobileNetV2 } from './backbones.js';
+export { mobileNetV2ArchDescConstructor, mobileNetV2PredefinedConstructor, mobileNetV2SearchConstructor, predefinedBlock } from './constructors.js';
+export { MBV2_GPU_TABLE, MBV2_ORIGINAL_TABLE, MobileInvertedResidualBlock, MobileNetV2, NamedSequential, cifarTable, roundFilters, roundRepeats } from './model.js';
 export type { MobileNetV2Options, MobileNetV2Row } from './model.js';
 
 export default definePlugin({

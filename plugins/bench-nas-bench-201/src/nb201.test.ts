@@ -2,7 +2,8 @@ import type { JsonObject } from '@modnas/config';
 import type { Assignment, EstimContext, SearchOptimizer, Module } from '@modnas/core';
 import { validateExperiment } from '@modnas/config';
 import { ArchSpace, EventBus, Rng, getRegistry, silentLogger, silentProgress } from '@modnas/core';
-import { MemoryStore, runRepeated } from '@modnas/runtime';
+import { runRepeated } from '@modnas/runtime';
+import { MemoryExperimentStore } from '@modnas/services';
 import evolution from '@modnas/optim-evolution';
 import grid from '@modnas/optim-grid';
 import random from '@modnas/optim-random';
@@ -125,7 +126,7 @@ function scripted(rows: number[]): SearchOptimizer & { proposed: number[]; seen:
   return o;
 }
 
-function estimContext(optim: SearchOptimizer, dataset: NB201Dataset = 'cifar10'): EstimContext & { store: MemoryStore } {
+function estimContext(optim: SearchOptimizer, dataset: NB201Dataset = 'cifar10'): EstimContext & { store: MemoryExperimentStore } {
   const container = makeBuildContext().container;
   container.registerInstance(NB201_SPACE_TOKEN, { dataset });
   return {
@@ -140,7 +141,7 @@ function estimContext(optim: SearchOptimizer, dataset: NB201Dataset = 'cifar10')
     logger: silentLogger,
     progress: silentProgress,
     rng: new Rng(0),
-    store: new MemoryStore(),
+    store: new MemoryExperimentStore(),
     container,
   };
 }

@@ -1,32 +1,8 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import {
-  applyElasticKernel,
-  applyElasticSequential,
-  applyElasticSpatial,
-  elasticKernelSchema,
-  elasticSchema,
-  elasticSequentialSchema,
-  elasticSpatialSchema,
-  mobileNetV2ElasticConstructor,
-  mobileNetV2ElasticKernelConstructor,
-  mobileNetV2ElasticSequentialConstructor,
-  mobileNetV2ElasticSpatialConstructor,
-} from './constructors.js';
+import { mobileNetV2ElasticConstructor, mobileNetV2ElasticKernelConstructor, mobileNetV2ElasticSequentialConstructor, mobileNetV2ElasticSpatialConstructor } from './constructors.js';
 
-export {
-  applyElasticKernel,
-  applyElasticSequential,
-  applyElasticSpatial,
-  elasticKernelSchema,
-  elasticSchema,
-  elasticSequentialSchema,
-  elasticSpatialSchema,
-  mobileNetV2ElasticConstructor,
-  mobileNetV2ElasticKernelConstructor,
-  mobileNetV2ElasticSequentialConstructor,
-  mobileNetV2ElasticSpatialConstructor,
-};
+export { applyElasticKernel, applyElasticSequential, applyElasticSpatial, elasticKernelSchema, elasticSchema, elasticSequentialSchema, elasticSpatialSchema, mobileNetV2ElasticConstructor, mobileNetV2ElasticKernelConstructor, mobileNetV2ElasticSequentialConstructor, mobileNetV2ElasticSpatialConstructor } from './constructors.js';
 export type { ElasticKernelConfig, ElasticSequentialConfig, ElasticSpatialConfig } from './constructors.js';
 
 export default definePlugin({

@@ -2,7 +2,7 @@ import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
 import { defaultMixedOpConstructor } from './mixed-op.js';
 
-export { defaultMixedOpConstructor };
+export { defaultMixedOpConstructor } from './mixed-op.js';
 export type { DefaultMixedOpConstructorConfig } from './mixed-op.js';
 
 export default definePlugin({

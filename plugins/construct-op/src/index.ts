@@ -2,7 +2,7 @@ import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
 import { defaultOpConstructor } from './op.js';
 
-export { defaultOpConstructor };
+export { defaultOpConstructor } from './op.js';
 
 export default definePlugin({
   meta: { name: pkg.name, version: pkg.version },

@@ -1,8 +1,8 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { RecursiveArchDescBuilder, defaultRecursiveArchDescConstructor } from './recursive-arch-desc.js';
+import { defaultRecursiveArchDescConstructor } from './recursive-arch-desc.js';
 
-export { RecursiveArchDescBuilder, defaultRecursiveArchDescConstructor };
+export { RecursiveArchDescBuilder, defaultRecursiveArchDescConstructor } from './recursive-arch-desc.js';
 
 export default definePlugin({
   meta: { name: pkg.name, version: pkg.version },

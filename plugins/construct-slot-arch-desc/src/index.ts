@@ -2,7 +2,7 @@ import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
 import { defaultSlotArchDescConstructor } from './slot-arch-desc.js';
 
-export { defaultSlotArchDescConstructor };
+export { defaultSlotArchDescConstructor } from './slot-arch-desc.js';
 
 export default definePlugin({
   meta: { name: pkg.name, version: pkg.version },

@@ -1,8 +1,8 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { loadMnist, mnist, mnistDataset, mnistSchema, packagedMnistDir, padImages, parseIdx, repeatChannels, resizeImages } from './mnist.js';
+import { mnist } from './mnist.js';
 
-export { loadMnist, mnist, mnistDataset, mnistSchema, packagedMnistDir, padImages, parseIdx, repeatChannels, resizeImages };
+export { loadMnist, mnist, mnistDataset, mnistSchema, packagedMnistDir, padImages, parseIdx, repeatChannels, resizeImages } from './mnist.js';
 export type { MnistConfig } from './mnist.js';
 
 export default definePlugin({

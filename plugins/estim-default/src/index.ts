@@ -1,8 +1,8 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { DefaultEstimator, defaultEstimator, defaultEstimatorSchema } from './default-estimator.js';
+import { defaultEstimator } from './default-estimator.js';
 
-export { DefaultEstimator, defaultEstimator, defaultEstimatorSchema };
+export { DefaultEstimator, defaultEstimator, defaultEstimatorSchema } from './default-estimator.js';
 export type { DefaultEstimatorConfig } from './default-estimator.js';
 
 export default definePlugin({

@@ -1,9 +1,9 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { SuccessiveHalving, earlyStopSchema } from './asha.js';
-import { SubNetEstimator, subNetEstimator, subNetEstimatorSchema } from './subnet-estimator.js';
+import { subNetEstimator } from './subnet-estimator.js';
 
-export { SubNetEstimator, subNetEstimator, subNetEstimatorSchema, SuccessiveHalving, earlyStopSchema };
+export { SuccessiveHalving, earlyStopSchema } from './asha.js';
+export { SubNetEstimator, subNetEstimator, subNetEstimatorSchema } from './subnet-estimator.js';
 export type { SubNetEstimatorConfig } from './subnet-estimator.js';
 export type { EarlyStopConfig } from './asha.js';
 

@@ -1,8 +1,8 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { SuperNetEstimator, archUpdateSteps, superNetEstimator, superNetEstimatorSchema } from './supernet-estimator.js';
+import { superNetEstimator } from './supernet-estimator.js';
 
-export { SuperNetEstimator, archUpdateSteps, superNetEstimator, superNetEstimatorSchema };
+export { SuperNetEstimator, archUpdateSteps, superNetEstimator, superNetEstimatorSchema } from './supernet-estimator.js';
 export type { SuperNetEstimatorConfig } from './supernet-estimator.js';
 
 export default definePlugin({

@@ -1,8 +1,8 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { defaultRecursiveExporter, recursiveDesc } from './recursive.js';
+import { defaultRecursiveExporter } from './recursive.js';
 
-export { defaultRecursiveExporter, recursiveDesc };
+export { defaultRecursiveExporter, recursiveDesc } from './recursive.js';
 
 export default definePlugin({
   meta: { name: pkg.name, version: pkg.version },

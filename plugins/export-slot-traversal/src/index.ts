@@ -1,8 +1,8 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { defaultSlotTraversalExporter, slotTraversalDesc } from './slot-traversal.js';
+import { defaultSlotTraversalExporter } from './slot-traversal.js';
 
-export { defaultSlotTraversalExporter, slotTraversalDesc };
+export { defaultSlotTraversalExporter, slotTraversalDesc } from './slot-traversal.js';
 
 export default definePlugin({
   meta: { name: pkg.name, version: pkg.version },

@@ -1,10 +1,12 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { flopsMetrics, flopsMetricsFn, flopsMetricsSchema } from './flops-metrics.js';
-import { latencyMetrics, latencyMetricsFn, latencyMetricsSchema, median, timeForward } from './latency-metrics.js';
-import { activeParams, paramsMetrics, paramsMetricsFn, paramsMetricsSchema } from './params-metrics.js';
+import { flopsMetrics } from './flops-metrics.js';
+import { latencyMetrics } from './latency-metrics.js';
+import { paramsMetrics } from './params-metrics.js';
 
-export { activeParams, flopsMetrics, flopsMetricsFn, flopsMetricsSchema, latencyMetrics, latencyMetricsFn, latencyMetricsSchema, median, paramsMetrics, paramsMetricsFn, paramsMetricsSchema, timeForward };
+export { flopsMetrics, flopsMetricsFn, flopsMetricsSchema } from './flops-metrics.js';
+export { latencyMetrics, latencyMetricsFn, latencyMetricsSchema, median, timeForward } from './latency-metrics.js';
+export { activeParams, paramsMetrics, paramsMetricsFn, paramsMetricsSchema } from './params-metrics.js';
 export type { LatencyMetricsConfig } from './latency-metrics.js';
 
 export default definePlugin({

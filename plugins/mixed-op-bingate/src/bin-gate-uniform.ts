@@ -1,6 +1,4 @@
-import { defineComponent } from '@modnas/core';
-import { buildCandidates, mixedOpRefs, tensorArchParam } from '@modnas/kit-mixed-op';
-import { BinaryGateOp, binGateSchema, binaryGateOptions, drawWithoutReplacement } from './bin-gate.js';
+import { BinaryGateOp, defineBinGate, drawWithoutReplacement } from './bin-gate.js';
 
 const uniform = (n: number): number[] => new Array<number>(n).fill(1);
 
@@ -19,16 +17,4 @@ export class BinaryGateUniformOp extends BinaryGateOp {
   }
 }
 
-export const binGateUniform = defineComponent({
-  kind: 'mixed-op',
-  id: 'BinGateUniform',
-  aliases: ['BinaryGateUniformMixedOp'],
-  description: 'BinGate variant whose candidates are sampled from the uniform distribution in the forward pass',
-  schema: binGateSchema,
-  refs: mixedOpRefs,
-  async create(config, ctx, slot) {
-    const candidates = await buildCandidates(ctx, config.primitives, slot);
-    const alpha = tensorArchParam(ctx, candidates.length, { name: config.param, prefix: config.prefix, init: config.init });
-    return new BinaryGateUniformOp(candidates, alpha, binaryGateOptions(config, ctx.rng));
-  },
-});
+export const binGateUniform = defineBinGate('BinGateUniform', 'BinaryGateUniformMixedOp', 'BinGate variant whose candidates are sampled from the uniform distribution in the forward pass', BinaryGateUniformOp);

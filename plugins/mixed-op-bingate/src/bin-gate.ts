@@ -1,7 +1,7 @@
 import type { TensorParam } from '@modnas/core';
 import type { MixedOpCandidate } from '@modnas/kit-mixed-op';
-import { ModnasError, Rng, defineComponent, tf, z } from '@modnas/core';
-import { TensorMixedOp, buildCandidates, mixedOpRefs, tensorArchParam, tensorMixedOpConfigShape } from '@modnas/kit-mixed-op';
+import { ModnasError, Rng, tf, z } from '@modnas/core';
+import { TensorMixedOp, defineTensorMixedOp, tensorMixedOpConfigShape } from '@modnas/kit-mixed-op';
 
 export const binGateSchema = z.strictObject({
   ...tensorMixedOpConfigShape('t'),
@@ -185,16 +185,15 @@ export function binaryGateOptions(config: z.output<typeof binGateSchema>, ctxRng
   return { nSamples: config.n_samples, evalMode: config.eval_mode, rng: config.seed === null ? ctxRng.fork(0xb6) : new Rng(config.seed) };
 }
 
-export const binGate = defineComponent({
-  kind: 'mixed-op',
-  id: 'BinGate',
-  aliases: ['BinaryGateMixedOp'],
-  description: 'Binary gates as in ProxylessNAS: samples one path from softmax(alpha) in training, argmax in evaluation; alpha gets the binary-gate gradient',
-  schema: binGateSchema,
-  refs: mixedOpRefs,
-  async create(config, ctx, slot) {
-    const candidates = await buildCandidates(ctx, config.primitives, slot);
-    const alpha = tensorArchParam(ctx, candidates.length, { name: config.param, prefix: config.prefix, init: config.init });
-    return new BinaryGateOp(candidates, alpha, binaryGateOptions(config, ctx.rng));
-  },
-});
+/** A BinGate component (BinGate and its uniform variant: the same config, another op class). */
+export function defineBinGate(id: string, alias: string, description: string, Op: typeof BinaryGateOp) {
+  return defineTensorMixedOp({
+    id,
+    aliases: [alias],
+    description,
+    schema: binGateSchema,
+    make: (candidates, alpha, config, ctx) => new Op(candidates, alpha, binaryGateOptions(config, ctx.rng)),
+  });
+}
+
+export const binGate = defineBinGate('BinGate', 'BinaryGateMixedOp', 'Binary gates as in ProxylessNAS: samples one path from softmax(alpha) in training, argmax in evaluation; alpha gets the binary-gate gradient', BinaryGateOp);

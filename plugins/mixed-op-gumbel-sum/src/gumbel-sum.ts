@@ -1,7 +1,7 @@
 import type { TensorParam } from '@modnas/core';
 import type { MixedOpCandidate } from '@modnas/kit-mixed-op';
-import { ModnasError, Rng, defineComponent, tf, z } from '@modnas/core';
-import { TensorMixedOp, buildCandidates, mixedOpRefs, softmaxOf, tensorArchParam, tensorMixedOpConfigShape } from '@modnas/kit-mixed-op';
+import { ModnasError, Rng, tf, z } from '@modnas/core';
+import { TensorMixedOp, defineTensorMixedOp, softmaxOf, tensorMixedOpConfigShape } from '@modnas/kit-mixed-op';
 
 export const gumbelSumSchema = z.strictObject({
   ...tensorMixedOpConfigShape('t'),
@@ -91,16 +91,12 @@ export class GumbelSumOp extends TensorMixedOp {
   }
 }
 
-export const gumbelSum = defineComponent({
-  kind: 'mixed-op',
+export const gumbelSum = defineTensorMixedOp({
   id: 'GumbelSum',
   aliases: ['GumbelSumMixedOp'],
   description: 'Sum of all candidate outputs weighted by the Gumbel softmax of alpha with a temperature, as in SNAS',
   schema: gumbelSumSchema,
-  refs: mixedOpRefs,
-  async create(config, ctx, slot) {
-    const candidates = await buildCandidates(ctx, config.primitives, slot);
-    const alpha = tensorArchParam(ctx, candidates.length, { name: config.param, prefix: config.prefix, init: config.init });
+  make(candidates, alpha, config, ctx) {
     const rng = config.seed === null ? ctx.rng.fork(0x6b) : new Rng(config.seed);
     return new GumbelSumOp(candidates, alpha, { temperature: config.temperature, evalNoise: config.eval_noise, rng });
   },

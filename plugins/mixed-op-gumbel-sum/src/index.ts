@@ -1,9 +1,9 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { GumbelSumOp, gumbelSum, gumbelSumSchema } from './gumbel-sum.js';
+import { gumbelSum } from './gumbel-sum.js';
 import type { GumbelSumOptions } from './gumbel-sum.js';
 
-export { GumbelSumOp, gumbelSum, gumbelSumSchema };
+export { GumbelSumOp, gumbelSum, gumbelSumSchema } from './gumbel-sum.js';
 export type { GumbelSumOptions };
 
 export default definePlugin({

@@ -1,7 +1,7 @@
 import type { CategoricalParam, Tensor } from '@modnas/core';
 import type { MixedOpCandidate } from '@modnas/kit-mixed-op';
-import { defineComponent, z } from '@modnas/core';
-import { CategoricalMixedOp, buildCandidates, categoricalArchParam, mixedOpConfigShape, mixedOpRefs } from '@modnas/kit-mixed-op';
+import { z } from '@modnas/core';
+import { CategoricalMixedOp, categoricalArchParam, defineMixedOp, mixedOpConfigShape } from '@modnas/kit-mixed-op';
 
 export const indexSchema = z.strictObject({
   ...mixedOpConfigShape('c'),
@@ -27,17 +27,13 @@ export class IndexOp extends CategoricalMixedOp {
   }
 }
 
-export const indexMixedOp = defineComponent({
-  kind: 'mixed-op',
+export const indexMixedOp = defineMixedOp({
   id: 'Index',
   aliases: ['IndexMixedOp'],
   description: 'Returns the output of the one candidate that a categorical arch param selects, as in SPOS and evolution search',
   schema: indexSchema,
-  refs: mixedOpRefs,
-  async create(config, ctx, slot) {
-    const candidates = await buildCandidates(ctx, config.primitives, slot);
-    const names = candidates.map((c) => c.name);
-    const param = categoricalArchParam(ctx, names, { name: config.param, prefix: config.prefix, initial: config.init === 'first' ? 0 : undefined });
+  make(candidates, config, ctx) {
+    const param = categoricalArchParam(ctx, candidates.map((c) => c.name), { name: config.param, prefix: config.prefix, initial: config.init === 'first' ? 0 : undefined });
     return new IndexOp(candidates, param);
   },
 });

@@ -1,8 +1,8 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { IndexOp, indexMixedOp, indexSchema } from './index-mixed-op.js';
+import { indexMixedOp } from './index-mixed-op.js';
 
-export { IndexOp, indexMixedOp, indexSchema };
+export { IndexOp, indexMixedOp, indexSchema } from './index-mixed-op.js';
 
 export default definePlugin({
   meta: { name: pkg.name, version: pkg.version },

@@ -1,8 +1,8 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { WeightedSumOp, weightedSum, weightedSumSchema } from './weighted-sum.js';
+import { weightedSum } from './weighted-sum.js';
 
-export { WeightedSumOp, weightedSum, weightedSumSchema };
+export { WeightedSumOp, weightedSum, weightedSumSchema } from './weighted-sum.js';
 
 export default definePlugin({
   meta: { name: pkg.name, version: pkg.version },

@@ -1,7 +1,7 @@
 import type { TensorParam } from '@modnas/core';
 import type { MixedOpCandidate } from '@modnas/kit-mixed-op';
-import { defineComponent, tf, z } from '@modnas/core';
-import { TensorMixedOp, buildCandidates, mixedOpRefs, tensorArchParam, tensorMixedOpConfigShape } from '@modnas/kit-mixed-op';
+import { tf, z } from '@modnas/core';
+import { TensorMixedOp, defineTensorMixedOp, tensorMixedOpConfigShape } from '@modnas/kit-mixed-op';
 
 export const weightedSumSchema = z.strictObject(tensorMixedOpConfigShape('t'));
 
@@ -20,16 +20,10 @@ export class WeightedSumOp extends TensorMixedOp {
   }
 }
 
-export const weightedSum = defineComponent({
-  kind: 'mixed-op',
+export const weightedSum = defineTensorMixedOp({
   id: 'WeightedSum',
   aliases: ['SoftmaxSumMixedOp'],
   description: 'Sum of all candidate outputs weighted by softmax(alpha), as in DARTS',
   schema: weightedSumSchema,
-  refs: mixedOpRefs,
-  async create(config, ctx, slot) {
-    const candidates = await buildCandidates(ctx, config.primitives, slot);
-    const alpha = tensorArchParam(ctx, candidates.length, { name: config.param, prefix: config.prefix, init: config.init });
-    return new WeightedSumOp(candidates, alpha);
-  },
+  make: (candidates, alpha) => new WeightedSumOp(candidates, alpha),
 });

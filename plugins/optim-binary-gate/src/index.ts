@@ -1,8 +1,8 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { BINARY_GATE_ADAM_DEFAULTS, BinaryGateOptim, binaryGateOptim, binaryGateOptimSchema, expectedCost, isBinaryGateOp, measureCosts } from './binary-gate-optim.js';
+import { binaryGateOptim } from './binary-gate-optim.js';
 
-export { BINARY_GATE_ADAM_DEFAULTS, BinaryGateOptim, binaryGateOptim, binaryGateOptimSchema, expectedCost, isBinaryGateOp, measureCosts };
+export { BINARY_GATE_ADAM_DEFAULTS, BinaryGateOptim, binaryGateOptim, binaryGateOptimSchema, expectedCost, isBinaryGateOp, measureCosts } from './binary-gate-optim.js';
 export type { BinaryGateLike, BinaryGateOptimConfig, CostTable } from './binary-gate-optim.js';
 
 export default definePlugin({

@@ -1,7 +1,6 @@
 import type { ArchSpace, GradientAccess, Module, SearchFeedback, StateOptimizer } from '@modnas/core';
-import type { AdamArgs } from '@modnas/kit-optim';
 import { defineComponent, tf, z } from '@modnas/core';
-import { DARTS_ADAM_DEFAULTS, GradientSearchOptimizer, adamArgsFields, gradsOf } from '@modnas/kit-optim';
+import { DARTS_ADAM_DEFAULTS, GradientSearchOptimizer, adamArgsFields, adamArgsOf, gradsOf } from '@modnas/kit-optim';
 
 export const dartsOptimSchema = z.strictObject({
   ...adamArgsFields(DARTS_ADAM_DEFAULTS),
@@ -141,10 +140,6 @@ export class DARTSOptim extends GradientSearchOptimizer {
 export function trainableWeights(model: Module, alphas: readonly tf.Variable[]): tf.Variable[] {
   const ex = new Set(alphas);
   return model.parameters().filter((v) => v.trainable && !ex.has(v));
-}
-
-function adamArgsOf(c: { lr: number; betas: readonly [number, number]; weight_decay: number; eps: number }): AdamArgs {
-  return { lr: c.lr, betas: c.betas, weight_decay: c.weight_decay, eps: c.eps };
 }
 
 export const dartsOptim = defineComponent({

@@ -1,8 +1,8 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { DARTSOptim, dartsOptim, dartsOptimSchema, trainableWeights } from './darts-optim.js';
+import { dartsOptim } from './darts-optim.js';
 
-export { DARTSOptim, dartsOptim, dartsOptimSchema, trainableWeights };
+export { DARTSOptim, dartsOptim, dartsOptimSchema, trainableWeights } from './darts-optim.js';
 export type { DARTSOptimConfig } from './darts-optim.js';
 
 export default definePlugin({

@@ -1,7 +1,6 @@
 import type { ArchSpace, SearchFeedback } from '@modnas/core';
-import type { AdamArgs } from '@modnas/kit-optim';
 import { defineComponent, z } from '@modnas/core';
-import { DARTS_ADAM_DEFAULTS, GradientSearchOptimizer, adamArgsFields } from '@modnas/kit-optim';
+import { DARTS_ADAM_DEFAULTS, GradientSearchOptimizer, adamArgsFields, adamArgsOf } from '@modnas/kit-optim';
 
 export const directGradOptimSchema = z.strictObject({ ...adamArgsFields(DARTS_ADAM_DEFAULTS) });
 export type DirectGradOptimConfig = z.output<typeof directGradOptimSchema>;
@@ -23,7 +22,7 @@ export class DirectGradOptim extends GradientSearchOptimizer {
     readonly split: DirectGradSplit = 'train',
     type = split === 'train' ? 'DirectGradOptim' : 'DirectGradOptimBiLevel',
   ) {
-    super(space, adamArgs(config), type);
+    super(space, adamArgsOf(config), type);
   }
 
   step(feedback: SearchFeedback): void {
@@ -31,10 +30,6 @@ export class DirectGradOptim extends GradientSearchOptimizer {
     const batch = this.split === 'train' ? g.trainBatch() : g.validBatch();
     this.update(this.archGrads(() => g.loss(batch)));
   }
-}
-
-function adamArgs(c: DirectGradOptimConfig): AdamArgs {
-  return { lr: c.lr, betas: c.betas, weight_decay: c.weight_decay, eps: c.eps };
 }
 
 export const directGradOptim = defineComponent({

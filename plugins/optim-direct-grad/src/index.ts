@@ -1,8 +1,8 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { DirectGradOptim, directGradOptim, directGradOptimBiLevel, directGradOptimSchema } from './direct-grad-optim.js';
+import { directGradOptim, directGradOptimBiLevel } from './direct-grad-optim.js';
 
-export { DirectGradOptim, directGradOptim, directGradOptimBiLevel, directGradOptimSchema };
+export { DirectGradOptim, directGradOptim, directGradOptimBiLevel, directGradOptimSchema } from './direct-grad-optim.js';
 export type { DirectGradOptimConfig, DirectGradSplit } from './direct-grad-optim.js';
 
 export default definePlugin({

@@ -1,9 +1,9 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { LocalSearchOptim, localSearchOptim, localSearchOptimSchema } from './local-search-optim.js';
+import { localSearchOptim } from './local-search-optim.js';
 import type { LocalSearchConfig } from './local-search-optim.js';
 
-export { LocalSearchOptim, localSearchOptim, localSearchOptimSchema };
+export { LocalSearchOptim, localSearchOptim, localSearchOptimSchema } from './local-search-optim.js';
 export type { LocalSearchConfig };
 
 export default definePlugin({

@@ -1,10 +1,10 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { ExponentialMovingAverage, FlatOptimizer, gradLogProb, sampleIndex, softmax } from './policy.js';
-import { REINFORCEOptim, reinforceOptim, reinforceOptimSchema } from './reinforce-optim.js';
+import { reinforceOptim } from './reinforce-optim.js';
 import type { REINFORCEConfig } from './reinforce-optim.js';
 
-export { REINFORCEOptim, reinforceOptim, reinforceOptimSchema, ExponentialMovingAverage, FlatOptimizer, gradLogProb, sampleIndex, softmax };
+export { ExponentialMovingAverage, FlatOptimizer, gradLogProb, sampleIndex, softmax } from './policy.js';
+export { REINFORCEOptim, reinforceOptim, reinforceOptimSchema } from './reinforce-optim.js';
 export type { REINFORCEConfig };
 
 export default definePlugin({

@@ -1,9 +1,10 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { FactorizedReduce, IdentityOp, idt } from './idt.js';
-import { Nil, nil } from './nil.js';
+import { idt } from './idt.js';
+import { nil } from './nil.js';
 
-export { FactorizedReduce, IdentityOp, Nil, idt, nil };
+export { FactorizedReduce, IdentityOp, idt } from './idt.js';
+export { Nil, nil } from './nil.js';
 
 export default definePlugin({
   meta: { name: pkg.name, version: pkg.version },

@@ -1,8 +1,8 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { EXPANSION_RATIOS, KERNEL_SIZES, mbconvComponents } from './mbconv.js';
+import { mbconvComponents } from './mbconv.js';
 
-export { EXPANSION_RATIOS, KERNEL_SIZES, mbconvComponents };
+export { EXPANSION_RATIOS, KERNEL_SIZES, mbconvComponents } from './mbconv.js';
 
 export default definePlugin({
   meta: { name: pkg.name, version: pkg.version },

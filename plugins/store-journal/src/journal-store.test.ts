@@ -4,9 +4,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isModnasError } from '@modnas/core';
-import { MemoryExperimentStore, checkpointDigest } from '@modnas/kit-io';
 import type { NewCheckpoint } from '@modnas/services';
-import { claimRun } from '@modnas/runtime';
+import { checkpointDigest, claimRun } from '@modnas/services';
 import { describeConformance, describeStoreContract } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
 import plugin from './index.js';
@@ -17,7 +16,6 @@ describeConformance(plugin, { packageJson: new URL('../package.json', import.met
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'modnas-journal-'));
 const cfg = { name: 'x', seed: 1, estim: { s: { type: 'E', epochs: 2 } }, log_level: 'info' };
 
-describeStoreContract('MemoryExperimentStore', () => new MemoryExperimentStore());
 describeStoreContract('JournalStore', () => new JournalStore(tmp(), 'x'), (s) => new JournalStore((s as JournalStore).dir, 'x'), {
   // cut the payload file in half, as a disk that lost its tail would
   corruptCheckpoint: (s, run, seq) => {

@@ -10,8 +10,9 @@ import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, r
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { ModnasError, defineComponent, z } from '@modnas/core';
-import { DISK_SITES, MemoryExperimentStore, appendFileWhole, checkpointFault, guardedWrite, ioError, isPidAlive, jsonSafe, testKillPoint, writeAll, writeFileAtomic } from '@modnas/kit-io';
+import { DISK_SITES, appendFileWhole, guardedWrite, ioError, testKillPoint, writeAll, writeFileAtomic } from '@modnas/kit-io';
 import type { CheckpointRecord, ExperimentStore, NewCheckpoint, RunRecord, SkippedCheckpoint, StoreFactory, StoredRecord } from '@modnas/services';
+import { MemoryExperimentStore, checkpointFault, isPidAlive, jsonSafe } from '@modnas/services';
 
 export const journalStoreSchema = z.strictObject({
   file: z.string().min(1).default('journal.jsonl').describe('The journal file, relative to the experiment folder (checkpoints go to checkpoints/ beside it)'),

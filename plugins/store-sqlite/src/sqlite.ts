@@ -2,8 +2,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { defineComponent, z } from '@modnas/core';
-import { DISK_SITES, checkpointFault, guardedWrite, ioError, jsonSafe, testDiskWrite, testKillPoint } from '@modnas/kit-io';
+import { DISK_SITES, guardedWrite, ioError, testDiskWrite, testKillPoint } from '@modnas/kit-io';
 import type { CheckpointRecord, ExperimentStore, NewCheckpoint, RunRecord, SkippedCheckpoint, StoreFactory, StoredRecord } from '@modnas/services';
+import { checkpointFault, jsonSafe } from '@modnas/services';
 
 export const sqliteStoreSchema = z.strictObject({
   file: z.string().default('modnas.db').describe('Database file, relative to the experiment folder'),

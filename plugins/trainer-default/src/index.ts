@@ -1,8 +1,8 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { DefaultTrainer, clipByGlobalNorm, defaultTrainer, defaultTrainerSchema } from './default-trainer.js';
+import { defaultTrainer } from './default-trainer.js';
 
-export { DefaultTrainer, clipByGlobalNorm, defaultTrainer, defaultTrainerSchema };
+export { DefaultTrainer, clipByGlobalNorm, defaultTrainer, defaultTrainerSchema } from './default-trainer.js';
 export type { DefaultTrainerConfig } from './default-trainer.js';
 
 export default definePlugin({

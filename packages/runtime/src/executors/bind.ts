@@ -1,7 +1,7 @@
 /**
  * The executor service on the runner's side: the executors that come with the runtime (a plugin
  * object registered in every registry the runtime prepares), the binding of the one the config
- * names to ServiceTokens.Executor (as the store is bound to Tokens.Store), and the ExperimentImage that
+ * names to ServiceTokens.Executor (as the store is bound to ServiceTokens.ExperimentStore), and the ExperimentImage that
  * remote executors ship to their workers.
  */
 import type { DependencyContainer } from 'tsyringe';
@@ -9,12 +9,11 @@ import type { Logger, Module, Registry } from '@modnas/core';
 import { ModnasError, definePlugin } from '@modnas/core';
 import type { ExperimentPlan } from '@modnas/config';
 import type { Executor, ExperimentImage } from '@modnas/services';
-import { ServiceTokens } from '@modnas/services';
+import { ServiceTokens, configHash, weightBytes } from '@modnas/services';
 import type { ComponentFactory } from '../build.js';
-import { configHash } from '../run-policy.js';
-import { InProcessExecutor, inProcessExecutor } from './in-process.js';
+import { InProcessExecutor } from '@modnas/kit-estim';
+import { inProcessExecutor } from './in-process.js';
 import { workerThreadsExecutor } from './worker-threads.js';
-import { encodeWeights } from './weights.js';
 
 export const RUNTIME_PACKAGE = '@modnas/runtime';
 
@@ -68,6 +67,6 @@ export function experimentImage(plan: ExperimentPlan, registry: Registry, model:
     configHash: configHash(config),
     plugins: planPackages(plan, registry),
     cwd,
-    weights: () => encodeWeights(model),
+    weights: () => weightBytes(model),
   };
 }

@@ -1,6 +1,6 @@
-import { tf } from '@modnas/core';
+import { kernelNames, tf } from '@modnas/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import engine, { BN_TRAIN, BN_TRAIN_GRAD, engineOptions, engineStatus, kernelStats, loadNative } from './index.js';
+import { wasmEngine as engine, engineOptions, engineStatus, kernelStats, loadNative } from './index.js';
 
 // Every engine kernel against tfjs' cpu backend (values and gradients), on random shapes,
 // strides and paddings including odd ones; once through the native addon (the own kernels, or
@@ -264,8 +264,8 @@ for (const target of ['wasm', 'native'] as const) {
             const g = tf.tensor(gs);
             const b = tf.tensor(bs);
             const r = tf.tensor(rs, shape);
-            const [y, mean, variance] = tf.engine().runKernel<tf.Tensor[]>(BN_TRAIN, { x, scale: g, offset: b }, { epsilon: eps });
-            const grads = tf.engine().runKernel<tf.Tensor[]>(BN_TRAIN_GRAD, { dy: r, x, scale: g, mean, variance }, { epsilon: eps });
+            const [y, mean, variance] = tf.engine().runKernel<tf.Tensor[]>(kernelNames.BatchNormTrain, { x, scale: g, offset: b }, { epsilon: eps });
+            const grads = tf.engine().runKernel<tf.Tensor[]>(kernelNames.BatchNormTrainGrad, { dy: r, x, scale: g, mean, variance }, { epsilon: eps });
             return [y, mean, variance, ...grads].map((t) => t.dataSync() as Float32Array);
           });
           ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'].forEach((what, i) => close(got[i], ref[i], `${mode.name} ${shape} ${what}`, 2e-4));

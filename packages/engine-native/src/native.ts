@@ -49,7 +49,7 @@ export function kernelChoice(env: NodeJS.ProcessEnv = process.env): KernelChoice
   const v = (env.MODNAS_ENGINE_KERNELS ?? 'own').toLowerCase();
   if (v === 'dnnl' && env.MODNAS_ENGINE_NATIVE === '0') return 'own';
   if (v === 'own' || v === 'dnnl' || v === 'js') return v;
-  throw new Error(`@modnas/engine-wasm: MODNAS_ENGINE_KERNELS=${v} is not one of own, dnnl, js`);
+  throw new Error(`@modnas/engine-native: MODNAS_ENGINE_KERNELS=${v} is not one of own, dnnl, js`);
 }
 
 let status: NativeStatus | undefined;

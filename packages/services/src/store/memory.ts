@@ -1,18 +1,13 @@
-import type { CheckpointRecord, ExperimentStore, RunRecord, SkippedCheckpoint, StoredRecord } from '@modnas/services';
-import { jsonSafe } from './atomic.js';
-import { checkpointFault } from './checkpoint-digest.js';
+/**
+ * The in-memory experiment store: the contract's reference implementation, the store of runs kept
+ * in memory (benchmark repeats, `persist: false`), the result store of contexts that keep nothing
+ * (remote workers, export, tests), and the state a journal replays into.
+ */
+import type { CheckpointRecord, ExperimentStore, RunRecord, SkippedCheckpoint, StoredRecord } from './contract.js';
+import { checkpointFault } from './checkpoint.js';
+import { jsonSafe } from './json.js';
 
-/** Is a process of this host alive? (EPERM: alive, owned by another user.) */
-export function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Everything in memory: tests, benchmarks (`persist: false` runs), and the contract's reference implementation. */
+/** Runs, records and checkpoints in arrays; a record is stored as JSON gives it back (jsonSafe), as a store on disk does. */
 export class MemoryExperimentStore implements ExperimentStore {
   readonly location = 'memory';
   private readonly runList: RunRecord[] = [];

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { tf } from '@modnas/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import engine, { NATIVE_BACKEND, kernelStats, loadNative } from './index.js';
+import { NATIVE_BACKEND, kernelStats, loadNative, nativeEngine, wasmEngine } from './index.js';
 import { broadcastPlan, reducePlan } from './kernels.js';
 
 // The native backend: tfjs' cpu backend with its tensors in Node's memory and the native
@@ -13,7 +13,7 @@ const nativeStatus = loadNative();
 let before = '';
 beforeAll(async () => {
   before = tf.getBackend();
-  await engine.setup(tf);
+  await wasmEngine.setup(tf);
 });
 afterAll(async () => {
   await tf.setBackend(before);
@@ -150,16 +150,16 @@ describe.skipIf(!nativeStatus.loaded)(`kernel threads (${nativeStatus.detail})`,
     expect(got).toEqual({ before: all, after: 1 });
     expect(k.info().threads).toBe(all);
     try {
-      engine.threads!(1);
+      nativeEngine.threads!(1);
       expect(k.info().threads).toBe(1);
-      expect(engine.describe!()).toMatch(/1 thread\)$/);
+      expect(nativeEngine.describe!()).toMatch(/1 thread\)$/);
       // the kernels still compute the same on one thread
       const x = rand(2 * 9 * 9 * 8);
       const w = rand(3 * 3 * 8 * 16);
       const [ref, got1] = await both(() => [tf.conv2d(tf.tensor4d(x, [2, 9, 9, 8]), tf.tensor4d(w, [3, 3, 8, 16]), 1, 'same')]);
       expect(worst(got1[0], ref[0])).toBeLessThan(1e-4);
     } finally {
-      engine.threads!(all);
+      nativeEngine.threads!(all);
     }
     expect(k.info().threads).toBe(all);
     expect(() => k.setThreads(0)).toThrow(RangeError);

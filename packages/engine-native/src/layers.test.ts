@@ -1,7 +1,7 @@
-import { tf } from '@modnas/core';
+import { kernelNames, tf } from '@modnas/core';
 import { BatchNorm2d, ReLU6 } from '@modnas/nn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import engine, { engineOptions, kernelStats, loadNative } from './index.js';
+import { wasmEngine as engine, engineOptions, kernelStats, loadNative } from './index.js';
 
 const nativeStatus = loadNative();
 
@@ -45,11 +45,11 @@ describe('nn layers on the engine', () => {
       const shape = [3, 5, 4, 6];
       const xs = Float32Array.from({ length: 3 * 5 * 4 * 6 }, (_, i) => Math.sin(i * 1.7) + (i % 6) * 0.5);
       const ref = await run('cpu', xs, shape);
-      const calls = kernelStats.native.ModnasBatchNormTrain ?? 0;
-      const fallbacks = kernelStats.fallback.ModnasBatchNormTrain ?? 0;
+      const calls = kernelStats.native[kernelNames.BatchNormTrain] ?? 0;
+      const fallbacks = kernelStats.fallback[kernelNames.BatchNormTrain] ?? 0;
       const got = await run('wasm', xs, shape);
       // the fused kernel was used
-      expect((kernelStats.native.ModnasBatchNormTrain ?? 0) - calls + (kernelStats.fallback.ModnasBatchNormTrain ?? 0) - fallbacks).toBeGreaterThan(0);
+      expect((kernelStats.native[kernelNames.BatchNormTrain] ?? 0) - calls + (kernelStats.fallback[kernelNames.BatchNormTrain] ?? 0) - fallbacks).toBeGreaterThan(0);
       ['loss', 'dx', 'dgamma', 'dbeta', 'running mean', 'running var'].forEach((what, k) => {
         expect(got[k].length).toBe(ref[k].length);
         for (let i = 0; i < ref[k].length; i++) expect(Math.abs(got[k][i] - ref[k][i]), `${what}[${i}]`).toBeLessThan(2e-4 * (1 + Math.abs(ref[k][i])));

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 const pkg = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const srcDir = join(pkg, 'src/native');
 const outDir = join(pkg, 'native');
-const say = (msg) => console.log(`[@modnas/engine-wasm] ${msg}`);
+const say = (msg) => console.log(`[@modnas/engine-native] ${msg}`);
 
 if (process.env.MODNAS_ENGINE_KERNELS === 'js') {
   say('native kernels skipped (MODNAS_ENGINE_KERNELS=js); the engine will use its wasm kernels');

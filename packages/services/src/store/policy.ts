@@ -1,13 +1,14 @@
 /**
- * The run policy of the experiment store (the contract is core's ExperimentStore): claim a run for
- * this process atomically, refuse (or wait for) a second live process, mark dead runs killed,
- * resume the newest unfinished run only with the config it started with.
+ * The run policy of the experiment store (the contract is contract.ts): claim a run for this
+ * process atomically, refuse (or wait for) a second live process, tell a dead run by its process or
+ * its heartbeat, resume the newest unfinished run only with the config it started with. Every store
+ * gets the same policy: a store implements the contract, the policy is written once, here.
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ModnasError } from '@modnas/core';
-import { isPidAlive, jsonSafe } from '@modnas/kit-io';
-import type { CheckpointRecord, ExperimentStore, RunRecord, RunStatus } from '@modnas/services';
+import type { CheckpointRecord, ExperimentStore, RunRecord, RunStatus } from './contract.js';
+import { jsonSafe } from './json.js';
 
 // ---------------------------------------------------------------- config identity
 
@@ -52,6 +53,16 @@ export function diffConfigKeys(a: unknown, b: unknown, prefix = ''): string[] {
 }
 
 // ---------------------------------------------------------------- run policy
+
+/** Is a process of this host alive? (EPERM: alive, owned by another user.) */
+export function isPidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** A run whose heartbeat is older than this is dead (`killed`), whatever its status says. */
 export const HEARTBEAT_STALE_MS = 30_000;

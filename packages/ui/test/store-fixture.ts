@@ -16,7 +16,7 @@ export interface FixtureRun {
   store: ExperimentStore;
 }
 
-/** Which store plugin writes the fixture (the dashboard reads either through openExistingStore). */
+/** Which store plugin writes the fixture (the dashboard finds either through its store plugin). */
 export type FixtureStoreKind = 'sqlite' | 'journal';
 
 function openExperiment(root: string, dir: string, kind: FixtureStoreKind): ExperimentStore {

@@ -1,4 +1,4 @@
-// N-API module of @modnas/engine-wasm's native kernels, run in place on tensors where tfjs keeps
+// N-API module of @modnas/engine-native's native kernels, run in place on tensors where tfjs keeps
 // them (NHWC float32: views of the wasm heap, or the native backend's own arrays); no copies.
 // Batch norm (training and eval) and ReLU6's gradient live here; convolutions come from the
 // linked own_conv.cc or dnnl_conv.cc.

@@ -1,3 +1,4 @@
+import { kernelNames } from '@modnas/core';
 import type { tf as TF } from '@modnas/core';
 import type { NativeKernels } from './native.js';
 import * as js from './reference.js';
@@ -28,11 +29,8 @@ type AnyBackend = WasmBackend & ArrayBackend;
 type KernelArgs = { inputs: Record<string, TI>; attrs: Record<string, any>; backend: AnyBackend };
 type KernelFn = (args: KernelArgs) => TI | TI[];
 
-/** Custom kernels: batch norm in training mode (forward with batch statistics, and its gradient). */
-export const BN_TRAIN = 'ModnasBatchNormTrain';
-export const BN_TRAIN_GRAD = 'ModnasBatchNormTrainGrad';
-/** Gradient of ReLU6 in one kernel (inputs {dy, x}). */
-export const RELU6_GRAD = 'ModnasRelu6Grad';
+// The custom kernels this engine implements, named (with their inputs and attributes) in core.
+const { BatchNormTrain, BatchNormTrainGrad, Relu6Grad } = kernelNames;
 
 const sizeOf = (s: number[]): number => s.reduce((a, v) => a * v, 1);
 
@@ -54,7 +52,7 @@ function wasmMemory(b: WasmBackend): Memory {
       const t = b.makeOutput(shape, dtype);
       if (sizeOf(shape) > 0 && !(off(t) > 0)) {
         throw new Error(
-          `@modnas/engine-wasm: the wasm heap is exhausted (wasm32 memory is at most 4 GiB; ${(b.wasm.HEAPU8.buffer.byteLength / 2 ** 30).toFixed(2)} GiB in use) ` +
+          `@modnas/engine-native: the wasm heap is exhausted (wasm32 memory is at most 4 GiB; ${(b.wasm.HEAPU8.buffer.byteLength / 2 ** 30).toFixed(2)} GiB in use) ` +
             `allocating a [${shape.join(', ')}] tensor. Use the native backend (MODNAS_BACKEND=native, the default where the native kernels built), a smaller batch, or @tensorflow/tfjs-node.`,
         );
       }
@@ -129,7 +127,7 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined, bac
     }
   };
   const nhwcOnly = (attrs: Record<string, any>, name: string): void => {
-    if (attrs.dataFormat != null && attrs.dataFormat !== 'NHWC') throw new Error(`@modnas/engine-wasm: ${name} supports NHWC only, got ${attrs.dataFormat}`);
+    if (attrs.dataFormat != null && attrs.dataFormat !== 'NHWC') throw new Error(`@modnas/engine-native: ${name} supports NHWC only, got ${attrs.dataFormat}`);
   };
   // Only the own kernels' depthwise path is limited to channel multiplier 1 (asked once, not per call).
   const anyMultiplier = native?.info().version.startsWith('oneDNN') === true;
@@ -154,7 +152,7 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined, bac
         m.free(c);
         return orig(args);
       }
-      if (fallback === 'original') throw new Error(`@modnas/engine-wasm: no kernel for ${name} on ${backendName}`);
+      if (fallback === 'original') throw new Error(`@modnas/engine-native: no kernel for ${name} on ${backendName}`);
       fallback(m, a, b, c, ci);
       return c;
     });
@@ -284,13 +282,13 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined, bac
   }
 
   // ---- ReLU6 gradient in one pass (tfjs composes it from LessEqual, Step, Cast, Multiply) ----
-  put(RELU6_GRAD, ({ inputs, backend }) => {
+  put(Relu6Grad, ({ inputs, backend }) => {
     const { dy, x } = inputs;
     const m = mem(backend);
     const dx = m.out(x.shape, 'float32');
     const n = sizeOf(x.shape);
-    if (n > 0 && tryNative(RELU6_GRAD, () => native!.relu6Grad(m.f32(dy), m.f32(x), m.f32(dx), n))) return dx;
-    count(stats.fallback, RELU6_GRAD);
+    if (n > 0 && tryNative(Relu6Grad, () => native!.relu6Grad(m.f32(dy), m.f32(x), m.f32(dx), n))) return dx;
+    count(stats.fallback, Relu6Grad);
     const g = m.f32(dy);
     const xs = m.f32(x);
     const o = m.f32(dx);
@@ -316,7 +314,7 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined, bac
   });
 
   // ---- batch norm, training mode ----
-  put(BN_TRAIN, ({ inputs, attrs, backend }) => {
+  put(BatchNormTrain, ({ inputs, attrs, backend }) => {
     const { x, scale, offset } = inputs;
     const m = mem(backend);
     const c = x.shape[x.shape.length - 1];
@@ -325,15 +323,15 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined, bac
     const mean = m.out([c], 'float32');
     const variance = m.out([c], 'float32');
     const eps: number = attrs.epsilon;
-    if (rows > 0 && tryNative(BN_TRAIN, () => native!.bnForward(m.f32(x), m.f32(scale), m.f32(offset), m.f32(y), m.f32(mean), m.f32(variance), rows, c, eps))) {
+    if (rows > 0 && tryNative(BatchNormTrain, () => native!.bnForward(m.f32(x), m.f32(scale), m.f32(offset), m.f32(y), m.f32(mean), m.f32(variance), rows, c, eps))) {
       return [y, mean, variance];
     }
-    count(stats.fallback, BN_TRAIN);
+    count(stats.fallback, BatchNormTrain);
     js.bnForward(m.f32(x), m.f32(scale), m.f32(offset), m.f32(y), m.f32(mean), m.f32(variance), c, eps);
     return [y, mean, variance];
   });
 
-  put(BN_TRAIN_GRAD, ({ inputs, attrs, backend }) => {
+  put(BatchNormTrainGrad, ({ inputs, attrs, backend }) => {
     const { dy, x, scale, mean, variance } = inputs;
     const m = mem(backend);
     const c = x.shape[x.shape.length - 1];
@@ -342,17 +340,17 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined, bac
     const dscale = m.out([c], 'float32');
     const doffset = m.out([c], 'float32');
     const eps: number = attrs.epsilon;
-    if (rows > 0 && tryNative(BN_TRAIN_GRAD, () => native!.bnBackward(m.f32(dy), m.f32(x), m.f32(scale), m.f32(mean), m.f32(variance), m.f32(dx), m.f32(dscale), m.f32(doffset), rows, c, eps))) {
+    if (rows > 0 && tryNative(BatchNormTrainGrad, () => native!.bnBackward(m.f32(dy), m.f32(x), m.f32(scale), m.f32(mean), m.f32(variance), m.f32(dx), m.f32(dscale), m.f32(doffset), rows, c, eps))) {
       return [dx, dscale, doffset];
     }
-    count(stats.fallback, BN_TRAIN_GRAD);
+    count(stats.fallback, BatchNormTrainGrad);
     js.bnBackward(m.f32(dy), m.f32(x), m.f32(scale), m.f32(mean), m.f32(variance), m.f32(dx), m.f32(dscale), m.f32(doffset), c, eps);
     return [dx, dscale, doffset];
   });
 }
 
 /**
- * ReLU6's gradient through RELU6_GRAD where the active backend has it; elsewhere exactly tfjs'
+ * ReLU6's gradient through Relu6Grad where the active backend has it; elsewhere exactly tfjs'
  * own composition (dy * (x <= 6) * step(x)), so other backends are unchanged.
  */
 export function registerGradients(tf: Tfjs): void {
@@ -363,8 +361,8 @@ export function registerGradients(tf: Tfjs): void {
       const [x] = saved;
       return {
         x: () =>
-          tf.getKernel(RELU6_GRAD, tf.getBackend())
-            ? tf.engine().runKernel<TF.Tensor>(RELU6_GRAD, { dy: dy as TF.Tensor, x })
+          tf.getKernel(Relu6Grad, tf.getBackend())
+            ? tf.engine().runKernel<TF.Tensor>(Relu6Grad, { dy: dy as TF.Tensor, x })
             : tf.mul(dy as TF.Tensor, tf.cast(tf.mul(tf.lessEqual(x, 6), tf.step(x)), 'float32')),
       };
     },

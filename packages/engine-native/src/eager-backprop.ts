@@ -50,7 +50,7 @@ export function nodesFromXsToY(tape: readonly TapeNode[], xs: readonly T[], y: T
     .map((n) => ({ ...n, inputs: Object.fromEntries(Object.entries(n.inputs).filter(([, t]) => fromX.has(t.id))) }));
 }
 
-const MARK = Symbol.for('@modnas/engine-wasm:eager-backprop');
+const MARK = Symbol.for('@modnas/engine-native:eager-backprop');
 
 /**
  * Replace tfjs' `engine.gradients` (behind tf.grad(s), tf.variableGrads, optimizers) with one that

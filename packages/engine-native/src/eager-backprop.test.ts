@@ -1,6 +1,6 @@
 import { tf } from '@modnas/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import engine from './index.js';
+import { wasmEngine as engine } from './index.js';
 import { installEagerBackprop, uninstallEagerBackprop } from './eager-backprop.js';
 
 // The eager backprop gives tfjs' own gradients bit for bit, leaks nothing, and holds less memory

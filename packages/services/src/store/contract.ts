@@ -1,10 +1,11 @@
 /**
- * The experiment store: the service that keeps an experiment's runs, trials, epoch metrics and
- * checkpoints (STYLE: services users replace; Optuna's BaseStorage). This package owns the
- * contract; the run policy (claiming a run, refusing a second live process, resuming, staleness)
- * lives in @modnas/runtime, the in-memory store in @modnas/kit-io, the default storage in
- * @modnas/store-sqlite.
- * The runner binds the store the config names (`store: { type: ... }`) to core's Tokens.Store.
+ * The experiment store's contract: the service that keeps an experiment's runs, trials, epoch
+ * metrics and checkpoints (STYLE: services users replace; Optuna's BaseStorage), with its guards.
+ * Everything else of the store lives beside it in this folder: the in-memory store (memory.ts), the
+ * run policy (policy.ts), the checkpoint payload (checkpoint.ts), the weight codec (weights.ts),
+ * opening a folder's store (open.ts); @modnas/store-sqlite and @modnas/store-journal implement it.
+ * The runner binds the store the config names (`store: { type: ... }`) to ServiceTokens.ExperimentStore
+ * and the run's records in it to core's Tokens.Store (what components record through).
  */
 import type { ResultStore } from '@modnas/core';
 
@@ -41,7 +42,7 @@ export interface CheckpointRecord {
   watermark: number;
   /**
    * Bytes of `data` and their SHA-256 (hex), computed by the writer before it hands the payload to
-   * the store (kit-io's `checkpointDigest`) and kept by the store as given, so that a payload the
+   * the store (`checkpointDigest`, checkpoint.ts) and kept by the store as given, so that a payload the
    * store lost bytes of is caught when it is read. Absent only in checkpoints written before they
    * were recorded (taken as they are).
    */
@@ -95,7 +96,7 @@ export interface ExperimentStore extends ResultStore {
   saveCheckpoint(c: NewCheckpoint): CheckpointRecord;
   /**
    * The newest checkpoint of a run whose data verifies: as many bytes as its `size`, with its
-   * `sha256` (kit-io's `checkpointFault`). One that does not, or whose data cannot be read, is
+   * `sha256` (`checkpointFault`, checkpoint.ts). One that does not, or whose data cannot be read, is
    * passed over for the one before it and pushed onto `skipped` with the reason (the runner warns
    * with it); undefined when none is left. A store checks on read, never refuses on save.
    */
@@ -114,4 +115,30 @@ export interface StoreFactory {
 
 export function isStoreFactory(x: unknown): x is StoreFactory {
   return typeof x === 'object' && x !== null && typeof (x as StoreFactory).open === 'function';
+}
+
+type MethodOf<T> = { [K in keyof T]-?: T[K] extends (...args: never[]) => unknown ? K : never }[keyof T];
+
+/** Every method of the contract (what the guard checks). */
+const STORE_METHODS = ['transaction', 'runs', 'insertRun', 'updateRun', 'activate', 'append', 'read', 'records', 'recordsAfter', 'lastRecordId', 'truncateRecords', 'saveCheckpoint', 'latestCheckpoint', 'pruneCheckpoints', 'close'] as const satisfies ReadonlyArray<MethodOf<ExperimentStore>>;
+// compiles only while STORE_METHODS names every method of the contract
+const _everyMethodListed: [Exclude<MethodOf<ExperimentStore>, (typeof STORE_METHODS)[number]>] extends [never] ? true : false = true;
+
+/** Does x have every method of ExperimentStore? (What a store component made, before the runner uses it.) */
+export function isExperimentStore(x: unknown): x is ExperimentStore {
+  return !!x && STORE_METHODS.every((m) => typeof (x as Record<string, unknown>)[m] === 'function');
+}
+
+/**
+ * A record of the `slots` stream: one Slot of the searched network, in traversal order (written
+ * by kit-estim's recordSlots, read by the dashboard and the report).
+ */
+export interface SlotRecord {
+  path: string;
+  chnIn: number;
+  chnOut: number;
+  stride: number;
+  /** The arch param choosing the Slot's candidate, when a mixed op fills it. */
+  param?: string;
+  candidates?: string[];
 }
