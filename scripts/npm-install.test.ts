@@ -3,13 +3,13 @@
 // project outside the workspace, and run a quick search there with the installed `modnas` command.
 // Every @modnas package comes from a tarball (npm `overrides`), third-party ones from the npm cache or
 // registry as for any user. Slow (pack + install once, ~1-3 min), so it runs once per suite run.
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MINIMAL_SEARCH, TRANSITIVE, publishedPackages, root } from './package-meta.mjs';
+import { MINIMAL_SEARCH, NODE_RANGE, TRANSITIVE, publishedPackages, root } from './package-meta.mjs';
 
 const run = promisify(execFile);
 const PNPM = ['-y', 'pnpm@9.15.9'];
@@ -63,14 +63,29 @@ const scratch = mkdtempSync(join(tmpdir(), 'modnas-npm-'));
 const tarDir = join(scratch, 'tarballs');
 const project = join(scratch, 'project');
 const tarballOf = new Map<string, string>();
+let bare = '';
 let installMb = 0;
 let installError: unknown;
+/** What npm printed while installing (warnings included). */
+let installLog = '';
+
+/**
+ * A PATH with node and npm and nothing else: no C++ compiler (the engine's kernels must come
+ * prebuilt) and no other tool an install script could lean on.
+ */
+function bareBin(): string {
+  const d = join(scratch, 'bin');
+  mkdirSync(d, { recursive: true });
+  const which = (cmd: string): string => execFileSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).trim();
+  for (const cmd of ['node', 'npm', 'npx', 'sh']) symlinkSync(realpathSync(which(cmd)), join(d, cmd));
+  return d;
+}
 
 /** Run the installed modnas command in `cwd`; never throws (the exit code is asserted). */
 async function modnas(cwd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const bin = join(project, 'node_modules', '.bin', 'modnas');
   // the workspace's MODNAS_PLUGIN_PATH (if any) must not leak plugins into the scratch project
-  const env = { ...npmEnv(), MODNAS_PLUGIN_PATH: '', MODNAS_REQUIRE_NATIVE: '' };
+  const env = { ...npmEnv(), PATH: bare, MODNAS_PLUGIN_PATH: '', MODNAS_REQUIRE_NATIVE: '' };
   try {
     const { stdout, stderr } = await run(bin, args, { cwd, env, maxBuffer: 64 << 20, timeout: 240_000 });
     return { code: 0, stdout, stderr };
@@ -104,13 +119,15 @@ describe('npm users: every package packed, installed from the tarballs outside t
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module', dependencies, overrides }, null, 2));
     writeFileSync(join(project, 'search.yaml'), SEARCH);
     try {
-      // the engine's native kernels are built and tested in the workspace; here the wasm kernels do
-      await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
+      // no compiler on PATH and no MODNAS_ENGINE_KERNELS: the native kernels must come prebuilt
+      bare = bareBin();
+      const r = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=warn'], {
         cwd: project,
-        env: { ...npmEnv(), MODNAS_ENGINE_KERNELS: 'js' },
+        env: { ...npmEnv(), PATH: bare },
         maxBuffer: 64 << 20,
         timeout: 600_000,
       });
+      installLog = r.stdout + r.stderr;
       installMb = duBytes(join(project, 'node_modules')) / 2 ** 20;
     } catch (e) {
       installError = e;
@@ -126,10 +143,12 @@ describe('npm users: every package packed, installed from the tarballs outside t
       const files = stdout.split('\n');
       expect(files, name).toContain('package/README.md');
       expect(files, name).toContain('package/LICENSE');
-      if (name !== '@modnas/all') expect(files, name).toContain('package/dist/index.js');
+      // the engine's platform packages hold prebuilt kernels only (bin/*.node), no code
+      if (/^@modnas\/engine-native-/.test(name)) expect(files.filter((f) => /^package\/bin\/.+\.node$/.test(f)).length, name).toBeGreaterThan(0);
+      else if (name !== '@modnas/all') expect(files, name).toContain('package/dist/index.js');
       const { stdout: pj } = await run('tar', ['-xzOf', tgz, 'package/package.json']);
       const pkg = JSON.parse(pj);
-      expect(pkg.engines?.node, name).toBe('>=20.9');
+      expect(pkg.engines?.node, name).toBe(NODE_RANGE);
       expect(pkg.repository?.directory, name).toMatch(/^(packages|plugins)\//);
       const ranges: string[] = Object.values({ ...pkg.dependencies, ...pkg.peerDependencies });
       expect(ranges.filter((r) => r.startsWith('workspace:')), `${name}: workspace: ranges left in the tarball`).toEqual([]);
@@ -145,6 +164,17 @@ describe('npm users: every package packed, installed from the tarballs outside t
     // exactly one copy of core, wherever it is asked for
     expect(modnas.filter(([p]) => p.endsWith('node_modules/@modnas/core')).map(([p]) => p)).toEqual(['node_modules/@modnas/core']);
     expect(existsSync(join(project, 'node_modules', TRANSITIVE, 'package.json')), `${TRANSITIVE} installed as a dependency`).toBe(true);
+  });
+
+  it('no install script runs and npm warns of none: the engine comes prebuilt for this platform', () => {
+    expect(installError).toBeUndefined();
+    expect(installLog, 'npm printed nothing about scripts').not.toMatch(/script/i);
+    const lock = JSON.parse(readFileSync(join(project, 'package-lock.json'), 'utf8'));
+    const scripted = Object.entries(lock.packages as Record<string, { hasInstallScript?: boolean }>).filter(([, e]) => e.hasInstallScript).map(([p]) => p);
+    expect(scripted, 'packages with an install script').toEqual([]);
+    const platform = `@modnas/engine-native-${process.platform}-${process.arch}${process.platform === 'linux' ? '-gnu' : ''}`;
+    expect(existsSync(join(project, 'node_modules', platform, 'package.json')), `${platform} installed (optionalDependencies)`).toBe(true);
+    expect(execFileSync('sh', ['-c', 'command -v c++ g++ gcc clang cc || true'], { encoding: 'utf8', env: { PATH: bare } }).trim(), 'a compiler on the bare PATH').toBe('');
   });
 
   // The cli brings the journal store (no native module); SQLite is for those who install it.
@@ -176,6 +206,8 @@ describe('npm users: every package packed, installed from the tarballs outside t
     expect(installError).toBeUndefined();
     const r = await modnas(project, ['run', 'search.yaml']);
     expect(r.code, r.stderr.slice(-4000)).toBe(0);
+    // on the prebuilt native kernels, with no compiler anywhere on PATH
+    expect(r.stdout + r.stderr).toMatch(/tensor backend: native \(@modnas\/engine-native: own kernels \(/);
     const best = join(project, 'exp', 'scratch', 'outputs', 'arch_search_best.yaml');
     expect(existsSync(best), `${best} written`).toBe(true);
     const arch = readFileSync(best, 'utf8');

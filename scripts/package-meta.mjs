@@ -10,7 +10,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const NODE_RANGE = '>=20.9';
+export const NODE_RANGE = '^20.9.0 || ^22.0.0 || >=24.0.0';
 const ALL = 'packages/all';
 
 /**

@@ -1,10 +1,10 @@
 import { definePlugin } from '@modnas/core';
 import pkg from '../package.json' with { type: 'json' };
-import { simulatedAnnealing } from './annealing.js';
+import { simulatedAnnealingOptim } from './simulated-annealing-optim.js';
 
-export { simulatedAnnealing } from './annealing.js';
+export { simulatedAnnealingOptim } from './simulated-annealing-optim.js';
 
 export default definePlugin({
   meta: { name: pkg.name, version: pkg.version },
-  components: [simulatedAnnealing],
+  components: [simulatedAnnealingOptim],
 });

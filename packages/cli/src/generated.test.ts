@@ -21,4 +21,11 @@ describe('generated files', () => {
   it('schema/modnas.schema.json matches the installed components (run: pnpm schemas)', async () => {
     expect(readFileSync(new URL('schema/modnas.schema.json', root), 'utf8')).toBe(await (schemaSource as () => Promise<string>)());
   });
+
+  it("the cli's tarball ships the same schema (packages/cli/schema, in its files and exports; run: pnpm schemas)", () => {
+    const pkg = JSON.parse(readFileSync(new URL('packages/cli/package.json', root), 'utf8')) as { files: string[]; exports: Record<string, unknown> };
+    expect(pkg.files).toContain('schema');
+    expect(pkg.exports['./schema.json']).toBe('./schema/modnas.schema.json');
+    expect(readFileSync(new URL('packages/cli/schema/modnas.schema.json', root), 'utf8')).toBe(readFileSync(new URL('schema/modnas.schema.json', root), 'utf8'));
+  });
 });

@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Logger, ProgressReporter, Registry } from '@modnas/core';
+import type { ComponentKind, EngineDef, Logger, ProgressReporter, Registry, RegistryRow } from '@modnas/core';
 import type { PreparedExperiment, RunSummary } from '@modnas/runtime';
-import { CORE_VERSION, ModnasError, getRegistry, isModnasError } from '@modnas/core';
-import { backendNames, isPipelineFile, prepareExperiment, runExperiment, runRepeated, runSeedPipeline } from '@modnas/runtime';
+import { COMPONENT_KINDS, CORE_VERSION, ModnasError, closeMatches, getRegistry, isEngineDef, isModnasError, tf } from '@modnas/core';
+import { backendNames, configJsonSchema, isPipelineFile, prepareExperiment, runExperiment, runRepeated, runSeedPipeline } from '@modnas/runtime';
 import { effectiveStatus, openExistingStore } from '@modnas/services';
 import { discoverPlugins } from '@modnas/discovery';
 import { groupDigits } from '@modnas/kit-estim';
@@ -15,20 +15,23 @@ import { defaultIo } from './io.js';
 import { REPORT_HTML_HELP, htmlReportCommand, uiCommand } from './ui.js';
 import { workerCommand } from './worker.js';
 import { exportCommand, predictCommand } from './export.js';
+import { componentOptions, formatInfo } from './explain.js';
 
 const HELP = `modnas ${CORE_VERSION}: neural architecture search in TypeScript
 
 Usage:
   modnas run <config.yaml> [more.yaml ...] [-o key=value ...]   run a search (or training) experiment
   modnas train <config.yaml> --arch <arch.yaml> [-o key=value]  train the network an arch_desc describes
-  modnas plugins list [--json]                                  installed plugins and their ids
+  modnas plugins list [kind] [--json]                           installed plugins: ids, aliases, descriptions
+  modnas plugins info <id> [--json]                             one component: package, description, every option
   modnas plugins doctor                                         broken plugins and why
+  modnas schema [--out <file>]                                  the JSON Schema of the config, with the installed plugins' options
   modnas bench <config.yaml> [--runs N] [-o key=value]          run a search N times with seeds, mean ± std
   modnas run <config.yaml> --resume                             continue the newest unfinished run of the experiment
   modnas resume <experiment-dir>                                the same, from the experiment folder (its outputs/config.yaml)
   modnas export <experiment-dir> [--format tfjs|onnx|both]      the trained network as a TensorFlow.js and/or ONNX model
   modnas predict <model> <image|folder ...> [--top K] [--json]  classify images with an exported model
-  modnas report <experiment-dir>                                summarise an experiment's outputs and runs
+  modnas report <experiment-dir> [--json]                       summarise an experiment's outputs and runs
   modnas report <experiment-dir> --html <out.html>              the run view as one self-contained HTML file
   modnas ui [folder] [--port N] [--host 127.0.0.1] [--allow-host NAME]  a local dashboard over the experiments in folder (default exp; a token beyond loopback)
   modnas worker --redis <url> --secret-file <file> [--concurrency N]  evaluate candidates of searches with executor BullMQExecutor
@@ -54,6 +57,7 @@ Options:
   --resume                   continue the newest unfinished run of this experiment from its last checkpoint
   --force                    with --resume: accept a config that differs from the run's (else refused, naming the keys)
   --wait                     if another process runs this experiment, wait for it instead of refusing
+  --json                     print the result (the run summary) as JSON on stdout; logs stay on stderr
   -q, --quiet                no progress bars; warnings and errors only
   --debug                    print stack traces`;
 
@@ -65,10 +69,23 @@ the arch-desc constructor that goes with its search space is used, and its searc
 are replaced by one DefaultEstimator "train" (-o estim.train.epochs=N; the log says what
 changed). Same options as "modnas run".`;
 
-const PLUGINS_HELP = `Usage: modnas plugins list [--json] | modnas plugins doctor
+const PLUGINS_HELP = `Usage: modnas plugins list [kind] [--json] | modnas plugins info <id> [--json] | modnas plugins doctor
+
+  list [kind]   every installed id (or those of one kind) with its aliases, package and description
+  info <id>     one component (an id or an alias): kind, package, description, aliases, and every
+                option with its type, default and description (nested options as dotted keys)
+  doctor        imports every plugin and reports the broken ones
 
 Plugins are found from the dependencies in the package.json of the current project (and the
-packages of its pnpm workspace): every package with a "modnas" field.`;
+packages of its pnpm workspace): every package with a "modnas" field. list reads their manifests
+only; info imports the one package that provides the id.`;
+
+const SCHEMA_HELP = `Usage: modnas schema [--out <file>]
+
+Prints the JSON Schema of an experiment config with the options of every installed plugin (or
+writes it to --out). Point your editor at it from a config's first line, for completion and checks:
+  # yaml-language-server: $schema=./modnas.schema.json
+The schema of the first-party plugins ships with the CLI: node_modules/@modnas/cli/schema/modnas.schema.json`;
 
 const BENCH_HELP = `Usage: modnas bench <config.yaml> [more.yaml ...] [options]
 
@@ -84,13 +101,14 @@ Options:
   --json                     print the summary as JSON
   -q, --quiet                no per-run lines`;
 
-const REPORT_HELP = `Usage: modnas report <experiment-dir>
+const REPORT_HELP = `Usage: modnas report <experiment-dir> [--json]
 
 Prints the runs of the experiment (id, status, start, trials), the summary and the best
-architectures. A run whose process died (kill -9, power loss) shows "killed".
+architectures. A run whose process died (kill -9, power loss) shows "killed". --json prints
+{ runs, summary } (summary: outputs/summary.json, or null before an estimator finished).
 ${REPORT_HTML_HELP}`;
 
-const RESUME_HELP = `Usage: modnas resume <experiment-dir> [--force] [--wait] [-o key=value ...]
+const RESUME_HELP = `Usage: modnas resume <experiment-dir> [--force] [--wait] [--json] [-o key=value ...]
 
 Continues the newest unfinished run of the experiment in the folder from its last checkpoint,
 with the config the folder's outputs/config.yaml holds (plugins are found from the current
@@ -141,6 +159,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         return await runCommand(rest, io, true);
       case 'plugins':
         return await pluginsCommand(rest, io);
+      case 'schema':
+        return await schemaCommand(rest, io);
       case 'bench':
         return await benchCommand(rest, io);
       case 'export':
@@ -199,6 +219,7 @@ async function runCommand(argv: string[], io: Io, train: boolean): Promise<numbe
       resume: { type: 'boolean' },
       force: { type: 'boolean' },
       wait: { type: 'boolean' },
+      json: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       debug: { type: 'boolean' },
     },
@@ -222,6 +243,7 @@ async function runCommand(argv: string[], io: Io, train: boolean): Promise<numbe
     if (!existsSync(arch)) throw new ModnasError('MODNAS_E_CONFIG_FILE', `arch file ${arch} does not exist`, { fix: 'pass the outputs/arch_<estim>_best.yaml of a search', where: '--arch' });
   }
   const quiet = Boolean(values.quiet);
+  const json = Boolean(values.json);
   const bar = io.isTTY && !quiet ? new TtyProgress() : undefined;
   const logger = consoleLogger(io, bar, quiet);
   const files = positionals.map((p) => resolve(p));
@@ -232,15 +254,24 @@ async function runCommand(argv: string[], io: Io, train: boolean): Promise<numbe
     for (const k of prepared.defaulted) logger.info(`seed format: default ${k}`);
     if (values.check) {
       for (const n of prepared.notes) logger.info(n);
-      io.out(`config OK: ${prepared.plan.components.size} components (${[...prepared.plan.components.values()].map((c) => c.def.id).join(', ')})`);
+      const ids = [...prepared.plan.components.values()].map((c) => c.def.id);
+      if (json) io.out(JSON.stringify({ config: 'ok', components: ids.length, ids: [...new Set(ids)] }, null, 2));
+      else io.out(`config OK: ${ids.length} components (${countedIds(ids)})`);
     }
   };
   // A VEGA pipeline file (pipeline: [nas, fully_train]) runs step by step.
-  if (!train && files.length === 1 && isPipelineFile(files[0])) return runPipelineCommand(files[0], overrides, io, { logger, bar, quiet, check: Boolean(values.check), report });
+  if (!train && files.length === 1 && isPipelineFile(files[0])) return runPipelineCommand(files[0], overrides, io, { logger, bar, quiet, json, check: Boolean(values.check), report });
   const prepared = await prepareExperiment(files, overrides, arch ? { train: { archDesc: arch } } : {});
   report(prepared);
   if (values.check) return 0;
-  return execute(prepared, io, { logger, bar, quiet, resume: Boolean(values.resume), force: Boolean(values.force), wait: Boolean(values.wait) });
+  return execute(prepared, io, { logger, bar, quiet, json, resume: Boolean(values.resume), force: Boolean(values.force), wait: Boolean(values.wait) });
+}
+
+/** Ids in the order met, each once, with how many components use it: "MNIST, MB3E3 ×3, NIL ×2". */
+function countedIds(ids: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+  return [...counts].map(([id, n]) => (n > 1 ? `${id} ×${n}` : id)).join(', ');
 }
 
 /**
@@ -248,7 +279,7 @@ async function runCommand(argv: string[], io: Io, train: boolean): Promise<numbe
  * next step (the store keeps every checkpoint, the run is "interrupted"), a second one quits now.
  * Exit 130 after SIGINT, 143 after SIGTERM.
  */
-async function execute(prepared: PreparedExperiment, io: Io, o: { logger: Logger; bar?: TtyProgress; quiet: boolean; resume: boolean; force: boolean; wait: boolean }): Promise<number> {
+async function execute(prepared: PreparedExperiment, io: Io, o: { logger: Logger; bar?: TtyProgress; quiet: boolean; json: boolean; resume: boolean; force: boolean; wait: boolean }): Promise<number> {
   const stop = stopOnSignals(o.logger);
   let summary: RunSummary;
   try {
@@ -260,7 +291,7 @@ async function execute(prepared: PreparedExperiment, io: Io, o: { logger: Logger
   } finally {
     stop.dispose();
   }
-  io.out(formatSummary(summary));
+  io.out(o.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
   if (summary.aborted) io.err(`run ${summary.run ?? ''} interrupted: continue it with "modnas resume ${summary.outputDir}" (or "modnas run <config> --resume")`);
   return summary.aborted ? (stop.code() || 130) : 0;
 }
@@ -292,7 +323,7 @@ function stopOnSignals(logger: Logger): { signal: AbortSignal; code(): number; d
 async function resumeCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(
     argv,
-    { override: { type: 'string', short: 'o', multiple: true }, force: { type: 'boolean' }, wait: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' }, debug: { type: 'boolean' } },
+    { override: { type: 'string', short: 'o', multiple: true }, force: { type: 'boolean' }, wait: { type: 'boolean' }, json: { type: 'boolean' }, quiet: { type: 'boolean', short: 'q' }, debug: { type: 'boolean' } },
     RESUME_HELP,
   );
   if (values.help) {
@@ -316,14 +347,14 @@ async function resumeCommand(argv: string[], io: Io): Promise<number> {
   const logger = consoleLogger(io, bar, quiet);
   const prepared = await prepareExperiment([cfgFile], overrides);
   for (const p of prepared.discovery?.problems ?? []) logger.warn(`plugin ${p.package} is not usable: ${p.error.message.split('\n')[0]}`);
-  return execute(prepared, io, { logger, bar, quiet, resume: true, force: Boolean(values.force), wait: Boolean(values.wait) });
+  return execute(prepared, io, { logger, bar, quiet, json: Boolean(values.json), resume: true, force: Boolean(values.force), wait: Boolean(values.wait) });
 }
 
 async function runPipelineCommand(
   file: string,
   overrides: string[],
   io: Io,
-  o: { logger: Logger; bar?: TtyProgress; quiet: boolean; check: boolean; report: (p: PreparedExperiment) => void },
+  o: { logger: Logger; bar?: TtyProgress; quiet: boolean; json: boolean; check: boolean; report: (p: PreparedExperiment) => void },
 ): Promise<number> {
   const stop = stopOnSignals(o.logger);
   const controller = { signal: stop.signal };
@@ -339,7 +370,10 @@ async function runPipelineCommand(
         o.report(prepared);
       },
     });
-    for (const s of steps) io.out(formatSummary(s.summary));
+    // with --check each step's report was the output
+    if (o.json) {
+      if (!o.check) io.out(JSON.stringify({ steps: steps.map((s) => ({ step: s.step, kind: s.kind, summary: s.summary })) }, null, 2));
+    } else for (const s of steps) io.out(formatSummary(s.summary));
     return steps.some((s) => s.summary.aborted) || controller.signal.aborted ? stop.code() || 130 : 0;
   } finally {
     stop.dispose();
@@ -411,7 +445,7 @@ async function benchCommand(argv: string[], io: Io): Promise<number> {
 }
 
 async function pluginsCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(argv, { json: { type: 'boolean' } }, PLUGINS_HELP);
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' }, debug: { type: 'boolean' } }, PLUGINS_HELP);
   if (values.help) {
     io.out(PLUGINS_HELP);
     return 0;
@@ -420,17 +454,43 @@ async function pluginsCommand(argv: string[], io: Io): Promise<number> {
   const registry = getRegistry();
   const report = discoverPlugins({ registry });
   if (sub === 'list') {
+    const kind = positionals[1];
+    if (kind !== undefined && !COMPONENT_KINDS.includes(kind)) {
+      const close = closeMatches(kind, COMPONENT_KINDS, 1);
+      throw new ModnasError('MODNAS_E_CLI_USAGE', `unknown kind "${kind}".${close.length ? ` Did you mean "${close[0]}"?` : ''} The kinds: ${COMPONENT_KINDS.join(', ')}`, {
+        fix: `modnas plugins list ${close[0] ?? 'optim'}`,
+        where: 'plugins list',
+      });
+    }
     // from the manifests alone: listing imports no plugin's code (tensor engines are rows of kind engine)
-    const rows = registry.list();
+    const rows = registry.list().filter((r) => kind === undefined || r.kind === kind);
     if (values.json) {
       io.out(JSON.stringify({ plugins: rows }, null, 2));
       return 0;
     }
-    const table = [['KIND', 'ID', 'ALIASES', 'PACKAGE', 'VERSION', 'STATUS'], ...rows.map((r) => [r.kind, r.id, r.aliases.join(', '), r.package, r.version, r.status])];
+    const table = [['KIND', 'ID', 'ALIASES', 'PACKAGE', 'VERSION', 'STATUS', 'DESCRIPTION'], ...rows.map((r) => [r.kind, r.id, r.aliases.join(', '), r.package, r.version, r.status, r.description])];
     const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
     for (const r of table) io.out(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+    if (rows.length === 0) io.err(kind ? `no ${kind} plugins installed` : 'no plugins installed');
     const problems = registry.problems();
     if (problems.length) io.err(`\n${problems.length} plugin problem(s): run "modnas plugins doctor"`);
+    return 0;
+  }
+  if (sub === 'info') {
+    const id = positionals[1];
+    if (!id) throw new ModnasError('MODNAS_E_CLI_USAGE', 'no id given', { fix: 'modnas plugins info <id>, e.g. modnas plugins info BinaryGateOptim (ids: modnas plugins list)' });
+    const row = findRow(registry.list(), id);
+    if (!row) {
+      const close = registry.suggest(id);
+      throw new ModnasError('MODNAS_E_REGISTRY_MISSING', `no installed plugin provides "${id}".${close.length ? ` Did you mean ${close.map((c) => `"${c}"`).join(' or ')}?` : ''}`, {
+        fix: close.length ? `modnas plugins info ${close[0]}` : 'run "modnas plugins list" for the ids that are installed',
+        where: 'plugins info',
+      });
+    }
+    // the one package that provides the id is imported (its options live in its code)
+    const def = await registry.resolve(row.kind as ComponentKind, row.id, 'plugins info');
+    const info = { kind: row.kind, id: row.id, aliases: row.aliases, package: row.package, version: row.version, description: def.description, options: componentOptions(def.schema) };
+    io.out(values.json ? JSON.stringify(info, null, 2) : formatInfo(info));
     return 0;
   }
   if (sub === 'doctor') {
@@ -442,15 +502,50 @@ async function pluginsCommand(argv: string[], io: Io): Promise<number> {
     const problems = registry.problems();
     const pkgs = registry.packageList();
     io.out(`${pkgs.length} plugin package(s) found from ${report.host ?? '(no package.json)'}`);
-    if (problems.length === 0 && report.duplicates.length === 0) {
+    const engines = await engineDoctor(registry);
+    io.out(`tensor engines, in the order a run tries them (the runtime's tensorflow and cpu aside):${engines.lines.length ? '' : ' none installed (runs use tfjs\' cpu backend: npm i @modnas/engine-native)'}`);
+    for (const l of engines.lines) io.out(`  ${l}`);
+    if (problems.length === 0 && report.duplicates.length === 0 && engines.failed === 0) {
       io.out('no problems found');
       return 0;
     }
     for (const p of problems) io.out(`\n${p.package}:\n  ${p.error.message.split('\n').join('\n  ')}`);
     for (const d of report.duplicates) io.out(`\n${duplicateLine(d)}`);
+    if (engines.failed) io.out(`\n${engines.failed} engine(s) not available on this machine: each says why and what fixes it above`);
     return 1;
   }
   throw new ModnasError('MODNAS_E_CLI_USAGE', `unknown plugins subcommand "${sub}"`, { fix: PLUGINS_HELP });
+}
+
+/** The row of an id or an alias: exactly as written, else as the registry's ids match (ignoring case, _ and -). */
+function findRow(rows: readonly RegistryRow[], id: string): RegistryRow | undefined {
+  const norm = (x: string): string => x.toLowerCase().replace(/[-_]/g, '');
+  return rows.find((r) => r.id === id || r.aliases.includes(id)) ?? rows.find((r) => [r.id, ...r.aliases].some((x) => norm(x) === norm(id)));
+}
+
+async function schemaCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parse(argv, { out: { type: 'string' }, debug: { type: 'boolean' } }, SCHEMA_HELP);
+  if (values.help) {
+    io.out(SCHEMA_HELP);
+    return 0;
+  }
+  const registry = getRegistry();
+  discoverPlugins({ registry });
+  const text = JSON.stringify(await configJsonSchema(registry), null, 2);
+  for (const p of registry.problems()) io.err(`warning: plugin ${p.package} is left out: ${p.error.message.split('\n')[0]}`);
+  if (!values.out) {
+    io.out(text);
+    return 0;
+  }
+  const file = resolve(String(values.out));
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text + '\n');
+  } catch (e) {
+    throw new ModnasError('MODNAS_E_IO_UNWRITABLE', `cannot write ${file}: ${(e as Error).message}`, { fix: 'choose a writable path for --out', where: '--out', cause: e });
+  }
+  io.err(`wrote ${file}; reference it from a config's first line: # yaml-language-server: $schema=${file}`);
+  return 0;
 }
 
 /** Two copies of a package: which folders, which one runs, and the fix. */
@@ -458,30 +553,40 @@ function duplicateLine(d: { package: string; dirs: string[] }): string {
   return `${d.package} is installed twice: ${d.dirs.join(' and ')}; the first is used (the CLI's own for @modnas/core). Fix: remove the other copy (npm dedupe, or unlink the plugin's own node_modules/${d.package}) so every package shares one`;
 }
 
-/** The runs table of an experiment folder's store (whichever store plugin wrote it); returns the number of runs. */
-async function printRuns(dir: string, io: Io): Promise<number> {
+interface RunRow {
+  id: string;
+  status: string;
+  start: string;
+  end: string | null;
+  trials: number;
+  resumes: number;
+  pid: number;
+}
+
+/** The runs of an experiment folder's store (whichever store plugin wrote it), and where the store is. */
+async function runsOf(dir: string): Promise<{ location: string; runs: RunRow[] } | undefined> {
   const registry = getRegistry();
   discoverPlugins({ registry });
   const store = await openExistingStore(dir, registry);
-  if (!store) return 0;
+  if (!store) return undefined;
   try {
-    const runs = store.runs();
-    const rows = [['RUN', 'STATUS', 'START', 'END', 'TRIALS', 'RESUMES', 'PID']];
-    for (const r of runs) {
-      const trials = store.records('candidates', r.id).length + store.records('trials', r.id).length;
-      rows.push([r.id, effectiveStatus(r), r.start, r.end ?? '-', String(trials), String(r.resumes), String(r.pid)]);
-    }
-    const widths = rows[0].map((_, i) => Math.max(...rows.map((x) => x[i].length)));
-    io.out(`runs of ${basename(dir)} (${store.location}):`);
-    for (const r of rows) io.out('  ' + r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
-    return runs.length;
+    const runs = store.runs().map((r) => ({
+      id: r.id,
+      status: effectiveStatus(r),
+      start: r.start,
+      end: r.end ?? null,
+      trials: store.records('candidates', r.id).length + store.records('trials', r.id).length,
+      resumes: r.resumes,
+      pid: r.pid,
+    }));
+    return { location: store.location, runs };
   } finally {
     store.close();
   }
 }
 
 async function reportCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(argv, {}, REPORT_HELP);
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' }, debug: { type: 'boolean' } }, REPORT_HELP);
   if (values.help) {
     io.out(REPORT_HELP);
     return 0;
@@ -489,12 +594,23 @@ async function reportCommand(argv: string[], io: Io): Promise<number> {
   const dir = positionals[0];
   if (!dir) throw new ModnasError('MODNAS_E_CLI_USAGE', 'no experiment folder given', { fix: 'modnas report exp/<name>' });
   const file = join(resolve(dir), 'outputs', 'summary.json');
-  const runs = await printRuns(resolve(dir), io);
-  if (!existsSync(file) && runs > 0) return 0;
-  if (!existsSync(file)) {
+  const found = await runsOf(resolve(dir));
+  const runs = found?.runs ?? [];
+  if (!existsSync(file) && runs.length === 0) {
     throw new ModnasError('MODNAS_E_CONFIG_FILE', `${file} does not exist`, { fix: 'pass the folder of an experiment (it has outputs/summary.json once an estimator finished)', where: dir });
   }
-  const summary = JSON.parse(readFileSync(file, 'utf8')) as RunSummary;
+  const summary = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RunSummary) : undefined;
+  if (values.json) {
+    io.out(JSON.stringify({ folder: resolve(dir), store: found?.location ?? null, runs, summary: summary ?? null }, null, 2));
+    return 0;
+  }
+  if (found) {
+    const rows = [['RUN', 'STATUS', 'START', 'END', 'TRIALS', 'RESUMES', 'PID'], ...runs.map((r) => [r.id, r.status, r.start, r.end ?? '-', String(r.trials), String(r.resumes), String(r.pid)])];
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((x) => x[i].length)));
+    io.out(`runs of ${basename(dir)} (${found.location}):`);
+    for (const r of rows) io.out('  ' + r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+  }
+  if (!summary) return 0;
   io.out(formatSummary(summary));
   for (const e of Object.values(summary.estims)) {
     for (const f of e.outputs) {
@@ -502,4 +618,39 @@ async function reportCommand(argv: string[], io: Io): Promise<number> {
     }
   }
   return 0;
+}
+
+/**
+ * Every engine the registry has, set up here as a run would (highest priority first): what its
+ * kernels run on, or why it cannot run on this machine and what fixes that.
+ */
+async function engineDoctor(registry: Registry): Promise<{ lines: string[]; failed: number }> {
+  const rows = registry.list().filter((r) => r.kind === 'engine' && r.status !== 'broken');
+  const found: Array<{ row: RegistryRow; def?: EngineDef; error?: string }> = [];
+  for (const row of rows) {
+    try {
+      const def = await registry.resolve('engine', row.id, 'plugins doctor');
+      found.push(isEngineDef(def) ? { row, def } : { row, error: `${row.package} does not define "${row.id}" with defineEngine` });
+    } catch (e) {
+      found.push({ row, error: String((e as Error)?.message ?? e).split('\n')[0] });
+    }
+  }
+  found.sort((a, b) => (b.def?.priority ?? 0) - (a.def?.priority ?? 0));
+  const lines: string[] = [];
+  let failed = 0;
+  for (const { row, def, error } of found) {
+    const head = `${row.id} (${row.package}${def ? `, priority ${def.priority}` : ''})`;
+    let why = error;
+    if (def && !why) {
+      try {
+        await def.setup(tf);
+        if (!tf.findBackendFactory(def.name)) throw new Error(def.describe?.() ?? `registered no "${def.name}" backend`);
+      } catch (e) {
+        why = String((e as Error)?.message ?? e);
+      }
+    }
+    if (why) failed++;
+    lines.push(why ? `${head}: NOT AVAILABLE: ${why.split('\n').join(' ')}` : `${head}: ok, ${def?.describe?.() ?? 'set up'}`);
+  }
+  return { lines, failed };
 }

@@ -5,6 +5,7 @@ export type { Json, JsonObject } from './merge.js';
 export { applyOverrides, deepMerge, isObject } from './merge.js';
 export type { ComponentSpecConfig, ExperimentConfig } from './schema.js';
 export { ExperimentSchema, chainEntries } from './schema.js';
+export { experimentJsonSchema, optionsJsonSchema } from './json-schema.js';
 export type { ConfigFormat, FormatMapping, PipelineStep } from './format.js';
 export { registerConfigFormat, formatOf, ownPath } from './format.js';
 export type { TrainingOptions } from './train.js';

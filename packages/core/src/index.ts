@@ -9,7 +9,7 @@ export { tf } from './tf.js';
 export type { Tensor, Variable } from './tf.js';
 export { z } from 'zod';
 export type { ModnasErrorOptions } from './errors.js';
-export { ModnasError, isModnasError } from './errors.js';
+export { ModnasError, closeMatches, isModnasError } from './errors.js';
 export type { EventMap, EventName, Handler } from './events.js';
 export { EventBus } from './events.js';
 export type { Token, Batch, BatchOptions, DataSplit, Dataset, ImagePreprocess, StepResult, LossTerm, StateOptimizer, TrialResult, GradientAccess, SearchFeedback, SearchOptimizer, EstimResult, EstimContext, StateEstimator, StateTransformer, SlotSpec, Exporter, MetricsFn, Callback, ResultStore, EstimCheckpoints, ComponentSpec, BuildContext, KindOutput, SpaceDef, KindInput, ComponentKind } from './interfaces.js';
@@ -24,6 +24,6 @@ export type { ComponentDef, ComponentRef, AnyComponentDef, PluginMeta, ModnasPlu
 export { defineComponent, definePlugin, defineEngine, isEngineDef } from './plugin.js';
 export * as kernelNames from './kernel-names.js';
 export type { PackageRecord, RegistryRow } from './registry.js';
-export { Registry, getRegistry, manifestAliases, manifestKinds } from './registry.js';
+export { Registry, getRegistry, manifestAliases, manifestDescriptions, manifestKinds } from './registry.js';
 export { Rng, setTensorSeed, nextTensorSeed, getTensorSeedState, setTensorSeedState } from './rng.js';
 export { CORE_VERSION } from './version.js';

@@ -30,7 +30,28 @@ describe('Registry', () => {
     r.register(plugin);
     expect((await r.resolve('optim', 'DARTSOptim')).id).toBe('DARTSOptim');
     expect((await r.resolve('optim', 'DARTSOptimAlias')).id).toBe('DARTSOptim');
-    expect(r.list()).toEqual([{ kind: 'optim', id: 'DARTSOptim', aliases: ['DARTSOptimAlias'], package: '@test/optim', version: '1.0.0', status: 'loaded' }]);
+    expect(r.list()).toEqual([{ kind: 'optim', id: 'DARTSOptim', aliases: ['DARTSOptimAlias'], description: 'test', package: '@test/optim', version: '1.0.0', status: 'loaded' }]);
+  });
+
+  it('lists the manifest\'s descriptions before the code is imported, and checks them against the code on import', async () => {
+    const r = new Registry();
+    let imported = 0;
+    const load = async () => {
+      imported++;
+      return plugin;
+    };
+    r.addPackage({ name: '@test/optim', version: '1.0.0', kind: 'optim', provides: ['DARTSOptim'], aliases: { DARTSOptim: ['DARTSOptimAlias'] }, descriptions: { DARTSOptim: 'test' }, load });
+    expect(r.list()[0]).toMatchObject({ id: 'DARTSOptim', description: 'test', status: 'lazy' });
+    expect(r.suggest('DARTSOptimAlas')).toContain('DARTSOptimAlias');
+    expect(imported).toBe(0);
+    expect((await r.resolve('optim', 'DARTSOptim')).id).toBe('DARTSOptim');
+
+    const stale = new Registry();
+    stale.addPackage({ name: '@test/optim', version: '1.0.0', kind: 'optim', provides: ['DARTSOptim'], aliases: { DARTSOptim: ['DARTSOptimAlias'] }, descriptions: { DARTSOptim: 'old words' }, load });
+    const e = await error(stale.resolve('optim', 'DARTSOptim'));
+    expect(e.code).toBe('MODNAS_E_PLUGIN_PROVIDES');
+    expect(e.message).toContain('modnas.descriptions does not match');
+    expect(e.fix).toContain('"modnas.descriptions" to {"DARTSOptim":"test"}');
   });
 
   it('suggests close ids on a miss', async () => {
@@ -104,7 +125,7 @@ describe('Registry', () => {
     const fast = defineEngine({ name: 'fast', priority: 70, setup: async () => undefined });
     let loads = 0;
     r.addPackage({ name: '@test/engine', version: '1.0.0', kind: 'engine', provides: ['fast'], aliases: {}, load: async () => (loads++, { default: definePlugin({ meta: { name: '@test/engine', version: '1.0.0' }, components: [fast] }) }) });
-    expect(r.list()).toEqual([{ kind: 'engine', id: 'fast', aliases: [], package: '@test/engine', version: '1.0.0', status: 'lazy' }]);
+    expect(r.list()).toEqual([{ kind: 'engine', id: 'fast', aliases: [], description: '', package: '@test/engine', version: '1.0.0', status: 'lazy' }]);
     expect(loads).toBe(0);
     const def = await r.resolve('engine', 'fast');
     expect(isEngineDef(def) && def.priority).toBe(70);

@@ -18,6 +18,8 @@ export interface PackageRecord {
   aliases?: Readonly<Record<string, readonly string[]>>;
   /** Kinds of the ids whose kind is not the package's (package.json `modnas.kinds`). */
   kinds?: Readonly<Record<string, string>>;
+  /** One line per id (package.json `modnas.descriptions`), so `plugins list` describes without importing code. */
+  descriptions?: Readonly<Record<string, string>>;
   /** Where it was found (a directory), for messages. */
   dir?: string;
   /** Imports the entry; absent for plugins registered as objects. */
@@ -37,6 +39,8 @@ export interface RegistryRow {
   kind: string;
   id: string;
   aliases: string[];
+  /** The component's description (from its code once loaded, else from the manifest; '' when neither says). */
+  description: string;
   package: string;
   version: string;
   status: PackageRecord['status'];
@@ -220,6 +224,16 @@ export class Registry {
           });
         }
       }
+      if (pkg.descriptions !== undefined) {
+        const has = manifestDescriptions(plugin.components);
+        const wrong = Object.keys(has).filter((id) => pkg.descriptions?.[id] !== has[id]);
+        if (wrong.length) {
+          throw new ModnasError('MODNAS_E_PLUGIN_PROVIDES', `plugin ${pkg.name}: package.json modnas.descriptions does not match its components' descriptions (${wrong.join(', ')})`, {
+            fix: `set "modnas.descriptions" to ${JSON.stringify(has)}`,
+            where: pkg.dir,
+          });
+        }
+      }
       // Drop the lazy claims of this package (ids and manifest aliases) before registering its real definitions.
       for (const id of pkg.provides) {
         for (const key of [id, ...(pkg.aliases?.[id] ?? [])]) {
@@ -243,9 +257,14 @@ export class Registry {
     return out.sort();
   }
 
+  /** Close matches of a mistyped id among every id and alias the registry knows (manifests included), best first. */
+  suggest(id: string, max = 3): string[] {
+    return closeMatches(id, this.ids.keys(), max);
+  }
+
   private missError(kind: ComponentKind, id: string, where?: string): ModnasError {
     const pkg = Object.hasOwn(this.installHints, id) ? this.installHints[id] : undefined;
-    const close = closeMatches(id, this.ids.keys());
+    const close = this.suggest(id);
     const hint = close.length ? ` Did you mean ${close.map((c) => `"${c}"`).join(' or ')}?` : '';
     if (pkg) {
       return new ModnasError('MODNAS_E_REGISTRY_MISSING', `unknown ${kind} "${id}": it is provided by ${pkg}, which is not installed.`, {
@@ -272,6 +291,7 @@ export class Registry {
           kind: e.def?.kind ?? pkg?.kinds?.[key] ?? pkg?.kind ?? '?',
           id: key,
           aliases: aliases.get(key) ?? [],
+          description: e.def?.description ?? pkg?.descriptions?.[key] ?? '',
           package: p,
           version: pkg?.version ?? '?',
           status: pkg?.status ?? 'loaded',
@@ -306,6 +326,11 @@ function aliasesOf(a: Readonly<Record<string, readonly string[]>>): Record<strin
 /** The `modnas.kinds` a plugin's components call for: the ids whose kind is not the package's `kind`. */
 export function manifestKinds(packageKind: string, components: readonly AnyComponentDef[]): Record<string, string> {
   return Object.fromEntries(components.filter((c) => c.kind !== packageKind).map((c) => [c.id, c.kind]).sort());
+}
+
+/** The `modnas.descriptions` a plugin's components call for: id -> description, ids sorted. */
+export function manifestDescriptions(components: readonly AnyComponentDef[]): Record<string, string> {
+  return Object.fromEntries(components.map((c): [string, string] => [c.id, c.description]).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 /** The `modnas.aliases` a plugin's components call for (what its package.json must say). */

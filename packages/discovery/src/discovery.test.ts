@@ -179,6 +179,23 @@ describe('ids answered from the manifests (modnas.aliases)', () => {
     expect(e.code).toBe('MODNAS_E_PLUGIN_PROVIDES');
     expect(e.message).toContain('modnas.aliases ({"Aliased":["Other"]}) does not match');
   });
+
+  it('every first-party manifest describes its ids (modnas.descriptions), for plugins list without imports; a malformed one is a manifest problem', () => {
+    const r = new Registry();
+    discoverPlugins({ cwd: root, registry: r });
+    const undescribed = r.list().filter((row) => row.kind !== 'engine' && row.package.startsWith('@modnas/') && row.description === '');
+    expect(undescribed.map((row) => row.id)).toEqual([]);
+    expect(r.packageList().filter((p) => p.status !== 'lazy').map((p) => p.name)).toEqual([]);
+
+    const dir = mkdtempSync(join(tmpdir(), 'modnas-descriptions-'));
+    const d = join(dir, 'bad-descriptions');
+    mkdirSync(join(d, 'dist'), { recursive: true });
+    writeFileSync(join(d, 'package.json'), JSON.stringify({ name: 'bad-descriptions', version: '1.0.0', type: 'module', exports: { '.': './dist/index.js' }, modnas: { schemaVersion: 1, kind: 'dataset', provides: ['Described'], aliases: {}, descriptions: { NotProvided: 'x' } } }));
+    writeFileSync(join(d, 'dist', 'index.js'), pluginSource('bad-descriptions', ['Described']));
+    const bad = new Registry();
+    discoverPlugins({ cwd: dir, registry: bad, workspace: false, extraDirs: [d] });
+    expect(bad.problems().map((p) => p.error.message).join('\n')).toContain('modnas.descriptions must map ids of modnas.provides');
+  });
 });
 
 describe('peerSatisfied', () => {

@@ -22,6 +22,8 @@ export interface PluginManifest {
   aliases?: Record<string, string[]>;
   /** Kinds of the ids whose kind is not `kind` (a backbone package that also provides constructors). */
   kinds?: Record<string, string>;
+  /** One line per id (`{ "DARTSOptim": "..." }`), for `modnas plugins list` without importing code; checked against the code on import. */
+  descriptions?: Record<string, string>;
 }
 
 export interface DiscoveryReport {
@@ -160,6 +162,14 @@ export function discoverPlugins(opts: DiscoveryOptions = {}): DiscoveryReport {
         continue;
       }
     }
+    if (m.descriptions !== undefined) {
+      const d = m.descriptions as unknown;
+      const ok = typeof d === 'object' && d !== null && !Array.isArray(d) && Object.entries(d).every(([id, text]) => m.provides!.includes(id) && typeof text === 'string');
+      if (!ok) {
+        problem('MODNAS_E_PLUGIN_MANIFEST', 'modnas.descriptions must map ids of modnas.provides to one-line descriptions', 'e.g. "descriptions": { "DARTSOptim": "DARTS: gradient descent on the architecture parameters" }');
+        continue;
+      }
+    }
     const peer = pj.peerDependencies?.['@modnas/core'] as string | undefined;
     if (peer && !peerSatisfied(peer, CORE_VERSION)) {
       problem('MODNAS_E_PLUGIN_PEER', `needs @modnas/core ${peer}, but ${CORE_VERSION} is installed`, `install a version of ${name} built for @modnas/core ${CORE_VERSION}, or npm i @modnas/core@"${peer}"`);
@@ -179,7 +189,7 @@ export function discoverPlugins(opts: DiscoveryOptions = {}): DiscoveryReport {
       await probe.check(name);
       return importPlugin(name, entry);
     };
-    registry.addPackage({ name, version, kind: m.kind, provides: m.provides, aliases: m.aliases, kinds: m.kinds, dir, load });
+    registry.addPackage({ name, version, kind: m.kind, provides: m.provides, aliases: m.aliases, kinds: m.kinds, descriptions: m.descriptions, dir, load });
     report.plugins.push({ name, version, kind: m.kind, provides: m.provides, dir, entry });
   }
   for (const [name, copies] of byName) if (copies.length > 1) report.duplicates.push({ package: name, dirs: copies });

@@ -1,74 +1,58 @@
 #!/usr/bin/env node
-// Builds the engine's native kernels with the machine's C++ compiler and the N-API headers that
-// ship with Node; nothing is downloaded. Runs at install (the package's `install` script) and in
-// the workspace build:
-//   native/modnas_kernels.node  the project's own kernels (src/native/own_conv.cc): needs only g++/clang
-//   native/modnas_dnnl.node     oneDNN convolutions, only where libdnnl-dev is installed (optional)
-// Never fails the install: where nothing compiles it says why, and the engine runs on its
-// wasm/JavaScript kernels. MODNAS_ENGINE_KERNELS=js skips the build, MODNAS_ENGINE_NATIVE=0 skips
-// the oneDNN addon only; CXX picks the compiler.
+// Builds the engine's kernels for this machine into native/ where no prebuilt package
+// (@modnas/engine-native-<platform>) fits: the loader (src/native.ts) runs it once on first use
+// when a C++ compiler is on PATH; `npm run build:native` runs it by hand. Never an install script.
+//   native/modnas_kernels.<isa>.node  the baseline build (its cpu() names the best level) and, on
+//                                     x86-64, the build of this processor's best level
+//   native/modnas_dnnl.node           oneDNN convolutions, only where libdnnl-dev is installed
+// MODNAS_ENGINE_KERNELS=js skips the build, MODNAS_ENGINE_NATIVE=0 skips oneDNN only; CXX picks
+// the compiler. Exit code 1 where no kernels could be built (the reason on stderr).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { TARGETS, buildAddon, hostTarget, nodeInclude, pkgDir, srcDir } from './compile.mjs';
 
-const pkg = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const srcDir = join(pkg, 'src/native');
-const outDir = join(pkg, 'native');
-const say = (msg) => console.log(`[@modnas/engine-native] ${msg}`);
-
+const say = (msg) => console.error(`[@modnas/engine-native] ${msg}`);
 if (process.env.MODNAS_ENGINE_KERNELS === 'js') {
-  say('native kernels skipped (MODNAS_ENGINE_KERNELS=js); the engine will use its wasm kernels');
+  say('native kernels skipped (MODNAS_ENGINE_KERNELS=js)');
   process.exit(0);
 }
-
-const nodeInc = [join(dirname(process.execPath), '../include/node'), '/usr/include/node', '/usr/local/include/node', process.env.npm_config_nodedir && join(process.env.npm_config_nodedir, 'include/node')]
-  .filter(Boolean)
-  .find((d) => existsSync(join(d, 'node_api.h')));
-if (!nodeInc) {
-  say("native kernels not built: Node's N-API headers (node_api.h) not found next to node; the engine will use its wasm kernels (slower training)");
-  process.exit(0);
-}
-const dnnlInc = ['/usr/include', '/usr/local/include', '/opt/homebrew/include'].find((d) => existsSync(join(d, 'oneapi/dnnl/dnnl.hpp')));
+const outDir = resolve(process.argv[2] ?? join(pkgDir, 'native'));
 const cxx = process.env.CXX || 'c++';
-const newest = (files) => Math.max(...files.map((f) => statSync(f).mtimeMs));
-const sources = readdirSync(srcDir).map((f) => join(srcDir, f));
+const host = hostTarget();
+// The levels this machine could want: the prebuilt target's, or one portable build elsewhere.
+const levels = host ? TARGETS[host].levels : process.arch === 'x64' ? TARGETS['linux-x64-gnu'].levels : [{ isa: process.arch === 'arm64' ? 'neon' : 'generic', flags: [] }];
+const base = levels[levels.length - 1];
 
-/** Compile one addon; flag sets from fastest to most portable (-march=native and OpenMP dropped where the compiler refuses them). */
-function build(name, files, libs) {
-  const out = join(outDir, `${name}.node`);
-  if (existsSync(out) && statSync(out).mtimeMs > Math.max(newest(sources), statSync(fileURLToPath(import.meta.url)).mtimeMs)) {
-    say(`${name} up to date`);
-    return true;
+/** One addon, with OpenMP where the compiler has it. */
+function build(level) {
+  const t0 = Date.now();
+  try {
+    buildAddon({ target: host, level, outDir, cxx });
+  } catch (e) {
+    buildAddon({ target: host, level, outDir, cxx, openmp: false });
+    say(`(${cxx} has no OpenMP: the kernels run on one thread)`);
+    void e;
   }
-  const base = ['-O3', '-std=gnu++17', '-ffp-contract=fast', '-shared', '-fPIC', '-fvisibility=hidden', `-DNODE_GYP_MODULE_NAME=${name}`, `-I${nodeInc}`];
-  if (process.platform === 'darwin') base.push('-undefined', 'dynamic_lookup');
-  const variants = [
-    ['-march=native', '-fopenmp'],
-    ['-mcpu=native', '-fopenmp'],
-    ['-fopenmp'],
-    ['-march=native'],
-    [],
-  ];
-  mkdirSync(outDir, { recursive: true });
-  const tmp = `${out}.${process.pid}.tmp`;
-  let last = '';
-  for (const extra of variants) {
-    const t0 = Date.now();
-    try {
-      execFileSync(cxx, [...base, ...extra, ...files, '-o', tmp, ...libs], { stdio: ['ignore', 'ignore', 'pipe'] });
-      renameSync(tmp, out);
-      say(`${name} built in ${((Date.now() - t0) / 1000).toFixed(1)} s (${cxx} ${extra.join(' ') || 'portable flags'})`);
-      return true;
-    } catch (e) {
-      last = String(e.stderr ?? e.message ?? e).split('\n').filter(Boolean).slice(0, 2).join(' | ');
-      rmSync(tmp, { force: true });
-    }
-  }
-  say(`${name} not built (${cxx} failed: ${last})`);
-  return false;
+  say(`modnas_kernels.${level.isa}.node built in ${((Date.now() - t0) / 1000).toFixed(1)} s (${cxx} ${level.flags.join(' ')})`);
 }
 
-const own = build('modnas_kernels', [join(srcDir, 'module.cc'), join(srcDir, 'own_conv.cc')], []);
-if (!own) say('no native kernels: the engine will use its wasm kernels (slower training); install a C++ compiler (g++ or clang) and reinstall');
-if (dnnlInc && process.env.MODNAS_ENGINE_NATIVE !== '0') build('modnas_dnnl', [join(srcDir, 'module.cc'), join(srcDir, 'dnnl_conv.cc')], ['-ldnnl']);
+try {
+  build(base);
+  const best = createRequire(import.meta.url)(join(outDir, `modnas_kernels.${base.isa}.node`)).cpu();
+  const level = levels.find((l) => l.isa === best);
+  if (level && level !== base) build(level);
+} catch (e) {
+  say(`no native kernels built: ${e.message}`);
+  process.exit(1);
+}
+if (process.env.MODNAS_ENGINE_NATIVE !== '0' && ['/usr/include', '/usr/local/include', '/opt/homebrew/include'].some((d) => existsSync(join(d, 'oneapi/dnnl/dnnl.hpp')))) {
+  try {
+    const files = ['module.cc', 'kernels.cc', 'dnnl_conv.cc'].map((f) => join(srcDir, f));
+    execFileSync(cxx, ['-O3', '-std=gnu++17', '-march=native', '-fopenmp', '-shared', '-fPIC', '-fvisibility=hidden', '-DNODE_GYP_MODULE_NAME=modnas_dnnl', `-I${nodeInclude()}`, ...files, '-o', join(outDir, 'modnas_dnnl.node'), '-ldnnl'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    say('modnas_dnnl.node built');
+  } catch (e) {
+    say(`modnas_dnnl not built (${String(e.stderr ?? e.message).split('\n')[0]})`);
+  }
+}

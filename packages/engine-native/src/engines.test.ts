@@ -35,6 +35,8 @@ describe('@modnas/engine-native', () => {
   it.skipIf(!loadNative().loaded)('native: where the addon built, setup registers the native backend and describes its kernels', async () => {
     await nativeEngine.setup(tf);
     expect(tf.findBackendFactory('native')).toBeTruthy();
-    expect(nativeEngine.describe!()).toBe(loadNative().kernels!.info().version);
+    const n = loadNative();
+    expect(nativeEngine.describe!()).toBe(`${n.kernels!.info().version}, ${n.isa} build from ${n.source}`);
+    expect(n.isa).toBe(n.kernels!.info().isa);
   });
 });

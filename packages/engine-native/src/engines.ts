@@ -36,9 +36,10 @@ const threads = (n: number): void => {
 /**
  * `native` (preferred): tfjs' cpu backend with its tensors in Node's memory (no heap ceiling, a
  * caching allocator) and the engine's native kernels (convolutions and their gradients, batch
- * norm, ReLU6, elementwise ops, reductions; the project's own C++ compiled at install, or oneDNN
- * with MODNAS_ENGINE_KERNELS=dnnl). Its backend exists only where the addon built; elsewhere its
- * setup says why and the runtime goes on to `wasm`.
+ * norm, ReLU6, elementwise ops, reductions; the project's own C++, prebuilt per platform and ISA
+ * level or compiled once on first use, or oneDNN with MODNAS_ENGINE_KERNELS=dnnl). Its backend
+ * exists only where an addon loads; elsewhere its setup throws why and the fix, and the runtime
+ * goes on to `wasm`.
  */
 export const nativeEngine = defineEngine({
   name: NATIVE_BACKEND,
@@ -66,9 +67,9 @@ export const wasmEngine = defineEngine({
   threads,
 });
 
-/** What the kernels run on, read now rather than at load (threads() changes the thread count), or why none loaded. */
+/** What the kernels run on, read now rather than at load (threads() changes the thread count), with the ISA level of the build and where it came from; or why none loaded. */
 function nativeDetail(n: NativeStatus): string {
-  return n.kernels ? n.kernels.info().version : n.detail;
+  return n.kernels ? `${n.kernels.info().version}, ${n.isa} build from ${n.source}` : n.detail;
 }
 
 /** What the engine runs on (own kernels, oneDNN, or the fallback), and per-kernel call counts. */

@@ -102,4 +102,21 @@ describe('ioError', () => {
       expect(err.fix).toContain('--resume');
     }
   });
+
+  it('says a native module built for another Node.js is that, with the rebuild, not a disk problem', () => {
+    // Node's own words when better-sqlite3 was built under Node 20 and runs under Node 24
+    const e = new Error(
+      "The module '/p/node_modules/.pnpm/better-sqlite3@12.2.0/node_modules/better-sqlite3/build/Release/better_sqlite3.node'\n" +
+        'was compiled against a different Node.js version using\nNODE_MODULE_VERSION 115. This version of Node.js requires\nNODE_MODULE_VERSION 137. Please try re-compiling or re-installing\nthe module (for instance, using `npm rebuild` or `npm install`).',
+    );
+    const err = ioError(e, 'the experiment store', '/x/modnas.db');
+    expect(err.code).toBe('MODNAS_E_NATIVE_MODULE');
+    expect(err.message).toContain('better_sqlite3.node was built for another Node.js version');
+    expect(err.message).toContain('NODE_MODULE_VERSION 115');
+    expect(err.message).not.toMatch(/disk/);
+    expect(err.fix).toContain('npm rebuild better-sqlite3');
+    expect(err.fix).toContain('npm_config_nodedir');
+    // a plain I/O error is still one
+    expect(ioError(Object.assign(new Error('EIO'), { code: 'EIO' }), 'x', '/x').code).toBe('MODNAS_E_IO_WRITE');
+  });
 });

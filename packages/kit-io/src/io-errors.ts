@@ -10,7 +10,30 @@ export const IO_CODES = {
   unwritable: 'MODNAS_E_IO_UNWRITABLE',
   /** Any other failed write (EIO, a path that is a file, ...). */
   failed: 'MODNAS_E_IO_WRITE',
+  /** Not the disk: a native module (better-sqlite3's, an engine's) built for another Node.js version or platform. */
+  nativeModule: 'MODNAS_E_NATIVE_MODULE',
 } as const;
+
+/** What Node and the loaders say when a .node file was built for another Node.js (ABI) or platform. */
+const NATIVE_MISMATCH = /NODE_MODULE_VERSION|compiled against a different Node\.js version|Module did not self-register|invalid ELF header|wrong ELF class|not a valid Win32 application|incompatible architecture/i;
+
+/**
+ * A native module that does not load because it was built for another Node.js version or
+ * platform (a project installed under one Node and run under another): said as such, with the
+ * rebuild that fixes it, instead of as a disk problem. undefined for any other error.
+ */
+export function nativeModuleError(e: unknown, what: string): ModnasError | undefined {
+  const msg = (e as Error)?.message ?? String(e);
+  if (!NATIVE_MISMATCH.test(msg)) return undefined;
+  const file = /(?:module|file) '([^']+\.node)'/i.exec(msg)?.[1] ?? /(\S+\.node)\b/.exec(msg)?.[1];
+  const versions = /NODE_MODULE_VERSION (\d+)[\s\S]*?NODE_MODULE_VERSION (\d+)/.exec(msg);
+  const built = versions ? ` (built for NODE_MODULE_VERSION ${versions[1]}; Node ${process.version} needs ${versions[2]})` : '';
+  const pkg = file ? /node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+)[\\/](?!.*node_modules)/.exec(file)?.[1]?.replace(/\\/g, '/') : undefined;
+  return new ModnasError(IO_CODES.nativeModule, `${what} could not be opened: the native module ${file ?? ''} was built for another Node.js version or platform${built}, not for this Node ${process.version} (${process.platform}-${process.arch})`.replace('module  was', 'module was'), {
+    fix: `rebuild it with this Node: npm rebuild${pkg ? ` ${pkg}` : ''} (pnpm: pnpm rebuild${pkg ? ` ${pkg}` : ''}); where npm builds against another Node's headers (npm config get nodedir), point npm_config_nodedir at this Node's (its folder above bin/)`,
+    cause: e,
+  });
+}
 
 const FULL = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
 // ENOTDIR/EISDIR: a part of the path is a file (or the file a folder): the setting is wrong, like a read-only folder.
@@ -46,6 +69,8 @@ function unwritableAncestor(path: string): string | undefined {
  */
 export function ioError(e: unknown, what: string, path: string): ModnasError {
   if (isModnasError(e)) return e;
+  const native = nativeModuleError(e, what);
+  if (native) return native;
   let code = String((e as { code?: unknown })?.code ?? '');
   const msg = (e as Error)?.message ?? String(e);
   if (code === 'ENOENT') code = unwritableAncestor(path) ?? code;

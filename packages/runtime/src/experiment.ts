@@ -1,7 +1,7 @@
 import { FIRST_PARTY } from './first-party.js';
 import { useDefaultFormats } from './formats.js';
 import type { ConfigDoc, JsonObject, TrainingOptions, ExperimentPlan } from '@modnas/config';
-import { finishConfig, mergeDocs, ownPath, readYamlFile, toTrainingConfig, validateExperiment } from '@modnas/config';
+import { applyOverrides, finishConfig, isObject, mergeDocs, ownPath, readYamlFile, toTrainingConfig, validateExperiment } from '@modnas/config';
 import type { Registry } from '@modnas/core';
 import { ModnasError, getRegistry, isModnasError } from '@modnas/core';
 import type { DiscoveryReport } from '@modnas/discovery';
@@ -47,7 +47,7 @@ export async function prepareDocs(docs: readonly ConfigDoc[], overrides: readonl
   const merged = mergeDocs(docs, overrides, base);
   const notes: string[] = [];
   if (opts.train) {
-    const t = await toTrainingConfig(merged.raw, opts.train, registry);
+    const t = await toTrainingConfig(merged.raw, { ...opts.train, epochs: opts.train.epochs ?? trainEpochsOverride(merged.native) }, registry);
     merged.raw = t.config;
     notes.push(...t.notes);
   }
@@ -64,6 +64,16 @@ export async function prepareDocs(docs: readonly ConfigDoc[], overrides: readonl
     throw nameOverrides(e, overrides);
   }
   return { plan, discovery, ignored: loaded.ignored, defaulted: loaded.defaulted, notes };
+}
+
+/**
+ * The epochs `-o estim.train.epochs=N` sets: native overrides apply after the training config is
+ * made (finishConfig), so without this its note would name the search's epochs, not the ones run.
+ */
+function trainEpochsOverride(overrides: readonly string[]): number | undefined {
+  const set = applyOverrides({}, overrides.filter((o) => /^\s*estim\.train\.epochs\s*=/.test(o)));
+  const train = isObject(set.estim) ? set.estim.train : undefined;
+  return isObject(train) && typeof train.epochs === 'number' ? train.epochs : undefined;
 }
 
 /** A config problem at a key that a -o override set says so ("trainer.lr: ... (set by -o trainer.lr=abc)"). */

@@ -10,6 +10,7 @@ export type { BackendChoice, SelectBackendOptions } from './backend.js';
 export { backendNames, selectBackend } from './backend.js';
 export type { PrepareOptions, PreparedExperiment } from './experiment.js';
 export { prepareExperiment } from './experiment.js';
+export { configJsonSchema, optionsJsonSchema } from './json-schema.js';
 export type { PipelineStepResult, PipelineOptions } from './pipeline.js';
 export { isPipelineFile, runSeedPipeline } from './pipeline.js';
 export type { RepeatOptions, RepeatRun, RepeatSummary } from './repeat.js';

@@ -55,6 +55,8 @@ export function makeEstimContext(parts: {
   valid?: DataSplit;
   seed?: number;
   name?: string;
+  /** The experiment's container (default: a fresh child of the root), e.g. a BuildContext's, where a space component registered its token. */
+  container?: BuildContext['container'];
 }): EstimContext & { store: MemoryExperimentStore } {
   return {
     name: parts.name ?? 'search',
@@ -69,6 +71,6 @@ export function makeEstimContext(parts: {
     progress: silentProgress,
     rng: new Rng(parts.seed ?? 0),
     store: new MemoryExperimentStore(),
-    container: rootContainer.createChildContainer(),
+    container: parts.container ?? rootContainer.createChildContainer(),
   };
 }

@@ -1,8 +1,9 @@
 // The engine's own convolutions (no external library): forward, input gradient and filter
 // gradient of dense convolutions as im2col + a packed, cache-blocked SIMD GEMM; depthwise
 // convolutions as direct loops vectorised over channels. NHWC activations, HWIO filters, as tfjs
-// keeps them. Built at install with the machine's C++ compiler (-march=native, OpenMP where the
-// compiler has it); GCC/Clang vector extensions give AVX-512, AVX2 or NEON code from one source.
+// keeps them. Compiled once per ISA level (scripts/compile.mjs: x86-64-v4, -v3 and plain x86-64; aarch64),
+// OpenMP where the compiler has it; GCC/Clang vector extensions give AVX-512, AVX2, SSE or NEON
+// code from one source.
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -24,6 +25,9 @@ constexpr const char* kIsa = "AVX2";
 #elif defined(__ARM_NEON)
 constexpr int VW = 8;
 constexpr const char* kIsa = "NEON";
+#elif defined(__x86_64__)
+constexpr int VW = 8;
+constexpr const char* kIsa = "SSE2";
 #else
 constexpr int VW = 8;
 constexpr const char* kIsa = "generic SIMD";
@@ -59,14 +63,14 @@ struct Scratch {
   size_t n = 0;
   float* get(size_t want) {
     if (want > n) {
-      std::free(p);
-      p = static_cast<float*>(std::aligned_alloc(64, ((want * sizeof(float) + 63) / 64) * 64));
+      aligned_free(p);
+      p = static_cast<float*>(aligned_malloc(want * sizeof(float)));
       if (!p) throw std::runtime_error("out of memory for packing buffers");
       n = want;
     }
     return p;
   }
-  ~Scratch() { std::free(p); }
+  ~Scratch() { aligned_free(p); }
 };
 thread_local Scratch tl_a, tl_b;
 

@@ -1,7 +1,7 @@
 import type { Assignment, DiscreteParam, SearchOptimizer, TrialResult } from '@modnas/core';
 import { Rng, defineComponent, z } from '@modnas/core';
 
-export const annealingSchema = z.strictObject({
+export const simulatedAnnealingOptimSchema = z.strictObject({
   seed: z.number().int().nonnegative().default(0).describe('Seed of the proposals and acceptances'),
   t0: z.number().positive().default(1).describe('Initial temperature, in units of the score'),
   cooling: z.number().gt(0).lt(1).default(0.97).describe('Temperature factor per evaluated candidate'),
@@ -11,11 +11,11 @@ export const annealingSchema = z.strictObject({
  * Simulated annealing over the discrete space: propose a neighbour (one param changed), accept it
  * if better, or with probability exp(delta / T) if worse; T cools geometrically.
  */
-export const simulatedAnnealing = defineComponent({
+export const simulatedAnnealingOptim = defineComponent({
   kind: 'optim',
   id: 'SimulatedAnnealingOptim',
-  description: 'Simulated annealing over the discrete arch params (an example third-party plugin)',
-  schema: annealingSchema,
+  description: 'Simulated annealing over the discrete arch params',
+  schema: simulatedAnnealingOptimSchema,
   create(c, ctx): SearchOptimizer {
     let rng = new Rng(c.seed);
     let temp = c.t0;
@@ -39,6 +39,7 @@ export const simulatedAnnealing = defineComponent({
           temp *= c.cooling;
         }
       },
+      // everything next() depends on, as plain JSON (the conformance suite restores it into a fresh instance)
       state: () => ({ rng: rng.getState(), temp, current }),
       restore(s) {
         const st = s as { rng: number; temp: number; current?: TrialResult };
