@@ -77,7 +77,7 @@ describe('executors chosen by config', () => {
     // where the engine's native kernels run (CI: MODNAS_REQUIRE_NATIVE), each thread's engine runs on its share
     const native = /tensor backend: wasm \(@modnas\/[\w-]+: own kernels/.test(log);
     if (process.env.MODNAS_REQUIRE_NATIVE === '1') expect(native, log).toBe(true);
-    if (native && each) expect(log.match(new RegExp(`thread \\d: tensor backend: wasm \\(@modnas/[\\w-]+: own kernels \\([^,]+, ${k} threads?\\)\\)`, 'g'))).toHaveLength(2);
+    if (native && each) expect(log.match(new RegExp(`thread \\d: tensor backend: wasm \\(@modnas/[\\w-]+: own kernels \\([^,]+, ${k} threads?\\)[),]`, 'g'))).toHaveLength(2);
   });
 
   it('in-process and in worker threads, every candidate gets the same score: its streams depend on its index, not on where it ran', async () => {

@@ -145,7 +145,7 @@ describe.skipIf(!redisAvailable)(`BullMQ workers on a real Redis (MODNAS_TEST_RE
     expect(rows.find((x) => x.index === lost)?.worker).toContain(String(healthy.child.pid));
     expect(readFileSync(join(out, 'two', 'logs', 'candidates.jsonl'), 'utf8').trim().split('\n')).toHaveLength(8);
     // --kernel-threads 1: that worker's engine runs its native kernels (CI: MODNAS_REQUIRE_NATIVE) on one thread
-    if (process.env.MODNAS_REQUIRE_NATIVE === '1' || /own kernels/.test(healthy.output())) expect(healthy.output()).toMatch(/tensor backend: \w+ \(@modnas\/[\w-]+: own kernels \([^,]+, 1 thread\)\)/);
+    if (process.env.MODNAS_REQUIRE_NATIVE === '1' || /own kernels/.test(healthy.output())) expect(healthy.output()).toMatch(/tensor backend: \w+ \(@modnas\/[\w-]+: own kernels \([^,]+, 1 thread\)[),]/);
   });
 
   it('no worker at all: the coordinator says so and fails after executor.no_worker_timeout_s instead of hanging', async () => {
