@@ -8,12 +8,11 @@
 // Engines: default = the `native` backend on the engine's own kernels (what an install gets);
 // dnnl = the same backend on oneDNN (needs libdnnl-dev at install); fallback = the wasm backend
 // on its wasm/JavaScript kernels (what a machine without a C++ compiler gets).
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { LineWorker } from './line-worker.mjs';
 import { writeSection } from './sections.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -33,23 +32,6 @@ const NAMES = {
   d: '(d) subnet eval: BN recalibration 4x32 + validation 4x64',
 };
 
-class Worker {
-  constructor(cmd, argv, env) {
-    this.proc = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'], cwd: here });
-    this.lines = createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
-  }
-  async ask(cmd) {
-    this.proc.stdin.write(`${JSON.stringify(cmd)}\n`);
-    const { value, done } = await this.lines.next();
-    if (done) throw new Error(`worker exited (${JSON.stringify(cmd)})`);
-    const out = JSON.parse(value);
-    if (out.error) throw new Error(out.error);
-    return out;
-  }
-  close() {
-    this.proc.stdin.end();
-  }
-}
 
 const WSUM_BATCH = String(args['wsum-batch'] ?? 32);
 const env = { OMP_NUM_THREADS: THREADS, BENCH_THREADS: THREADS, BENCH_WSUM_BATCH: WSUM_BATCH };
@@ -63,10 +45,10 @@ const engineNames = (args.engines ?? 'default').split(',');
 for (const e of engineNames) if (!ENGINES[e]) throw new Error(`unknown engine ${e}: use ${Object.keys(ENGINES).join(', ')}`);
 // --limit fallback=a,b,d: run that engine on those workloads only (its supernet steps take minutes)
 const limits = Object.fromEntries((args.limit ?? '').split(';').filter(Boolean).map((l) => [l.split('=')[0], l.split('=')[1].split(',')]));
-const js = (engine = 'default') => new Worker(process.execPath, [join(here, 'engine/worker.mjs')], { ...env, ...ENGINES[engine] });
+const js = (engine = 'default') => new LineWorker(process.execPath, [join(here, 'engine/worker.mjs')], { ...env, ...ENGINES[engine] }, here);
 // --torch-wait passive: PyTorch's OpenMP threads sleep when idle, as the engine's do (default: libgomp's spin-then-sleep).
 const pyEnv = { ...env, ...(args['torch-wait'] ? { OMP_WAIT_POLICY: args['torch-wait'].toUpperCase() } : {}) };
-const py = () => new Worker(PYTHON, [join(here, 'reference/worker.py')], pyEnv);
+const py = () => new LineWorker(PYTHON, [join(here, 'reference/worker.py')], pyEnv, here);
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;

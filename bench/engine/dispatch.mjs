@@ -7,12 +7,11 @@
 // dispatched / native per workload; --write replaces this script's section of bench/RESULTS.md.
 // Usage: node bench/engine/dispatch.mjs [--workloads a,c_bingate,c_wsum] [--rounds 6] [--steps 2]
 //   [--threads 2] [--write]
-import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { buildAddon } from '../../packages/engine-native/scripts/compile.mjs';
+import { LineWorker } from '../line-worker.mjs';
 import { writeSection } from '../sections.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -36,23 +35,8 @@ const NAMES = {
 const outDir = join(here, '../out/dispatch');
 const nativeAddon = buildAddon({ level: { isa: 'native', flags: [] }, flags: ['-march=native'], name: 'modnas_kernels.native', outDir, cxx: process.env.CXX ?? 'g++' });
 
-class Worker {
-  constructor(env) {
-    this.proc = spawn(process.execPath, [join(here, 'worker.mjs')], { env: { ...process.env, OMP_NUM_THREADS: THREADS, BENCH_THREADS: THREADS, BENCH_BACKEND: 'native', MODNAS_ENGINE_KERNELS: 'own', ...env }, stdio: ['pipe', 'pipe', 'inherit'], cwd: here });
-    this.lines = createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
-  }
-  async ask(cmd) {
-    this.proc.stdin.write(`${JSON.stringify(cmd)}\n`);
-    const { value, done } = await this.lines.next();
-    if (done) throw new Error(`worker exited (${JSON.stringify(cmd)})`);
-    const out = JSON.parse(value);
-    if (out.error) throw new Error(out.error);
-    return out;
-  }
-  close() {
-    this.proc.stdin.end();
-  }
-}
+/** The engine's bench worker (engine/worker.mjs) on the native backend, with `env` choosing the build. */
+const engineWorker = (env) => new LineWorker(process.execPath, [join(here, 'worker.mjs')], { OMP_NUM_THREADS: THREADS, BENCH_THREADS: THREADS, BENCH_BACKEND: 'native', MODNAS_ENGINE_KERNELS: 'own', ...env }, here);
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -61,7 +45,7 @@ const median = (xs) => {
 const SIDES = { dispatched: {}, native: { MODNAS_ENGINE_ADDON: nativeAddon } };
 const infos = {};
 for (const [name, env] of Object.entries(SIDES)) {
-  const w = new Worker(env);
+  const w = engineWorker(env);
   infos[name] = (await w.ask({ cmd: 'info' })).engine;
   w.close();
 }
@@ -75,7 +59,7 @@ console.log(`${header.join('\n')}\n`);
 
 const rows = [];
 for (const wl of WORKLOADS) {
-  const sides = Object.entries(SIDES).map(([name, env]) => ({ name, w: new Worker(env), times: [], ratios: [] }));
+  const sides = Object.entries(SIDES).map(([name, env]) => ({ name, w: engineWorker(env), times: [], ratios: [] }));
   for (const s of sides) await s.w.ask({ cmd: 'run', workload: wl, steps: 1 });
   const ratios = [];
   for (let r = 0; r < ROUNDS; r++) {
