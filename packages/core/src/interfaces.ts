@@ -210,6 +210,10 @@ export interface SearchOptimizer {
   step(feedback: SearchFeedback): void | Promise<void>;
   state(): unknown;
   restore(state: unknown): void;
+  /** False for a result that breaks the optimizer's hard constraints (e.g. latency_max_ms); the estimator never reports it as the best while a feasible result exists. */
+  isFeasible?(result: TrialResult): boolean;
+  /** Release what the optimizer holds (e.g. a browser it measures latency in); the runner calls it at the end. */
+  close?(): void | Promise<void>;
 }
 
 // ---------------------------------------------------------------- η
@@ -282,7 +286,8 @@ export interface Exporter {
 }
 
 /** Measures metrics of a network (parameter count, FLOPs, latency ...). */
-export type MetricsFn = (model: Module, ctx: { inputShape: [number, number, number] }) => Record<string, number> | Promise<Record<string, number>>;
+/** Metrics of a network; `close` (optional) releases what the metric holds (a browser, a session) when the run ends. */
+export type MetricsFn = ((model: Module, ctx: { inputShape: [number, number, number] }) => Record<string, number> | Promise<Record<string, number>>) & { close?: () => void | Promise<void> };
 
 export interface Callback {
   attach(events: EventBus, ctx: { logger: Logger; outputDir: string }): void;

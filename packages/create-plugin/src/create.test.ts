@@ -21,6 +21,8 @@ describe('renderPlugin', () => {
       expect(JSON.parse(files['tsconfig.json'])).not.toHaveProperty('extends');
       expect(Object.keys(files).sort()).toEqual(['.gitignore', 'README.md', 'package.json', 'src/index.test.ts', 'src/index.ts', 'src/thing-one.test.ts', 'src/thing-one.ts', 'src/thing-two.test.ts', 'src/thing-two.ts', 'tsconfig.json', 'vitest.config.ts', 'vitest.setup.ts']);
       expect(files['src/index.test.ts']).toContain('describeConformance(plugin');
+      // one skipCreate object for all ids (two keys of the same name would drop the first)
+      expect((files['src/index.test.ts'].match(/skipCreate:/g) ?? []).length).toBeLessThanOrEqual(1);
       expect(files['src/thing-two.ts']).toContain(`kind: '${kind}'`);
       expect(files['src/thing-two.ts']).toContain("id: 'ThingTwo'");
       expect(files['src/index.ts']).toContain('components: [thingOne, thingTwo]');
@@ -29,9 +31,13 @@ describe('renderPlugin', () => {
   }
 
   it('writes workspace:^ ranges for @modnas packages inside the monorepo', () => {
-    const pj = JSON.parse(renderPlugin({ kind: 'optim', name: 'x', workspace: true, versions })['package.json']) as { devDependencies: Record<string, string> };
+    const files = renderPlugin({ kind: 'optim', name: 'x', workspace: true, versions });
+    const pj = JSON.parse(files['package.json']) as { devDependencies: Record<string, string> };
     expect(pj.devDependencies['@modnas/core']).toBe('workspace:^');
     expect(pj.devDependencies.vitest).toBe('3.2.7');
+    // the monorepo's root config and tsconfig.base.json serve it
+    expect(JSON.parse(files['tsconfig.json'])).toEqual({ extends: '../../tsconfig.base.json', include: ['src'] });
+    expect(Object.keys(files)).not.toContain('vitest.config.ts');
   });
 
   it('derives an id from the name and refuses bad input with the reason', () => {

@@ -75,19 +75,23 @@ export function renderPlugin(o: PluginOptions): Record<string, string> {
     files: ['dist', 'README.md'],
     sideEffects: false,
     modnas: { schemaVersion: 1, kind: o.kind, provides: ids, aliases: {}, descriptions: Object.fromEntries(ids.map((id) => [id, templateDescription(t)])) },
-    scripts: { build: 'tsup src/index.ts --format esm --dts --clean --sourcemap --target node20', test: 'vitest run', typecheck: 'tsc --noEmit' },
+    scripts: { build: 'tsup src/index.ts --format esm --dts --clean --sourcemap --target node20', ...(o.workspace ? {} : { test: 'vitest run' }), typecheck: 'tsc --noEmit' },
     peerDependencies: { '@modnas/core': modnas('@modnas/core') },
-    devDependencies: {
-      '@modnas/core': modnas('@modnas/core'),
-      '@modnas/testkit': modnas('@modnas/testkit'),
-      '@tensorflow/tfjs-backend-cpu': v['@tensorflow/tfjs-backend-cpu'],
-      '@types/node': v['@types/node'],
-      tsup: v.tsup,
-      typescript: v.typescript,
-      vitest: v.vitest,
-    },
+    // inside the monorepo the root's vitest config, tsconfig.base.json and tools serve every package
+    devDependencies: o.workspace
+      ? { '@modnas/core': modnas('@modnas/core'), '@modnas/testkit': modnas('@modnas/testkit'), vitest: v.vitest }
+      : {
+          '@modnas/core': modnas('@modnas/core'),
+          '@modnas/testkit': modnas('@modnas/testkit'),
+          '@tensorflow/tfjs-backend-cpu': v['@tensorflow/tfjs-backend-cpu'],
+          '@types/node': v['@types/node'],
+          tsup: v.tsup,
+          typescript: v.typescript,
+          vitest: v.vitest,
+        },
   });
-  files['tsconfig.json'] = json({
+  if (o.workspace) files['tsconfig.json'] = json({ extends: '../../tsconfig.base.json', include: ['src'] });
+  else files['tsconfig.json'] = json({
     compilerOptions: {
       target: 'ES2022',
       module: 'ESNext',
@@ -105,13 +109,13 @@ export function renderPlugin(o: PluginOptions): Record<string, string> {
     },
     include: ['src', 'vitest.config.ts', 'vitest.setup.ts'],
   });
-  files['vitest.config.ts'] = `import { defineConfig } from 'vitest/config';
+  if (!o.workspace) files['vitest.config.ts'] = `import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: { setupFiles: ['./vitest.setup.ts'], testTimeout: 60_000 },
 });
 `;
-  files['vitest.setup.ts'] = `// tfjs needs a backend for the tests: the cpu one, in the copy of tfjs-core that @modnas/core uses
+  if (!o.workspace) files['vitest.setup.ts'] = `// tfjs needs a backend for the tests: the cpu one, in the copy of tfjs-core that @modnas/core uses
 import '@tensorflow/tfjs-backend-cpu';
 import { tf } from '@modnas/core';
 
@@ -132,7 +136,7 @@ export default definePlugin({
   components: [${ids.map(varOf).join(', ')}],
 });
 `;
-  const extra = ids.map((id) => (t.conformance ? fill(t.conformance, id, fileOf(id)) : '')).filter(Boolean);
+  const extra = t.skipCreate ? [`skipCreate: { ${ids.map((id) => `${id}: '${t.skipCreate}'`).join(', ')} }`] : [];
   files['src/index.test.ts'] = `// The conformance suite of @modnas/testkit: what every plugin must satisfy, and per kind what the
 // component must do (an optimizer's state round-trips, a mixed op's α reaches its output, ...).
 import { describeConformance } from '@modnas/testkit';

@@ -11,8 +11,8 @@ export interface KindTemplate {
   testImports: string;
   /** The behaviour test's body (inside describe(id)). */
   test: string;
-  /** Extra conformance options for this id, as object-literal entries (e.g. a skipCreate). */
-  conformance?: string;
+  /** Why the conformance suite skips this kind's create() until it is written (one skipCreate entry per id). */
+  skipCreate?: string;
   /** Where it goes in an experiment config (YAML). */
   use: string;
   /** The options table rows: [key, type, default, description]. */
@@ -480,7 +480,7 @@ export const __VAR__ = defineComponent({
 `,
     testImports: '',
     test: `  it.todo('does what a ${kind} must (write its behaviour test here)');`,
-    conformance: `skipCreate: { __ID__: 'create() is not written yet' }`,
+    skipCreate: 'create() is not written yet',
     use: `# TODO: where a ${kind} goes in an experiment config
 type: __ID__`,
     options: [],

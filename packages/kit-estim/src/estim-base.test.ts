@@ -1,10 +1,10 @@
 import { container as rootContainer } from 'tsyringe';
 import { describe, expect, it } from 'vitest';
 import { ArraySplit } from './data.js';
-import { createGradientAccess, evaluate, formatMetrics, inputShapeOf, recalibrateBatchNorm, reportCandidate, reportEpoch, restoreState, scoreOf, snapshotState, stepsPerEpoch, supportsLossTerms, trainEpoch } from './estim-base.js';
+import { createGradientAccess, evaluate, formatMetrics, inputShapeOf, isBetterTrial, recalibrateBatchNorm, reportCandidate, reportEpoch, restoreState, scoreOf, snapshotState, stepsPerEpoch, supportsLossTerms, trainEpoch } from './estim-base.js';
 import { EventBus, silentLogger, Module, ArchSpace, Rng, Slot, tf } from '@modnas/core';
 import { TensorMixedOp } from '@modnas/kit-mixed-op';
-import type { Batch, EstimContext, StateOptimizer, StepResult, ResultStore, TensorParam } from '@modnas/core';
+import type { Batch, EstimContext, StateOptimizer, StepResult, ResultStore, TensorParam, TrialResult } from '@modnas/core';
 
 /** Per-channel mean, with running statistics as a batch-norm layer keeps them (biased variance skipped). */
 class MeanTracker extends Module {
@@ -303,5 +303,25 @@ describe('what the dashboard reads: Slots and softmax(α) per epoch', () => {
     expect(ctx.store.read('alpha')).toEqual([]);
     expect(ctx.store.read('slots')).toEqual([]);
     ctx.model.dispose();
+  });
+});
+
+describe('isBetterTrial', () => {
+  const t = (score: number, latency: number): TrialResult => ({ arch: {}, score, metrics: { latency } });
+  const underFive = (r: TrialResult) => r.metrics.latency <= 5;
+
+  it('ranks by score, and never takes a diverged or NaN-scored trial', () => {
+    expect(isBetterTrial(t(0.9, 9), t(0.8, 1))).toBe(true);
+    expect(isBetterTrial(t(0.7, 1), t(0.8, 9))).toBe(false);
+    expect(isBetterTrial(t(Number.NaN, 1), undefined)).toBe(false);
+    expect(isBetterTrial({ ...t(0.99, 1), status: 'diverged' }, t(0.1, 1))).toBe(false);
+  });
+
+  it("puts a feasible trial before any infeasible one under the optimizer's constraint", () => {
+    expect(isBetterTrial(t(0.9, 9), t(0.8, 1), underFive)).toBe(false);
+    expect(isBetterTrial(t(0.7, 1), t(0.8, 9), underFive)).toBe(true);
+    expect(isBetterTrial(t(0.85, 2), t(0.8, 1), underFive)).toBe(true);
+    // while none is feasible, the score decides
+    expect(isBetterTrial(t(0.9, 9), t(0.8, 8), underFive)).toBe(true);
   });
 });

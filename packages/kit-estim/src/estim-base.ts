@@ -127,9 +127,13 @@ export function failedTrial(arch: Assignment, error: string): TrialResult {
 }
 
 /** Whether r should replace best as the best trial so far (diverged, failed and NaN-scored trials never do). */
-export function isBetterTrial(r: TrialResult, best: TrialResult | undefined): boolean {
+export function isBetterTrial(r: TrialResult, best: TrialResult | undefined, feasible: (t: TrialResult) => boolean = () => true): boolean {
   if (r.status === 'diverged' || r.status === 'failed' || Number.isNaN(r.score)) return false;
-  return !best || r.score > best.score;
+  if (!best) return true;
+  // a feasible result beats an infeasible one whatever their scores (the optimizer's hard constraints)
+  const f = feasible(r);
+  if (f !== feasible(best)) return f;
+  return r.score > best.score;
 }
 
 // ---------------------------------------------------------------- train and validate

@@ -6,3 +6,4 @@ export type { MixedOpConstructorConfig } from './build.js';
 export { primitiveId, mixedOpSpec, candidatesOf, mixedOpConstructorRefs, buildMixedOp } from './build.js';
 export type { FillOptions } from './slot-fill.js';
 export { resolveArchDesc, slotSpec, isOpSpec, entrySpec, fillSlotsFromArchDesc, archDescRefs } from './slot-fill.js';
+export { fixCandidates, chosen, opInputShapes } from './subnet.js';

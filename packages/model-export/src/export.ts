@@ -11,7 +11,7 @@ import { CORE_VERSION, ModnasError, silentLogger, tf } from '@modnas/core';
 import { guardedWrite, writeFileAtomic } from '@modnas/kit-io';
 import type { TrainedNetwork } from '@modnas/runtime';
 import { loadTrainedNetwork } from '@modnas/runtime';
-import { isMixedOp } from '@modnas/kit-mixed-op';
+import { chosen, fixCandidates, isMixedOp } from '@modnas/kit-mixed-op';
 import type { Graph } from './graph.js';
 import type { ExportFormat, ExportMeta } from './meta.js';
 import { EXPORT_FORMATS, META_FILE, META_VERSION } from './meta.js';
@@ -147,14 +147,8 @@ export async function exportExperiment(folder: string, opts: ExportOptions = {})
  */
 function chooseSubnetwork(model: Module, logger: Logger): () => void {
   const ops = [...model.modules()].map(([, m]) => m).filter(isMixedOp);
-  for (const op of ops) {
-    const chosen = op.candidates()[op.chosenIndex()];
-    Object.defineProperty(op, 'forward', { value: (x: tf.Tensor) => chosen.call(x), configurable: true, writable: true });
-  }
   if (ops.length) logger.info(`export: the search's chosen subnetwork (one candidate of each of ${ops.length} mixed ops)`);
-  return () => {
-    for (const op of ops) delete (op as Partial<Module>).forward;
-  };
+  return fixCandidates(chosen(ops));
 }
 
 async function writeFormats(trained: TrainedNetwork, out: string, formats: readonly ExportFormat[], evalSplit: DataSplit, splitName: string, opts: ExportOptions, logger: Logger): Promise<ExportResult> {

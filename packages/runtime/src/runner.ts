@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type { EstimResult, Exporter, SearchOptimizer, StateOptimizer, Logger, ProgressReporter, Registry } from '@modnas/core';
+import type { EstimResult, Exporter, MetricsFn, SearchOptimizer, StateOptimizer, Logger, ProgressReporter, Registry } from '@modnas/core';
 import type { ExperimentPlan } from '@modnas/config';
 import type { BackendChoice } from './backend.js';
 import { selectBackend } from './backend.js';
@@ -135,6 +135,8 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
 
   let model: Module | undefined;
   let trainer: StateOptimizer | undefined;
+  let metrics: MetricsFn[] = [];
+  let optim: SearchOptimizer | undefined;
   let executor: Executor | undefined;
   const summary: RunSummary = { name: cfg.name, outputDir, backend, estims: {}, numParams: 0, spaceSize: '1', seconds: 0, aborted: false, run: session.run.id, resumed: session.resumed };
   try {
@@ -147,11 +149,11 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
     };
     model = built.model;
     trainer = built.trainer;
+    metrics = built.metrics;
     summary.numParams = built.numParams;
     summary.spaceSize = built.spaceSize;
 
     // optimizer, executor, callbacks, exporters
-    let optim: SearchOptimizer | undefined;
     if (cfg.optim) {
       optim = await create<'optim'>('optim');
       container.registerInstance(Tokens.SearchOptimizer, optim);
@@ -233,6 +235,8 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
     return summary;
   } finally {
     await executor?.close();
+    for (const m of metrics) await m.close?.();
+    await optim?.close?.();
     trainer?.dispose();
     model?.dispose();
     space.dispose();

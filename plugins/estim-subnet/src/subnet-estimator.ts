@@ -154,7 +154,7 @@ export class SubNetEstimator implements StateEstimator, CandidateEvaluator {
             if (r.status === 'diverged') diverged++;
             if (r.status === 'failed') failed++;
             pending.push(r);
-            if (isBetterTrial(r, best)) best = r;
+            if (isBetterTrial(r, best, (t) => optim.isFeasible?.(t) ?? true)) best = r;
             task.tick(1, best ? { best: best.score } : { diverged });
             if (finished.size < cands.length) {
               if (finished.size === Math.max(...finished) + 1) ckpt.save('candidate', { round, n, diverged, failed, best, pending, rest: cands.slice(finished.size) });

@@ -5,7 +5,8 @@ import { BinaryGateOp } from '@modnas/mixed-op-bingate';
 import { addMacs, crossEntropy, profiling } from '@modnas/nn';
 import { describeConformance } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
-import { BinaryGateOptim, binaryGateOptimSchema, expectedCost, measureCosts } from './binary-gate-optim.js';
+import type { CostTable } from './binary-gate-optim.js';
+import { BinaryGateOptim, binaryGateOptimSchema, expectedCost, latencyCosts, measureCosts } from './binary-gate-optim.js';
 import plugin from './index.js';
 
 /** A candidate that scales its input and reports `macs` multiply-accumulates (and owns `params` weights). */
@@ -80,13 +81,13 @@ function access(model: Module, space: ArchSpace, val: Batch) {
 describeConformance(plugin, {
   packageJson: new URL('../package.json', import.meta.url),
   step: {
-    BinaryGateOptim: (o) => {
+    BinaryGateOptim: async (o) => {
       // Over an empty space: the loss is taken, nothing is updated, nothing leaks.
       const space = new ArchSpace();
       const alpha = space.tensor({ shape: [3] });
       const toy = toyOn(alpha, 1);
       const b = makeBatch(4, 1);
-      (o as BinaryGateOptim).step({ results: [], grad: access(toy, space, b) });
+      await (o as BinaryGateOptim).step({ results: [], grad: access(toy, space, b) });
       tf.dispose([b.x, b.y]);
       toy.dispose();
       space.dispose();
@@ -95,7 +96,7 @@ describeConformance(plugin, {
 });
 
 describe('BinaryGateOptim', () => {
-  it('moves probability to the better candidate, using validation batches only, and leaves the ops whole', () => {
+  it('moves probability to the better candidate, using validation batches only, and leaves the ops whole', async () => {
     const space = new ArchSpace();
     const alpha = space.tensor({ shape: [3] });
     const toy = toyOn(alpha, 3);
@@ -104,7 +105,7 @@ describe('BinaryGateOptim', () => {
     const g = access(toy, space, val);
     toy.op.archGrad = false;
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 40; i++) optim.step({ results: [], grad: g });
+    for (let i = 0; i < 40; i++) await optim.step({ results: [], grad: g });
     expect(tf.memory().numTensors).toBe(before);
     const p = softmaxOf(alpha.toArray());
     expect(p[1]).toBeGreaterThan(0.6);
@@ -120,14 +121,14 @@ describe('BinaryGateOptim', () => {
   });
 
   for (const renorm of [true, false]) {
-    it(`renorm ${renorm}: the two active candidates ${renorm ? 'keep' : 'do not keep'} their total probability`, () => {
+    it(`renorm ${renorm}: the two active candidates ${renorm ? 'keep' : 'do not keep'} their total probability`, async () => {
       const space = new ArchSpace();
       const alpha = space.tensor({ shape: [3], init: [0.3, -0.2, 0.1] });
       const toy = toyOn(alpha, 5);
       const val = makeBatch(16, 4);
       const optim = new BinaryGateOptim(space, binaryGateOptimSchema.parse({ lr: 0.1, renorm }));
       const a0 = alpha.toArray();
-      optim.step({ results: [], grad: access(toy, space, val) });
+      await optim.step({ results: [], grad: access(toy, space, val) });
       const a1 = alpha.toArray();
       // With betas (0, 0.999) and no weight decay, the inactive α (zero gradient) does not move.
       const inactive = a0.map((v, i) => Math.abs(a1[i] - v) < 1e-7).indexOf(true);
@@ -165,21 +166,69 @@ describe('BinaryGateOptim', () => {
     space.dispose();
   });
 
-  it('with a heavy cost term the cheap candidates win; the loss follows the ProxylessNAS formulas', () => {
+  it('the latency term: costs from a latency table, and the gradient of the loss matches finite differences', async () => {
+    const space = new ArchSpace();
+    const alpha = space.tensor({ shape: [3], init: [0.3, -0.2, 0.1] });
+    const toy = toyOn(alpha, 1);
+    // a table as @modnas/metrics-latency builds it: one mixed op, ms per candidate, a fixed part
+    const table = { version: 1, target: 'tfjs-wasm' as const, runtime: 'test', machine: 'test', batch_size: 1, input: [3], fixed: 0.4, ops: [{ path: 'op', candidates: NAMES, keys: ['a', 'b', 'identity'], ms: [1.5, 0.25, 0] }], entries: {}, references: [] };
+    const costs = latencyCosts(toy, table);
+    expect(costs.fixed).toBe(0.4);
+    expect(costs.ops).toHaveLength(1);
+    expect(costs.ops[0].costs).toEqual([1.5, 0.25, 0]);
+    expect(() => latencyCosts(toy, { ...table, ops: [] })).toThrow(expect.objectContaining({ code: 'MODNAS_E_OPTIM_COST' }));
+
+    // The latency term alone: a validation loss that does not depend on α (the binary gates' own
+    // gradient is a sampled estimate, checked above), so the loss's α-gradient is the term's.
+    const ce = 1.7;
+    const g: GradientAccess = { ...access(toy, space, makeBatch(2, 3)), loss: () => tf.scalar(ce) };
+    const a0 = [0.3, -0.2, 0.1];
+    const p = softmaxOf(a0);
+    const expected = 0.4 + 1.5 * p[0] + 0.25 * p[1];
+    for (const [mode, value] of [
+      ['add', ce + (0.7 * expected) / 0.8],
+      ['mul', 0.2 * ce * (expected / 0.8) ** 0.3],
+    ] as const) {
+      const optim = new BinaryGateOptim(space, binaryGateOptimSchema.parse({ cost_mode: mode, cost_metric: 'latency', cost_lambda: 0.7 }));
+      Object.assign(optim as unknown as { costs: CostTable; target: number }, { costs, target: 0.8 });
+      const lossAt = (a: number[]): number => {
+        alpha.assign(a);
+        return tf.tidy(() => optim.lossWithCost(g, g.validBatch()).dataSync()[0]);
+      };
+      expect(lossAt(a0), mode).toBeCloseTo(value, 5);
+      alpha.assign(a0);
+      const { value: l, grads } = tf.variableGrads(() => optim.lossWithCost(g, g.validBatch()), [alpha.variable]);
+      const analytic = Array.from(grads[alpha.variable.name].dataSync());
+      tf.dispose([l, ...Object.values(grads)]);
+      const h = 1e-2;
+      a0.forEach((_, i) => {
+        const up = a0.map((v, j) => (j === i ? v + h : v));
+        const down = a0.map((v, j) => (j === i ? v - h : v));
+        expect(analytic[i], `${mode}: dL/dα_${i}`).toBeCloseTo((lossAt(up) - lossAt(down)) / (2 * h), 3);
+      });
+      // the slow candidate's α is pushed down, the fast ones' up
+      expect(analytic[0]).toBeGreaterThan(0);
+      expect(analytic[2]).toBeLessThan(0);
+    }
+    toy.dispose();
+    space.dispose();
+  });
+
+  it('with a heavy cost term the cheap candidates win; the loss follows the ProxylessNAS formulas', async () => {
     const space = new ArchSpace();
     const alpha = space.tensor({ shape: [3] });
     const toy = toyOn(alpha, 7, [0, 1000, 0]);
     const val = makeBatch(16, 6);
     const g = access(toy, space, val);
     const optim = new BinaryGateOptim(space, binaryGateOptimSchema.parse({ lr: 0.05, cost_mode: 'add', cost_lambda: 20, cost_target: 500 }));
-    for (let i = 0; i < 30; i++) optim.step({ results: [], grad: g });
+    for (let i = 0; i < 30; i++) await optim.step({ results: [], grad: g });
     const p = softmaxOf(alpha.toArray());
     expect(p[1]).toBeLessThan(0.2);
 
     // mul: α_c · CE · (E/target)^β, checked against the numbers.
     alpha.assign([0.2, 0.5, -0.1]);
     const mul = new BinaryGateOptim(space, binaryGateOptimSchema.parse({ cost_mode: 'mul', cost_target: 400, cost_alpha: 0.5, cost_beta: 0.6 }));
-    mul.step({ results: [], grad: g });
+    await mul.step({ results: [], grad: g });
     alpha.assign([0.2, 0.5, -0.1]);
     toy.eval();
     const ce = tf.tidy(() => crossEntropy(toy.call(val.x), val.y).dataSync()[0]);
@@ -194,30 +243,30 @@ describe('BinaryGateOptim', () => {
     space.dispose();
   });
 
-  it('a restored optimizer continues identically (same sampling)', () => {
+  it('a restored optimizer continues identically (same sampling)', async () => {
     const space = new ArchSpace();
     const alpha = space.tensor({ shape: [3], init: [0.1, 0.0, -0.1] });
     const val = makeBatch(8, 9);
     const cfg = binaryGateOptimSchema.parse({ lr: 0.05, betas: [0.5, 0.999] });
     const a = new BinaryGateOptim(space, cfg);
     const first = toyOn(alpha, 1);
-    for (let i = 0; i < 3; i++) a.step({ results: [], grad: access(first, space, val) });
+    for (let i = 0; i < 3; i++) await a.step({ results: [], grad: access(first, space, val) });
     const saved = JSON.parse(JSON.stringify(a.state())) as unknown;
     const mid = alpha.toArray();
-    const run = (o: BinaryGateOptim): number[] => {
+    const run = async (o: BinaryGateOptim): Promise<number[]> => {
       const toy = toyOn(alpha, 42); // same sampling stream for every continuation
-      for (let i = 0; i < 3; i++) o.step({ results: [], grad: access(toy, space, val) });
+      for (let i = 0; i < 3; i++) await o.step({ results: [], grad: access(toy, space, val) });
       toy.dispose();
       return alpha.toArray();
     };
-    const afterA = run(a);
+    const afterA = await run(a);
     alpha.assign(mid);
     const b = new BinaryGateOptim(space, cfg);
     b.restore(saved);
-    expect(run(b)).toEqual(afterA);
+    expect(await run(b)).toEqual(afterA);
     alpha.assign(mid);
     const c = new BinaryGateOptim(space, cfg);
-    expect(Math.max(...run(c).map((v, i) => Math.abs(v - afterA[i])))).toBeGreaterThan(1e-4);
+    expect(Math.max(...(await run(c)).map((v, i) => Math.abs(v - afterA[i])))).toBeGreaterThan(1e-4);
     tf.dispose([val.x, val.y]);
     [a, b, c].forEach((o) => o.dispose());
     first.dispose();

@@ -1,9 +1,11 @@
 import type { ArchSpace, GradientAccess, Module, SearchFeedback, TensorParam } from '@modnas/core';
 import type { MixedOp } from '@modnas/kit-mixed-op';
 import { ModnasError, defineComponent, tf, z } from '@modnas/core';
-import { MixedOp as MixedOpBase } from '@modnas/kit-mixed-op';
+import { MixedOp as MixedOpBase, opInputShapes } from '@modnas/kit-mixed-op';
 import { GradientSearchOptimizer, adamArgsFields } from '@modnas/kit-optim';
 import { countMacs } from '@modnas/nn';
+import type { LatencyTable } from '@modnas/metrics-latency';
+import { closeRuntimes, latencyTableSchema, tableFor, tableOps } from '@modnas/metrics-latency';
 
 /** The original's BinaryGateOptim Adam: lr 0.006, betas (0, 0.999), no weight decay. */
 export const BINARY_GATE_ADAM_DEFAULTS = { lr: 0.006, betas: [0, 0.999] as const, weight_decay: 0, eps: 1e-8 };
@@ -24,13 +26,17 @@ export const binaryGateOptimSchema = z.strictObject({
     .enum(['none', 'mul_log', 'mul', 'add'])
     .default('none')
     .describe("Hardware-aware loss (ProxylessNAS): mul_log: α_c·CE·(log E[cost]/log target)^β; mul: α_c·CE·(E[cost]/target)^β; add: CE + λ·E[cost]/target; none: CE only"),
-  cost_metric: z.enum(['flops', 'params']).default('flops').describe('Per-candidate cost: multiply-accumulates on the input the op sees, or weights'),
+  cost_metric: z
+    .enum(['flops', 'params', 'latency'])
+    .default('flops')
+    .describe("Per-candidate cost: multiply-accumulates on the input the op sees, weights, or milliseconds from the latency table of the target `latency` names (ProxylessNAS's latency loss)"),
+  latency: latencyTableSchema.prefault({}).describe('Where cost_metric latency is measured: the target (engine, onnxruntime-node, tfjs-wasm, tfjs-webgl, onnxruntime-web) and its timing; the table is built at the first arch step'),
   cost_target: z
     .number()
     .positive()
     .nullable()
     .default(null)
-    .describe('Reference cost of the whole network (MACs or weights); null: the expected cost of the supernet at the first step'),
+    .describe('Reference cost of the whole network (MACs, weights, or milliseconds for latency: the latency target); null: the expected cost of the supernet at the first step'),
   cost_alpha: z.number().positive().default(0.2).describe('α_c, scale of the loss in the mul modes (ProxylessNAS 0.2)'),
   cost_beta: z.number().positive().default(0.3).describe('β, exponent of the cost ratio in the mul modes (ProxylessNAS 0.3)'),
   cost_lambda: z.number().min(0).default(0.1).describe('λ, weight of the cost ratio in the add mode'),
@@ -73,30 +79,10 @@ export function measureCosts(model: Module, inputShape: readonly number[], metri
     }
     // One forward pass records the input shape of every mixed op; the MACs inside the ops are
     // counted apart (nested counts do not reach the outer one), so the outer count is the fixed part.
-    const shapes = new Map<Module, number[]>();
-    const restore: Array<() => void> = [];
-    for (const op of ops) {
-      const own = op.call.bind(op);
-      (op as { call: Module['call'] }).call = (x: tf.Tensor) => {
-        shapes.set(op, x.shape);
-        let y: tf.Tensor | undefined;
-        countMacs(() => {
-          y = own(x);
-        });
-        return y!;
-      };
-      restore.push(() => delete (op as Partial<Pick<Module, 'call'>>).call);
-    }
-    let fixed: number;
-    try {
-      fixed = countMacs(() => {
-        tf.tidy(() => {
-          model.call(tf.zeros([1, ...inputShape]));
-        });
-      });
-    } finally {
-      for (const r of restore) r();
-    }
+    let shapes = new Map<MixedOp, number[]>();
+    const fixed = countMacs(() => {
+      shapes = opInputShapes(model, inputShape, ops, (_, run) => void countMacs(run));
+    });
     const table = ops.map((op) => {
       const shape = shapes.get(op);
       const costs = op.candidates().map((c) =>
@@ -114,6 +100,22 @@ export function measureCosts(model: Module, inputShape: readonly number[], metri
   } finally {
     model.train(wasTraining);
   }
+}
+
+/**
+ * The costs of a latency table as a cost table: milliseconds per candidate of each op with an α;
+ * an op without one adds its chosen candidate's milliseconds to the fixed part.
+ */
+export function latencyCosts(model: Module, table: LatencyTable): CostTable {
+  const ops = tableOps(model);
+  if (ops.length !== table.ops.length) throw new ModnasError('MODNAS_E_OPTIM_COST', `BinaryGateOptim: the latency table has ${table.ops.length} mixed ops, the model ${ops.length}`, { fix: 'rebuild the table for this model (the latency cache is keyed by shapes, so only the changed part is measured)' });
+  const out: CostTable = { ops: [], fixed: table.fixed };
+  ops.forEach(([, op], i) => {
+    const alpha = (op as { alpha?: TensorParam }).alpha;
+    if (alpha) out.ops.push({ alpha, costs: table.ops[i].ms });
+    else out.fixed += table.ops[i].ms[op.chosenIndex()];
+  });
+  return out;
 }
 
 /** E[cost] = fixed + Σ_ops Σ_i softmax(α)_i cost_i, differentiable in α. */
@@ -143,7 +145,7 @@ export class BinaryGateOptim extends GradientSearchOptimizer {
     super(space, { lr: config.lr, betas: config.betas, weight_decay: config.weight_decay, eps: config.eps }, 'BinaryGateOptim');
   }
 
-  step(feedback: SearchFeedback): void {
+  async step(feedback: SearchFeedback): Promise<void> {
     const g = this.gradAccess(feedback);
     const c = this.config;
     const ops = MixedOpBase.find(g.model)
@@ -155,7 +157,7 @@ export class BinaryGateOptim extends GradientSearchOptimizer {
       if (sample) for (const op of ops) op.sampleOps(c.n_samples);
       for (const op of ops) op.archGrad = true;
       const batch = g.validBatch();
-      if (c.cost_mode !== 'none') this.ensureCosts(g, batch.x.shape.slice(1));
+      if (c.cost_mode !== 'none') await this.ensureCosts(g, batch.x.shape.slice(1));
       // Per param (ops may share one), the active set whose probability mass renorm keeps.
       const renormSets = new Map<TensorParam, number[]>();
       if (sample && c.renorm) for (const op of ops) if (!renormSets.has(op.alpha) && op.activeOps.length < op.numCandidates) renormSets.set(op.alpha, op.activeOps);
@@ -187,15 +189,25 @@ export class BinaryGateOptim extends GradientSearchOptimizer {
     return tf.mul<tf.Scalar>(tf.mul(ce, reg), c.cost_alpha);
   }
 
-  private ensureCosts(g: GradientAccess, inputShape: readonly number[]): void {
+  private async ensureCosts(g: GradientAccess, inputShape: readonly number[]): Promise<void> {
     if (this.costs) return;
-    this.costs = measureCosts(g.model, inputShape, this.config.cost_metric);
+    if (this.config.cost_metric === 'latency') {
+      this.latencyTable = await tableFor(g.model, inputShape, this.config.latency);
+      this.costs = latencyCosts(g.model, this.latencyTable);
+    } else this.costs = measureCosts(g.model, inputShape, this.config.cost_metric);
     const e = expectedCost(this.costs);
     this.target = this.config.cost_target ?? e.dataSync()[0];
     e.dispose();
     if (!(this.target > 1) && this.config.cost_mode === 'mul_log') {
       throw new ModnasError('MODNAS_E_OPTIM_COST', `BinaryGateOptim: cost_mode mul_log needs a cost target above 1, got ${this.target}`, { fix: 'set cost_target, or use cost_mode: mul' });
     }
+  }
+
+  /** The latency table the latency term comes from (cost_metric latency, after the first step). */
+  latencyTable?: LatencyTable;
+
+  async close(): Promise<void> {
+    if (this.latencyTable) await closeRuntimes();
   }
 
   /** The cost table in use (after the first step with a cost term). */
@@ -229,7 +241,7 @@ function inactiveOverActive(a: readonly number[], active: readonly number[]): nu
 export const binaryGateOptim = defineComponent({
   kind: 'optim',
   id: 'BinaryGateOptim',
-  description: 'ProxylessNAS-G: Adam on α with the binary-gate gradient of the validation loss over two sampled paths, optionally with an expected-cost (FLOPs / weights) term',
+  description: 'ProxylessNAS-G: Adam on α with the binary-gate gradient of the validation loss over two sampled paths, optionally with an expected-cost term (FLOPs, weights, or latency on a target from its lookup table)',
   schema: binaryGateOptimSchema,
   create(config, ctx) {
     return new BinaryGateOptim(ctx.space, config);

@@ -1,5 +1,5 @@
 import { defineComponent } from '@modnas/core';
-import { componentRng } from '@modnas/kit-optim';
+import { componentRng, latencyConstraintOf } from '@modnas/kit-optim';
 import { TournamentEvolution, evolutionSchema } from './tournament-evolution.js';
 
 export const evolutionOptimSchema = evolutionSchema;
@@ -11,5 +11,5 @@ export const evolutionOptim = defineComponent({
   aliases: ['Evolution'],
   description: 'Naive evolution: tournament selection, one-param mutation, the worst member leaves the population',
   schema: evolutionOptimSchema,
-  create: (c, ctx) => new TournamentEvolution('EvolutionOptim', ctx.space, componentRng(c.seed, ctx.rng), c.population_size, c.sample_size, 'worst'),
+  create: (c, ctx) => new TournamentEvolution('EvolutionOptim', ctx.space, componentRng(c.seed, ctx.rng), c.population_size, c.sample_size, 'worst', latencyConstraintOf(c)),
 });

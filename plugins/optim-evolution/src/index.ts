@@ -7,7 +7,7 @@ import type { Objective, ParetoEvolutionConfig, ParetoMember } from './pareto-ev
 import type { EvolutionConfig, Removal } from './tournament-evolution.js';
 
 export { evolutionOptim, evolutionOptimSchema } from './evolution-optim.js';
-export { ParetoEvolutionOptim, paretoEvolutionOptim, paretoEvolutionOptimSchema, crowdingDistance, dominates, hypervolume2d, nondominatedFronts } from './pareto-evolution-optim.js';
+export { ParetoEvolutionOptim, paretoEvolutionOptim, paretoEvolutionOptimSchema, constrainedDominates, crowdingDistance, dominates, hypervolume2d, nondominatedFronts } from './pareto-evolution-optim.js';
 export { regularizedEvolutionOptim, regularizedEvolutionOptimSchema } from './regularized-evolution-optim.js';
 export { TournamentEvolution, evolutionSchema } from './tournament-evolution.js';
 export type { EvolutionConfig, Removal, Objective, ParetoEvolutionConfig, ParetoMember };

@@ -1,11 +1,11 @@
-import type { Assignment } from '@modnas/core';
+import type { Assignment, TrialResult } from '@modnas/core';
 import { ArchSpace, Rng } from '@modnas/core';
 import { componentRng } from '@modnas/kit-optim';
 import { RandomSearchOptim } from '@modnas/optim-random';
 import { makeBuildContext } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
 import type { ParetoEvolutionConfig } from './pareto-evolution-optim.js';
-import { ParetoEvolutionOptim, crowdingDistance, dominates, hypervolume2d, nondominatedFronts, paretoEvolutionOptim, paretoEvolutionOptimSchema } from './pareto-evolution-optim.js';
+import { ParetoEvolutionOptim, constrainedDominates, crowdingDistance, dominates, hypervolume2d, nondominatedFronts, paretoEvolutionOptim, paretoEvolutionOptimSchema } from './pareto-evolution-optim.js';
 
 const cfg = (over: Partial<ParetoEvolutionConfig> = {}) => paretoEvolutionOptimSchema.parse(over);
 
@@ -125,5 +125,100 @@ describe('ParetoEvolutionOptim', () => {
     const run = async (seed: number) => drive(await paretoEvolutionOptim.create(cfg({ population_size: 5, seed }), makeBuildContext({ space: p.space() }), undefined), p, 20);
     expect(await run(0)).toEqual(await run(0));
     expect(await run(1)).not.toEqual(await run(0));
+  });
+});
+
+describe('ParetoEvolutionOptim with latency_max_ms', () => {
+  const LIMIT = 10;
+  /** The problem above with a latency that grows with params: the fastest candidates score worst. */
+  const withLatency = (p: ReturnType<typeof problem>) => (a: Assignment): TrialResult => ({ arch: a, score: p.acc(a), metrics: { params: p.params(a), latency: 1 + p.params(a) / 2 } });
+
+  it('constrained domination: feasible before infeasible, infeasible by how far over the limit, feasible by plain domination', () => {
+    expect(constrainedDominates([0, 0], 0, [9, 9], 0.5)).toBe(true);
+    expect(constrainedDominates([9, 9], 0.5, [0, 0], 0)).toBe(false);
+    expect(constrainedDominates([0, 0], 1, [9, 9], 2)).toBe(true);
+    expect(constrainedDominates([9, 9], 2, [0, 0], 2)).toBe(false);
+    expect(constrainedDominates([2, 2], 0, [1, 1], 0)).toBe(true);
+    expect(constrainedDominates([3, 1], 0, [1, 3], 0)).toBe(false);
+    const pts = [
+      [3, 1],
+      [1, 3],
+      [2, 2],
+      [1, 1],
+      [2, 0.5],
+      [0, 0],
+    ];
+    // [1, 3] would be on the first front; 2 ms over the limit it ranks after every feasible point
+    expect(nondominatedFronts(pts, [0, 2, 0, 0, 5, 2])).toEqual([[0, 2], [3], [1, 5], [4]]);
+    expect(nondominatedFronts(pts, [0, 0, 0, 0, 0, 0])).toEqual(nondominatedFronts(pts));
+  });
+
+  it('selection keeps the feasible results over slow ones that dominate them on every objective', () => {
+    const p = problem();
+    const o = new ParetoEvolutionOptim(p.space(), new Rng(0), cfg({ population_size: 3, latency_max_ms: LIMIT }));
+    const archs = o.next(6);
+    // the three slow ones dominate the three fast ones on both objectives
+    const rows: Array<[number, number, number]> = [
+      [1, 1, 6], // score, params, latency
+      [2, 2, 8],
+      [3, 3, 10],
+      [9, 0, 20],
+      [8, 0.5, 30],
+      [7, 0.2, 40],
+    ];
+    void o.step({ results: rows.map(([score, params, latency], i) => ({ arch: archs[i], score, metrics: { params, latency } })) });
+    const population = (o.state() as { population: Array<{ arch: Assignment; rank: number }> }).population;
+    expect(population.map((m) => archs.findIndex((a) => JSON.stringify(a) === JSON.stringify(m.arch))).sort()).toEqual([0, 1, 2]);
+    expect(o.front().map((m) => m.values)).toEqual([
+      [1, -1],
+      [2, -2],
+      [3, -3],
+    ]);
+    expect(o.evaluated().map((m) => m.violation)).toEqual([0, 0, 0, 10, 20, 30]);
+  });
+
+  it('latency as an objective ({ metric: latency, goal: min }): the constrained front holds only feasible candidates, the free one slow ones', () => {
+    const p = problem();
+    const result = withLatency(p);
+    const run = (latency_max_ms: number | null) => {
+      const o = new ParetoEvolutionOptim(p.space(), componentRng(0, new Rng(6)), cfg({ population_size: 10, latency_max_ms, objectives: [{ metric: 'score', goal: 'max' }, { metric: 'latency', goal: 'min' }] }));
+      for (let q = 0; q < 100; q++) {
+        const [a] = o.next(1);
+        void o.step({ results: [result(a)] });
+      }
+      return o;
+    };
+    const bounded = run(LIMIT);
+    const all = bounded.evaluated();
+    expect(all[0].values).toEqual([p.acc(all[0].arch), -(1 + p.params(all[0].arch) / 2)]);
+    expect(all.some((m) => m.violation > 0)).toBe(true); // the random generation has slow ones ...
+    const front = bounded.front();
+    expect(front.length).toBeGreaterThan(1);
+    for (const m of front) expect(-m.values[1]).toBeLessThanOrEqual(LIMIT); // ... the front none
+    for (const m of front) expect(m.violation).toBe(0);
+    // the front is non-dominated among the feasible candidates
+    for (const f of front) for (const a of all) if (a.violation === 0) expect(dominates(a.values, f.values)).toBe(false);
+    const free = run(null).front();
+    expect(free.some((m) => -m.values[1] > LIMIT)).toBe(true);
+  });
+
+  it('isFeasible, the saved state, and a result without the latency metric (a coded error naming optim.latency_max_ms)', () => {
+    const p = problem();
+    const result = withLatency(p);
+    const a = new ParetoEvolutionOptim(p.space(), componentRng(0, new Rng(4)), cfg({ population_size: 4, latency_max_ms: LIMIT }));
+    const slow = a.next(1)[0];
+    for (const k of Object.keys(slow)) slow[k] = 3;
+    expect(a.isFeasible(result(slow))).toBe(false);
+    for (let q = 0; q < 13; q++) {
+      const [x] = a.next(1);
+      void a.step({ results: [result(x)] });
+    }
+    const saved = JSON.parse(JSON.stringify(a.state()));
+    const b = new ParetoEvolutionOptim(p.space(), new Rng(99), cfg({ population_size: 4, latency_max_ms: LIMIT }));
+    b.restore(saved);
+    expect(b.evaluated()).toEqual(a.evaluated());
+    const [x] = a.next(1);
+    expect(() => a.step({ results: [{ arch: x, score: 1, metrics: { params: 3 } }] })).toThrow(expect.objectContaining({ code: 'MODNAS_E_OPTIM_CONSTRAINT', where: 'optim.latency_max_ms' }));
+    expect(() => new ParetoEvolutionOptim(p.space(), new Rng(0), cfg()).step({ results: [{ arch: x, score: 1, metrics: { params: 3 } }] })).not.toThrow();
   });
 });

@@ -1,6 +1,6 @@
 import type { ArchSpace, Assignment, Rng, SearchFeedback, TrialResult } from '@modnas/core';
 import { ModnasError, defineComponent, z } from '@modnas/core';
-import { CategoricalSpaceOptim, componentRng } from '@modnas/kit-optim';
+import { CategoricalSpaceOptim, componentRng, latencyConstraintFields, latencyViolation } from '@modnas/kit-optim';
 
 const objectiveSchema = z.strictObject({
   metric: z.string().min(1).describe('"score" (the estimator\'s score) or a metric of the result, e.g. params or flops'),
@@ -18,6 +18,7 @@ export const paretoEvolutionOptimSchema = z.strictObject({
     .describe('The objectives: at least two, each a metric and a goal'),
   population_size: z.number().int().min(2).default(50).describe('Population size P: P random candidates first, then generations of P children; P survive each generation'),
   crossover_prob: z.number().min(0).max(1).default(0.5).describe('Probability that a child is the uniform crossover of two parents (else a copy of one) before its one-param mutation'),
+  ...latencyConstraintFields,
   seed: z.number().int().nonnegative().default(0).describe("Seed of the draws, mixed with the experiment's seed"),
 });
 export type ParetoEvolutionConfig = z.output<typeof paretoEvolutionOptimSchema>;
@@ -27,6 +28,8 @@ export interface ParetoMember {
   arch: Assignment;
   /** Objective values, each turned so that higher is better (a "min" objective is negated). */
   values: number[];
+  /** Milliseconds over latency_max_ms; 0: feasible. */
+  violation: number;
 }
 
 /** Whether a dominates b (all objectives at least as good, one strictly better; higher is better). */
@@ -39,8 +42,23 @@ export function dominates(a: readonly number[], b: readonly number[]): boolean {
   return strictly;
 }
 
-/** Fast non-dominated sort (Deb et al. 2002): the fronts, as lists of indices, best first. */
-export function nondominatedFronts(points: ReadonlyArray<readonly number[]>): number[][] {
+/**
+ * Constrained domination (Deb et al. 2002, section VI): a feasible point (violation 0) dominates
+ * every infeasible one, an infeasible one dominates those further over the limit, and two
+ * feasible ones compare by plain domination.
+ */
+export function constrainedDominates(a: readonly number[], aViolation: number, b: readonly number[], bViolation: number): boolean {
+  if (aViolation === 0 && bViolation === 0) return dominates(a, b);
+  return aViolation < bViolation;
+}
+
+/**
+ * Fast non-dominated sort (Deb et al. 2002): the fronts, as lists of indices, best first. With
+ * `violations` (per point, 0: feasible) it sorts by constrained domination, so every infeasible
+ * point lies in a front after all the feasible ones.
+ */
+export function nondominatedFronts(points: ReadonlyArray<readonly number[]>, violations?: readonly number[]): number[][] {
+  const beats = violations ? (p: number, q: number) => constrainedDominates(points[p], violations[p], points[q], violations[q]) : (p: number, q: number) => dominates(points[p], points[q]);
   const n = points.length;
   const dominated: number[][] = points.map(() => []);
   const count = new Array<number>(n).fill(0);
@@ -48,8 +66,8 @@ export function nondominatedFronts(points: ReadonlyArray<readonly number[]>): nu
   for (let p = 0; p < n; p++) {
     for (let q = 0; q < n; q++) {
       if (p === q) continue;
-      if (dominates(points[p], points[q])) dominated[p].push(q);
-      else if (dominates(points[q], points[p])) count[p]++;
+      if (beats(p, q)) dominated[p].push(q);
+      else if (beats(q, p)) count[p]++;
     }
     if (count[p] === 0) fronts[0].push(p);
   }
@@ -100,7 +118,8 @@ export function hypervolume2d(points: ReadonlyArray<readonly number[]>, ref: rea
  * distance), uniform crossover with crossover_prob, and one param changed; parents and children
  * together are sorted into non-dominated fronts and the best P (by front, then crowding distance)
  * survive. A child already evaluated is redrawn (up to 20 times), so the budget is not spent on
- * repeats.
+ * repeats. With latency_max_ms the sort is by constrained domination: every candidate over the
+ * limit ranks after every feasible one, and those over it by how far.
  */
 export class ParetoEvolutionOptim extends CategoricalSpaceOptim {
   private population: Array<ParetoMember & { rank: number; crowd: number }> = [];
@@ -118,16 +137,24 @@ export class ParetoEvolutionOptim extends CategoricalSpaceOptim {
     super('ParetoEvolutionOptim', space, rng);
   }
 
-  /** The evaluated architectures, with their objective values (higher is better). */
+  /** The evaluated architectures, with their objective values (higher is better) and how far (ms) each is over latency_max_ms. */
   evaluated(): ParetoMember[] {
-    return this.archive.map((m) => ({ arch: { ...m.arch }, values: [...m.values] }));
+    return this.archive.map((m) => ({ arch: { ...m.arch }, values: [...m.values], violation: m.violation }));
   }
 
-  /** The non-dominated ones among the evaluated architectures. */
+  /** The non-dominated ones among the evaluated architectures: among the feasible ones whenever one is (else those least over the limit). */
   front(): ParetoMember[] {
     const all = this.evaluated();
-    const [first = []] = nondominatedFronts(all.map((m) => m.values));
+    const [first = []] = nondominatedFronts(
+      all.map((m) => m.values),
+      all.map((m) => m.violation),
+    );
     return first.map((i) => all[i]);
+  }
+
+  /** Whether a result satisfies latency_max_ms (always without one); throws MODNAS_E_OPTIM_CONSTRAINT when it lacks the metric. */
+  isFeasible(result: TrialResult): boolean {
+    return latencyViolation(result, this.config, this.name) === 0;
   }
 
   next(n: number): Assignment[] {
@@ -143,7 +170,8 @@ export class ParetoEvolutionOptim extends CategoricalSpaceOptim {
 
   override step(feedback: SearchFeedback): void {
     for (const r of feedback.results) {
-      const m = { arch: { ...r.arch }, values: this.values(r) };
+      const violation = latencyViolation(r, this.config, this.name);
+      const m = { arch: { ...r.arch }, values: this.values(r), violation };
       this.archive.push(m);
       this.offspring.push(m);
       if (this.offspring.length >= this.config.population_size) this.select();
@@ -170,7 +198,10 @@ export class ParetoEvolutionOptim extends CategoricalSpaceOptim {
     const P = this.config.population_size;
     const pool: ParetoMember[] = [...this.population, ...this.offspring];
     this.offspring = [];
-    const fronts = nondominatedFronts(pool.map((m) => m.values));
+    const fronts = nondominatedFronts(
+      pool.map((m) => m.values),
+      pool.map((m) => m.violation),
+    );
     const next: Array<ParetoMember & { rank: number; crowd: number }> = [];
     fronts.forEach((front, rank) => {
       if (next.length >= P) return;
@@ -208,7 +239,7 @@ export class ParetoEvolutionOptim extends CategoricalSpaceOptim {
   }
 
   protected saveState(): Record<string, unknown> {
-    const save = (m: ParetoMember) => ({ arch: { ...m.arch }, values: m.values.map((v) => (v === -Infinity ? '-inf' : v)) });
+    const save = (m: ParetoMember) => ({ arch: { ...m.arch }, values: m.values.map((v) => (v === -Infinity ? '-inf' : v)), violation: m.violation === Infinity ? 'inf' : m.violation });
     return {
       population: this.population.map((m) => ({ ...save(m), rank: m.rank, crowd: m.crowd === Infinity ? 'inf' : m.crowd })),
       offspring: this.offspring.map(save),
@@ -221,8 +252,8 @@ export class ParetoEvolutionOptim extends CategoricalSpaceOptim {
     if (!Array.isArray(s.population) || !Array.isArray(s.offspring) || !Array.isArray(s.archive) || !Array.isArray(s.seen)) {
       throw new ModnasError('MODNAS_E_OPTIM_STATE', 'ParetoEvolutionOptim: the state has no population', { fix: 'restore a state saved by ParetoEvolutionOptim' });
     }
-    type Saved = { arch: Assignment; values: Array<number | string>; rank?: number; crowd?: number | string };
-    const load = (m: Saved): ParetoMember => ({ arch: { ...m.arch }, values: m.values.map((v) => (v === '-inf' ? -Infinity : Number(v))) });
+    type Saved = { arch: Assignment; values: Array<number | string>; violation?: number | string; rank?: number; crowd?: number | string };
+    const load = (m: Saved): ParetoMember => ({ arch: { ...m.arch }, values: m.values.map((v) => (v === '-inf' ? -Infinity : Number(v))), violation: m.violation === 'inf' ? Infinity : Number(m.violation ?? 0) });
     this.population = (s.population as Saved[]).map((m) => ({ ...load(m), rank: Number(m.rank), crowd: m.crowd === 'inf' ? Infinity : Number(m.crowd) }));
     this.offspring = (s.offspring as Saved[]).map(load);
     this.archive = (s.archive as Saved[]).map(load);

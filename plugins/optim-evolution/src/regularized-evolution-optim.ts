@@ -1,5 +1,5 @@
 import { defineComponent } from '@modnas/core';
-import { componentRng } from '@modnas/kit-optim';
+import { componentRng, latencyConstraintOf } from '@modnas/kit-optim';
 import { TournamentEvolution, evolutionSchema } from './tournament-evolution.js';
 
 export const regularizedEvolutionOptimSchema = evolutionSchema;
@@ -11,5 +11,5 @@ export const regularizedEvolutionOptim = defineComponent({
   aliases: ['RegularizedEvolution'],
   description: 'Regularized (aging) evolution: tournament selection, one-param mutation, the oldest member leaves the population',
   schema: regularizedEvolutionOptimSchema,
-  create: (c, ctx) => new TournamentEvolution('RegularizedEvolutionOptim', ctx.space, componentRng(c.seed, ctx.rng), c.population_size, c.sample_size, 'oldest'),
+  create: (c, ctx) => new TournamentEvolution('RegularizedEvolutionOptim', ctx.space, componentRng(c.seed, ctx.rng), c.population_size, c.sample_size, 'oldest', latencyConstraintOf(c)),
 });

@@ -1,13 +1,13 @@
-import type { Assignment, SearchOptimizer } from '@modnas/core';
+import type { Assignment, SearchOptimizer, TrialResult } from '@modnas/core';
 import { ArchSpace, Rng } from '@modnas/core';
-import { componentRng } from '@modnas/kit-optim';
+import { componentRng, latencyConstraintOf } from '@modnas/kit-optim';
 import { RandomSearchOptim } from '@modnas/optim-random';
 import { describeConformance, makeBuildContext, bestOf, toyObjective } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
 import { evolutionOptim } from './evolution-optim.js';
 import plugin from './index.js';
 import { regularizedEvolutionOptim } from './regularized-evolution-optim.js';
-import { TournamentEvolution } from './tournament-evolution.js';
+import { TournamentEvolution, evolutionSchema } from './tournament-evolution.js';
 
 const addParam = (o: unknown) => (o as { space: ArchSpace }).space.categorical({ name: 'a', choices: ['x', 'y', 'z'] });
 const oneStep = (o: unknown) => {
@@ -130,5 +130,123 @@ describe('TournamentEvolution', () => {
     const ne = await mean((s, seed) => evolutionOptim.create(evolutionOptim.schema.parse({ population_size: 10, sample_size: 3 }), makeBuildContext({ space: s, seed }), undefined));
     expect(rea).toBeGreaterThan(rs + 0.1);
     expect(ne).toBeGreaterThan(rs + 0.1);
+  });
+});
+
+/** 6 params x 4 choices; a larger choice scores higher and runs slower, so the fastest candidates score worst. */
+function latencyProblem() {
+  const rng = new Rng(7);
+  const gain = Array.from({ length: 6 }, () => 1 + rng.next());
+  const cost = Array.from({ length: 6 }, () => 1 + rng.next());
+  const space = () => {
+    const s = new ArchSpace();
+    for (let i = 0; i < 6; i++) s.categorical({ name: `p${i}`, choices: [0, 1, 2, 3] });
+    return s;
+  };
+  const score = (a: Assignment) => gain.reduce((t, g, i) => t + g * Number(a[`p${i}`]), 0);
+  const latency = (a: Assignment) => 2 + cost.reduce((t, c, i) => t + c * Number(a[`p${i}`]), 0);
+  const result = (a: Assignment): TrialResult => ({ arch: a, score: score(a), metrics: { latency: latency(a) } });
+  const all = (k: number): Assignment => Object.fromEntries(gain.map((_, i) => [`p${i}`, k]));
+  return { space, score, latency, result, all };
+}
+
+describe('TournamentEvolution with latency_max_ms', () => {
+  const LIMIT = 12;
+  const constrained = latencyConstraintOf(evolutionSchema.parse({ latency_max_ms: LIMIT }));
+  const diff = (a: Assignment, b: Assignment) => Object.keys(a).filter((k) => a[k] !== b[k]).length;
+
+  it('the parent is the best feasible member, never a faster-scoring slow one; without the limit it is the slow one', () => {
+    const p = latencyProblem();
+    // all-0 .. all-3: scores and latencies rise together; only all-0 and all-1 are within 12 ms
+    expect([0, 1, 2, 3].map((k) => p.latency(p.all(k)) <= LIMIT)).toEqual([true, true, false, false]);
+    const parentOf = (o: TournamentEvolution) => {
+      o.next(4);
+      void o.step({ results: [0, 1, 2, 3].map((k) => p.result(p.all(k))) });
+      const parents = new Set<number>();
+      for (let i = 0; i < 20; i++) {
+        const [child] = o.next(1);
+        parents.add([0, 1, 2, 3].find((k) => diff(child, p.all(k)) === 1)!);
+      }
+      return [...parents];
+    };
+    expect(parentOf(new TournamentEvolution('x', p.space(), new Rng(1), 4, 200, 'oldest', constrained))).toEqual([1]);
+    expect(parentOf(new TournamentEvolution('x', p.space(), new Rng(1), 4, 200, 'oldest'))).toEqual([3]);
+  });
+
+  it('while no member is feasible, the parent is the member least over the limit (not the best scoring)', () => {
+    const p = latencyProblem();
+    const tight = latencyConstraintOf(evolutionSchema.parse({ latency_max_ms: 3 }));
+    const o = new TournamentEvolution('x', p.space(), new Rng(2), 3, 200, 'oldest', tight);
+    o.next(3);
+    void o.step({ results: [1, 2, 3].map((k) => p.result(p.all(k))) });
+    expect(o.members().every((m) => m.violation > 0)).toBe(true);
+    for (let i = 0; i < 10; i++) expect(diff(o.next(1)[0], p.all(1))).toBe(1);
+  });
+
+  it('a search never takes a parent over the limit while the population holds a feasible member (regularized evolution, 80 queries)', async () => {
+    const p = latencyProblem();
+    const run = async (latency_max_ms: number | null) => {
+      const cfg = regularizedEvolutionOptim.schema.parse({ population_size: 10, sample_size: 200, latency_max_ms });
+      const o = (await regularizedEvolutionOptim.create(cfg, makeBuildContext({ space: p.space(), seed: 3 }), undefined)) as TournamentEvolution;
+      const slowParents: number[] = [];
+      for (let q = 0; q < 80; q++) {
+        const members = o.members();
+        const [child] = o.next(1);
+        if (q >= 10) {
+          // S = 200 draws from 10 members: the tournament sees every member, so the parent is the best ranked
+          const ranked = members.filter((m) => latency_max_ms === null || m.violation === 0);
+          expect(ranked.length).toBeGreaterThan(0);
+          const parent = ranked.reduce((b, m) => (m.score > b.score ? m : b));
+          expect(diff(child, parent.arch)).toBe(1);
+          if (p.latency(parent.arch) > LIMIT) slowParents.push(q);
+        }
+        void o.step({ results: [p.result(child)] });
+      }
+      return { slowParents, members: o.members() };
+    };
+    const bounded = await run(LIMIT);
+    expect(bounded.slowParents).toEqual([]);
+    expect(bounded.members.some((m) => m.violation === 0)).toBe(true);
+    const free = await run(null);
+    expect(free.slowParents.length).toBeGreaterThan(0);
+  });
+
+  it('naive evolution: the member furthest over the limit leaves first, whatever its score', () => {
+    const s = new ArchSpace();
+    s.categorical({ name: 'a', choices: [0, 1, 2, 3, 4, 5] });
+    const rows: Array<[number, number]> = [
+      [5, 10], // score, latency
+      [9, 30],
+      [1, 10],
+      [8, 20],
+      [3, 10],
+    ];
+    const feed = (o: TournamentEvolution) => rows.forEach(([score, latency], i) => void o.step({ results: [{ arch: { a: i }, score, metrics: { latency } }] }));
+    const naive = new TournamentEvolution('x', s, new Rng(0), 3, 2, 'worst', latencyConstraintOf({ latency_max_ms: 15, latency_metric: 'latency' }));
+    feed(naive);
+    expect(naive.members().map((m) => [m.score, m.violation])).toEqual([
+      [5, 0],
+      [1, 0],
+      [3, 0],
+    ]);
+    const free = new TournamentEvolution('x', s, new Rng(0), 3, 2, 'worst');
+    feed(free);
+    expect(free.members().map((m) => m.score)).toEqual([5, 9, 8]);
+  });
+
+  it('isFeasible, the saved state, and a result without the latency metric (a coded error; fine without a limit)', () => {
+    const p = latencyProblem();
+    const o = new TournamentEvolution('EvolutionOptim', p.space(), new Rng(0), 4, 2, 'worst', constrained);
+    expect(o.isFeasible(p.result(p.all(1)))).toBe(true);
+    expect(o.isFeasible(p.result(p.all(3)))).toBe(false);
+    void o.step({ results: [0, 1, 2, 3].map((k) => p.result(p.all(k))) });
+    const b = new TournamentEvolution('EvolutionOptim', p.space(), new Rng(5), 4, 2, 'worst', constrained);
+    b.restore(JSON.parse(JSON.stringify(o.state())));
+    expect(b.members()).toEqual(o.members());
+    expect(b.members().map((m) => m.violation > 0)).toEqual([false, false, true, true]);
+    const bare = { arch: p.all(0), score: 1, metrics: { params: 3 } };
+    expect(() => o.step({ results: [bare] })).toThrow(expect.objectContaining({ code: 'MODNAS_E_OPTIM_CONSTRAINT', where: 'optim.latency_max_ms' }));
+    expect(() => o.step({ results: [bare] })).toThrow(/EvolutionOptim: optim\.latency_max_ms is 12 ms.*no metric "latency"/s);
+    expect(() => new TournamentEvolution('x', p.space(), new Rng(0), 4, 2, 'worst').step({ results: [bare] })).not.toThrow();
   });
 });

@@ -1,4 +1,4 @@
-import type { Assignment, SearchOptimizer } from '@modnas/core';
+import type { Assignment, SearchOptimizer, TrialResult } from '@modnas/core';
 import { ArchSpace, Rng } from '@modnas/core';
 import { componentRng } from '@modnas/kit-optim';
 import { RandomSearchOptim } from '@modnas/optim-random';
@@ -151,5 +151,83 @@ describe('LocalSearchOptim', () => {
       local += bestOf(ls(space(), seed), f, 100) / 30;
     }
     expect(local).toBeGreaterThan(rs + 0.1);
+  });
+});
+
+/** 6 params x 4 choices; a larger choice scores higher and runs slower, so the fastest candidates score worst. */
+function latencyProblem() {
+  const rng = new Rng(7);
+  const gain = Array.from({ length: 6 }, () => 1 + rng.next());
+  const cost = Array.from({ length: 6 }, () => 1 + rng.next());
+  const space = () => {
+    const s = new ArchSpace();
+    for (let i = 0; i < 6; i++) s.categorical({ name: `p${i}`, choices: [0, 1, 2, 3] });
+    return s;
+  };
+  const latency = (a: Assignment) => 2 + cost.reduce((t, c, i) => t + c * Number(a[`p${i}`]), 0);
+  const result = (a: Assignment): TrialResult => ({ arch: a, score: gain.reduce((t, g, i) => t + g * Number(a[`p${i}`]), 0), metrics: { latency: latency(a) } });
+  return { space, latency, result };
+}
+
+describe('LocalSearchOptim with latency_max_ms', () => {
+  const LIMIT = 12;
+
+  for (const move of ['first', 'best'] as const) {
+    it(`move: ${move} — never stands on or moves to a candidate over the limit; without it the climb ends on a slow one`, () => {
+      const p = latencyProblem();
+      const run = (latency_max_ms: number | null) => {
+        const o = ls(p.space(), 1, { num_init: 4, move, latency_max_ms });
+        const stoodOn: Assignment[] = [];
+        let slowNeighbours = 0;
+        for (let q = 0; q < 300 && o.hasNext(); q++) {
+          const before = o.position().current;
+          const [a] = o.next(1);
+          if (before && diff(a, before.arch) === 1 && p.latency(a) > LIMIT) slowNeighbours++;
+          void o.step({ results: [p.result(a)] });
+          const cur = o.position().current;
+          if (cur) stoodOn.push(cur.arch);
+        }
+        return { stoodOn, slowNeighbours };
+      };
+      const bounded = run(LIMIT);
+      expect(bounded.slowNeighbours).toBeGreaterThan(0); // it did evaluate slow neighbours ...
+      expect(bounded.stoodOn.length).toBeGreaterThan(100);
+      expect(bounded.stoodOn.filter((a) => p.latency(a) > LIMIT)).toEqual([]); // ... and never moved to one
+      const free = run(null);
+      expect(free.stoodOn.some((a) => p.latency(a) > LIMIT)).toBe(true);
+    });
+  }
+
+  it('a (re)start keeps drawing until a draw is feasible, then starts from the best feasible draw', () => {
+    const p = latencyProblem();
+    const tight = 5; // only architectures with almost every choice 0
+    const o = ls(p.space(), 0, { num_init: 2, latency_max_ms: tight });
+    const draws: Assignment[] = [];
+    while (!o.position().current && draws.length < 4096) {
+      const [a] = o.next(1);
+      draws.push(a);
+      void o.step({ results: [p.result(a)] });
+    }
+    expect(draws.length).toBeGreaterThan(2);
+    const feasible = draws.filter((a) => p.latency(a) <= tight);
+    const best = feasible.reduce((b, a) => (p.result(a).score > p.result(b).score ? a : b));
+    expect(o.position().current?.arch).toEqual(best);
+    // the free search starts after num_init draws, from the best of them: a slow one here
+    const free = ls(p.space(), 0, { num_init: 2 });
+    driveSerially(free, (a) => p.result(a).score, 2);
+    expect(p.latency(free.position().current!.arch)).toBeGreaterThan(tight);
+  });
+
+  it('isFeasible, and a result without the latency metric is a coded error naming optim.latency_max_ms (fine without a limit)', () => {
+    const p = latencyProblem();
+    const o = ls(p.space(), 0, { latency_max_ms: LIMIT });
+    const [a] = o.next(1);
+    expect(o.isFeasible({ ...p.result(a), metrics: { latency: LIMIT } })).toBe(true);
+    expect(o.isFeasible({ ...p.result(a), metrics: { latency: LIMIT + 0.5 } })).toBe(false);
+    expect(() => o.step({ results: [{ arch: a, score: 1, metrics: {} }] })).toThrow(expect.objectContaining({ code: 'MODNAS_E_OPTIM_CONSTRAINT', where: 'optim.latency_max_ms' }));
+    expect(() => o.step({ results: [{ arch: a, score: 1, metrics: {} }] })).toThrow(/LocalSearchOptim: optim\.latency_max_ms is 12 ms.*no metric "latency".*latency: \{ type: LatencyMetrics \}/s);
+    const free = ls(p.space(), 0);
+    const [b] = free.next(1);
+    expect(() => free.step({ results: [{ arch: b, score: 1, metrics: {} }] })).not.toThrow();
   });
 });

@@ -1,6 +1,6 @@
-import type { ArchSpace, Assignment, Rng, SearchFeedback } from '@modnas/core';
+import type { ArchSpace, Assignment, Rng, SearchFeedback, TrialResult } from '@modnas/core';
 import { ModnasError, defineComponent, z } from '@modnas/core';
-import { CategoricalSpaceOptim, componentRng } from '@modnas/kit-optim';
+import { CategoricalSpaceOptim, componentRng, latencyConstraintFields, latencyViolation } from '@modnas/kit-optim';
 
 export const localSearchOptimSchema = z.strictObject({
   num_init: z.number().int().min(1).default(10).describe('Random architectures evaluated first; the climb starts from the best of them'),
@@ -9,6 +9,7 @@ export const localSearchOptimSchema = z.strictObject({
     .default('first')
     .describe('first: move to the first neighbour (in random order) that beats the current architecture; best: evaluate the whole neighbourhood, then move to its best'),
   restart_init: z.number().int().min(1).default(1).describe('Random architectures evaluated at a restart (when no neighbour improves); the climb restarts from the best of them'),
+  ...latencyConstraintFields,
   seed: z.number().int().nonnegative().default(0).describe("Seed of the draws, mixed with the experiment's seed"),
 });
 export type LocalSearchConfig = z.output<typeof localSearchOptimSchema>;
@@ -28,6 +29,8 @@ type Phase = 'start' | 'climb';
  * best of the whole neighbourhood); at a local optimum restart from random architectures.
  * No network is proposed twice: a neighbour evaluated earlier, or equivalent to one evaluated
  * earlier (the space's networkKey: NAS-Bench-201's dead edges ...), is judged by its known score.
+ * With latency_max_ms, an architecture over the limit counts as the worst: the climb never moves
+ * to it and never starts from it (a (re)start keeps drawing until one of its draws is feasible).
  */
 export class LocalSearchOptim extends CategoricalSpaceOptim {
   /** network key -> score of every evaluated architecture; null while its result is outstanding. */
@@ -65,6 +68,11 @@ export class LocalSearchOptim extends CategoricalSpaceOptim {
   /** The architecture the climb stands on (undefined during a (re)start), and the local optima reached so far. */
   position(): { current?: Scored; restarts: number } {
     return { current: this.current && { arch: { ...this.current.arch }, score: this.current.score }, restarts: this.restarts };
+  }
+
+  /** Whether a result satisfies latency_max_ms (always without one); throws MODNAS_E_OPTIM_CONSTRAINT when it lacks the metric. */
+  isFeasible(result: TrialResult): boolean {
+    return latencyViolation(result, this.config, this.name) === 0;
   }
 
   next(n: number): Assignment[] {
@@ -111,24 +119,28 @@ export class LocalSearchOptim extends CategoricalSpaceOptim {
   override step(feedback: SearchFeedback): void {
     for (const r of feedback.results) {
       const key = this.space.networkKey(r.arch);
-      const score = Number.isFinite(r.score) ? r.score : -Infinity;
+      const feasible = this.isFeasible(r);
+      // an infeasible network is known as the worst, so a later neighbourhood never moves to it
+      const score = Number.isFinite(r.score) && feasible ? r.score : -Infinity;
       this.seen.set(key, score);
       const item = { arch: { ...r.arch }, score };
       if (this.phase === 'start') {
-        this.pool.push(item);
-        if (this.initLeft === 0 && !this.outstanding()) {
+        if (feasible) this.pool.push(item);
+        // with no feasible draw yet the start goes on: proposal() keeps drawing
+        if (this.initLeft === 0 && !this.outstanding() && this.pool.length > 0) {
           let best = this.pool[0];
           for (const p of this.pool) if (p.score > best.score) best = p;
           this.pool = [];
           this.moveTo(best);
         }
       } else if (this.neighbours.has(key)) {
+        if (!feasible) continue;
         if (this.config.move === 'first') {
           if (score > this.current!.score) this.moveTo(item);
         } else if (!this.bestNeighbour || score > this.bestNeighbour.score) {
           this.bestNeighbour = item;
         }
-      } else if (!this.current || score > this.current.score) {
+      } else if (feasible && (!this.current || score > this.current.score)) {
         // a random draw made while results were outstanding: keep it for a restart's pool
         this.pool.push(item);
       }
