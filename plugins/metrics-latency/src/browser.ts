@@ -15,6 +15,8 @@ import { importFor, machineOf, nchw } from './runtimes.js';
 import type { Timing } from './timing.js';
 
 const ORIGIN = 'http://modnas-latency.invalid';
+/** A page being timed must not be treated as a background tab (lower CPU priority, throttled timers). */
+const TIMING_ARGS = ['--disable-renderer-backgrounding', '--disable-background-timer-throttling', '--disable-backgrounding-occluded-windows', '--disable-ipc-flooding-protection'];
 const require = createRequire(import.meta.url);
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json', '.html': 'text/html', '.bin': 'application/octet-stream', '.onnx': 'application/octet-stream' };
@@ -72,11 +74,24 @@ export class BrowserHost {
   private readonly nets = new Map<string, Buffer>();
   private seq = 0;
   private readonly infos = new Map<string, Promise<RuntimeInfo>>();
+  /** One page per target, so that one runtime's state (a WebGL context, wasm threads) does not slow another's. */
+  private readonly pages = new Map<LatencyTarget, Promise<PwPage>>();
 
-  constructor(
-    private readonly browser: PwBrowser,
-    private readonly page: PwPage,
-  ) {}
+  constructor(private readonly browser: PwBrowser) {}
+
+  private page(target: LatencyTarget): Promise<PwPage> {
+    let p = this.pages.get(target);
+    if (!p) {
+      p = (async () => {
+        const page = await this.browser.newPage();
+        await page.route(`${ORIGIN}/**`, (route) => this.serve(route));
+        await page.goto(`${ORIGIN}/`);
+        return page;
+      })();
+      this.pages.set(target, p);
+    }
+    return p;
+  }
 
   static async start(executable: string | undefined): Promise<BrowserHost> {
     const pw = await importFor<Playwright>('playwright-core', 'a browser target (tfjs-wasm, tfjs-webgl, onnxruntime-web)');
@@ -84,7 +99,7 @@ export class BrowserHost {
     let browser: PwBrowser;
     try {
       // SwiftShader only where no GPU is usable: WebGL then runs on the CPU, as in a VM's browser
-      browser = await pw.chromium.launch({ executablePath: path, headless: true, args: ['--no-sandbox', '--ignore-gpu-blocklist', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+      browser = await pw.chromium.launch({ executablePath: path, headless: true, args: ['--no-sandbox', '--ignore-gpu-blocklist', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--no-first-run', ...TIMING_ARGS] });
     } catch (e) {
       throw new ModnasError('MODNAS_E_LATENCY_BROWSER', `Chromium did not start for the browser latency targets${path ? ` (${path})` : ''}: ${(e as Error).message.split('\n')[0]}`, {
         fix: 'install Chromium (apt-get install chromium, or npx playwright install chromium) or point metrics.*.browser or MODNAS_CHROMIUM at its executable',
@@ -92,16 +107,7 @@ export class BrowserHost {
         cause: e,
       });
     }
-    try {
-      const page = await browser.newPage();
-      const host = new BrowserHost(browser, page);
-      await page.route(`${ORIGIN}/**`, (route) => host.serve(route));
-      await page.goto(`${ORIGIN}/`);
-      return host;
-    } catch (e) {
-      await browser.close();
-      throw e;
-    }
+    return new BrowserHost(browser);
   }
 
   private async serve(route: PwRoute): Promise<void> {
@@ -124,7 +130,9 @@ export class BrowserHost {
     let p = this.infos.get(key);
     if (!p) {
       this.checkVendor(target);
-      p = this.page.evaluate(([t, n]) => window.modnasLatency.info(t, n), [target, threads] as [string, number]).then((runtime) => ({ target, runtime, machine: machineOf() }));
+      p = this.page(target)
+        .then((page) => page.evaluate(([t, n]) => window.modnasLatency.info(t, n), [target, threads] as [string, number]))
+        .then((runtime) => ({ target, runtime, machine: machineOf() }));
       this.infos.set(key, p);
     }
     return p;
@@ -157,7 +165,8 @@ export class BrowserHost {
       dims = [t.batch_size, ...net.inputShape];
     }
     try {
-      return await this.page.evaluate(([tg, u, d, tm, n]) => window.modnasLatency.measure(tg, u, d, tm, n), [target, url, dims, t, threads] as [string, string, number[], Timing, number]);
+      const page = await this.page(target);
+      return await page.evaluate(([tg, u, d, tm, n]) => window.modnasLatency.measure(tg, u, d, tm, n), [target, url, dims, t, threads] as [string, string, number[], Timing, number]);
     } finally {
       for (const p of served) this.nets.delete(p);
     }

@@ -18,12 +18,12 @@ export type LatencyTableMetricsConfig = z.output<typeof latencyTableMetricsSchem
  * the first call (entries from the cache where measured before) and recorded in the run's store
  * (stream `latency_tables`); every call after costs a sum.
  */
-export function latencyTableMetricsFn(config: LatencyTableConfig & { key: string }, ctx?: Pick<BuildContext, 'container' | 'logger' | 'rng'>): MetricsFn {
+export function latencyTableMetricsFn(config: LatencyTableConfig & { key: string }, ctx?: Pick<BuildContext, 'container' | 'logger'>): MetricsFn {
   const tables = new WeakMap<Module, Promise<LatencyTable>>();
   const fn: MetricsFn = async (model, m) => {
     let table = tables.get(model);
     if (!table) {
-      table = tableFor(model, m.inputShape, config, { rng: ctx?.rng, logger: ctx?.logger }).then((t) => {
+      table = tableFor(model, m.inputShape, config, { logger: ctx?.logger }).then((t) => {
         const store = ctx ? resolveToken<ResultStore>(ctx.container, Tokens.Store) : undefined;
         store?.append('latency_tables', { ...t });
         return t;

@@ -1,5 +1,4 @@
 /** The options every latency measurement takes (the metrics components and BinaryGateOptim's latency term share them). */
-import type { Rng } from '@modnas/core';
 import { z } from '@modnas/core';
 import type { LatencyRuntime } from './runtimes.js';
 import { LATENCY_TARGETS, openRuntime } from './runtimes.js';
@@ -18,7 +17,7 @@ export const latencyTargetFields = {
 
 export const latencyTableFields = {
   ...latencyTargetFields,
-  references: z.number().int().positive().default(3).describe('Whole networks measured for the table\'s fixed part (its median is taken)'),
+  rounds: z.number().int().positive().default(5).describe('Round-robin passes over the table\'s networks; each latency is the median of its rounds'),
   cache: z.union([z.string().min(1), z.literal(false)]).nullable().default(null).describe('Folder of measured entries reused across experiments (null: $XDG_CACHE_HOME/modnas/latency or ~/.cache/modnas/latency; false: none)'),
 };
 
@@ -35,9 +34,9 @@ export function runtimeOf(c: LatencyTargetConfig): Promise<LatencyRuntime> {
 }
 
 /** Build (or complete from the cache) the latency table of a model on the configured target. */
-export async function tableFor(model: Module, inputShape: readonly number[], c: LatencyTableConfig, opts: { rng?: Rng; logger?: Logger } = {}): Promise<LatencyTable> {
+export async function tableFor(model: Module, inputShape: readonly number[], c: LatencyTableConfig, opts: { logger?: Logger } = {}): Promise<LatencyTable> {
   const runtime = await runtimeOf(c);
   const timing = timingOf(c);
   const cache = new LatencyCache(c.cache === false ? false : (c.cache ?? defaultCacheDir()), await runtime.info(), timing);
-  return buildLatencyTable(model, inputShape, runtime, { timing, references: c.references, cache, rng: opts.rng, logger: opts.logger });
+  return buildLatencyTable(model, inputShape, runtime, { timing, rounds: c.rounds, cache, logger: opts.logger });
 }

@@ -33,7 +33,7 @@ const once = async (fn: unknown): Promise<void> => {
 describeConformance(plugin, {
   packageJson: new URL('../package.json', import.meta.url),
   step: { TargetLatencyMetrics: once, LatencyTableMetrics: once },
-  configs: { TargetLatencyMetrics: { warmup: 1, rep: 2, min_sample_ms: 0.1 }, LatencyTableMetrics: { warmup: 1, rep: 2, min_sample_ms: 0.1, cache: false, references: 1 } },
+  configs: { TargetLatencyMetrics: { warmup: 1, rep: 2, min_sample_ms: 0.1 }, LatencyTableMetrics: { warmup: 1, rep: 2, min_sample_ms: 0.1, cache: false, rounds: 1 } },
 });
 
 describe('latency targets in Node', () => {
@@ -59,7 +59,7 @@ describe('latency targets in Node', () => {
   });
 
   it('LatencyTableMetrics builds the table once and predicts every call after', async () => {
-    const fn = latencyTableMetricsFn({ ...latencyTableMetricsSchema.parse({ target: 'engine', rep: 3, warmup: 1, cache: false, references: 1 }) });
+    const fn = latencyTableMetricsFn({ ...latencyTableMetricsSchema.parse({ target: 'engine', rep: 3, warmup: 1, cache: false, rounds: 1 }) });
     const { model } = supernet();
     const t0 = performance.now();
     const a = await fn(model, { inputShape: [8, 8, 3] });

@@ -10,7 +10,7 @@
  */
 import { cpus, platform, arch } from 'node:os';
 import type { Module } from '@modnas/core';
-import { ModnasError, tf } from '@modnas/core';
+import { ModnasError, Module as ModuleBase, tf } from '@modnas/core';
 import type { Graph } from '@modnas/model-export';
 import { toInference, toOnnx, traceModel } from '@modnas/model-export';
 import type { BrowserHost } from './browser.js';
@@ -50,6 +50,28 @@ export interface RuntimeOptions {
   threads: number;
   /** Chromium's executable (default: MODNAS_CHROMIUM, then /usr/bin/chromium, then Playwright's own). */
   browser?: string;
+  /** How long the runtime runs a small network when it opens, before anything is measured (default 1000 ms). */
+  burnInMs?: number;
+}
+
+/** A module that only runs x -> relu(x): the "empty" network of a shape (input in, output out). */
+export class Passthrough extends ModuleBase {
+  override forward(x: tf.Tensor): tf.Tensor {
+    return tf.relu(x);
+  }
+}
+
+/**
+ * Run a runtime for about `ms` on a small network before its first measurement: the first
+ * hundreds of runs of a process (JIT tiers, allocator arenas, clocks) are several times slower
+ * than the rest, which would skew whatever is measured first.
+ */
+async function burnIn(r: LatencyRuntime, ms = 1000): Promise<void> {
+  const m = new Passthrough();
+  const shape = [8, 8, 8];
+  const net = { module: m, inputShape: shape, graph: inferenceGraph(m, shape) };
+  const end = performance.now() + ms;
+  while (performance.now() < end) await r.measure(net, { batch_size: 1, warmup: 10, rep: 10, min_sample_ms: 1 });
 }
 
 /** The batch networks are traced at: odd, so that batch axes are told apart; the graph's batch is free. */
@@ -182,9 +204,9 @@ export function openRuntime(target: LatencyTarget, opts: RuntimeOptions): Promis
   let r = open.get(key);
   if (!r) {
     r = (async () => {
-      if (target === 'engine') return engineRuntime();
-      if (target === 'onnxruntime-node') return ortNodeRuntime(opts);
-      return browserRuntime(target, await openBrowser(opts.browser), opts);
+      const rt = target === 'engine' ? engineRuntime() : target === 'onnxruntime-node' ? await ortNodeRuntime(opts) : browserRuntime(target, await openBrowser(opts.browser), opts);
+      await burnIn(rt, opts.burnInMs);
+      return rt;
     })();
     open.set(key, r);
     r.catch(() => open.delete(key));

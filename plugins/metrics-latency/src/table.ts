@@ -1,26 +1,27 @@
 /**
  * The latency lookup table of a search space on one target (ProxylessNAS's latency model, the
- * original's StatsLUTMetrics): every candidate of every mixed op, at the input shape its op sees,
- * is measured once inside a small network (the candidate alone), less the cost of running an
- * empty network of that shape (so each run's fixed overhead is counted once, not per block).
- * Candidates that are the same computation at the same shape (same graph signature) share one
- * entry. The part outside the mixed ops is measured in context: the whole network at a few
- * reference architectures, less their blocks, the median taken. A network's predicted latency is
- * `fixed + Σ blocks`. Entries are cached on disk by target, runtime version, machine, batch and
- * graph signature, so another experiment on the same machine reuses them.
+ * original's StatsLUTMetrics). Every candidate of every mixed op is measured once in context: the
+ * whole network at a base architecture (each op's first candidate) with only that op changed, so
+ * the candidate's cost is what it adds to or saves from a real network on that runtime (its layout
+ * changes, cache effects, the run's overhead counted once). The base candidates are also measured
+ * alone, less an empty network of their input shape, which gives the entries an absolute scale
+ * (it cancels out of every prediction). A network's predicted latency is `fixed + Σ blocks`, with
+ * `fixed` the base network less its blocks. Each network is measured in `rounds` round-robin
+ * passes and its median kept; measurements are cached on disk by target, runtime version,
+ * machine, batch and graph signature, so another experiment on the same space and machine reuses them.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger, Module, Rng } from '@modnas/core';
-import { Module as ModuleBase, silentLogger, tf } from '@modnas/core';
+import type { Logger, Module } from '@modnas/core';
+import { silentLogger } from '@modnas/core';
 import { writeFileAtomic } from '@modnas/kit-io';
 import type { MixedOp } from '@modnas/kit-mixed-op';
 import { MixedOp as MixedOpBase, fixCandidates, opInputShapes } from '@modnas/kit-mixed-op';
 import type { Graph } from '@modnas/model-export';
 import type { LatencyRuntime, LatencyTarget, RuntimeInfo } from './runtimes.js';
-import { inferenceGraph } from './runtimes.js';
+import { Passthrough, inferenceGraph } from './runtimes.js';
 import type { LatencyStats, Timing } from './timing.js';
 import { summarize } from './timing.js';
 
@@ -40,7 +41,7 @@ export interface LatencyTable {
   ops: Array<{ path: string; candidates: string[]; keys: string[]; ms: number[] }>;
   /** Measured entries by graph signature (medians and interquartile ranges, ms; `empty` is the overhead already taken out). */
   entries: Record<string, { ms: number; iqr: number; shape: number[]; empty: number }>;
-  /** The whole networks the fixed part comes from. */
+  /** The base network the entries are measured against (the fixed part is it less its blocks). */
   references: Array<{ choice: number[]; measured: number; iqr: number; blocks: number }>;
 }
 
@@ -102,35 +103,65 @@ export class LatencyCache {
   }
 }
 
-/** A module that only runs x -> relu(x): the "empty" network of a shape (input in, output out). */
-class Passthrough extends ModuleBase {
-  override forward(x: tf.Tensor): tf.Tensor {
-    return tf.relu(x);
-  }
-}
-
 export interface TableOptions {
   timing: Timing;
-  /** Whole networks measured for the fixed part (at least 1). */
-  references?: number;
-  rng?: Rng;
+  /** How long the base network runs before anything is measured (default 2000 ms; skipped when it is cached). */
+  warmupMs?: number;
+  /** Round-robin passes over the table's networks; each network's latency is the median of its rounds (default 5: a passing disturbance hits one round). */
+  rounds?: number;
   cache?: LatencyCache;
   logger?: Logger;
 }
 
-/** Measure a network's graph (or take it from the cache). */
-async function measured(runtime: LatencyRuntime, module: Module, inputShape: readonly number[], t: Timing, cache: LatencyCache | undefined, graph = inferenceGraph(module, inputShape)): Promise<LatencyStats & { key: string; nodes: number }> {
-  const key = graphSignature(graph);
-  const hit = cache?.get(key);
-  if (hit) return { ...hit, key, nodes: graph.nodes.length };
-  const s = summarize(await runtime.measure({ module, inputShape, graph }, t));
-  cache?.set(key, s);
-  return { ...s, key, nodes: graph.nodes.length };
+/** A network the table measures: its module, input shape and graph, and its signature. */
+interface Job {
+  module: Module;
+  inputShape: readonly number[];
+  graph: Graph;
+  key: string;
+}
+
+function job(module: Module, inputShape: readonly number[], graph = inferenceGraph(module, inputShape)): Job {
+  return { module, inputShape, graph, key: graphSignature(graph) };
+}
+
+/**
+ * The latency of each job: from the cache, or measured in `rounds` round-robin passes over the
+ * jobs not cached (the median of the rounds' medians), then cached.
+ */
+async function measureJobs(runtime: LatencyRuntime, jobs: readonly Job[], t: Timing, rounds: number, cache: LatencyCache | undefined): Promise<{ stats: Map<string, LatencyStats>; fresh: number }> {
+  const stats = new Map<string, LatencyStats>();
+  const todo: Job[] = [];
+  for (const j of jobs) {
+    if (stats.has(j.key) || todo.some((x) => x.key === j.key)) continue;
+    const hit = cache?.get(j.key);
+    if (hit) stats.set(j.key, hit);
+    else todo.push(j);
+  }
+  const runs = new Map<string, LatencyStats[]>(todo.map((j) => [j.key, []]));
+  for (let r = 0; r < Math.max(1, rounds); r++) for (const j of todo) runs.get(j.key)!.push(summarize(await runtime.measure(j, t)));
+  for (const j of todo) {
+    const rs = runs.get(j.key)!;
+    const s: LatencyStats = { median: summarize(rs.map((x) => x.median)).median, iqr: summarize(rs.map((x) => x.iqr)).median, samples: rs.reduce((a, x) => a + x.samples, 0) };
+    stats.set(j.key, s);
+    cache?.set(j.key, s);
+  }
+  return { stats, fresh: todo.length };
 }
 
 /** The mixed ops a table covers: every mixed op of the model, in order. */
 export function tableOps(model: Module): Array<[string, MixedOp]> {
   return MixedOpBase.find(model);
+}
+
+/** The whole network's job with each mixed op fixed to the candidate `choice` names. */
+function choiceJob(model: Module, inputShape: readonly number[], ops: Array<[string, MixedOp]>, choice: readonly number[]): Job {
+  const undo = fixCandidates(new Map(ops.map(([, op], i) => [op, choice[i]])));
+  try {
+    return job(model, inputShape);
+  } finally {
+    undo();
+  }
 }
 
 export async function buildLatencyTable(model: Module, inputShape: readonly number[], runtime: LatencyRuntime, opts: TableOptions): Promise<LatencyTable> {
@@ -139,67 +170,55 @@ export async function buildLatencyTable(model: Module, inputShape: readonly numb
   const info = await runtime.info();
   const ops = tableOps(model);
   const shapes = opInputShapes(model, inputShape, ops.map(([, op]) => op));
-  const entries: LatencyTable['entries'] = {};
-  const empties = new Map<string, number>();
   const t0 = Date.now();
-  let fresh = 0;
-  const tableOps_: LatencyTable['ops'] = [];
-  for (const [path, op] of ops) {
+  // The base architecture: each op's first candidate. Each other candidate is measured in context,
+  // as the whole network at the base with that one op changed.
+  const base = ops.map(() => 0);
+  const baseJob = choiceJob(model, inputShape, ops, base);
+  const variants = ops.map(([, op], i) => op.candidates().map((_, c) => (c === 0 ? baseJob : choiceJob(model, inputShape, ops, base.map((b, j) => (j === i ? c : b))))));
+  // The base candidates alone (less an empty network of their input shape) give the entries an
+  // absolute scale; they cancel out of every prediction.
+  const alone = ops.map(([, op]) => {
     const shape = shapes.get(op)?.slice(1);
+    if (!shape) return undefined;
+    const j = job(op.candidates()[0], shape);
+    return j.graph.nodes.length === 0 ? undefined : { job: j, empty: job(new Passthrough(), shape) };
+  });
+  const jobs = [baseJob, ...variants.flat(), ...alone.flatMap((a) => (a ? [a.job, a.empty] : []))];
+  // the first seconds on a new network are slower (JIT tiers, the engine's caches): run the base until warm
+  const warmEnd = performance.now() + (opts.warmupMs ?? 2000);
+  while (performance.now() < warmEnd && !opts.cache?.get(baseJob.key)) await runtime.measure(baseJob, t);
+  const { stats, fresh } = await measureJobs(runtime, jobs, t, opts.rounds ?? 5, opts.cache);
+  const ms = (j: Job) => stats.get(j.key)!.median;
+  const whole = ms(baseJob);
+
+  const entries: LatencyTable['entries'] = {};
+  const rows: LatencyTable['ops'] = ops.map(([path, op], i) => {
+    const a = alone[i];
+    const anchor = a ? Math.max(0, ms(a.job) - ms(a.empty)) : 0;
     const row = { path, candidates: op.candidateNames(), keys: [] as string[], ms: [] as number[] };
-    for (const c of op.candidates()) {
-      if (!shape) {
-        row.keys.push('unused');
-        row.ms.push(0);
-        continue;
-      }
-      const g = inferenceGraph(c, shape);
-      if (g.nodes.length === 0) {
-        row.keys.push('identity');
-        row.ms.push(0);
-        continue;
-      }
-      const key = graphSignature(g);
-      if (!entries[key]) {
-        const shapeKey = shape.join('x');
-        let empty = empties.get(shapeKey);
-        if (empty === undefined) {
-          empty = (await measured(runtime, new Passthrough(), shape, t, opts.cache)).median;
-          empties.set(shapeKey, empty);
-        }
-        const hit = opts.cache?.get(key) !== undefined;
-        const s = await measured(runtime, c, shape, t, opts.cache, g);
-        if (!hit) fresh++;
-        entries[key] = { ms: s.median - empty, iqr: s.iqr, shape, empty };
-      }
+    variants[i].forEach((v, c) => {
+      const key = `${path}:${c}`;
+      const shape = shapes.get(op)?.slice(1) ?? [];
+      const s = stats.get(v.key)!;
+      entries[key] = { ms: anchor + (ms(v) - whole), iqr: s.iqr, shape, empty: a ? ms(a.empty) : 0 };
       row.keys.push(key);
       row.ms.push(entries[key].ms);
-    }
-    tableOps_.push(row);
-  }
-  // the fixed part, in context: whole networks at reference architectures
-  const n = Math.max(1, opts.references ?? 3);
-  const choices: number[][] = [ops.map(() => 0), ops.map(([, op]) => op.numCandidates - 1)];
-  while (choices.length < n) choices.push(ops.map(([, op]) => (opts.rng ? opts.rng.int(op.numCandidates) : Math.floor(Math.random() * op.numCandidates))));
-  const references: LatencyTable['references'] = [];
-  for (const choice of choices.slice(0, n)) {
-    const s = await measureChoice(model, inputShape, runtime, t, ops, choice, opts.cache);
-    const blocks = tableOps_.reduce((a, r, i) => a + r.ms[choice[i]], 0);
-    references.push({ choice, measured: s.median, iqr: s.iqr, blocks });
-  }
-  const fixed = summarize(references.map((r) => r.measured - r.blocks)).median;
-  logger.info(`latency table ${info.target}: ${Object.keys(entries).length} entries (${fresh} measured, ${Object.keys(entries).length - fresh} from the cache) for ${ops.length} mixed ops, fixed part ${fixed.toFixed(3)} ms from ${references.length} whole networks, in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${info.runtime}`);
-  return { version: TABLE_VERSION, target: info.target, runtime: info.runtime, machine: info.machine, batch_size: t.batch_size, input: [...inputShape], fixed, ops: tableOps_, entries, references };
+    });
+    return row;
+  });
+  const blocks = rows.reduce((acc, r) => acc + r.ms[0], 0);
+  const fixed = whole - blocks;
+  const references = [{ choice: base, measured: whole, iqr: stats.get(baseJob.key)!.iqr, blocks }];
+  const total = new Set(jobs.map((j) => j.key)).size;
+  logger.info(`latency table ${info.target}: ${ops.length} mixed ops, ${Object.keys(entries).length} entries measured in context, fixed part ${fixed.toFixed(3)} ms; ${fresh} of ${total} networks measured, ${total - fresh} from the cache, in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${info.runtime}`);
+  return { version: TABLE_VERSION, target: info.target, runtime: info.runtime, machine: info.machine, batch_size: t.batch_size, input: [...inputShape], fixed, ops: rows, entries, references };
 }
 
-/** The whole network with each mixed op fixed to a candidate, measured. */
+/** The whole network with each mixed op fixed to a candidate, measured once (or taken from the cache). */
 export async function measureChoice(model: Module, inputShape: readonly number[], runtime: LatencyRuntime, t: Timing, ops: Array<[string, MixedOp]>, choice: readonly number[], cache?: LatencyCache): Promise<LatencyStats> {
-  const undo = fixCandidates(new Map(ops.map(([, op], i) => [op, choice[i]])));
-  try {
-    return await measured(runtime, model, inputShape, t, cache);
-  } finally {
-    undo();
-  }
+  const j = choiceJob(model, inputShape, ops, choice);
+  return (await measureJobs(runtime, [j], t, 1, cache)).stats.get(j.key)!;
 }
 
 /** fixed + Σ blocks, for one candidate index per mixed op (in the table's order). */

@@ -6,7 +6,7 @@ import { addMacs, crossEntropy, profiling } from '@modnas/nn';
 import { describeConformance } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
 import type { CostTable } from './binary-gate-optim.js';
-import { BinaryGateOptim, binaryGateOptimSchema, expectedCost, latencyCosts, measureCosts } from './binary-gate-optim.js';
+import { BinaryGateOptim, binaryGateOptim, binaryGateOptimSchema, expectedCost, latencyCosts, measureCosts } from './binary-gate-optim.js';
 import plugin from './index.js';
 
 /** A candidate that scales its input and reports `macs` multiply-accumulates (and owns `params` weights). */
@@ -211,6 +211,16 @@ describe('BinaryGateOptim', () => {
       expect(analytic[2]).toBeLessThan(0);
     }
     toy.dispose();
+    space.dispose();
+  });
+
+  it('cost_metric latency: its options are checked by @modnas/metrics-latency when the optimizer is built', async () => {
+    const space = new ArchSpace();
+    const ctx = { space } as unknown as Parameters<typeof binaryGateOptim.create>[1];
+    const ok = await binaryGateOptim.create(binaryGateOptimSchema.parse({ cost_mode: 'mul', cost_metric: 'latency', latency: { target: 'onnxruntime-web' } }), ctx, undefined);
+    expect(ok).toBeInstanceOf(BinaryGateOptim);
+    await expect(binaryGateOptim.create(binaryGateOptimSchema.parse({ cost_mode: 'mul', cost_metric: 'latency', latency: { target: 'tpu' } }), ctx, undefined)).rejects.toMatchObject({ code: 'MODNAS_E_CONFIG_INVALID', where: 'optim.latency.target' });
+    await expect(binaryGateOptim.create(binaryGateOptimSchema.parse({ cost_mode: 'mul', cost_metric: 'latency', latency: { rep: 0 } }), ctx, undefined)).rejects.toMatchObject({ where: 'optim.latency.rep' });
     space.dispose();
   });
 

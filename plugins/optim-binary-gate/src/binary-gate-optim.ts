@@ -4,8 +4,21 @@ import { ModnasError, defineComponent, tf, z } from '@modnas/core';
 import { MixedOp as MixedOpBase, opInputShapes } from '@modnas/kit-mixed-op';
 import { GradientSearchOptimizer, adamArgsFields } from '@modnas/kit-optim';
 import { countMacs } from '@modnas/nn';
-import type { LatencyTable } from '@modnas/metrics-latency';
-import { closeRuntimes, latencyTableSchema, tableFor, tableOps } from '@modnas/metrics-latency';
+import type { LatencyTable, LatencyTableConfig } from '@modnas/metrics-latency';
+import type * as LatencyPlugin from '@modnas/metrics-latency';
+
+/** @modnas/metrics-latency, imported only when a latency term is configured (an optional peer). */
+type LatencyKit = typeof LatencyPlugin;
+
+async function latencyKit(): Promise<LatencyKit> {
+  try {
+    return await import('@modnas/metrics-latency');
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw e;
+    throw new ModnasError('MODNAS_E_OPTIM_COST', 'BinaryGateOptim: cost_metric latency needs @modnas/metrics-latency, which is not installed', { fix: 'npm i @modnas/metrics-latency (and the runtime of your target), or use cost_metric flops or params', where: 'optim.cost_metric', cause: e });
+  }
+}
 
 /** The original's BinaryGateOptim Adam: lr 0.006, betas (0, 0.999), no weight decay. */
 export const BINARY_GATE_ADAM_DEFAULTS = { lr: 0.006, betas: [0, 0.999] as const, weight_decay: 0, eps: 1e-8 };
@@ -30,7 +43,10 @@ export const binaryGateOptimSchema = z.strictObject({
     .enum(['flops', 'params', 'latency'])
     .default('flops')
     .describe("Per-candidate cost: multiply-accumulates on the input the op sees, weights, or milliseconds from the latency table of the target `latency` names (ProxylessNAS's latency loss)"),
-  latency: latencyTableSchema.prefault({}).describe('Where cost_metric latency is measured: the target (engine, onnxruntime-node, tfjs-wasm, tfjs-webgl, onnxruntime-web) and its timing; the table is built at the first arch step'),
+  latency: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .describe("Where cost_metric latency is measured: LatencyTableMetrics's options of @modnas/metrics-latency (target: engine, onnxruntime-node, tfjs-wasm, tfjs-webgl or onnxruntime-web; timing), checked when the optimizer is built; the table is built at the first arch step"),
   cost_target: z
     .number()
     .positive()
@@ -102,12 +118,25 @@ export function measureCosts(model: Module, inputShape: readonly number[], metri
   }
 }
 
+/** `optim.latency` checked by @modnas/metrics-latency's schema (a coded error that names the key). */
+async function latencyOptions(raw: Record<string, unknown>): Promise<{ kit: LatencyKit; config: LatencyTableConfig }> {
+  const kit = await latencyKit();
+  const r = kit.latencyTableSchema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const key = ['optim', 'latency', ...issue.path.map(String)].join('.');
+    throw new ModnasError('MODNAS_E_CONFIG_INVALID', `${key}: ${issue.message}`, { fix: 'see `modnas plugins info LatencyTableMetrics` for the options', where: key });
+  }
+  return { kit, config: r.data };
+}
+
 /**
  * The costs of a latency table as a cost table: milliseconds per candidate of each op with an α;
  * an op without one adds its chosen candidate's milliseconds to the fixed part.
  */
 export function latencyCosts(model: Module, table: LatencyTable): CostTable {
-  const ops = tableOps(model);
+  // the table's ops are the model's mixed ops in this order (metrics-latency's tableOps)
+  const ops = MixedOpBase.find(model);
   if (ops.length !== table.ops.length) throw new ModnasError('MODNAS_E_OPTIM_COST', `BinaryGateOptim: the latency table has ${table.ops.length} mixed ops, the model ${ops.length}`, { fix: 'rebuild the table for this model (the latency cache is keyed by shapes, so only the changed part is measured)' });
   const out: CostTable = { ops: [], fixed: table.fixed };
   ops.forEach(([, op], i) => {
@@ -141,6 +170,8 @@ export class BinaryGateOptim extends GradientSearchOptimizer {
   constructor(
     space: ArchSpace,
     readonly config: BinaryGateOptimConfig,
+    /** The latency options, checked by @modnas/metrics-latency (cost_metric latency). */
+    private readonly latency?: { kit: LatencyKit; config: LatencyTableConfig },
   ) {
     super(space, { lr: config.lr, betas: config.betas, weight_decay: config.weight_decay, eps: config.eps }, 'BinaryGateOptim');
   }
@@ -192,7 +223,8 @@ export class BinaryGateOptim extends GradientSearchOptimizer {
   private async ensureCosts(g: GradientAccess, inputShape: readonly number[]): Promise<void> {
     if (this.costs) return;
     if (this.config.cost_metric === 'latency') {
-      this.latencyTable = await tableFor(g.model, inputShape, this.config.latency);
+      const { kit, config } = this.latency ?? (await latencyOptions(this.config.latency));
+      this.latencyTable = await kit.tableFor(g.model, inputShape, config);
       this.costs = latencyCosts(g.model, this.latencyTable);
     } else this.costs = measureCosts(g.model, inputShape, this.config.cost_metric);
     const e = expectedCost(this.costs);
@@ -207,7 +239,7 @@ export class BinaryGateOptim extends GradientSearchOptimizer {
   latencyTable?: LatencyTable;
 
   async close(): Promise<void> {
-    if (this.latencyTable) await closeRuntimes();
+    if (this.latencyTable) await (this.latency?.kit ?? (await latencyKit())).closeRuntimes();
   }
 
   /** The cost table in use (after the first step with a cost term). */
@@ -243,7 +275,7 @@ export const binaryGateOptim = defineComponent({
   id: 'BinaryGateOptim',
   description: 'ProxylessNAS-G: Adam on α with the binary-gate gradient of the validation loss over two sampled paths, optionally with an expected-cost term (FLOPs, weights, or latency on a target from its lookup table)',
   schema: binaryGateOptimSchema,
-  create(config, ctx) {
-    return new BinaryGateOptim(ctx.space, config);
+  async create(config, ctx) {
+    return new BinaryGateOptim(ctx.space, config, config.cost_metric === 'latency' ? await latencyOptions(config.latency) : undefined);
   },
 });

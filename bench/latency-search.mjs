@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// ProxylessNAS with a latency target on a browser runtime (issue 23): the quickstart search run
+// twice through the CLI, both measuring the found architecture's latency in onnxruntime-web in
+// headless Chromium after every epoch (TargetLatencyMetrics): once as it is (no latency term), then
+// with BinaryGateOptim's latency loss (cost_metric latency, the table built on the same target)
+// aiming at a target below what the free search found. Reports each search's architecture,
+// validation accuracy and measured latency; --write replaces its section of bench/RESULTS.md.
+//
+//   node bench/latency-search.mjs [--target onnxruntime-web] [--factor 0.8] [--target-ms X] [--mode mul] [--write]
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeSection } from './sections.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const target = opt('target', 'onnxruntime-web');
+const factor = Number(opt('factor', '0.8'));
+const mode = opt('mode', 'mul');
+const out = join(root, 'bench', 'out', 'latency-search');
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+const metric = [`metrics.latency.type=TargetLatencyMetrics`, `metrics.latency.target=${target}`];
+function search(name, extra) {
+  const t0 = Date.now();
+  const argv = [join(root, 'packages/cli/dist/bin.js'), 'run', join(root, 'examples/quickstart/search.yaml'), '--name', name, '--output-dir', out, '--json', '-q', ...[...metric, ...extra].flatMap((o) => ['-o', o])];
+  const summary = JSON.parse(execFileSync(process.execPath, argv, { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 }));
+  const s = summary.estims.search;
+  const arch = readFileSync(join(out, name, 'outputs', 'arch_search_best.yaml'), 'utf8').trim();
+  const r = { name, acc: s.metrics.acc, latency: s.metrics.latency, iqr: s.metrics.latency_iqr, arch, seconds: (Date.now() - t0) / 1000 };
+  console.log(`${name}: valid acc ${(100 * r.acc).toFixed(2)}%, ${target} latency ${r.latency.toFixed(3)} ms (IQR ${r.iqr.toFixed(3)}), ${r.seconds.toFixed(0)} s`);
+  return r;
+}
+
+const free = search('latency-free', []);
+const goal = Number(opt('target-ms', String(+(free.latency * factor).toFixed(3))));
+const aimed = search('latency-aimed', [`optim.cost_mode=${mode}`, 'optim.cost_metric=latency', `optim.cost_target=${goal}`, `optim.latency.target=${target}`]);
+const meets = aimed.latency <= goal;
+const accGap = 100 * (free.acc - aimed.acc);
+console.log(`target ${goal} ms: ${meets ? 'met' : 'NOT met'}; accuracy ${accGap >= 0 ? '-' : '+'}${Math.abs(accGap).toFixed(2)} points; free search ${free.latency > aimed.latency ? 'slower' : 'not slower'}`);
+
+const archLine = (a) => a.replace(/\n/g, ' ').replace(/\s+/g, ' ');
+const body = [
+  '## A search aimed at a browser latency: ProxylessNAS\'s latency loss (`bench/latency-search.mjs`)',
+  '',
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus()[0].model.trim()} x${cpus().length}. The quickstart search (\`examples/quickstart/search.yaml\`, MNIST, BinaryGateOptim) twice, each measuring the architecture it holds in **${target}** in headless Chromium after every epoch (\`TargetLatencyMetrics\`, batch 1, median of 30 samples). The aimed run adds \`cost_mode: ${mode}, cost_metric: latency, cost_target: ${goal}\` with \`latency: { target: ${target} }\` (the lookup table built on that target at the first arch step): the target is ${factor} × the free search's latency.`,
+  '',
+  '| search | latency term | valid accuracy | measured latency (ms) | IQR (ms) | meets the target | wall time |',
+  '|---|---|---:|---:|---:|---|---:|',
+  `| free | none | ${(100 * free.acc).toFixed(2)}% | ${free.latency.toFixed(3)} | ${free.iqr.toFixed(3)} | ${free.latency <= goal ? 'yes' : 'no'} | ${free.seconds.toFixed(0)} s |`,
+  `| aimed | ${mode}, target ${goal} ms | ${(100 * aimed.acc).toFixed(2)}% | ${aimed.latency.toFixed(3)} | ${aimed.iqr.toFixed(3)} | ${meets ? 'yes' : 'no'} | ${aimed.seconds.toFixed(0)} s |`,
+  '',
+  `Accuracy: the aimed search is ${Math.abs(accGap).toFixed(2)} points ${accGap >= 0 ? 'below' : 'above'} the free one. Found architectures (\`arch_search_best.yaml\`):`,
+  '',
+  `- free: \`${archLine(free.arch)}\``,
+  `- aimed: \`${archLine(aimed.arch)}\``,
+].join('\n');
+console.log(`\n${body}`);
+if (args.includes('--write')) console.log(`wrote ${writeSection('latency-search', body)}`);
