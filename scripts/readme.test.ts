@@ -73,12 +73,13 @@ describe('the README, as a user copies it', () => {
   const yamlBlocks = blocks().filter((b) => b.lang === 'yaml' || b.lang === 'yml');
 
   it('has the config blocks this test knows (a new one must be added here)', () => {
-    // the image-folder search, the npm scratch search, the DARTS search, the executor fragment
-    expect(yamlBlocks).toHaveLength(4);
+    // the latency fragment, the image-folder search, the npm scratch search, the DARTS search, the executor fragment
+    expect(yamlBlocks).toHaveLength(5);
   });
 
   it('every config block validates with the installed plugins (a fragment merged into the config before it)', async () => {
-    let last: Record<string, unknown> | undefined;
+    // a fragment before any full config adds to the quickstart's search, as the README says
+    let last: Record<string, unknown> | undefined = readYamlFile(join(root, 'examples/quickstart/search.yaml')) as Record<string, unknown>;
     const dir = mkdtempSync(join(tmpdir(), 'modnas-readme-'));
     for (const b of yamlBlocks) {
       const file = join(dir, `block-${b.line}.yaml`);
