@@ -79,13 +79,13 @@ describe('the README, as a user copies it', () => {
 
   it('every config block validates with the installed plugins (a fragment merged into the config before it)', async () => {
     // a fragment before any full config adds to the quickstart's search, as the README says
-    let last: Record<string, unknown> | undefined = readYamlFile(join(root, 'examples/quickstart/search.yaml')) as Record<string, unknown>;
+    let last: Record<string, unknown> | undefined = readYamlFile(join(root, 'examples/quickstart/search.yaml'));
     const dir = mkdtempSync(join(tmpdir(), 'modnas-readme-'));
     for (const b of yamlBlocks) {
       const file = join(dir, `block-${b.line}.yaml`);
       writeFileSync(file, b.text);
       const doc = readYamlFile(file) as Record<string, unknown>;
-      const config = doc.name ? doc : { ...last!, ...doc };
+      const config = doc.name ? doc : { ...last, ...doc };
       expect(config.name, `README line ${b.line}: a fragment with no config before it`).toBeDefined();
       // the image-folder block reads a folder of the user's photos: only its keys are checked here
       const runnable = { ...config, output_dir: dir };
