@@ -40,7 +40,7 @@ function search(name, extra) {
   return r;
 }
 
-const L = await import(join(root, 'plugins/metrics-latency/dist/index.js'));
+const L = await import(join(root, 'packages/kit-latency/dist/index.js'));
 /**
  * The found architectures measured side by side in one browser, 5 interleaved rounds, the median
  * kept: the per-epoch metric of each search is one measurement at whatever moment it ran.

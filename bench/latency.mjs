@@ -16,7 +16,7 @@ import { buildSpace } from './latency/space.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { Rng } = await import(join(root, 'packages/core/dist/index.js'));
-const L = await import(join(root, 'plugins/metrics-latency/dist/index.js'));
+const L = await import(join(root, 'packages/kit-latency/dist/index.js'));
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {

@@ -3,7 +3,7 @@ import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ComponentKind, EngineDef, Logger, ProgressReporter, Registry, RegistryRow } from '@modnas/core';
 import type { PreparedExperiment, RunSummary } from '@modnas/runtime';
-import { COMPONENT_KINDS, CORE_VERSION, ModnasError, closeMatches, getRegistry, isEngineDef, isModnasError, tf } from '@modnas/core';
+import { COMPONENT_KINDS, CORE_VERSION, ModnasError, closeMatches, getRegistry, isEngineDef, isModnasError, looseName, tf } from '@modnas/core';
 import { backendNames, configJsonSchema, isPipelineFile, prepareExperiment, runExperiment, runRepeated, runSeedPipeline } from '@modnas/runtime';
 import { effectiveStatus, openExistingStore } from '@modnas/services';
 import { discoverPlugins } from '@modnas/discovery';
@@ -519,8 +519,7 @@ async function pluginsCommand(argv: string[], io: Io): Promise<number> {
 
 /** The row of an id or an alias: exactly as written, else as the registry's ids match (ignoring case, _ and -). */
 function findRow(rows: readonly RegistryRow[], id: string): RegistryRow | undefined {
-  const norm = (x: string): string => x.toLowerCase().replace(/[-_]/g, '');
-  return rows.find((r) => r.id === id || r.aliases.includes(id)) ?? rows.find((r) => [r.id, ...r.aliases].some((x) => norm(x) === norm(id)));
+  return rows.find((r) => r.id === id || r.aliases.includes(id)) ?? rows.find((r) => [r.id, ...r.aliases].some((x) => looseName(x) === looseName(id)));
 }
 
 async function schemaCommand(argv: string[], io: Io): Promise<number> {

@@ -24,6 +24,6 @@ export type { ComponentDef, ComponentRef, AnyComponentDef, PluginMeta, ModnasPlu
 export { defineComponent, definePlugin, defineEngine, isEngineDef } from './plugin.js';
 export * as kernelNames from './kernel-names.js';
 export type { PackageRecord, RegistryRow } from './registry.js';
-export { Registry, getRegistry, manifestAliases, manifestDescriptions, manifestKinds } from './registry.js';
+export { Registry, getRegistry, looseName, manifestAliases, manifestDescriptions, manifestKinds } from './registry.js';
 export { Rng, setTensorSeed, nextTensorSeed, getTensorSeedState, setTensorSeedState } from './rng.js';
 export { CORE_VERSION } from './version.js';

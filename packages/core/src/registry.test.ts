@@ -57,10 +57,46 @@ describe('Registry', () => {
   it('suggests close ids on a miss', async () => {
     const r = new Registry();
     r.register(plugin);
-    const e = await error(r.resolve('optim', 'DartsOptim', 'optim.type'));
+    const e = await error(r.resolve('optim', 'DartOptim', 'optim.type'));
     expect(e.code).toBe('MODNAS_E_REGISTRY_MISSING');
     expect(e.message).toContain('Did you mean "DARTSOptim"');
     expect(e.message).toContain('where: optim.type');
+  });
+
+  it("matches ids and aliases as the original's registry did: case, '_' and '-' ignored", async () => {
+    const r = new Registry();
+    r.register(plugin);
+    for (const name of ['dartsoptim', 'DARTS_Optim', 'darts-optim', 'Darts_Optim_Alias']) expect((await r.resolve('optim', name)).id, name).toBe('DARTSOptim');
+    expect(r.has('darts_optim')).toBe(true);
+    // still a miss when a letter differs
+    expect((await error(r.resolve('optim', 'dartoptim'))).code).toBe('MODNAS_E_REGISTRY_MISSING');
+    // lazily: a manifest's id and alias match loosely before the package is imported
+    const lazy = new Registry();
+    lazy.addPackage({ name: '@test/optim', version: '1.0.0', kind: 'optim', provides: ['DARTSOptim'], aliases: { DARTSOptim: ['DARTSOptimAlias'] }, descriptions: { DARTSOptim: 'test' }, load: async () => plugin });
+    expect((await lazy.resolve('optim', 'dartsoptimalias')).id).toBe('DARTSOptim');
+    // an install hint matches loosely too
+    const hints = new Registry();
+    hints.setInstallHints({ BinaryGateOptim: '@modnas/optim-binary-gate' });
+    expect((await error(hints.resolve('optim', 'binary_gate_optim'))).fix).toContain('npm i @modnas/optim-binary-gate');
+  });
+
+  it('two components one loose name apart: the exact name resolves, the loose one is ambiguous, and problems() reports the clash', async () => {
+    const other = defineComponent({ ...optim, id: 'Darts_Optim', aliases: [] });
+    const r = new Registry();
+    r.register(plugin);
+    r.register(definePlugin({ meta: { name: '@test/other', version: '1.0.0' }, components: [other] }));
+    expect((await r.resolve('optim', 'Darts_Optim')).id).toBe('Darts_Optim');
+    expect((await r.resolve('optim', 'DARTSOptim')).id).toBe('DARTSOptim');
+    const e = await error(r.resolve('optim', 'dartsoptim', 'optim.type'));
+    expect(e).toMatchObject({ code: 'MODNAS_E_REGISTRY_AMBIGUOUS', where: 'optim.type' });
+    expect(e.message).toContain('"DARTSOptim" and "Darts_Optim"');
+    const clash = r.problems().find((p) => (p.error as { code?: string }).code === 'MODNAS_E_REGISTRY_LOOSE_CLASH');
+    expect(clash?.package).toBe('@test/optim, @test/other');
+    // an id and its alias one loose name apart are one component, not a clash (FLOPsMetrics and FlopsMetrics)
+    const same = new Registry();
+    same.register(definePlugin({ meta: { name: '@test/same', version: '1.0.0' }, components: [defineComponent({ ...optim, id: 'FLOPsOptim', aliases: ['FlopsOptim'] })] }));
+    expect(same.problems()).toEqual([]);
+    expect((await same.resolve('optim', 'flops_optim')).id).toBe('FLOPsOptim');
   });
 
   it('names the package to install for an id in the install hints that is not installed', async () => {

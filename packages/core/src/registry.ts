@@ -124,11 +124,50 @@ export class Registry {
         out.push({ package: e.packages.join(', '), error: duplicateError(key, e.packages) });
       }
     }
+    // names that differ only in case, '_' or '-' but belong to different components (a config could not tell them apart)
+    const loose = new Map<string, Map<string, [IdEntry, string]>>();
+    for (const [name, e] of this.ids) {
+      const k = looseName(name);
+      const m = loose.get(k) ?? new Map<string, [IdEntry, string]>();
+      if (!m.has(e.id)) m.set(e.id, [e, name]);
+      loose.set(k, m);
+    }
+    for (const m of loose.values()) {
+      if (m.size < 2) continue;
+      const names = [...m.values()].map(([, n]) => n).sort();
+      const pkgs = [...new Set([...m.values()].flatMap(([e]) => e.packages))].sort();
+      out.push({
+        package: pkgs.join(', '),
+        error: new ModnasError('MODNAS_E_REGISTRY_LOOSE_CLASH', `${names.map((n) => `"${n}"`).join(' and ')} (${pkgs.join(', ')}) are one name when case, '_' and '-' are ignored, as configs may write ids`, {
+          fix: 'rename one of them (or its alias) in its plugin, or uninstall one of the packages',
+        }),
+      });
+    }
     return out;
   }
 
   has(id: string): boolean {
-    return this.ids.has(id);
+    return this.lookup(id) !== undefined;
+  }
+
+  /**
+   * The entry of an id or alias: the exact name, else the one entry whose name matches it with
+   * case, '_' and '-' ignored, as the original ModularNAS looked names up (`binarygateoptim`,
+   * `binary_gate_optim`). Two different components under one loose name are ambiguous.
+   */
+  private lookup(id: string, where?: string): IdEntry | undefined {
+    const exact = this.ids.get(id);
+    if (exact) return exact;
+    const key = looseName(id);
+    // one component may sit under several entries (an id and its aliases): tell them apart by canonical id
+    const found = new Map<string, [IdEntry, string]>();
+    for (const [name, e] of this.ids) if (looseName(name) === key && !found.has(e.id)) found.set(e.id, [e, name]);
+    if (found.size <= 1) return found.values().next().value?.[0];
+    const names = [...found.values()].map(([, n]) => n).sort();
+    throw new ModnasError('MODNAS_E_REGISTRY_AMBIGUOUS', `"${id}" matches ${names.map((n) => `"${n}"`).join(' and ')} with case, '_' and '-' ignored`, {
+      fix: `write the id exactly: ${names.join(' or ')}`,
+      where,
+    });
   }
 
   /** Find a component by id or alias, importing its package if needed. */
@@ -136,12 +175,12 @@ export class Registry {
     if (typeof id !== 'string' || id === '') {
       throw new ModnasError('MODNAS_E_CONFIG_TYPE', `expected a ${kind} id (a string), got ${JSON.stringify(id)}`, { where });
     }
-    let entry = this.ids.get(id);
+    let entry = this.lookup(id, where);
     const silent = [...this.packages.values()].filter((p) => p.status === 'lazy' && p.aliases === undefined);
     if (!entry && silent.length > 0) {
       // Packages whose manifest does not list their aliases: only their code knows them.
       for (const p of silent) await this.loadPackage(p).catch(() => undefined);
-      entry = this.ids.get(id);
+      entry = this.lookup(id, where);
     }
     if (!entry) throw this.missError(kind, id, where);
     if (entry.packages.length > 1) throw duplicateError(id, entry.packages, where);
@@ -149,7 +188,8 @@ export class Registry {
       const pkg = this.packages.get(entry.packages[0]);
       if (pkg) await this.loadPackage(pkg, where);
     }
-    const def = this.ids.get(id)?.def;
+    // the package's import replaced its lazy entry: look the name up again
+    const def = (entry.def ? entry : this.lookup(id, where))?.def;
     if (!def) {
       const pkg = this.packages.get(entry.packages[0]);
       throw new ModnasError('MODNAS_E_PLUGIN_PROVIDES', `package ${entry.packages[0]} lists "${id}" in modnas.provides but its plugin does not define it`, {
@@ -263,7 +303,8 @@ export class Registry {
   }
 
   private missError(kind: ComponentKind, id: string, where?: string): ModnasError {
-    const pkg = Object.hasOwn(this.installHints, id) ? this.installHints[id] : undefined;
+    const hinted = Object.keys(this.installHints).find((k) => looseName(k) === looseName(id));
+    const pkg = hinted === undefined ? undefined : this.installHints[hinted];
     const close = this.suggest(id);
     const hint = close.length ? ` Did you mean ${close.map((c) => `"${c}"`).join(' or ')}?` : '';
     if (pkg) {
@@ -311,6 +352,11 @@ export class Registry {
       if (p.status === 'lazy') await this.loadPackage(p).catch(() => undefined);
     }
   }
+}
+
+/** A name as the original ModularNAS's registry compared them: lower case, without '_' and '-'. */
+export function looseName(id: string): string {
+  return id.toLowerCase().replace(/[_-]/g, '');
 }
 
 /** A manifest's aliases in a canonical order (ids sorted, aliases sorted, ids without aliases left out). */

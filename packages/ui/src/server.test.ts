@@ -7,12 +7,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExperimentEntry, RunView } from './view.js';
-import { bestSoFar, meanStd, paretoFront } from './view.js';
+import { bestSoFar, costKeys, meanStd, paretoFront } from './view.js';
 import { renderHtmlReport, startUiServer, writeHtmlReport } from './index.js';
 import type { UiServer } from './index.js';
 import { writeFixture } from '../test/store-fixture.js';
 
 describe('view helpers', () => {
+  it('costKeys: one scatter per cost metric, a latency per target, never a spread', () => {
+    const trial = (metrics: Record<string, number>) => ({ metrics }) as unknown as Parameters<typeof costKeys>[0][number];
+    expect(costKeys([trial({ acc: 0.9, params: 10, latency_wasm: 1.2, latency_wasm_iqr: 0.1 }), trial({ latency_webgl: 9, FLOPs: 100 })])).toEqual(['FLOPs', 'latency_wasm', 'latency_webgl', 'params']);
+  });
+
   it('paretoFront keeps exactly the points no other point dominates (lower cost, higher score)', () => {
     const pts = [
       { cost: 1, score: 0.5 },

@@ -170,12 +170,16 @@ export function paretoFront(points: ReadonlyArray<{ cost: number; score: number 
   return front;
 }
 
-/** The trial metrics that are costs the scatter plots score against (whichever the trials have). */
+/**
+ * The trial metrics that are costs the scatter plots score against (whichever the trials have):
+ * one plot per key, so latencies measured on several targets (keys such as latency_wasm and
+ * latency_webgl) each get theirs; a latency's spread (`<key>_iqr`) is not a cost.
+ */
 export const COST_METRICS = ['flops', 'params', 'latency'];
 
 export function costKeys(trials: readonly Trial[]): string[] {
   const keys = new Set<string>();
-  for (const t of trials) for (const k of Object.keys(t.metrics)) if (COST_METRICS.some((c) => k.toLowerCase().includes(c))) keys.add(k);
+  for (const t of trials) for (const k of Object.keys(t.metrics)) if (COST_METRICS.some((c) => k.toLowerCase().includes(c)) && !k.endsWith('_iqr')) keys.add(k);
   return [...keys].sort();
 }
 

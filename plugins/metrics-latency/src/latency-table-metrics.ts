@@ -1,11 +1,7 @@
-import type { MetricsFn, Module, ResultStore } from '@modnas/core';
+import type { BuildContext, MetricsFn, Module, ResultStore } from '@modnas/core';
 import { Tokens, defineComponent, resolveToken, z } from '@modnas/core';
-import type { BuildContext } from '@modnas/core';
-import { latencyTableFields, tableFor } from './options.js';
-import type { LatencyTableConfig } from './options.js';
-import { closeRuntimes } from './runtimes.js';
-import type { LatencyTable } from './table.js';
-import { currentChoice, predictLatency } from './table.js';
+import type { LatencyTable, LatencyTableConfig } from '@modnas/kit-latency';
+import { closeRuntimes, currentChoice, latencyTableFields, predictLatency, tableFor } from '@modnas/kit-latency';
 
 export const latencyTableMetricsSchema = z.strictObject({
   key: z.string().min(1).default('latency').describe('Name of the metric (predicted milliseconds)'),

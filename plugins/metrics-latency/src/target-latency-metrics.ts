@@ -1,9 +1,7 @@
 import type { MetricsFn } from '@modnas/core';
 import { defineComponent, z } from '@modnas/core';
 import { MixedOp, fixCandidates } from '@modnas/kit-mixed-op';
-import { latencyTargetFields, runtimeOf, timingOf } from './options.js';
-import { closeRuntimes, inferenceGraph } from './runtimes.js';
-import { summarize } from './timing.js';
+import { closeRuntimes, inferenceGraph, latencyTargetFields, runtimeOf, summarize, timingOf } from '@modnas/kit-latency';
 
 export const targetLatencyMetricsSchema = z.strictObject({
   key: z.string().min(1).default('latency').describe('Name of the metric (milliseconds); its interquartile range is stored as <key>_iqr'),

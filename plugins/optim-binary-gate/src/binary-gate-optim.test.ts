@@ -170,7 +170,7 @@ describe('BinaryGateOptim', () => {
     const space = new ArchSpace();
     const alpha = space.tensor({ shape: [3], init: [0.3, -0.2, 0.1] });
     const toy = toyOn(alpha, 1);
-    // a table as @modnas/metrics-latency builds it: one mixed op, ms per candidate, a fixed part
+    // a table as @modnas/kit-latency builds it: one mixed op, ms per candidate, a fixed part
     const table = { version: 1, target: 'tfjs-wasm' as const, runtime: 'test', machine: 'test', batch_size: 1, input: [3], fixed: 0.4, ops: [{ path: 'op', candidates: NAMES, keys: ['a', 'b', 'identity'], ms: [1.5, 0.25, 0] }], entries: {}, references: [] };
     const costs = latencyCosts(toy, table);
     expect(costs.fixed).toBe(0.4);
@@ -214,7 +214,7 @@ describe('BinaryGateOptim', () => {
     space.dispose();
   });
 
-  it('cost_metric latency: its options are checked by @modnas/metrics-latency when the optimizer is built', async () => {
+  it('cost_metric latency: its options are checked by @modnas/kit-latency when the optimizer is built', async () => {
     const space = new ArchSpace();
     const ctx = { space } as unknown as Parameters<typeof binaryGateOptim.create>[1];
     const ok = await binaryGateOptim.create(binaryGateOptimSchema.parse({ cost_mode: 'mul', cost_metric: 'latency', latency: { target: 'onnxruntime-web' } }), ctx, undefined);

@@ -4,19 +4,19 @@ import { ModnasError, defineComponent, tf, z } from '@modnas/core';
 import { MixedOp as MixedOpBase, opInputShapes } from '@modnas/kit-mixed-op';
 import { GradientSearchOptimizer, adamArgsFields } from '@modnas/kit-optim';
 import { countMacs } from '@modnas/nn';
-import type { LatencyTable, LatencyTableConfig } from '@modnas/metrics-latency';
-import type * as LatencyPlugin from '@modnas/metrics-latency';
+import type { LatencyTable, LatencyTableConfig } from '@modnas/kit-latency';
+import type * as LatencyKitModule from '@modnas/kit-latency';
 
-/** @modnas/metrics-latency, imported only when a latency term is configured (an optional peer). */
-type LatencyKit = typeof LatencyPlugin;
+/** @modnas/kit-latency, imported only when a latency term is configured (an optional peer). */
+type LatencyKit = typeof LatencyKitModule;
 
 async function latencyKit(): Promise<LatencyKit> {
   try {
-    return await import('@modnas/metrics-latency');
+    return await import('@modnas/kit-latency');
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw e;
-    throw new ModnasError('MODNAS_E_OPTIM_COST', 'BinaryGateOptim: cost_metric latency needs @modnas/metrics-latency, which is not installed', { fix: 'npm i @modnas/metrics-latency (and the runtime of your target), or use cost_metric flops or params', where: 'optim.cost_metric', cause: e });
+    throw new ModnasError('MODNAS_E_OPTIM_COST', 'BinaryGateOptim: cost_metric latency needs @modnas/kit-latency, which is not installed', { fix: 'npm i @modnas/kit-latency (and the runtime of your target), or use cost_metric flops or params', where: 'optim.cost_metric', cause: e });
   }
 }
 
@@ -46,7 +46,7 @@ export const binaryGateOptimSchema = z.strictObject({
   latency: z
     .record(z.string(), z.unknown())
     .default({})
-    .describe("Where cost_metric latency is measured: LatencyTableMetrics's options of @modnas/metrics-latency (target: engine, onnxruntime-node, tfjs-wasm, tfjs-webgl or onnxruntime-web; timing), checked when the optimizer is built; the table is built at the first arch step"),
+    .describe("Where cost_metric latency is measured: the latency options of @modnas/kit-latency (as LatencyTableMetrics takes them: target: engine, onnxruntime-node, tfjs-wasm, tfjs-webgl or onnxruntime-web; timing), checked when the optimizer is built; the table is built at the first arch step"),
   cost_target: z
     .number()
     .positive()
@@ -118,7 +118,7 @@ export function measureCosts(model: Module, inputShape: readonly number[], metri
   }
 }
 
-/** `optim.latency` checked by @modnas/metrics-latency's schema (a coded error that names the key). */
+/** `optim.latency` checked by @modnas/kit-latency's schema (a coded error that names the key). */
 async function latencyOptions(raw: Record<string, unknown>): Promise<{ kit: LatencyKit; config: LatencyTableConfig }> {
   const kit = await latencyKit();
   const r = kit.latencyTableSchema.safeParse(raw);
@@ -135,7 +135,7 @@ async function latencyOptions(raw: Record<string, unknown>): Promise<{ kit: Late
  * an op without one adds its chosen candidate's milliseconds to the fixed part.
  */
 export function latencyCosts(model: Module, table: LatencyTable): CostTable {
-  // the table's ops are the model's mixed ops in this order (metrics-latency's tableOps)
+  // the table's ops are the model's mixed ops in this order (kit-latency's tableOps)
   const ops = MixedOpBase.find(model);
   if (ops.length !== table.ops.length) throw new ModnasError('MODNAS_E_OPTIM_COST', `BinaryGateOptim: the latency table has ${table.ops.length} mixed ops, the model ${ops.length}`, { fix: 'rebuild the table for this model (the latency cache is keyed by shapes, so only the changed part is measured)' });
   const out: CostTable = { ops: [], fixed: table.fixed };
@@ -170,7 +170,7 @@ export class BinaryGateOptim extends GradientSearchOptimizer {
   constructor(
     space: ArchSpace,
     readonly config: BinaryGateOptimConfig,
-    /** The latency options, checked by @modnas/metrics-latency (cost_metric latency). */
+    /** The latency options, checked by @modnas/kit-latency (cost_metric latency). */
     private readonly latency?: { kit: LatencyKit; config: LatencyTableConfig },
   ) {
     super(space, { lr: config.lr, betas: config.betas, weight_decay: config.weight_decay, eps: config.eps }, 'BinaryGateOptim');

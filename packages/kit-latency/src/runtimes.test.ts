@@ -2,17 +2,11 @@
 // targets in one headless Chromium (Debian's, MODNAS_TEST_CHROMIUM or /usr/bin/chromium; skipped
 // with the reason where there is none, and failing then under MODNAS_REQUIRE_SERVICES=1, as CI sets).
 import { existsSync } from 'node:fs';
-import type { MetricsFn } from '@modnas/core';
 import { ModnasError, Sequential } from '@modnas/core';
 import { Conv2d, GlobalAvgPool, Linear, ReLU6 } from '@modnas/nn';
-import { describeConformance } from '@modnas/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
-import plugin from './index.js';
-import { latencyTableMetricsFn, latencyTableMetricsSchema } from './latency-table-metrics.js';
 import type { LatencyTarget } from './runtimes.js';
 import { BROWSER_TARGETS, closeRuntimes, importFor, inferenceGraph, openRuntime } from './runtimes.js';
-import { supernet } from './fixtures.js';
-import { targetLatencyMetricsFn, targetLatencyMetricsSchema } from './target-latency-metrics.js';
 import { DEFAULT_TIMING } from './timing.js';
 
 const chromiumPath = process.env.MODNAS_TEST_CHROMIUM || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : '');
@@ -23,18 +17,6 @@ const INPUT = [16, 16, 3];
 const net = () => new Sequential([new Conv2d(3, 16, { kernelSize: 3, padding: 1 }), new ReLU6(), new Conv2d(16, 16, { kernelSize: 3, padding: 1, groups: 16 }), new GlobalAvgPool(), new Linear(16, 10)]);
 
 afterAll(() => closeRuntimes());
-
-const probe = supernet().model;
-const once = async (fn: unknown): Promise<void> => {
-  await (fn as MetricsFn)(probe, { inputShape: [8, 8, 3] });
-  await (fn as MetricsFn).close?.();
-};
-
-describeConformance(plugin, {
-  packageJson: new URL('../package.json', import.meta.url),
-  step: { TargetLatencyMetrics: once, LatencyTableMetrics: once },
-  configs: { TargetLatencyMetrics: { warmup: 1, rep: 2, min_sample_ms: 0.1 }, LatencyTableMetrics: { warmup: 1, rep: 2, min_sample_ms: 0.1, cache: false, rounds: 1 } },
-});
 
 describe('latency targets in Node', () => {
   for (const target of ['engine', 'onnxruntime-node'] as const) {
@@ -49,27 +31,6 @@ describe('latency targets in Node', () => {
       expect(info.machine).toMatch(/x\d+, linux-/);
     });
   }
-
-  it('TargetLatencyMetrics reports the median and its spread under its key', async () => {
-    const fn = targetLatencyMetricsFn(targetLatencyMetricsSchema.parse({ key: 'ort_ms', target: 'onnxruntime-node', rep: 5, warmup: 2 }));
-    const out = await fn(net(), { inputShape: INPUT as [number, number, number] });
-    expect(Object.keys(out).sort()).toEqual(['ort_ms', 'ort_ms_iqr']);
-    expect(out.ort_ms).toBeGreaterThan(0);
-    expect(out.ort_ms_iqr).toBeGreaterThanOrEqual(0);
-  });
-
-  it('LatencyTableMetrics builds the table once and predicts every call after', async () => {
-    const fn = latencyTableMetricsFn({ ...latencyTableMetricsSchema.parse({ target: 'engine', rep: 3, warmup: 1, cache: false, rounds: 1 }) });
-    const { model } = supernet();
-    const t0 = performance.now();
-    const a = await fn(model, { inputShape: [8, 8, 3] });
-    const first = performance.now() - t0;
-    const t1 = performance.now();
-    const b = await fn(model, { inputShape: [8, 8, 3] });
-    expect(performance.now() - t1).toBeLessThan(first);
-    expect(b.latency).toBe(a.latency);
-    expect(a.latency).toBeGreaterThan(0);
-  });
 });
 
 describe('latency errors', () => {

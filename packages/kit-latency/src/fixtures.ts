@@ -1,10 +1,22 @@
-// Test fixtures: a small supernet of two binary-gate mixed ops between a stem and a head, and a
+// Test fixtures: a small supernet of three mixed ops (argmax α, as binary gates run in eval mode) between a stem and a head, and a
 // runtime whose "latency" is computed from the graph (so the table's arithmetic can be checked exactly).
-import type { Module as ModuleT } from '@modnas/core';
-import { ArchSpace, Rng, Sequential } from '@modnas/core';
-import { BinaryGateOp } from '@modnas/mixed-op-bingate';
+import type { Module as ModuleT, TensorParam } from '@modnas/core';
+import { ArchSpace, Sequential } from '@modnas/core';
+import type { MixedOpCandidate } from '@modnas/kit-mixed-op';
+import { TensorMixedOp } from '@modnas/kit-mixed-op';
 import { Conv2d, GlobalAvgPool, Identity, Linear, ReLU6 } from '@modnas/nn';
 import type { LatencyRuntime, Net } from './runtimes.js';
+
+/** A mixed op that runs its argmax-α candidate (as a binary-gate op does in eval mode). */
+class ArgmaxOp extends TensorMixedOp {
+  constructor(candidates: readonly MixedOpCandidate[], alpha: TensorParam) {
+    super(candidates, alpha);
+  }
+
+  override forward(x: Parameters<ModuleT['call']>[0]): ReturnType<ModuleT['call']> {
+    return this.candidates()[this.chosenIndex()].call(x);
+  }
+}
 
 export function supernet(space = new ArchSpace()): { model: ModuleT; space: ArchSpace } {
   const op = (name: string, withIdentity: boolean) => {
@@ -13,7 +25,7 @@ export function supernet(space = new ArchSpace()): { model: ModuleT; space: Arch
       { name: 'c5', spec: 'c5', module: new Sequential([new Conv2d(8, 8, { kernelSize: 5, padding: 2 }), new ReLU6()]) },
     ];
     if (withIdentity) cands.push({ name: 'id', spec: 'NIL', module: new Identity() as unknown as Sequential });
-    return new BinaryGateOp(cands, space.tensor({ name, shape: [cands.length] }), { nSamples: 1, evalMode: 'argmax', rng: new Rng(1) });
+    return new ArgmaxOp(cands, space.tensor({ name, shape: [cands.length] }));
   };
   const model = new Sequential([new Conv2d(3, 8, { kernelSize: 3, padding: 1 }), op('a', true), op('b', false), op('c', true), new GlobalAvgPool(), new Linear(8, 4)]);
   return { model, space };
