@@ -1,4 +1,4 @@
-import type { Assignment, SearchOptimizer } from '@modnas/core';
+import type { Assignment, SearchOptimizer, TrialResult } from '@modnas/core';
 import { ArchSpace, Rng } from '@modnas/core';
 
 /** A toy search problem for optimizer tests: 8 params x 4 choices, a separable score plus one interaction, fixed weights. */
@@ -29,4 +29,30 @@ export function driveSerially(o: SearchOptimizer, f: (a: Assignment) => number, 
 /** The best score an optimizer finds on `f` within `budget` single-candidate queries. */
 export function bestOf(o: SearchOptimizer, f: (a: Assignment) => number, budget: number): number {
   return Math.max(-Infinity, ...driveSerially(o, f, budget).map(f));
+}
+
+/**
+ * A toy problem for latency constraints: 6 params x 4 choices, fixed weights; a larger choice scores
+ * higher and runs slower, so the fastest candidates score worst. `all(k)` sets every param to k.
+ */
+export function latencyProblem(): {
+  space: () => ArchSpace;
+  score: (a: Assignment) => number;
+  latency: (a: Assignment) => number;
+  result: (a: Assignment) => TrialResult;
+  all: (k: number) => Assignment;
+} {
+  const rng = new Rng(7);
+  const gain = Array.from({ length: 6 }, () => 1 + rng.next());
+  const cost = Array.from({ length: 6 }, () => 1 + rng.next());
+  const space = () => {
+    const s = new ArchSpace();
+    for (let i = 0; i < 6; i++) s.categorical({ name: `p${i}`, choices: [0, 1, 2, 3] });
+    return s;
+  };
+  const score = (a: Assignment) => gain.reduce((t, g, i) => t + g * Number(a[`p${i}`]), 0);
+  const latency = (a: Assignment) => 2 + cost.reduce((t, c, i) => t + c * Number(a[`p${i}`]), 0);
+  const result = (a: Assignment): TrialResult => ({ arch: a, score: score(a), metrics: { latency: latency(a) } });
+  const all = (k: number): Assignment => Object.fromEntries(gain.map((_, i) => [`p${i}`, k]));
+  return { space, score, latency, result, all };
 }

@@ -34,16 +34,20 @@ function drive(o: { next(n: number): Assignment[]; step(f: { results: Array<{ ar
   return pts;
 }
 
+/** Hand-checked points (two objectives, higher is better): fronts [[0, 1, 2], [3, 4], [5]]. */
+const HAND_POINTS = [
+  [3, 1],
+  [1, 3],
+  [2, 2],
+  [1, 1],
+  [2, 0.5],
+  [0, 0],
+];
+
 describe('non-dominated sorting', () => {
+
   it('fronts, domination, crowding distance and 2-d hypervolume on hand-checked points', () => {
-    const pts = [
-      [3, 1],
-      [1, 3],
-      [2, 2],
-      [1, 1],
-      [2, 0.5],
-      [0, 0],
-    ];
+    const pts = HAND_POINTS;
     expect(dominates([2, 2], [1, 1])).toBe(true);
     expect(dominates([2, 2], [2, 2])).toBe(false);
     expect(dominates([3, 1], [1, 3])).toBe(false);
@@ -140,14 +144,7 @@ describe('ParetoEvolutionOptim with latency_max_ms', () => {
     expect(constrainedDominates([9, 9], 2, [0, 0], 2)).toBe(false);
     expect(constrainedDominates([2, 2], 0, [1, 1], 0)).toBe(true);
     expect(constrainedDominates([3, 1], 0, [1, 3], 0)).toBe(false);
-    const pts = [
-      [3, 1],
-      [1, 3],
-      [2, 2],
-      [1, 1],
-      [2, 0.5],
-      [0, 0],
-    ];
+    const pts = HAND_POINTS;
     // [1, 3] would be on the first front; 2 ms over the limit it ranks after every feasible point
     expect(nondominatedFronts(pts, [0, 2, 0, 0, 5, 2])).toEqual([[0, 2], [3], [1, 5], [4]]);
     expect(nondominatedFronts(pts, [0, 0, 0, 0, 0, 0])).toEqual(nondominatedFronts(pts));

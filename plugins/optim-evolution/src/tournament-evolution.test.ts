@@ -1,8 +1,8 @@
-import type { Assignment, SearchOptimizer, TrialResult } from '@modnas/core';
+import type { Assignment, SearchOptimizer } from '@modnas/core';
 import { ArchSpace, Rng } from '@modnas/core';
 import { componentRng, latencyConstraintOf } from '@modnas/kit-optim';
 import { RandomSearchOptim } from '@modnas/optim-random';
-import { describeConformance, makeBuildContext, bestOf, toyObjective } from '@modnas/testkit';
+import { describeConformance, makeBuildContext, bestOf, latencyProblem, toyObjective } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
 import { evolutionOptim } from './evolution-optim.js';
 import plugin from './index.js';
@@ -132,23 +132,6 @@ describe('TournamentEvolution', () => {
     expect(ne).toBeGreaterThan(rs + 0.1);
   });
 });
-
-/** 6 params x 4 choices; a larger choice scores higher and runs slower, so the fastest candidates score worst. */
-function latencyProblem() {
-  const rng = new Rng(7);
-  const gain = Array.from({ length: 6 }, () => 1 + rng.next());
-  const cost = Array.from({ length: 6 }, () => 1 + rng.next());
-  const space = () => {
-    const s = new ArchSpace();
-    for (let i = 0; i < 6; i++) s.categorical({ name: `p${i}`, choices: [0, 1, 2, 3] });
-    return s;
-  };
-  const score = (a: Assignment) => gain.reduce((t, g, i) => t + g * Number(a[`p${i}`]), 0);
-  const latency = (a: Assignment) => 2 + cost.reduce((t, c, i) => t + c * Number(a[`p${i}`]), 0);
-  const result = (a: Assignment): TrialResult => ({ arch: a, score: score(a), metrics: { latency: latency(a) } });
-  const all = (k: number): Assignment => Object.fromEntries(gain.map((_, i) => [`p${i}`, k]));
-  return { space, score, latency, result, all };
-}
 
 describe('TournamentEvolution with latency_max_ms', () => {
   const LIMIT = 12;

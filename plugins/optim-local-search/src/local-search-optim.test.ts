@@ -1,8 +1,8 @@
-import type { Assignment, SearchOptimizer, TrialResult } from '@modnas/core';
+import type { Assignment, SearchOptimizer } from '@modnas/core';
 import { ArchSpace, Rng } from '@modnas/core';
 import { componentRng } from '@modnas/kit-optim';
 import { RandomSearchOptim } from '@modnas/optim-random';
-import { bestOf, describeConformance, makeBuildContext, toyObjective, driveSerially } from '@modnas/testkit';
+import { bestOf, describeConformance, makeBuildContext, toyObjective, driveSerially, latencyProblem } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
 import plugin from './index.js';
 import type { LocalSearchConfig } from './local-search-optim.js';
@@ -153,21 +153,6 @@ describe('LocalSearchOptim', () => {
     expect(local).toBeGreaterThan(rs + 0.1);
   });
 });
-
-/** 6 params x 4 choices; a larger choice scores higher and runs slower, so the fastest candidates score worst. */
-function latencyProblem() {
-  const rng = new Rng(7);
-  const gain = Array.from({ length: 6 }, () => 1 + rng.next());
-  const cost = Array.from({ length: 6 }, () => 1 + rng.next());
-  const space = () => {
-    const s = new ArchSpace();
-    for (let i = 0; i < 6; i++) s.categorical({ name: `p${i}`, choices: [0, 1, 2, 3] });
-    return s;
-  };
-  const latency = (a: Assignment) => 2 + cost.reduce((t, c, i) => t + c * Number(a[`p${i}`]), 0);
-  const result = (a: Assignment): TrialResult => ({ arch: a, score: gain.reduce((t, g, i) => t + g * Number(a[`p${i}`]), 0), metrics: { latency: latency(a) } });
-  return { space, latency, result };
-}
 
 describe('LocalSearchOptim with latency_max_ms', () => {
   const LIMIT = 12;
