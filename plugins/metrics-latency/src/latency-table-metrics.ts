@@ -36,7 +36,7 @@ export const latencyTableMetrics = defineComponent({
   kind: 'metrics',
   id: 'LatencyTableMetrics',
   aliases: ['StatsLUTMetrics'],
-  description: 'Predicted latency (ms) on a target from its lookup table: each candidate of each mixed op measured once at its shape, plus the measured fixed part',
+  description: 'Predicted latency (ms) on a target from its lookup table: each candidate of each mixed op measured once in context (the whole network with that one op changed), plus the fixed part',
   schema: latencyTableMetricsSchema,
   create(config, ctx) {
     return latencyTableMetricsFn(config, ctx);
