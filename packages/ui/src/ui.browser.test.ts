@@ -1,13 +1,11 @@
 // The dashboard in a real browser: Playwright driving Chromium (Debian's /usr/bin/chromium) against
-// `modnas ui` (the installed command, as a child process) over stores the test writes directly.
-// Outside CI the tests skip when no Chromium is found; with MODNAS_REQUIRE_SERVICES=1 (.ci/run) a
-// missing Chromium fails.
+// `modnas ui` (the installed command, as a child process) over stores the test writes directly
+// (the harness: test/browser.ts).
 import type { ChildProcess } from 'node:child_process';
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { chromium as pw } from 'playwright-core';
@@ -15,15 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import type { RunView } from './view.js';
 import { meanStd, paretoFront } from './view.js';
 import { HOSTILE, writeFixture, writeHostileFixture } from '../test/store-fixture.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const BIN = join(here, '..', '..', 'cli', 'dist', 'bin.js');
-const chromiumPath = process.env.MODNAS_TEST_CHROMIUM || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : '');
-const chromium = chromiumPath !== '' && existsSync(chromiumPath);
-const required = process.env.MODNAS_REQUIRE_SERVICES === '1';
-// rebind.modnas.test resolves to this machine, as an attacker's name does after DNS rebinding
-const REBIND = 'rebind.modnas.test';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', `--host-resolver-rules=MAP ${REBIND} 127.0.0.1`];
+import { ARGS, BIN, REBIND, charts, chromium, chromiumPath, required, skipReason, startUi } from '../test/browser.js';
 
 if (required) {
   it('Chromium is there (MODNAS_REQUIRE_SERVICES=1: the dashboard tests must run)', () => {
@@ -31,32 +21,9 @@ if (required) {
   });
 }
 
-/** Start `modnas ui <folder> --port 0` and read the URL it prints. */
-async function startUi(folder: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [BIN, 'ui', folder, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const url = await new Promise<string>((ok, fail) => {
-    const t = setTimeout(() => fail(new Error(`modnas ui printed no URL in 30 s: ${out}`)), 30_000);
-    const on = (d: Buffer): void => {
-      out += d.toString();
-      const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        ok(m[1]);
-      }
-    };
-    child.stdout.on('data', on);
-    child.stderr.on('data', on);
-    child.once('exit', (code) => fail(new Error(`modnas ui exited with ${code}: ${out}`)));
-  });
-  return { url, child };
-}
-
-// (expressions as strings: this file is compiled without the DOM types, they run in the page)
-const charts = (page: Page): Promise<Record<string, { labels: string[]; data: Array<Array<number | null>> }>> => page.evaluate('window.__modnasCharts');
 const cellValues = (page: Page, col: number): Promise<string[]> => page.$$eval(`#trials tbody tr td:nth-child(${col})`, (tds) => tds.map((td) => td.getAttribute('data-value') ?? ''));
 
-describe.skipIf(!chromium)(`dashboard in Chromium${chromium ? '' : ' (skipped: no Chromium found; apt-get install chromium or set MODNAS_TEST_CHROMIUM)'}`, () => {
+describe.skipIf(!chromium)(`dashboard in Chromium${skipReason}`, () => {
   const root = mkdtempSync(join(tmpdir(), 'modnas-ui-browser-'));
   let fx: ReturnType<typeof writeFixture>;
   let ui: { url: string; child: ChildProcess };

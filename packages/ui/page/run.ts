@@ -1,0 +1,140 @@
+/** One run (#/run?dir=..&run=..): its facts, curves, best so far, costs, trials, α and architecture, live while it runs. */
+import type { RecordIn, RunState, RunView } from '../src/view.js';
+import { bestSoFar, costKeys, foldRecord } from '../src/view.js';
+import type { Child } from './dom.js';
+import { app, duration, fmt, getJson, h, section, session, statusBadge, stopLive, where } from './dom.js';
+import { clearCharts, lineChart } from './charts.js';
+import { alphaHeatmaps } from './alpha.js';
+import { archView } from './arch.js';
+import { scatters } from './pareto.js';
+import { trialTable } from './trials.js';
+
+function runHeader(v: RunView): HTMLElement {
+  const r = v.run;
+  const facts: Array<[string, Child]> = [
+    ['status', statusBadge(r.status)],
+    ['backend', r.backend ?? '–'],
+    ['optimizer', r.optim ?? '–'],
+    ['duration', duration(r.seconds)],
+    ['trials', String(v.trials.length)],
+    ['best score', h('span', { id: 'best' }, fmt(r.best))],
+    ['epochs', String(v.metrics.length)],
+  ];
+  return h('div', { class: 'facts', id: 'facts' }, ...facts.map(([k, val]) => h('div', {}, h('span', { class: 'muted' }, k), h('b', {}, val))));
+}
+
+function curves(parent: HTMLElement, v: RunView): void {
+  const estims = [...new Set(v.metrics.map((m) => m.estim))];
+  if (estims.length === 0) {
+    parent.append(h('p', { class: 'muted' }, 'no epoch finished yet'));
+    return;
+  }
+  const grid = h('div', { class: 'grid' });
+  parent.append(grid);
+  for (const estim of estims) {
+    const pts = v.metrics.filter((m) => m.estim === estim);
+    const keys = [...new Set(pts.flatMap((p) => Object.keys(p.values)))];
+    // one chart per scale: losses, accuracies, and the rest (counters such as arch_updates); not the lr
+    const isLoss = (k: string): boolean => /loss/i.test(k);
+    const isAcc = (k: string): boolean => !isLoss(k) && /acc/i.test(k);
+    const groups: Array<[string, string, string[]]> = [
+      ['loss', 'loss', keys.filter(isLoss)],
+      ['metrics', 'accuracy', keys.filter(isAcc)],
+      ['other', 'other metrics', keys.filter((k) => !isLoss(k) && !isAcc(k) && !/(^|_)lr$/i.test(k))],
+    ];
+    for (const [id, g, ks] of groups) {
+      if (ks.length === 0) continue;
+      lineChart(grid, {
+        name: `curves:${estim}:${id}`,
+        title: `${estim}: ${g} per epoch`,
+        xLabel: 'epoch', intX: true,
+        x: pts.map((p) => p.epoch),
+        series: ks.map((k) => ({ label: k, values: pts.map((p) => p.values[k] ?? null) })),
+      });
+    }
+  }
+}
+
+function bestCharts(parent: HTMLElement, v: RunView): void {
+  if (v.trials.length === 0) return;
+  const grid = h('div', { class: 'grid' });
+  parent.append(grid);
+  const best = bestSoFar(v.trials);
+  lineChart(grid, {
+    name: 'best:trials',
+    title: 'best score so far, by trial',
+    xLabel: 'trial', intX: true,
+    x: v.trials.map((_, i) => i + 1),
+    series: [
+      { label: 'score', values: v.trials.map((t) => t.score), points: true, color: '#999' },
+      { label: 'best so far', values: best },
+    ],
+  });
+  const t0 = Date.parse(v.run.start);
+  const timed = v.trials.map((t, i) => [t.time ? (Date.parse(t.time) - t0) / 1000 : NaN, best[i]] as const).filter(([s]) => Number.isFinite(s));
+  if (timed.length) {
+    lineChart(grid, { name: 'best:time', title: 'best score so far, by time', xLabel: 'seconds since start', x: timed.map(([s]) => s), series: [{ label: 'best so far', values: timed.map(([, b]) => b) }] });
+  }
+}
+
+export function renderRun(v: RunView, opts: { link: (name: string) => string }): void {
+  clearCharts();
+  where.textContent = ` / ${v.run.experiment} / ${v.run.id}`;
+  const curvesSec = section('Curves per estimator and epoch');
+  const bestSec = section('Best score so far');
+  const scatterSec = section('Score against cost, Pareto front');
+  const tableSec = section('Trials');
+  app.replaceChildren(h('h1', {}, `${v.run.experiment} `, h('span', { class: 'muted' }, v.run.id)), runHeader(v), curvesSec, bestSec);
+  curves(curvesSec, v);
+  bestCharts(bestSec, v);
+  if (v.trials.length === 0) bestSec.append(h('p', { class: 'muted' }, 'no trial yet'));
+  if (costKeys(v.trials).length) {
+    app.append(scatterSec);
+    scatters(scatterSec, v);
+  }
+  app.append(tableSec);
+  trialTable(tableSec, v);
+  alphaHeatmaps(app, v.alpha);
+  archView(app, v, opts.link);
+}
+
+export async function showRun(dir: string, run: string): Promise<void> {
+  const view = await getJson<RunView>(`/api/run?dir=${encodeURIComponent(dir)}&run=${encodeURIComponent(run)}`);
+  const link = (name: string): string => `/api/arch?dir=${encodeURIComponent(dir)}&name=${encodeURIComponent(name)}`;
+  renderRun(view, { link });
+  // live: the server streams the run's new records; redraw at most twice a second
+  let dirty = false;
+  let status = view.run.status;
+  session.live = new EventSource(`/api/events?dir=${encodeURIComponent(dir)}&run=${encodeURIComponent(run)}&after=${view.lastId}`);
+  // resumed: the records after its checkpoint were written again, so the view is read afresh
+  session.live.addEventListener('reset', () => {
+    stopLive();
+    void showRun(dir, run);
+  });
+  session.live.onmessage = (ev: MessageEvent<string>) => {
+    const u = JSON.parse(ev.data) as { records: RecordIn[]; run: RunState };
+    for (const r of u.records) foldRecord(view, r);
+    Object.assign(view.run, u.run);
+    dirty = true;
+    if (u.run.status !== status && status === 'running') {
+      // finished: reload once for the files it wrote (outputs/arch_*_best.yaml)
+      status = u.run.status;
+      stopLive();
+      void showRun(dir, run);
+    }
+  };
+  session.pollTimer = window.setInterval(() => {
+    if (!dirty) return;
+    dirty = false;
+    // keep the reader's place: scroll position, and the filter box if they are typing in it
+    const y = window.scrollY;
+    const typing = document.activeElement?.id === 'trial-filter' ? (document.activeElement as HTMLInputElement).selectionStart : null;
+    renderRun(view, { link });
+    window.scrollTo(0, y);
+    if (typing !== null) {
+      const f = document.getElementById('trial-filter') as HTMLInputElement;
+      f.focus();
+      f.setSelectionRange(typing, typing);
+    }
+  }, 500);
+}
