@@ -1,6 +1,6 @@
 // Bundles the dashboard page (page/app.ts + uPlot) into dist/page at package build time, so the
 // installed package serves finished files and needs no bundler or charting library at run time.
-import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,9 @@ await build({
   logLevel: 'warning',
 });
 const uplotCss = join(dirname(createRequire(import.meta.url).resolve('uplot')), 'uPlot.min.css');
-writeFileSync(join(out, 'app.css'), readFileSync(uplotCss, 'utf8') + '\n' + readFileSync(join(here, 'page', 'app.css'), 'utf8'));
+// uPlot's styles, then the page's: app.css first, then each view's own stylesheet (page/<view>.css)
+const sheets = ['app.css', ...readdirSync(join(here, 'page')).filter((f) => f.endsWith('.css') && f !== 'app.css').sort()];
+writeFileSync(join(out, 'app.css'), [readFileSync(uplotCss, 'utf8'), ...sheets.map((f) => readFileSync(join(here, 'page', f), 'utf8'))].join('\n'));
 copyFileSync(join(here, 'page', 'index.html'), join(out, 'index.html'));
 const kb = (f) => (statSync(join(out, f)).size / 1024).toFixed(1);
 console.log(`page: dist/page/app.js ${kb('app.js')} KiB, app.css ${kb('app.css')} KiB`);

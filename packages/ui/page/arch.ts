@@ -17,28 +17,34 @@ function chosenFor(desc: unknown, slot: SlotRecord, i: number): string | undefin
   return undefined;
 }
 
+/**
+ * The picture of one architecture of the run's space: `desc` is an arch desc (the file's) or a
+ * trial's arch (param -> choice). Chains for Slot spaces; the trial views use it too.
+ */
+export function archPicture(v: RunView, desc: unknown, name?: string): HTMLElement {
+  const list = Array.isArray(desc) ? desc : desc && typeof desc === 'object' ? Object.entries(desc as Record<string, unknown>) : [];
+  const blocks: HTMLElement[] =
+    v.slots.length > 0
+      ? v.slots.map((s, i) =>
+          h(
+            'div',
+            { class: 'block', 'data-slot': s.path },
+            h('div', { class: 'cand' }, chosenFor(desc, s, i) ?? '?'),
+            h('div', { class: 'shape' }, `${s.chnIn}→${s.chnOut}${s.stride > 1 ? ` /${s.stride}` : ''}`),
+            h('div', { class: 'path muted', title: s.path }, shortPath(s.path)),
+          ),
+        )
+      : list.map((e, i) => {
+          const [k, val] = Array.isArray(e) && e.length === 2 && !Array.isArray(desc) ? (e as [string, unknown]) : [String(i), e];
+          return h('div', { class: 'block', 'data-slot': k }, h('div', { class: 'cand' }, typeof val === 'string' ? val : JSON.stringify(val)), h('div', { class: 'path muted' }, k));
+        });
+  return h('div', { class: 'blocks', 'data-arch': name }, h('div', { class: 'block io' }, 'input'), ...blocks, h('div', { class: 'block io' }, 'output'));
+}
+
 export function archView(parent: HTMLElement, v: RunView, link: (name: string) => string): void {
   if (v.arch.length === 0 && v.slots.length === 0) return;
   const sec = section('Architecture found');
-  for (const f of v.arch) {
-    const list = Array.isArray(f.desc) ? f.desc : f.desc && typeof f.desc === 'object' ? Object.entries(f.desc as Record<string, unknown>) : [];
-    const blocks: HTMLElement[] =
-      v.slots.length > 0
-        ? v.slots.map((s, i) =>
-            h(
-              'div',
-              { class: 'block', 'data-slot': s.path },
-              h('div', { class: 'cand' }, chosenFor(f.desc, s, i) ?? '?'),
-              h('div', { class: 'shape' }, `${s.chnIn}→${s.chnOut}${s.stride > 1 ? ` /${s.stride}` : ''}`),
-              h('div', { class: 'path muted', title: s.path }, shortPath(s.path)),
-            ),
-          )
-        : list.map((e, i) => {
-            const [k, val] = Array.isArray(e) && e.length === 2 && !Array.isArray(f.desc) ? (e as [string, unknown]) : [String(i), e];
-            return h('div', { class: 'block', 'data-slot': k }, h('div', { class: 'cand' }, typeof val === 'string' ? val : JSON.stringify(val)), h('div', { class: 'path muted' }, k));
-          });
-    sec.append(h('h3', {}, `${f.estim}: `, h('a', { href: link(f.name), download: f.name, class: 'arch-link' }, f.name)), h('div', { class: 'blocks', 'data-arch': f.name }, h('div', { class: 'block io' }, 'input'), ...blocks, h('div', { class: 'block io' }, 'output')));
-  }
+  for (const f of v.arch) sec.append(h('h3', {}, `${f.estim}: `, h('a', { href: link(f.name), download: f.name, class: 'arch-link' }, f.name)), archPicture(v, f.desc, f.name));
   if (v.arch.length === 0) {
     sec.append(h('p', { class: 'muted' }, 'the search space (no architecture file yet):'), h('div', { class: 'blocks' }, ...v.slots.map((s) => h('div', { class: 'block', 'data-slot': s.path }, h('div', { class: 'cand' }, (s.candidates ?? []).join(' | ') || '?'), h('div', { class: 'shape' }, `${s.chnIn}→${s.chnOut}${s.stride > 1 ? ` /${s.stride}` : ''}`), h('div', { class: 'path muted', title: s.path }, shortPath(s.path))))));
   }
