@@ -18,7 +18,7 @@ export type { LogLevel, Logger, LogSink, ProgressTask, ProgressReporter } from '
 export { silentLogger, silentProgress } from './log.js';
 export type { SlotOptions } from './module.js';
 export { Module, Sequential, Slot } from './module.js';
-export type { ParamValue, Assignment, ParamListener, CategoricalOptions, NumericOptions, TensorParamOptions } from './params.js';
+export type { ParamValue, Assignment, ParamListener, CategoricalOptions, NumericOptions, TensorParamOptions, GraphEdge, SpaceGraph, GraphDeclaration, ParamDescription, SpaceDescription } from './params.js';
 export { ArchParam, DiscreteParam, CategoricalParam, NumericParam, TensorParam, ArchSpace } from './params.js';
 export type { ComponentDef, ComponentRef, AnyComponentDef, PluginMeta, ModnasPlugin, EngineDef, EngineInit, TensorEngine } from './plugin.js';
 export { defineComponent, definePlugin, defineEngine, isEngineDef } from './plugin.js';

@@ -111,6 +111,78 @@ describe('ArchSpace.networkKey', () => {
   });
 });
 
+describe('ArchSpace.declareGraph', () => {
+  /** The NAS-Bench-201 cell's shape: node j takes every node i < j through param "j<-i". */
+  const cell = (): ArchSpace => {
+    const s = new ArchSpace();
+    for (const e of ['1<-0', '2<-0', '2<-1', '3<-0', '3<-1', '3<-2']) s.categorical({ name: e, choices: ['none', 'skip_connect', 'nor_conv_3x3'] });
+    return s;
+  };
+  const edgesOf = (s: ArchSpace): Array<{ from: number; to: number; param: string }> => s.names().map((n) => ({ from: Number(n[3]), to: Number(n[0]), param: n }));
+  const code = (f: () => void): string | undefined => {
+    try {
+      f();
+    } catch (e) {
+      return (e as ModnasError).code;
+    }
+    return undefined;
+  };
+
+  it('keeps a valid DAG (nodes counted or named, edges by index or name) and describes the space with it', () => {
+    const s = cell();
+    expect(s.graph()).toBeUndefined();
+    expect(s.describe().graph).toBeUndefined();
+    s.declareGraph({ nodes: 4, edges: edgesOf(s) });
+    expect(s.graph()).toEqual({ nodes: ['0', '1', '2', '3'], edges: edgesOf(s) });
+    const d = s.describe();
+    expect(d.params.map((p) => p.name)).toEqual(s.names());
+    expect(d.params[0]).toEqual({ name: '1<-0', type: 'categorical', choices: ['none', 'skip_connect', 'nor_conv_3x3'] });
+    expect(d.graph?.edges).toHaveLength(6);
+    // by name
+    const t = cell();
+    t.declareGraph({ nodes: ['in', 'a', 'b', 'out'], edges: [{ from: 'in', to: 'a', param: '1<-0' }, { from: 'a', to: 'out', param: '3<-1' }] });
+    expect(t.graph()?.edges).toEqual([{ from: 0, to: 1, param: '1<-0' }, { from: 1, to: 3, param: '3<-1' }]);
+    // graph() is a copy
+    t.graph()!.edges.pop();
+    expect(t.graph()?.edges).toHaveLength(2);
+    // numeric and tensor params are described by their range and shape
+    const m = new ArchSpace();
+    m.numeric({ name: 'w', low: 0.5, high: 2 });
+    m.tensor({ name: 'alpha', shape: [3] });
+    m.declareGraph({ nodes: 2, edges: [{ from: 0, to: 1, param: 'alpha' }] });
+    expect(m.describe()).toEqual({ params: [{ name: 'w', type: 'numeric', low: 0.5, high: 2 }, { name: 'alpha', type: 'tensor', shape: [3] }], graph: { nodes: ['0', '1'], edges: [{ from: 0, to: 1, param: 'alpha' }] } });
+    m.dispose();
+    expect(m.graph()).toBeUndefined();
+  });
+
+  it('refuses, with MODNAS_E_PARAM_GRAPH, unknown params, nodes out of range, self-loops, duplicates, cycles and bad node lists', () => {
+    const s = cell();
+    const edges = edgesOf(s);
+    const cases: Array<[string, () => void, RegExp]> = [
+      ['unknown param', () => s.declareGraph({ nodes: 4, edges: [...edges, { from: 0, to: 3, param: '3<-9' }] }), /names no arch param of the space: "3<-9"[\s\S]*known params: 1<-0, 2<-0/],
+      ['node out of range', () => s.declareGraph({ nodes: 3, edges }), /edge 3 \(param "3<-0"\): to 3 is not one of its 3 nodes/],
+      ['negative node', () => s.declareGraph({ nodes: 4, edges: [{ from: -1, to: 1, param: '1<-0' }] }), /from -1 is not one of/],
+      ['unknown node name', () => s.declareGraph({ nodes: ['in', 'out'], edges: [{ from: 'in', to: 'mid', param: '1<-0' }] }), /to "mid" is not one of its 2 nodes/],
+      ['self-loop', () => s.declareGraph({ nodes: 4, edges: [{ from: 2, to: 2, param: '2<-1' }] }), /joins node "2" to itself/],
+      ['duplicate edge', () => s.declareGraph({ nodes: 4, edges: [edges[0], edges[0]] }), /declared twice/],
+      ['cycle', () => s.declareGraph({ nodes: 3, edges: [{ from: 0, to: 1, param: '1<-0' }, { from: 1, to: 2, param: '2<-1' }, { from: 2, to: 1, param: '2<-0' }] }), /cycle through node\(s\) "1", "2"/],
+      ['no nodes', () => s.declareGraph({ nodes: 0, edges }), /positive node count/],
+      ['fractional node count', () => s.declareGraph({ nodes: 2.5, edges }), /positive node count/],
+      ['repeated node name', () => s.declareGraph({ nodes: ['a', 'a'], edges }), /distinct non-empty strings, got "a"/],
+      ['no edges', () => s.declareGraph({ nodes: 4, edges: [] }), /no edge/],
+    ];
+    for (const [what, f, msg] of cases) {
+      expect(code(f), what).toBe('MODNAS_E_PARAM_GRAPH');
+      expect(f, what).toThrow(msg);
+    }
+    const n = new ArchSpace();
+    n.numeric({ name: 'w', low: 0, high: 1 });
+    expect(() => n.declareGraph({ nodes: 2, edges: [{ from: 0, to: 1, param: 'w' }] })).toThrow(/param "w" is numeric, which chooses no op/);
+    // a refused declaration leaves the space without a graph
+    expect(s.graph()).toBeUndefined();
+  });
+});
+
 describe('Rng', () => {
   it('is uniform enough and reproducible', () => {
     const r = new Rng(1);

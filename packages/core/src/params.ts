@@ -201,6 +201,37 @@ export class TensorParam extends ArchParam {
   }
 }
 
+/** An edge of a declared graph: node `to` takes node `from` through the op that `param` chooses. */
+export interface GraphEdge {
+  from: number;
+  to: number;
+  param: string;
+}
+
+/** The network shape a space declares (ArchSpace.declareGraph): named nodes, edges by node index. */
+export interface SpaceGraph {
+  nodes: string[];
+  edges: GraphEdge[];
+}
+
+/** What declareGraph takes: the nodes (names in order, or how many: '0', '1', ...) and the edges, nodes by index or name. */
+export interface GraphDeclaration {
+  nodes: readonly string[] | number;
+  edges: ReadonlyArray<{ from: number | string; to: number | string; param: string }>;
+}
+
+/** One param of a SpaceDescription. */
+export type ParamDescription =
+  | { name: string; type: 'categorical'; choices: ParamValue[] }
+  | { name: string; type: 'numeric'; low: number; high: number }
+  | { name: string; type: 'tensor'; shape: number[] };
+
+/** The space as plain JSON: its params in creation order and the graph it declares (the runner records it as stream 'space'). */
+export interface SpaceDescription {
+  params: ParamDescription[];
+  graph?: SpaceGraph;
+}
+
 /**
  * All arch params of one experiment. Params are named (given, or `<prefix>_<n>` in creation
  * order), the discrete ones span a mixed-radix space whose points map 1:1 to indices.
@@ -210,6 +241,7 @@ export class ArchSpace {
   private readonly counters = new Map<string, number>();
   private readonly listeners: ParamListener[] = [];
   private equivalence?: (a: Assignment) => string;
+  private declaredGraph?: SpaceGraph;
 
   add<P extends ArchParam>(param: P, prefix?: string): P {
     if (!param.name) {
@@ -325,6 +357,73 @@ export class ArchSpace {
     return this.equivalence ? this.equivalence({ ...this.assignment(), ...a }) : this.toIndex(a).toString();
   }
 
+  /**
+   * Declare the network's shape: a DAG whose every edge carries the op a param chooses (e.g. the
+   * NAS-Bench-201 cell: 4 nodes, the 6 edges "1<-0" ... "3<-2"). Tools draw architectures from it
+   * (the dashboard draws a DAG; without a declaration, a chain of Slots). The params must exist
+   * already and choose an op (categorical, or a tensor's softmax over candidates); nodes are named
+   * or counted, edges name them by index or name, and the graph has no cycle.
+   */
+  declareGraph(graph: GraphDeclaration): void {
+    const where = 'ArchSpace.declareGraph';
+    const bad = (message: string, fix: string): ModnasError => new ModnasError('MODNAS_E_PARAM_GRAPH', `graph of the search space: ${message}`, { fix, where });
+    const nodes = typeof graph.nodes === 'number' ? (Number.isInteger(graph.nodes) && graph.nodes > 0 ? Array.from({ length: graph.nodes }, (_, i) => String(i)) : undefined) : [...graph.nodes];
+    if (!nodes || nodes.length === 0) throw bad(`nodes must be a positive node count or a list of names, got ${JSON.stringify(graph.nodes)}`, 'declare nodes: 4 or nodes: ["in", "a", "b", "out"]');
+    const dup = nodes.find((n, i) => typeof n !== 'string' || n === '' || nodes.indexOf(n) !== i);
+    if (dup !== undefined) throw bad(`node names must be distinct non-empty strings, got ${JSON.stringify(dup)} in ${JSON.stringify(nodes)}`, 'give every node its own name');
+    if (graph.edges.length === 0) throw bad('it has no edge', 'declare the edges: { from, to, param }, one per op choice');
+    const node = (ref: number | string, i: number, end: 'from' | 'to'): number => {
+      const k = typeof ref === 'number' ? ref : nodes.indexOf(ref);
+      if (Number.isInteger(k) && k >= 0 && k < nodes.length) return k;
+      throw bad(`edge ${i} (param "${graph.edges[i].param}"): ${end} ${JSON.stringify(ref)} is not one of its ${nodes.length} nodes`, `use a node index 0..${nodes.length - 1} or a name of ${JSON.stringify(nodes)}`);
+    };
+    const edges: GraphEdge[] = graph.edges.map((e, i) => {
+      const p = this.params.get(e.param);
+      if (!p) throw bad(`edge ${i} names no arch param of the space: "${e.param}"`, `add the param before declaring the graph; known params: ${this.names().join(', ') || '(none)'}`);
+      if (!(p instanceof CategoricalParam || p instanceof TensorParam)) throw bad(`edge ${i}: param "${e.param}" is ${p.type}, which chooses no op`, 'an edge takes a categorical param (or a tensor param of a mixed op)');
+      const edge = { from: node(e.from, i, 'from'), to: node(e.to, i, 'to'), param: e.param };
+      if (edge.from === edge.to) throw bad(`edge ${i} (param "${e.param}") joins node "${nodes[edge.from]}" to itself`, 'an edge joins two different nodes');
+      return edge;
+    });
+    const seen = new Set<string>();
+    for (const e of edges) {
+      const key = `${e.from}>${e.to}:${e.param}`;
+      if (seen.has(key)) throw bad(`the edge ${nodes[e.from]} -> ${nodes[e.to]} of param "${e.param}" is declared twice`, 'declare each edge once');
+      seen.add(key);
+    }
+    // Kahn's algorithm: what is left once no node without inputs remains lies on a cycle
+    const indeg = nodes.map((_, k) => edges.filter((e) => e.to === k).length);
+    const ready = nodes.map((_, k) => k).filter((k) => indeg[k] === 0);
+    let done = 0;
+    while (ready.length > 0) {
+      const k = ready.pop() as number;
+      done++;
+      for (const e of edges) if (e.from === k && --indeg[e.to] === 0) ready.push(e.to);
+    }
+    if (done < nodes.length) throw bad(`it has a cycle through node(s) ${nodes.filter((_, k) => indeg[k] > 0).map((n) => `"${n}"`).join(', ')}`, 'edges must point one way (from an earlier node to a later one)');
+    this.declaredGraph = { nodes, edges };
+  }
+
+  /** The declared graph (a copy), or undefined when the space declares none. */
+  graph(): SpaceGraph | undefined {
+    const g = this.declaredGraph;
+    return g && { nodes: [...g.nodes], edges: g.edges.map((e) => ({ ...e })) };
+  }
+
+  /** The space as plain JSON: every param with its choices (range, shape) and the declared graph. */
+  describe(): SpaceDescription {
+    const params = this.all().map((p): ParamDescription => {
+      if (p instanceof CategoricalParam) return { name: p.name, type: 'categorical', choices: [...p.choices] };
+      if (p instanceof NumericParam) return { name: p.name, type: 'numeric', low: p.low, high: p.high };
+      if (p instanceof TensorParam) return { name: p.name, type: 'tensor', shape: [...p.shape] };
+      // another DiscreteParam subclass: its values by index
+      const d = p as DiscreteParam;
+      return { name: p.name, type: 'categorical', choices: Array.from({ length: d.cardinality }, (_, k) => d.valueAt(k)) };
+    });
+    const graph = this.graph();
+    return graph ? { params, graph } : { params };
+  }
+
   /** Current values of the discrete params. */
   assignment(): Assignment {
     const out: Assignment = {};
@@ -357,5 +456,6 @@ export class ArchSpace {
   dispose(): void {
     for (const t of this.tensors()) t.dispose();
     this.params.clear();
+    this.declaredGraph = undefined;
   }
 }

@@ -7,6 +7,8 @@ import { CategoricalSpaceOptim, componentRng } from '@modnas/kit-optim';
 import { validateExperiment } from '@modnas/config';
 import type { EstimContext, EstimResult, StateEstimator, Assignment } from '@modnas/core';
 import { ArchSpace, definePlugin, Registry, Rng } from '@modnas/core';
+import type { StoreFactory } from '@modnas/services';
+import { MemoryExperimentStore } from '@modnas/services';
 import { runRepeated, summaryStats } from './repeat.js';
 
 /** Random proposals from the discrete space. */
@@ -35,6 +37,9 @@ const toyEstim: StateEstimator = {
   },
 };
 
+/** The experiment stores the toy store plugin opened, by folder (one per folder, kept after close). */
+const opened = new Map<string, MemoryExperimentStore>();
+
 function registry(): Registry {
   const r = new Registry();
   r.register(
@@ -60,15 +65,28 @@ function registry(): Registry {
         },
         { kind: 'estim', id: 'ToyEstim', description: 'x', schema: z.strictObject({}), create: () => toyEstim },
         { kind: 'exporter', id: 'ToyExporter', description: 'x', schema: z.strictObject({}), create: () => ({ export: (_m: unknown, space: ArchSpace) => space.assignment() }) },
+        {
+          kind: 'store',
+          id: 'ToyStore',
+          description: 'x',
+          schema: z.strictObject({}),
+          create: (): StoreFactory => ({
+            open: ({ dir }) => {
+              const s = opened.get(dir) ?? new MemoryExperimentStore();
+              opened.set(dir, s);
+              return s;
+            },
+          }),
+        },
       ],
     }),
   );
   return r;
 }
 
-async function plan(r: Registry, dir: string) {
+async function plan(r: Registry, dir: string, more: Record<string, unknown> = {}) {
   return validateExperiment(
-    { name: 'toy', output_dir: dir, space: { type: 'ToySpace' }, optim: { type: 'ToyRandom' }, estim: { search: { type: 'ToyEstim' } }, export: { default: { type: 'ToyExporter' } } },
+    { name: 'toy', output_dir: dir, space: { type: 'ToySpace' }, optim: { type: 'ToyRandom' }, estim: { search: { type: 'ToyEstim' } }, export: { default: { type: 'ToyExporter' } }, ...more },
     { registry: r },
   );
 }
@@ -121,6 +139,43 @@ describe('runRepeated', () => {
     expect(full.runs.map((x) => x.value)).toEqual(light.runs.map((x) => x.value));
     expect(full.runs.map((x) => x.best?.arch)).toEqual(light.runs.map((x) => x.best?.arch));
     expect(existsSync(join(dir, 'toy', 'runs', 'run-2', 'outputs', 'summary.json'))).toBe(true);
+  });
+
+  it('store: one run per seed in the experiment\'s store (the plugin the config names), each with its records; the same numbers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modnas-repeat-'));
+    const r = registry();
+    const p = await plan(r, dir, { store: { type: 'ToyStore' } });
+    const a = await runRepeated(p, { runs: 3, seed0: 4, registry: r, cwd: dir, store: true });
+    const store = opened.get(join(dir, 'toy'));
+    expect(store, [...opened.keys()].join(', ')).toBeDefined();
+    const runs = store!.runs();
+    expect(runs.map((x) => [x.id, x.experiment, x.status, (x.config as { seed: number }).seed])).toEqual([
+      ['r1', 'toy', 'done', 4],
+      ['r2', 'toy', 'done', 5],
+      ['r3', 'toy', 'done', 6],
+    ]);
+    expect(a.runs.map((x) => x.storeRun)).toEqual(['r1', 'r2', 'r3']);
+    expect(a.store).toBe(store!.location);
+    // each run's trials are its own, and its best is what the summary reports
+    for (const [i, run] of runs.entries()) {
+      const scores = store!.records('trials', run.id).map((t) => t.record.score as number);
+      expect(scores).toHaveLength(5);
+      expect(Math.max(...scores)).toBe(a.runs[i].best?.score);
+    }
+    // the light path still writes no experiment folder of its own
+    expect(existsSync(join(dir, 'toy', 'logs'))).toBe(false);
+    const unstored = await runRepeated(p, { runs: 3, seed0: 4, registry: r, out: false });
+    expect(unstored.runs.map((x) => x.value)).toEqual(a.runs.map((x) => x.value));
+    expect(unstored.runs.map((x) => x.storeRun)).toEqual([undefined, undefined, undefined]);
+    expect(store!.runs()).toHaveLength(3);
+
+    // full path: the runs keep their folders (runs/run-<i>), their records go to the experiment's store
+    const full = await runRepeated(p, { runs: 2, seed0: 4, registry: r, cwd: dir, out: false, mode: 'full', store: true });
+    expect(full.runs.map((x) => x.storeRun)).toEqual(['r4', 'r5']);
+    expect(store!.runs().map((x) => x.experiment)).toEqual(['toy', 'toy', 'toy', 'toy', 'toy']);
+    expect(full.runs.map((x) => x.value)).toEqual(a.runs.slice(0, 2).map((x) => x.value));
+    expect(existsSync(join(dir, 'toy', 'runs', 'run-1', 'outputs', 'summary.json'))).toBe(true);
+    expect([...opened.keys()].filter((k) => k.startsWith(dir))).toEqual([join(dir, 'toy')]);
   });
 
   it('rejects a bad run count and an unknown estimator', async () => {

@@ -1,4 +1,6 @@
 import { join, resolve } from 'node:path';
+import type { DependencyContainer } from 'tsyringe';
+import { container as rootContainer } from 'tsyringe';
 import type { BackendChoice } from './backend.js';
 import { selectBackend } from './backend.js';
 import type { ExperimentPlan } from '@modnas/config';
@@ -6,6 +8,11 @@ import { ModnasError, getRegistry } from '@modnas/core';
 import { isDivergedError, yieldToEventLoop } from '@modnas/kit-estim';
 import { writeJsonAtomic } from '@modnas/kit-io';
 import type { Logger, Registry } from '@modnas/core';
+import type { ExperimentStore } from '@modnas/services';
+import { ServiceTokens } from '@modnas/services';
+import { SinkLogger } from './log.js';
+import { openExperimentStore } from './run-store.js';
+import type { RunSummary } from './runner.js';
 import { runExperiment } from './runner.js';
 
 export interface RepeatOptions {
@@ -26,6 +33,13 @@ export interface RepeatOptions {
    * same numbers for the same seed.
    */
   mode?: 'auto' | 'light' | 'full';
+  /**
+   * Keep the runs in the experiment's store (the store plugin the config names, in
+   * <output_dir>/<name>, as `modnas run` does): one run per seed with its records, for `modnas
+   * report` and the dashboard's comparison; the light path still writes no other file. Default
+   * false: nothing but the result file is kept (benchmarks of thousands of runs).
+   */
+  store?: boolean;
   /** Called after each run (progress). */
   onRun?: (run: RepeatRun, index: number, total: number) => void;
   cwd?: string;
@@ -48,6 +62,8 @@ export interface RepeatRun {
   seconds: number;
   /** 'diverged': its loss became NaN or infinite; value is NaN and it is left out of the statistics. */
   status?: 'diverged';
+  /** Its id in the experiment store (r1, r2, ...), when the runs are stored. */
+  storeRun?: string;
 }
 
 export interface RepeatSummary {
@@ -69,6 +85,8 @@ export interface RepeatSummary {
   aborted: boolean;
   /** The JSON result file, when written. */
   file?: string;
+  /** The experiment store the runs were kept in (its location), when stored. */
+  store?: string;
 }
 
 /** Mean, population std, min, max and median of a list of numbers. */
@@ -106,47 +124,62 @@ export async function runRepeated(plan: ExperimentPlan, opts: RepeatOptions): Pr
   let metric = opts.metric;
   let aborted = false;
   let backend: BackendChoice | undefined;
+  // stored: every run gets the experiment's store, opened once, through the runner's container
+  let store: ExperimentStore | undefined;
+  let container: DependencyContainer | undefined;
+  if (opts.store) {
+    const outputDir = resolve(opts.cwd ?? process.cwd(), cfg.output_dir, cfg.name);
+    store = await openExperimentStore({ plan, registry, outputDir, logger: opts.logger ?? new SinkLogger(cfg.log_level) });
+    container = rootContainer.createChildContainer();
+    container.registerInstance(ServiceTokens.ExperimentStore, store);
+  }
 
-  for (let i = 0; i < opts.runs; i++) {
-    // Let Ctrl-C (a signal handler) run: a tabular run only awaits microtasks and never yields.
-    await yieldToEventLoop();
-    if (opts.signal?.aborted) {
-      aborted = true;
-      break;
-    }
-    const seed = seed0 + i;
-    const tr = Date.now();
-    const runPlan: ExperimentPlan = { components: plan.components, config: { ...cfg, seed } };
-    let result: { metrics: Record<string, number>; best?: RepeatRun['best'] };
-    let diverged: ModnasError | undefined;
-    try {
-      if (mode === 'light') {
-        // The runner itself, in memory: same seeds and order, no files, the backend chosen once.
-        backend ??= await selectBackend({ prefer: cfg.backend, registry, cwd: opts.cwd });
-        const rs = await runExperiment(runPlan, { cwd: opts.cwd, registry, signal: opts.signal, persist: false, backend });
-        const es = rs.estims[estim];
-        result = { metrics: es?.metrics ?? {}, best: es?.best };
-        if (rs.aborted) aborted = true;
-      } else {
-        runPlan.config = { ...runPlan.config, output_dir: join(cfg.output_dir, cfg.name, 'runs'), name: `run-${i}` };
-        const rs = await runExperiment(runPlan, { cwd: opts.cwd, registry, signal: opts.signal, logger: opts.logger });
-        const es = rs.estims[estim];
-        result = { metrics: es?.metrics ?? {}, best: es?.best };
-        if (rs.aborted) aborted = true;
+  try {
+    for (let i = 0; i < opts.runs; i++) {
+      // Let Ctrl-C (a signal handler) run: a tabular run only awaits microtasks and never yields.
+      await yieldToEventLoop();
+      if (opts.signal?.aborted) {
+        aborted = true;
+        break;
       }
-    } catch (e) {
-      // A diverged run is a result of the repetition (no value), not the end of it.
-      if (!isDivergedError(e)) throw e;
-      diverged = e;
-      lastDiverged = e;
-      result = { metrics: {} };
+      const seed = seed0 + i;
+      const tr = Date.now();
+      const runPlan: ExperimentPlan = { components: plan.components, config: { ...cfg, seed } };
+      let result: { metrics: Record<string, number>; best?: RepeatRun['best'] };
+      let diverged: ModnasError | undefined;
+      const known = new Set(store?.runs().map((r) => r.id));
+      try {
+        let rs: RunSummary;
+        if (mode === 'light') {
+          // The runner itself, in memory: same seeds and order, no files, the backend chosen once.
+          backend ??= await selectBackend({ prefer: cfg.backend, registry, cwd: opts.cwd });
+          rs = await runExperiment(runPlan, { cwd: opts.cwd, registry, signal: opts.signal, persist: false, backend, container });
+        } else {
+          runPlan.config = { ...runPlan.config, output_dir: join(cfg.output_dir, cfg.name, 'runs'), name: `run-${i}` };
+          rs = await runExperiment(runPlan, { cwd: opts.cwd, registry, signal: opts.signal, logger: opts.logger, container });
+        }
+        const es = rs.estims[estim];
+        result = { metrics: es?.metrics ?? {}, best: es?.best };
+        if (rs.aborted) aborted = true;
+      } catch (e) {
+        // A diverged run is a result of the repetition (no value), not the end of it.
+        if (!isDivergedError(e)) throw e;
+        diverged = e;
+        lastDiverged = e;
+        result = { metrics: {} };
+      }
+      // the run this seed added to the store; a full run is named after its folder (run-<i>), but in the store it is a run of the experiment
+      const stored = store?.runs().find((r) => !known.has(r.id));
+      if (stored && stored.experiment !== cfg.name) store?.updateRun(stored.id, { experiment: cfg.name });
+      metric ??= 'test_acc' in result.metrics ? 'test_acc' : 'score';
+      const value = metric === 'score' && !(metric in result.metrics) ? (result.best?.score ?? NaN) : (result.metrics[metric] ?? NaN);
+      const run: RepeatRun = { run: i, seed, value: diverged ? NaN : value, metrics: result.metrics, best: result.best, seconds: (Date.now() - tr) / 1000, ...(diverged ? { status: 'diverged' as const } : {}), ...(stored ? { storeRun: stored.id } : {}) };
+      runs.push(run);
+      opts.onRun?.(run, i, opts.runs);
+      if (aborted) break;
     }
-    metric ??= 'test_acc' in result.metrics ? 'test_acc' : 'score';
-    const value = metric === 'score' && !(metric in result.metrics) ? (result.best?.score ?? NaN) : (result.metrics[metric] ?? NaN);
-    const run: RepeatRun = { run: i, seed, value: diverged ? NaN : value, metrics: result.metrics, best: result.best, seconds: (Date.now() - tr) / 1000, ...(diverged ? { status: 'diverged' as const } : {}) };
-    runs.push(run);
-    opts.onRun?.(run, i, opts.runs);
-    if (aborted) break;
+  } finally {
+    store?.close();
   }
 
   if (lastDiverged && runs.length > 0 && runs.every((r) => r.status === 'diverged')) {
@@ -171,6 +204,7 @@ export async function runRepeated(plan: ExperimentPlan, opts: RepeatOptions): Pr
     seed0,
     seconds: (Date.now() - t0) / 1000,
     aborted,
+    ...(store ? { store: store.location } : {}),
   };
   if (opts.out !== false) {
     const file = resolve(opts.cwd ?? process.cwd(), opts.out ?? join(cfg.output_dir, cfg.name, 'outputs', 'repeat.json'));

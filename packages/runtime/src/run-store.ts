@@ -113,30 +113,36 @@ export class RunSession {
   }
 }
 
-/** Open the experiment's store and claim a run for this process. */
-export async function openRunSession(o: RunSessionOptions): Promise<RunSession> {
+/**
+ * The store the config names (store.type; default SQLite where @modnas/store-sqlite is installed,
+ * else the journal), opened for the experiment folder `outputDir`; a memory store, with a warning,
+ * when none is installed. The caller closes it.
+ */
+export async function openExperimentStore(o: Pick<RunSessionOptions, 'plan' | 'registry' | 'outputDir' | 'logger'>): Promise<ExperimentStore> {
   const cfg = o.plan.config;
-  let store: ExperimentStore;
   // The default: SQLite where @modnas/store-sqlite is installed, else the journal (no native module).
   const fallback = ['SqliteStore', 'JournalStore'].find((id) => o.registry.has(id));
   const spec = cfg.store ?? (fallback ? { type: fallback } : undefined);
-  if (o.store) store = o.store;
-  else if (!o.persist) store = new MemoryExperimentStore();
-  else if (!spec) {
+  if (!spec) {
     o.logger.warn('no experiment store is installed (@modnas/store-journal or @modnas/store-sqlite): this run is kept in memory and exported as JSONL, and cannot be resumed; npm i @modnas/store-journal');
-    store = new MemoryExperimentStore();
-  } else {
-    const rc = o.plan.components.get('store');
-    const def = rc?.def ?? (await o.registry.resolve('store', spec.type, 'store.type'));
-    let config = rc?.config;
-    if (config === undefined) {
-      const parsed = parseComponentConfig(def, spec, 'store');
-      if (!parsed.ok) throw configInvalid(parsed.issues);
-      config = parsed.config;
-    }
-    const made = (await def.create(config, undefined as never, undefined)) as unknown;
-    store = experimentStoreOf(made, { dir: o.outputDir, experiment: cfg.name }, spec.type);
+    return new MemoryExperimentStore();
   }
+  const rc = o.plan.components.get('store');
+  const def = rc?.def ?? (await o.registry.resolve('store', spec.type, 'store.type'));
+  let config = rc?.config;
+  if (config === undefined) {
+    const parsed = parseComponentConfig(def, spec, 'store');
+    if (!parsed.ok) throw configInvalid(parsed.issues);
+    config = parsed.config;
+  }
+  const made = (await def.create(config, undefined as never, undefined)) as unknown;
+  return experimentStoreOf(made, { dir: o.outputDir, experiment: cfg.name }, spec.type);
+}
+
+/** Open the experiment's store and claim a run for this process. */
+export async function openRunSession(o: RunSessionOptions): Promise<RunSession> {
+  const cfg = o.plan.config;
+  const store = o.store ?? (o.persist ? await openExperimentStore(o) : new MemoryExperimentStore());
   const where = `${o.outputDir} (${store.location})`;
   let waiting = false;
   for (;;) {

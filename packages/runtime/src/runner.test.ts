@@ -198,6 +198,27 @@ describe('runExperiment', () => {
     expect(mem.estims.search.metrics).toEqual(disk.estims.search.metrics);
   });
 
+  it("records the search space once per run (stream 'space'): every param with its choices; no graph when the space declares none", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modnas-space-'));
+    const r = registry();
+    const cfg = { name: 'sp', output_dir: dir, data: { type: 'Tiny' }, model: { type: 'TwoSlots' }, construct: [{ type: 'ChoiceConstructor' }], trainer: { type: 'NoTrainer' }, estim: { one: { type: 'ScoreAll' }, two: { type: 'ScoreAll' } }, export: { d: { type: 'SlotNames' } } };
+    const { plan } = await prepareExperiment(cfg, [], { registry: r, discover: false });
+    const store = new MemoryExperimentStore();
+    const parent = rootContainer.createChildContainer();
+    parent.registerInstance(ServiceTokens.ExperimentStore, store);
+    const a = await runExperiment(plan, { registry: r, container: parent, persist: false });
+    const b = await runExperiment(plan, { registry: r, container: parent, persist: false });
+    for (const run of [a.run!, b.run!]) {
+      const recs = store.records('space', run);
+      expect(recs).toHaveLength(1); // two estimators, one record
+      const { time, ...space } = recs[0].record;
+      expect(typeof time).toBe('string');
+      expect(space).toEqual({ params: [{ name: 'op_0', type: 'categorical', choices: ['small', 'big'] }, { name: 'op_1', type: 'categorical', choices: ['small', 'big'] }] });
+      // written before the first estimator reports
+      expect(recs[0].id).toBeLessThan(store.records('candidates', run)[0].id);
+    }
+  });
+
   it('uses the store and the logger a caller registers in its container, and nothing else (services swapped through DI alone)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'modnas-di-'));
     const r = registry();

@@ -186,6 +186,11 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
     ckpt.summary = summary.estims;
     // For the dashboard and `modnas report`: the backend this process runs on (a resumed run adds one per resume).
     store.append('run_info', { backend: backend.backend, numParams: summary.numParams, spaceSize: summary.spaceSize, resumed: session.resumed, pid: process.pid, time: new Date().toISOString() });
+    // The search space once per run (a resume keeps the first, unless it was dropped with the records
+    // after the checkpoint): params with their choices and the graph it declares, for the dashboard's
+    // pictures. Here, because every run passes this point with its space complete, tabular and
+    // weight-sharing searches alike (tabular estimators report through no estimator base).
+    if (space.all().length > 0 && store.read('space').length === 0) store.append('space', { ...space.describe(), time: new Date().toISOString() });
     const estimEntries = Object.entries(cfg.estim);
 
     await events.emit('run:begin', { name: cfg.name, outputDir });

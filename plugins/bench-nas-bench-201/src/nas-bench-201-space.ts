@@ -10,7 +10,7 @@ export const nasBench201SpaceSchema = z.strictObject({
     .describe('Declare which cells are the same network (dead edges, a node that is only a skip of another, interchangeable nodes): local search and BANANAS then never evaluate one twice'),
 });
 
-/** The NAS-Bench-201 cell as arch params: one categorical param per edge ("1<-0" ... "3<-2"), 5 ops each. */
+/** The NAS-Bench-201 cell as arch params: one categorical param per edge ("1<-0" ... "3<-2"), 5 ops each; the cell's DAG declared (4 nodes, 6 edges). */
 export const nasBench201Space = defineComponent({
   kind: 'space',
   id: 'NASBench201Space',
@@ -19,6 +19,14 @@ export const nasBench201Space = defineComponent({
   schema: nasBench201SpaceSchema,
   create(c, ctx) {
     for (const edge of NB201_EDGES) ctx.space.categorical({ name: edge, choices: NB201_OPS });
+    // the cell's shape, for pictures of its architectures: node 0 is the input, node 3 the output
+    ctx.space.declareGraph({
+      nodes: 4,
+      edges: NB201_EDGES.map((edge) => {
+        const [to, from] = edge.split('<-').map(Number);
+        return { from, to, param: edge };
+      }),
+    });
     if (c.equivalence) ctx.space.declareEquivalence(nb201NetworkKey);
     const info: NB201SpaceInfo = { dataset: c.dataset };
     ctx.container.registerInstance(NB201_SPACE_TOKEN, info);

@@ -2,8 +2,8 @@ import type { JsonObject } from '@modnas/config';
 import type { Assignment, EstimContext, SearchOptimizer, Module } from '@modnas/core';
 import { validateExperiment } from '@modnas/config';
 import { ArchSpace, EventBus, Rng, getRegistry, silentLogger, silentProgress } from '@modnas/core';
-import { runRepeated } from '@modnas/runtime';
-import { MemoryExperimentStore } from '@modnas/services';
+import { runExperiment, runRepeated } from '@modnas/runtime';
+import { MemoryExperimentStore, ServiceTokens } from '@modnas/services';
 import evolution from '@modnas/optim-evolution';
 import grid from '@modnas/optim-grid';
 import random from '@modnas/optim-random';
@@ -14,7 +14,7 @@ import plugin from './index.js';
 import { nasBench201Estimator } from './nas-bench-201-estimator.js';
 import { nasBench201Space } from './nas-bench-201-space.js';
 import type { NB201Dataset } from './nb201.js';
-import { NB201Benchmark, NB201_EDGES, NB201_SIZE, NB201_SPACE_TOKEN, archCode, archOfIndex, archString, loadNB201, nb201NetworkKey, parseArchString } from './nb201.js';
+import { NB201Benchmark, NB201_EDGES, NB201_OPS, NB201_SIZE, NB201_SPACE_TOKEN, archCode, archOfIndex, archString, loadNB201, nb201NetworkKey, parseArchString } from './nb201.js';
 
 describeConformance(plugin, {
   packageJson: new URL('../package.json', import.meta.url),
@@ -228,6 +228,37 @@ describe('the discrete optimizers on NAS-Bench-201, through the runner', () => {
       }
       if (optim.type !== 'GridSearchOptim') expect(new Set(a.runs.map((r) => r.value)).size).toBeGreaterThan(1);
     }
+  });
+
+  it("a run records the cell's space once for the dashboard (stream 'space'): the 6 edge params with their ops and the DAG of 4 nodes", async () => {
+    const store = new MemoryExperimentStore();
+    const parent = makeBuildContext().container;
+    parent.registerInstance(ServiceTokens.ExperimentStore, store);
+    const p = await validateExperiment({ name: 'nb201-space', space: { type: 'NASBench201Space' }, optim: { type: 'RandomSearchOptim' }, estim: { search: { type: 'NASBench201Estimator', max_queries: 5 } } });
+    const s = await runExperiment(p, { persist: false, container: parent });
+    const recs = store.records('space', s.run);
+    expect(recs).toHaveLength(1);
+    const { time, ...space } = recs[0].record;
+    expect(typeof time).toBe('string');
+    // edge "j<-i" runs from node i to node j; node 0 is the cell's input, node 3 its output
+    expect(space).toEqual({
+      params: NB201_EDGES.map((name) => ({ name, type: 'categorical', choices: [...NB201_OPS] })),
+      graph: {
+        nodes: ['0', '1', '2', '3'],
+        edges: [
+          { from: 0, to: 1, param: '1<-0' },
+          { from: 0, to: 2, param: '2<-0' },
+          { from: 1, to: 2, param: '2<-1' },
+          { from: 0, to: 3, param: '3<-0' },
+          { from: 1, to: 3, param: '3<-1' },
+          { from: 2, to: 3, param: '3<-2' },
+        ],
+      },
+    });
+    // the trials name their ops by the same params, so a picture labels each edge with its op
+    const trials = store.records('trials', s.run);
+    expect(trials).toHaveLength(5);
+    for (const t of trials) expect(Object.keys(t.record.arch as object).sort()).toEqual([...NB201_EDGES].sort());
   });
 
   it('regularized evolution finds better cells than random search (mean of 40 runs)', async () => {
