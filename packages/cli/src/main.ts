@@ -90,8 +90,10 @@ The schema of the first-party plugins ships with the CLI: node_modules/@modnas/c
 const BENCH_HELP = `Usage: modnas bench <config.yaml> [more.yaml ...] [options]
 
 Runs the experiment N times with seeds seed, seed+1, ... and prints mean ± std of a metric of
-one estimator's result (default: the last estimator's test accuracy or score); writes the
-per-run results to <output_dir>/<name>/bench.json.
+one estimator's result (default: the last estimator's test accuracy or score). Each run is kept
+in the experiment's store (<output_dir>/<name>, one run per seed, as modnas run keeps it: modnas
+ui compares them, mean ± std of the best score so far); the summary and the per-run results go
+to <output_dir>/<name>/outputs/repeat.json.
 
 Options:
   --runs <N>                 number of runs (default 10)
@@ -431,12 +433,15 @@ async function benchCommand(argv: string[], io: Io): Promise<number> {
       estim: values.estim as string | undefined,
       signal: stop.signal,
       logger,
+      store: true,
       onRun: quiet ? undefined : (r) => io.err(`run ${r.run + 1}/${runs} seed ${r.seed}: ${r.value.toFixed(4)} (${r.seconds.toFixed(2)}s)`),
     });
     if (values.json) io.out(JSON.stringify(s, null, 2));
     else {
       io.out(`${s.name}: ${s.metric} of ${s.estim} over ${s.runs.length} runs${s.aborted ? ` (interrupted after ${s.runs.length} of ${runs})` : ''}: ${s.mean.toFixed(2)} ± ${s.std.toFixed(2)} (min ${s.min.toFixed(2)}, median ${s.median.toFixed(2)}, max ${s.max.toFixed(2)}) in ${s.seconds.toFixed(1)}s`);
       if (s.file) io.out(`  -> ${s.file}`);
+      const ids = s.runs.map((r) => r.storeRun).filter(Boolean);
+      if (s.store && ids.length) io.out(`  runs ${ids[0]}${ids.length > 1 ? `..${ids[ids.length - 1]}` : ''} of the experiment's store (${s.store}): modnas ui compares them`);
     }
     return s.aborted ? stop.code() || 130 : 0;
   } finally {
