@@ -2,13 +2,19 @@
 import uPlot from 'uplot';
 import { COLORS, fmt, h } from './dom.js';
 
-interface ChartRecord {
+interface GivenRecord {
   labels: string[];
   data: Array<Array<number | null>>;
 }
+/** A chart with x and y axes also records its scales as drawn ([min, max]) and its axes' tick labels as last drawn. */
+interface AxesRecord extends GivenRecord {
+  scales: Record<string, [number, number]>;
+  ticks: { x: string[]; y: string[] };
+}
+type ChartRecord = AxesRecord | (GivenRecord & { scales?: undefined; ticks?: undefined });
 declare global {
   interface Window {
-    /** What each chart was given (name -> series labels and data), for tests and debugging. */
+    /** What each chart was given and drew (name -> series labels, data, scales and tick labels), for tests and debugging. */
     __modnasCharts: Record<string, ChartRecord>;
   }
 }
@@ -35,6 +41,53 @@ export interface LineSpec {
 }
 
 const INT_INCRS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000];
+/** Pixels per character of the axes' 12px font, and what an axis needs besides its values (ticks and gap). */
+const CHAR_PX = 7;
+const AXIS_PAD = 14;
+
+/** Decimals that write every multiple of `incr` exactly (0.0005 -> 4, 2.5e-5 -> 6, 20 -> 0). */
+export function decimalsOf(incr: number): number {
+  if (!(incr > 0) || !Number.isFinite(incr)) return 0;
+  let d = 0;
+  for (; d < 15; d++) {
+    const x = incr * 10 ** d;
+    // a whole number, give or take the float error of the product
+    if (x >= 1 - 1e-9 && Math.abs(x - Math.round(x)) <= 1e-6 * x) break;
+  }
+  return d;
+}
+
+/**
+ * Tick labels as many digits as the tick spacing needs, so that ticks apart are labelled apart
+ * (uPlot's default keeps 3 decimals: 0.0011 and 0.0012 both read "0.001"); large values in k, M,
+ * G; tiny ones in exponent notation.
+ */
+export function tickLabels(splits: readonly number[], incr: number): string[] {
+  const big = Math.max(0, ...splits.map((v) => Math.abs(v)));
+  const [div, unit] = big >= 1e9 ? [1e9, 'G'] : big >= 1e6 ? [1e6, 'M'] : big >= 1e4 ? [1e3, 'k'] : [1, ''];
+  const d = decimalsOf(incr / div);
+  if (unit === '' && d > 5 && big > 0) {
+    // 0.0000012: the digits after the leading zeros, as 1.2e-6
+    const mag = Math.floor(Math.log10(big));
+    return splits.map((v) => (v === 0 ? '0' : v.toExponential(Math.max(0, Math.min(14, d + mag)))));
+  }
+  return splits.map((v) => {
+    const t = (v / div).toFixed(Math.min(d, 15));
+    return `${/^-0(\.0*)?$/.test(t) ? t.slice(1) : t}${unit}`;
+  });
+}
+
+/**
+ * The x scale of a chart whose x values are all one (one epoch, one trial): fixed around it. uPlot
+ * would pad a single x to a "nice" range itself (0-100 for 0, 0-2 for 1, with ticks at 0 and 2
+ * that no data has); a count gets half a step each side, so its one tick is the value.
+ */
+function singleXScale(spec: LineSpec): uPlot.Scale | undefined {
+  const xs = spec.x.filter((v) => Number.isFinite(v));
+  if (spec.time || xs.length === 0 || xs.some((v) => v !== xs[0])) return undefined;
+  const pad = spec.intX ? 0.5 : Math.abs(xs[0]) / 10 || 1;
+  return { auto: false, min: xs[0] - pad, max: xs[0] + pad };
+}
 
 export function lineChart(parent: HTMLElement, spec: LineSpec): void {
   const box = h('div', { class: 'chart', 'data-chart': spec.name });
@@ -43,13 +96,29 @@ export function lineChart(parent: HTMLElement, spec: LineSpec): void {
   const avail = parent.clientWidth || document.documentElement.clientWidth - 40;
   const width = Math.max(320, Math.min(640, avail >= 1000 ? Math.floor(avail / 2) - 22 : avail - 12));
   const data = [spec.x, ...spec.series.map((s) => s.values)] as uPlot.AlignedData;
-  window.__modnasCharts[spec.name] = { labels: spec.series.map((s) => s.label), data: [spec.x, ...spec.series.map((s) => s.values)] };
+  const scales: Record<string, [number, number]> = {};
+  const ticks = { x: [] as string[], y: [] as string[] };
+  window.__modnasCharts[spec.name] = { labels: spec.series.map((s) => s.label), data: [spec.x, ...spec.series.map((s) => s.values)], scales, ticks };
+  const values =
+    (axis: 'x' | 'y'): uPlot.Axis.DynamicValues =>
+    (_u, splits, _i, _space, incr) => {
+      const labels = tickLabels(splits, incr);
+      ticks[axis] = labels;
+      return labels;
+    };
+  // the y axis as wide as its longest label (long labels overlapped the axis title at a fixed 60 px)
+  const ySize: uPlot.Axis.Size = (_u, vals) => AXIS_PAD + CHAR_PX * Math.max(3, ...(vals ?? []).map((v) => String(v).length));
+  // x ticks far enough apart for their labels to not run into each other
+  const xSpace: uPlot.Axis.Space = (_u, _i, min, max) => Math.max(50, 16 + CHAR_PX * Math.max(...tickLabels([min, max], Math.abs(max - min) / 10 || 1).map((l) => l.length)));
   const opts: uPlot.Options = {
     title: spec.title,
     width,
     height: 260,
-    scales: { x: { time: spec.time ?? false } },
-    axes: [{ label: spec.xLabel, ...(spec.intX ? { incrs: INT_INCRS } : {}) }, { label: spec.yLabel ?? '', size: 60 }],
+    scales: { x: { time: spec.time ?? false, ...singleXScale(spec) } },
+    axes: [
+      { label: spec.xLabel, space: xSpace, ...(spec.time ? {} : { values: values('x') }), ...(spec.intX ? { incrs: INT_INCRS } : {}) },
+      { label: spec.yLabel ?? '', size: ySize, values: values('y') },
+    ],
     series: [
       { label: spec.xLabel },
       ...spec.series.map((s, i): uPlot.Series => {
@@ -62,12 +131,21 @@ export function lineChart(parent: HTMLElement, spec: LineSpec): void {
           spanGaps: true,
           points: s.points ? { show: true, size: 6, fill: color, stroke: color } : { show: spec.x.length < 40 },
           ...(s.points ? { paths: () => null } : {}),
-          value: (_u: uPlot, v: number | null) => fmt(v),
+          // legend: four decimals, or four significant digits for what four decimals would show as 0.0000
+          value: (_u: uPlot, v: number | null) => (v !== null && v !== 0 && Math.abs(v) < 1e-3 ? v.toPrecision(4) : fmt(v)),
         };
       }),
     ],
     bands: spec.bands?.map(([hi, lo]) => ({ series: [hi + 1, lo + 1], fill: 'rgba(31,119,180,0.15)' })),
     legend: { live: true },
+    hooks: {
+      setScale: [
+        (u, key) => {
+          const { min, max } = u.scales[key];
+          if (typeof min === 'number' && typeof max === 'number') scales[key] = [min, max];
+        },
+      ],
+    },
   };
   charts.push(new uPlot(opts, data, box));
 }

@@ -33,9 +33,13 @@ function renderCompare(views: RunView[]): void {
     views.forEach((v, i) => groups.set(v.run.optim ?? v.run.experiment, [...(groups.get(v.run.optim ?? v.run.experiment) ?? []), best[i]]));
     const series: LineSpec['series'] = [];
     const bands: Array<[number, number]> = [];
+    const summary: HTMLElement[] = [];
     let gi = 0;
     for (const [name, ss] of groups) {
       const { mean, std } = meanStd(ss);
+      // in numbers: where every run of the group still contributes (after its shortest run's trials)
+      const k = Math.min(...ss.map((x) => x.length)) - 1;
+      if (k >= 0) summary.push(h('tr', { 'data-optim': name }, h('td', {}, name), h('td', { class: 'num' }, ss.length), h('td', { class: 'num' }, k + 1), h('td', { class: 'num', 'data-mean': mean[k] ?? '', 'data-std': std[k] ?? '' }, `${fmt(mean[k])} ± ${fmt(std[k])}`)));
       const color = COLORS[gi++ % COLORS.length];
       const at = series.length;
       series.push({ label: `${name} mean (${ss.length} runs)`, values: mean, color });
@@ -43,6 +47,8 @@ function renderCompare(views: RunView[]): void {
       series.push({ label: `${name} −std`, values: mean.map((m, j) => (m === null ? null : m - (std[j] ?? 0))), color, dash: true });
       bands.push([at + 1, at + 2]);
     }
+    const sumHead = h('tr', {}, ...['optimizer', 'runs', 'after trials', 'best so far, mean ± std'].map((t) => h('th', {}, t)));
+    grid.before(h('table', { id: 'compare-summary' }, h('thead', {}, sumHead), h('tbody', {}, ...summary)));
     lineChart(grid, { name: 'compare:mean', title: 'best score so far: mean ± std per optimizer', xLabel: 'trial', intX: true, x: Array.from({ length: n }, (_, i) => i + 1), series, bands });
   }
   // one epoch metric overlaid (epochs numbered through the estimators)

@@ -5,8 +5,10 @@ import type { Child } from './dom.js';
 import { app, duration, fmt, getJson, h, section, session, statusBadge, stopLive, where } from './dom.js';
 import { clearCharts, lineChart } from './charts.js';
 import { alphaHeatmaps } from './alpha.js';
+import { analysisSection } from './analysis.js';
 import { archView } from './arch.js';
 import { scatters } from './pareto.js';
+import { trialDetail } from './trial.js';
 import { trialTable } from './trials.js';
 
 function runHeader(v: RunView): HTMLElement {
@@ -26,7 +28,9 @@ function runHeader(v: RunView): HTMLElement {
 function curves(parent: HTMLElement, v: RunView): void {
   const estims = [...new Set(v.metrics.map((m) => m.estim))];
   if (estims.length === 0) {
-    parent.append(h('p', { class: 'muted' }, 'no epoch finished yet'));
+    // a tabular or subnet search has trials and never an epoch: say so once it is over
+    const text = v.run.status === 'running' ? 'no epoch finished yet' : v.trials.length ? 'this run has no epochs (trials only)' : 'no epoch recorded';
+    parent.append(h('p', { class: 'muted', id: 'no-epochs' }, text));
     return;
   }
   const grid = h('div', { class: 'grid' });
@@ -48,7 +52,8 @@ function curves(parent: HTMLElement, v: RunView): void {
         name: `curves:${estim}:${id}`,
         title: `${estim}: ${g} per epoch`,
         xLabel: 'epoch', intX: true,
-        x: pts.map((p) => p.epoch),
+        // the store counts epochs from 0, the logs and progress bars from 1: shown as the logs count
+        x: pts.map((p) => p.epoch + 1),
         series: ks.map((k) => ({ label: k, values: pts.map((p) => p.values[k] ?? null) })),
       });
     }
@@ -92,14 +97,27 @@ export function renderRun(v: RunView, opts: { link: (name: string) => string }):
     app.append(scatterSec);
     scatters(scatterSec, v);
   }
+  trialDetail(app, v); // the trial the URL names (#/run?..&trial=<record id>), opened from the Pareto scatter
   app.append(tableSec);
   trialTable(tableSec, v);
-  alphaHeatmaps(app, v.alpha);
+  analysisSection(app, v);
+  alphaHeatmaps(app, v.alpha, v);
   archView(app, v, opts.link);
 }
 
 export async function showRun(dir: string, run: string): Promise<void> {
-  const view = await getJson<RunView>(`/api/run?dir=${encodeURIComponent(dir)}&run=${encodeURIComponent(run)}`);
+  const asked = location.hash;
+  let view: RunView;
+  try {
+    view = await getJson<RunView>(`/api/run?dir=${encodeURIComponent(dir)}&run=${encodeURIComponent(run)}`);
+  } catch (e) {
+    if (location.hash !== asked) return; // navigated away meanwhile
+    // a run only starting (its store or its record not written yet): say why, and look again
+    app.replaceChildren(h('p', { class: 'error' }, (e as Error).message), h('p', { class: 'muted' }, 'looking again every 2 s'));
+    session.pollTimer = window.setTimeout(() => void showRun(dir, run).catch(() => undefined), 2000);
+    return;
+  }
+  if (location.hash !== asked) return;
   const link = (name: string): string => `/api/arch?dir=${encodeURIComponent(dir)}&name=${encodeURIComponent(name)}`;
   renderRun(view, { link });
   // live: the server streams the run's new records; redraw at most twice a second

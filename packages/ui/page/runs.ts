@@ -1,4 +1,8 @@
-/** The runs page (#/): every experiment's runs, refreshed every 5 s, with boxes to pick runs to compare. */
+/**
+ * The runs page (#/): every experiment's runs, refreshed every 5 s (new experiments and runs
+ * appear), with boxes to pick runs to compare and, for an experiment of several runs (the seeds
+ * of modnas bench), a link comparing them all.
+ */
 import type { ExperimentEntry } from '../src/view.js';
 import { app, duration, fmt, getJson, h, section, session, statusBadge, where } from './dom.js';
 
@@ -23,7 +27,10 @@ export async function showRuns(refresh = false): Promise<void> {
       rows.push(h('tr', { 'data-run': `${e.dir}:`, class: 'unreadable' }, h('td', {}, ''), h('td', {}, e.experiment, e.dir && e.dir !== e.experiment ? h('span', { class: 'muted' }, ` ${e.dir}`) : ''), h('td', {}, '–'), h('td', {}, statusBadge('unreadable')), h('td', { colspan: 6, class: 'error' }, `${e.error.code}: ${e.error.message}`)));
       continue;
     }
-    for (const r of [...e.runs].reverse()) {
+    // on the experiment's first row (its newest run): all its runs side by side, mean ± std per optimizer
+    const all = e.runs.map((r) => `${e.dir}:${r.id}`).join(',');
+    const compareAll = e.runs.length >= 2 ? h('a', { class: 'compare-all', 'data-compare': e.dir, href: `#/compare?runs=${encodeURIComponent(all)}` }, `compare all ${e.runs.length} runs`) : '';
+    for (const [i, r] of [...e.runs].reverse().entries()) {
       const key = `${e.dir}:${r.id}`;
       const box = h('input', {
         type: 'checkbox',
@@ -40,7 +47,7 @@ export async function showRuns(refresh = false): Promise<void> {
           'tr',
           { 'data-run': key },
           h('td', {}, box),
-          h('td', {}, e.experiment, e.dir && e.dir !== e.experiment ? h('span', { class: 'muted' }, ` ${e.dir}`) : ''),
+          h('td', {}, e.experiment, e.dir && e.dir !== e.experiment ? h('span', { class: 'muted' }, ` ${e.dir}`) : '', i === 0 && compareAll ? ' ' : '', i === 0 && compareAll),
           h('td', {}, h('a', { href: `#/run?dir=${encodeURIComponent(e.dir)}&run=${encodeURIComponent(r.id)}` }, r.id)),
           h('td', {}, statusBadge(r.status)),
           h('td', {}, r.backend ?? '–'),

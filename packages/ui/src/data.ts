@@ -45,8 +45,14 @@ const SLOW_OPENS = 2;
 const KEEP_FOR_MS = 60_000;
 /** New records kept per experiment for pages that start watching a run (they catch up from here, not from the store). */
 const RECENT_MAX = 20_000;
-/** The folder is looked through for new experiments at most this often. */
+/** The folder is looked through for new experiments at most this often (the runs list asks every few seconds)... */
 const REFRESH_MS = 2_000;
+/**
+ * ...and at most this often when a page asks for an experiment folder not listed yet (a run just
+ * started, its page opened before the list saw it): the folder is looked through again before the
+ * answer is 404, whatever the name asked (nothing is joined from it).
+ */
+const MISS_REFRESH_MS = 250;
 
 /** What a store may offer besides the contract: the records after an id, oldest first (reads only what is new). */
 type StoreWithTail = ExperimentStore & { recordsAfter?(afterId: number, runId?: string): StoredRecord[] };
@@ -216,8 +222,12 @@ export class StoreSet {
   /** Look for experiment folders that appeared since the last look (at most every REFRESH_MS unless forced). */
   async refresh(force = false): Promise<void> {
     if (!force && Date.now() - this.refreshedAt < REFRESH_MS) return;
+    this.scan(await this.storeFactories());
+  }
+
+  /** Look through the folder for experiment folders not known yet (each candidate asked of every store plugin). */
+  private scan(factories: StoreFactory[]): void {
     this.refreshedAt = Date.now();
-    const factories = await this.storeFactories();
     for (const dir of candidateDirs(this.root)) {
       if (this.sources.has(dir)) continue;
       const abs = dir === '' ? this.root : join(this.root, ...dir.split('/'));
@@ -255,7 +265,11 @@ export class StoreSet {
   }
 
   private source(dir: string): Source {
-    const s = this.sources.get(dir);
+    let s = this.sources.get(dir);
+    if (!s && this.factories && Date.now() - this.refreshedAt >= MISS_REFRESH_MS) {
+      this.scan(this.factories);
+      s = this.sources.get(dir);
+    }
     if (!s) throw new ModnasError('MODNAS_E_UI_NOT_FOUND', `no experiment folder "${dir.slice(0, 200)}" in the folder served`, { fix: 'pick an experiment from the runs list' });
     return s;
   }

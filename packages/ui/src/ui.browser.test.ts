@@ -79,7 +79,7 @@ describe.skipIf(!chromium)(`dashboard in Chromium${skipReason}`, () => {
     const c = await charts(page);
     const epochs = fx.done.store.records('metrics', 'r1').map((r) => r.record);
     expect(c['curves:search:loss'].labels).toEqual(['train_loss', 'loss']);
-    expect(c['curves:search:loss'].data[0]).toEqual(epochs.map((e) => e.epoch));
+    expect(c['curves:search:loss'].data[0]).toEqual(epochs.map((e) => (e.epoch as number) + 1)); // epochs from 1, as the logs count them
     expect(c['curves:search:loss'].data[2]).toEqual(epochs.map((e) => e.loss));
     expect(c['curves:search:metrics'].data[1]).toEqual(epochs.map((e) => e.acc));
     expect(await page.$$eval('.chart canvas', (cs) => cs.filter((x) => (x as unknown as { width: number }).width > 100).length)).toBeGreaterThanOrEqual(4);
@@ -125,7 +125,9 @@ describe.skipIf(!chromium)(`dashboard in Chromium${skipReason}`, () => {
 
   it('a running run updates live: a new trial and a new epoch appear without a reload, then the status turns done', async () => {
     await page.goto(`${ui.url}#/run?dir=random&run=r1`);
-    await page.waitForSelector('#trials tbody tr');
+    // (a hash change: the previous run's view stays on screen until this one is drawn)
+    await page.waitForSelector('#facts [data-status="running"]');
+    await page.waitForSelector('#trials tbody tr:nth-child(3)');
     expect(await page.textContent('#facts [data-status]')).toBe('running');
     expect(await page.$$eval('#trials tbody tr', (r) => r.length)).toBe(3);
     const s = fx.running.store;

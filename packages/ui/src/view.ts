@@ -2,6 +2,7 @@
  * The dashboard's data model, shared by the server (which builds it from a store) and the page
  * (which folds the records the server streams into it): plain JSON, no node and no DOM here.
  */
+import type { SpaceDescription } from '@modnas/core';
 import type { SlotRecord } from '@modnas/services';
 
 /** One run in the runs table. */
@@ -48,6 +49,7 @@ export interface EpochPoint {
 export interface Trial {
   id: number;
   estim: string;
+  /** The trial's number in its estimator's search, from 1 (as the logs count). */
   index: number;
   arch: Record<string, unknown>;
   metrics: Record<string, number>;
@@ -79,6 +81,8 @@ export interface RunView {
   trials: Trial[];
   alpha: AlphaPoint[];
   slots: SlotRecord[];
+  /** The search space as the run recorded it (stream 'space', once per run): params with their choices, and the graph it declares. */
+  space?: SpaceDescription;
   /** The folder's arch files, when this run wrote them (the folder's newest run). */
   arch: ArchFile[];
   /** The newest record id folded in (live updates continue after it). */
@@ -101,6 +105,15 @@ function numbers(o: unknown): Record<string, number> {
   return out;
 }
 
+/** A declared graph the page can draw: named nodes, edges between nodes in range, each naming its param. */
+function isGraph(g: unknown): g is NonNullable<SpaceDescription['graph']> {
+  if (typeof g !== 'object' || g === null) return false;
+  const { nodes, edges } = g as { nodes?: unknown; edges?: unknown };
+  if (!Array.isArray(nodes) || !nodes.every((n) => typeof n === 'string') || !Array.isArray(edges)) return false;
+  const node = (k: unknown): boolean => Number.isInteger(k) && (k as number) >= 0 && (k as number) < nodes.length;
+  return edges.every((e) => typeof e === 'object' && e !== null && node((e as { from?: unknown }).from) && node((e as { to?: unknown }).to) && typeof (e as { param?: unknown }).param === 'string');
+}
+
 /** Fold one store record into the view (records arrive oldest first; one already folded in is skipped). */
 export function foldRecord(view: RunView, r: RecordIn): void {
   if (r.id <= view.lastId) return;
@@ -121,7 +134,8 @@ export function foldRecord(view: RunView, r: RecordIn): void {
       view.trials.push({
         id: r.id,
         estim,
-        index: isNum(index) ? index : isNum(query) ? query : view.trials.length,
+        // 'candidates' count from 0 (index), tabular 'trials' from 1 (query): shown from 1 both
+        index: isNum(index) ? index + 1 : isNum(query) ? query : view.trials.length + 1,
         arch: typeof arch === 'object' && arch !== null ? (arch as Record<string, unknown>) : {},
         metrics: m,
         status: typeof status === 'string' ? status : 'done',
@@ -142,6 +156,9 @@ export function foldRecord(view: RunView, r: RecordIn): void {
     case 'run_info':
       if (typeof rec.backend === 'string') view.run.backend = rec.backend;
       break;
+    case 'space':
+      if (Array.isArray(rec.params)) view.space = { params: rec.params as SpaceDescription['params'], ...(isGraph(rec.graph) ? { graph: rec.graph } : {}) };
+      break;
     default:
       break;
   }
@@ -156,15 +173,28 @@ export function bestSoFar(trials: readonly Trial[]): Array<number | null> {
   });
 }
 
-/** Indices of the trials on the Pareto front: highest score for the least cost (no other trial is at least as good in both and better in one). */
-export function paretoFront(points: ReadonlyArray<{ cost: number; score: number }>): number[] {
-  const order = points.map((_, i) => i).sort((a, b) => points[a].cost - points[b].cost || points[b].score - points[a].score);
+/** Whether an objective is better lower ('min': costs, losses) or higher ('max': score, accuracy). */
+export type Direction = 'min' | 'max';
+
+/**
+ * Indices of the points on the Pareto front of two objectives: no other point is at least as good
+ * in both and better in one. By default the cost is minimised and the score maximised (the highest
+ * score for the least cost); `dir` turns either around, for any two metrics as the axes. A sort and
+ * one scan: O(n log n). Of points equal in both, one is kept.
+ */
+export function paretoFront(points: ReadonlyArray<{ cost: number; score: number }>, dir: { cost?: Direction; score?: Direction } = {}): number[] {
+  // in these signs, a lower c and a higher s are better
+  const cs = dir.cost === 'max' ? -1 : 1;
+  const ss = dir.score === 'min' ? -1 : 1;
+  const c = points.map((p) => cs * p.cost);
+  const s = points.map((p) => ss * p.score);
+  const order = points.map((_, i) => i).sort((a, b) => c[a] - c[b] || s[b] - s[a]);
   const front: number[] = [];
   let best = -Infinity;
   for (const i of order) {
-    if (points[i].score > best) {
+    if (s[i] > best) {
       front.push(i);
-      best = points[i].score;
+      best = s[i];
     }
   }
   return front;
@@ -181,6 +211,15 @@ export function costKeys(trials: readonly Trial[]): string[] {
   const keys = new Set<string>();
   for (const t of trials) for (const k of Object.keys(t.metrics)) if (COST_METRICS.some((c) => k.toLowerCase().includes(c)) && !k.endsWith('_iqr')) keys.add(k);
   return [...keys].sort();
+}
+
+/**
+ * Which way a trial metric (or 'score') is better, for a Pareto front over any two of them: costs
+ * (the keys costKeys finds, and their spreads), losses and errors are minimised; the score,
+ * accuracies and the rest maximised.
+ */
+export function metricDirection(key: string): Direction {
+  return COST_METRICS.some((c) => key.toLowerCase().includes(c)) || /loss|error|(^|_)err($|_)/i.test(key) ? 'min' : 'max';
 }
 
 /** Mean and (population) standard deviation at each index over several series of possibly different lengths (a series contributes while it lasts). */
