@@ -78,21 +78,24 @@ const runUrl = `${ui.url}#/run?dir=${encodeURIComponent(runsList[0].dir)}&run=${
 const frame = () => page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
 
 const first = [];
+const analysis = [];
 const sort = [];
 const filter = [];
 let rows = 0;
 let best = null;
+/** When the page marked the run view, then its analysis section, drawn (ms after navigation). */
+const marks = async () => Object.fromEntries(await page.evaluate(`performance.getEntriesByType('mark').map((m) => [m.name, m.startTime])`));
 for (let i = 0; i < REPS; i++) {
   await page.goto('about:blank');
-  const a = performance.now();
   await page.goto(runUrl);
-  await page.waitForSelector('#trials tbody tr', { timeout: 60_000 });
-  await page.waitForSelector('[data-chart="best:trials"]', { timeout: 60_000 });
+  await page.waitForSelector('#importance', { timeout: 60_000 });
   await frame();
-  first.push(performance.now() - a);
+  const m = await marks();
+  first.push(m['modnas:run-drawn']);
+  analysis.push(m['modnas:analysis-drawn']);
   rows = await page.$$eval('#trials tbody tr[data-trial]', (r) => r.length);
   if (best === null) best = Math.max(...(await page.evaluate('window.__modnasCharts["best:trials"].data[1].filter((v) => v !== null)')));
-  // sort by score (descending on the first click), then back
+  // sort by score (descending on the first click)
   const b = performance.now();
   await page.click('#trials th[data-key="score"]');
   await page.waitForSelector(`#trials tbody tr[data-trial]:first-child td[data-value="${best}"]`, { timeout: 60_000 });
@@ -104,16 +107,21 @@ for (let i = 0; i < REPS; i++) {
   filter.push(performance.now() - c);
   await page.fill('#trial-filter', '');
 }
+// (after the opens: this request would have read the store for the first one)
+const wireBytes = (await (await page.request.get(new URL(`api/run?dir=${encodeURIComponent(runsList[0].dir)}&run=${encodeURIComponent(run.id)}`, ui.url).href)).body()).length;
 await browser.close();
 ui.child.kill('SIGTERM');
 if (!values.keep) rmSync(work, { recursive: true, force: true });
 
 const ms = (xs) => `${median(xs).toFixed(0)} ms (runs: ${xs.map((x) => x.toFixed(0)).join(', ')})`;
+// the first open reads the store (the server keeps the run's view after it); the others are warm
+const warm = (xs) => xs.slice(1);
 const result = {
   trials: TRIALS,
   make_s: makeS,
   db_mb: dbBytes / 2 ** 20,
   first_ms: first,
+  analysis_ms: analysis,
   sort_ms: sort,
   filter_ms: filter,
   rows_in_dom: rows,
@@ -129,10 +137,13 @@ A real NAS-Bench-201 search of ${TRIALS.toLocaleString('en')} queries (regulariz
 
 | what | target | measured |
 | --- | --- | --- |
-| first view drawn (navigation to the run view with its table, charts and analysis) | under 2 s | ${ms(first)} |
+| first view drawn, first open after \`modnas ui\` starts (the server reads the store: 100,000 records) | under 2 s | ${first[0].toFixed(0)} ms |
+| first view drawn, opened again (the server's view of the run is kept, brought up to date from new records) | under 2 s | ${ms(warm(first))} |
+| the analysis section drawn too (importance, parallel coordinates, slices), opened again | — | ${ms(warm(analysis))} |
 | sort the trial table by score | under 500 ms | ${ms(sort)} |
 | filter \`score>X\` | — | ${ms(filter)} |
 
-The table keeps ${rows} of the ${TRIALS.toLocaleString('en')} rows in the page (virtualised). Times are taken in the test driver (Playwright), so each includes one round trip to the browser.`;
+"First view drawn": from navigation to the page's \`modnas:run-drawn\` mark (header, curves, best-so-far charts and the trial table built; the analysis follows after that frame, \`modnas:analysis-drawn\`). The run's JSON is ${(wireBytes / 2 ** 20).toFixed(1)} MB (trials packed a column per field).
+The table keeps ${rows} of the ${TRIALS.toLocaleString('en')} rows in the page (virtualised). Sort and filter times are taken in the test driver (Playwright), so each includes one round trip to the browser.`;
   console.log(`wrote ${writeSection('ui-page', body)}`);
 }

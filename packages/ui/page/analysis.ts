@@ -342,11 +342,26 @@ export function analysisSection(parent: HTMLElement, v: RunView): void {
   const sec = section('Analysis');
   sec.id = 'analysis';
   parent.append(sec);
+  // drawn after the rest of the run's view is on screen (a large run's analysis takes a moment); a
+  // view redrawn meanwhile (live) replaces this section, which then draws nothing
+  const wait = h('p', { class: 'muted' }, `weighing the choices of ${scored.length.toLocaleString('en')} trials…`);
+  sec.append(wait);
+  requestAnimationFrame(() =>
+    window.setTimeout(() => {
+      if (!sec.isConnected) return;
+      wait.remove();
+      draw(sec, v, scored.length);
+      performance.mark('modnas:analysis-drawn');
+    }, 0),
+  );
+}
+
+function draw(sec: HTMLElement, v: RunView, nScored: number): void {
   const opts: ColumnOptions = { declared: declared(v) };
   const imp = importance(v.trials, opts);
   if (imp.params.length) importanceView(sec, imp);
   else sec.append(h('p', { class: 'muted' }, 'the trials hold no architecture choices to weigh'));
-  parallelCoordinates(sec, v.trials, scored.length === v.trials.length ? imp.columns : paramColumns(v.trials, opts));
+  parallelCoordinates(sec, v.trials, nScored === v.trials.length ? imp.columns : paramColumns(v.trials, opts));
   if (imp.params.length === 0) return;
   const cols = new Map(imp.columns.map((c) => [c.name, c]));
   const scores = imp.scored.map((t) => t.score as number);

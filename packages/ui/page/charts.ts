@@ -27,6 +27,37 @@ export function clearCharts(): void {
   window.__modnasCharts = {};
 }
 
+/** From this many points on, a scatter series is drawn by `dots`. */
+const DOTS_FROM = 2000;
+
+/**
+ * A scatter series as small squares in one path, a square per device pixel at most (100,000 circles
+ * rasterise slowly): the path builder of a uPlot series, reading x from data[0] and y from its own.
+ */
+export const dots: uPlot.Series.PathBuilder = (self, si, i0, i1) => {
+  const xs = self.data[0];
+  const ys = self.data[si];
+  const r = Math.max(1, Math.round(2 * uPlot.pxRatio));
+  const left = Math.floor(self.bbox.left);
+  const top = Math.floor(self.bbox.top);
+  const w = Math.ceil(self.bbox.width) + 2;
+  const seen = new Uint8Array(w * (Math.ceil(self.bbox.height) + 2));
+  const p = new Path2D();
+  for (let i = i0; i <= i1; i++) {
+    const yv = ys[i];
+    if (yv === null || yv === undefined) continue;
+    const x = Math.round(self.valToPos(xs[i], 'x', true));
+    const y = Math.round(self.valToPos(yv, 'y', true));
+    const at = (y - top) * w + (x - left);
+    if (x >= left && x - left < w && at >= 0 && at < seen.length) {
+      if (seen[at]) continue;
+      seen[at] = 1;
+    }
+    p.rect(x - r, y - r, 2 * r, 2 * r);
+  }
+  return { fill: p, flags: 0 };
+};
+
 export interface LineSpec {
   name: string;
   title: string;
@@ -129,8 +160,9 @@ export function lineChart(parent: HTMLElement, spec: LineSpec): void {
           width: s.points ? 0 : 2,
           dash: s.dash ? [6, 4] : undefined,
           spanGaps: true,
-          points: s.points ? { show: true, size: 6, fill: color, stroke: color } : { show: spec.x.length < 40 },
-          ...(s.points ? { paths: () => null } : {}),
+          // a scatter series: its points as one path of small squares (DOTS_FROM and more points: as circles they rasterise slowly)
+          points: s.points && spec.x.length < DOTS_FROM ? { show: true, size: 6, fill: color, stroke: color } : { show: !s.points && spec.x.length < 40 },
+          ...(s.points ? { paths: spec.x.length < DOTS_FROM ? () => null : dots, fill: color } : {}),
           // legend: four decimals, or four significant digits for what four decimals would show as 0.0000
           value: (_u: uPlot, v: number | null) => (v !== null && v !== 0 && Math.abs(v) < 1e-3 ? v.toPrecision(4) : fmt(v)),
         };

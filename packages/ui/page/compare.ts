@@ -1,6 +1,6 @@
 /** Runs side by side (#/compare?runs=dir:run,..): best so far overlaid, mean ± std per optimizer, epoch metrics. */
-import type { RunView } from '../src/view.js';
-import { bestSoFar, meanStd } from '../src/view.js';
+import type { RunView, WireView } from '../src/view.js';
+import { bestSoFar, meanStd, unpackView } from '../src/view.js';
 import { COLORS, app, duration, fmt, getJson, h, statusBadge, where } from './dom.js';
 import type { LineSpec } from './charts.js';
 import { clearCharts, lineChart } from './charts.js';
@@ -9,7 +9,7 @@ export async function showCompare(keys: string[]): Promise<void> {
   const views = await Promise.all(
     keys.map((k) => {
       const i = k.lastIndexOf(':');
-      return getJson<RunView>(`/api/run?dir=${encodeURIComponent(k.slice(0, i))}&run=${encodeURIComponent(k.slice(i + 1))}`);
+      return getJson<WireView>(`/api/run?dir=${encodeURIComponent(k.slice(0, i))}&run=${encodeURIComponent(k.slice(i + 1))}`).then(unpackView);
     }),
   );
   renderCompare(views);

@@ -9,7 +9,7 @@ import uPlot from 'uplot';
 import type { Direction, RunView, Trial } from '../src/view.js';
 import { costKeys, metricDirection, paretoFront } from '../src/view.js';
 import { fmt, h } from './dom.js';
-import { tickLabels } from './charts.js';
+import { dots, tickLabels } from './charts.js';
 import { openTrial } from './trial.js';
 
 /** The trial's score, as an axis beside its metrics. */
@@ -204,26 +204,6 @@ function scatter(body: HTMLElement, grid: HTMLElement, v: RunView, name: string,
   const avail = grid.clientWidth || document.documentElement.clientWidth - 40;
   const width = Math.max(320, Math.min(640, avail >= 1000 ? Math.floor(avail / 2) - 22 : avail - 12));
   const value = (_u: uPlot, val: number | null): string => fmt(val);
-  // the trials as small squares, one path, a point per device pixel (100,000 circles rasterise slowly)
-  const dots: uPlot.Series.PathBuilder = (self, _si, i0, i1) => {
-    const r = Math.max(1, Math.round(2 * uPlot.pxRatio));
-    const left = Math.floor(self.bbox.left);
-    const top = Math.floor(self.bbox.top);
-    const w = Math.ceil(self.bbox.width) + 2;
-    const seen = new Uint8Array(w * (Math.ceil(self.bbox.height) + 2));
-    const p = new Path2D();
-    for (let i = i0; i <= i1; i++) {
-      const x = Math.round(self.valToPos(xs[i], 'x', true));
-      const y = Math.round(self.valToPos(ys[i], 'y', true));
-      const at = (y - top) * w + (x - left);
-      if (x >= left && x - left < w && at >= 0 && at < seen.length) {
-        if (seen[at]) continue;
-        seen[at] = 1;
-      }
-      p.rect(x - r, y - r, 2 * r, 2 * r);
-    }
-    return { fill: p, flags: 0 };
-  };
   // tick labels written as the other charts write them (1.5M, 0.0012)
   const ticks =
     (axis: 'x' | 'y'): uPlot.Axis.DynamicValues =>

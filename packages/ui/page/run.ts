@@ -1,6 +1,6 @@
 /** One run (#/run?dir=..&run=..): its facts, curves, best so far, costs, trials, α and architecture, live while it runs. */
-import type { RecordIn, RunState, RunView } from '../src/view.js';
-import { bestSoFar, costKeys, foldRecord } from '../src/view.js';
+import type { RecordIn, RunState, RunView, WireView } from '../src/view.js';
+import { bestSoFar, costKeys, foldRecord, unpackView } from '../src/view.js';
 import type { Child } from './dom.js';
 import { app, duration, fmt, getJson, h, section, session, statusBadge, stopLive, where } from './dom.js';
 import { clearCharts, lineChart } from './charts.js';
@@ -103,13 +103,14 @@ export function renderRun(v: RunView, opts: { link: (name: string) => string }):
   analysisSection(app, v);
   alphaHeatmaps(app, v.alpha, v);
   archView(app, v, opts.link);
+  performance.mark('modnas:run-drawn'); // (bench/ui-page.mjs reads the marks)
 }
 
 export async function showRun(dir: string, run: string): Promise<void> {
   const asked = location.hash;
   let view: RunView;
   try {
-    view = await getJson<RunView>(`/api/run?dir=${encodeURIComponent(dir)}&run=${encodeURIComponent(run)}`);
+    view = unpackView(await getJson<WireView>(`/api/run?dir=${encodeURIComponent(dir)}&run=${encodeURIComponent(run)}`));
   } catch (e) {
     if (location.hash !== asked) return; // navigated away meanwhile
     // a run only starting (its store or its record not written yet): say why, and look again
@@ -133,7 +134,9 @@ export async function showRun(dir: string, run: string): Promise<void> {
     const u = JSON.parse(ev.data) as { records: RecordIn[]; run: RunState };
     for (const r of u.records) foldRecord(view, r);
     Object.assign(view.run, u.run);
-    dirty = true;
+    // new records redraw the view; a new state alone (a running run's duration) only its facts
+    if (u.records.length > 0) dirty = true;
+    else document.getElementById('facts')?.replaceWith(runHeader(view));
     if (u.run.status !== status && status === 'running') {
       // finished: reload once for the files it wrote (outputs/arch_*_best.yaml)
       status = u.run.status;

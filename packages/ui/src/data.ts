@@ -43,6 +43,8 @@ const SKIP = new Set(['node_modules', 'logs', 'outputs', 'checkpoints']);
 const KEEP_OPEN_MS = 25;
 const SLOW_OPENS = 2;
 const KEEP_FOR_MS = 60_000;
+/** Views of this many runs are kept between requests (each brought up to date by its new records only). */
+const VIEWS_KEPT = 4;
 /** New records kept per experiment for pages that start watching a run (they catch up from here, not from the store). */
 const RECENT_MAX = 20_000;
 /** The folder is looked through for new experiments at most this often (the runs list asks every few seconds)... */
@@ -170,6 +172,8 @@ function foldSummary(s: RunSummary, r: StoredRecord): void {
  */
 export class StoreSet {
   private readonly sources = new Map<string, Source>();
+  /** The views of the runs asked for most recently, kept up to date by reading only their new records. */
+  private readonly views = new Map<string, { view: RunView; resumes: number }>();
   private refreshedAt = 0;
   private factories?: StoreFactory[];
 
@@ -262,6 +266,7 @@ export class StoreSet {
       s.store = undefined;
     }
     this.sources.clear();
+    this.views.clear();
   }
 
   private source(dir: string): Source {
@@ -448,16 +453,29 @@ export class StoreSet {
 
   runView(dir: string, runId: string): RunView {
     const src = this.source(dir);
+    const key = `${src.dir}\0${runId}`;
     const view = this.with(src, (store) => {
       const runs = store.runs();
       const rec = runs.find((r) => r.id === runId);
       if (!rec) throw new ModnasError('MODNAS_E_UI_NOT_FOUND', `experiment "${dir}" has no run "${runId.slice(0, 200)}"`, { fix: `its runs: ${runs.map((r) => r.id).join(', ') || '(none)'}` });
-      const v: RunView = { dir, run: { ...baseEntry(dir, rec), trials: 0, resumes: rec.resumes }, metrics: [], trials: [], alpha: [], slots: [], arch: [], lastId: 0 };
-      for (const r of store.records(undefined, runId)) foldRecord(v, r);
+      // the view of a run asked for before is brought up to date with its new records (a large run
+      // is read whole once); a resume rewrote records after its checkpoint, so it is read afresh
+      let kept = this.views.get(key);
+      this.views.delete(key);
+      if (!kept || kept.resumes !== rec.resumes) {
+        kept = { view: { dir, run: { ...baseEntry(dir, rec), trials: 0, resumes: rec.resumes }, metrics: [], trials: [], alpha: [], slots: [], arch: [], lastId: 0 }, resumes: rec.resumes };
+        for (const r of store.records(undefined, runId)) foldRecord(kept.view, r);
+      } else {
+        for (const r of recordsAfter(store, kept.view.lastId, runId)) foldRecord(kept.view, r);
+      }
+      const v = kept.view;
+      v.run = { ...v.run, ...baseEntry(dir, rec), resumes: rec.resumes };
+      this.views.set(key, kept);
+      while (this.views.size > VIEWS_KEPT) this.views.delete(this.views.keys().next().value as string);
       return { v, newest: runs[runs.length - 1]?.id === runId };
     });
     // outputs/ holds the newest run's files
-    if (view.newest) view.v.arch = this.readArchFiles(src);
+    view.v.arch = view.newest ? this.readArchFiles(src) : [];
     return view.v;
   }
 

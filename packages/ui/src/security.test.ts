@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '@modnas/store-sqlite';
-import type { ExperimentEntry, RunView } from './view.js';
+import type { ExperimentEntry, WireView } from './view.js';
 import { startUiServer } from './index.js';
 import type { UiServer } from './index.js';
 import { allowedHostNames, hostAllowed, redactPaths } from './security.js';
@@ -109,7 +109,7 @@ describe('dashboard server under attack', () => {
     // the listing holds only the regular arch file
     const exps = JSON.parse((await hit('/api/experiments')).body) as ExperimentEntry[];
     expect(exps.find((e) => e.dir === 'darts')?.archFiles).toEqual(['arch_search_best.yaml']);
-    const view = JSON.parse((await hit('/api/run?dir=darts&run=r1')).body) as RunView;
+    const view = JSON.parse((await hit('/api/run?dir=darts&run=r1')).body) as WireView;
     expect(view.arch.map((a) => a.name)).toEqual(['arch_search_best.yaml']);
   });
 

@@ -6,8 +6,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExperimentEntry, RunView } from './view.js';
-import { bestSoFar, costKeys, meanStd, paretoFront } from './view.js';
+import type { ExperimentEntry, RunView, WireView } from './view.js';
+import { bestSoFar, costKeys, meanStd, packTrials, paretoFront, unpackTrials, unpackView } from './view.js';
 import { renderHtmlReport, startUiServer, writeHtmlReport } from './index.js';
 import type { UiServer } from './index.js';
 import { writeFixture } from '../test/store-fixture.js';
@@ -30,6 +30,26 @@ describe('view helpers', () => {
     const brute = pts.map((p, i) => i).filter((i) => !pts.some((q, j) => j !== i && q.cost <= pts[i].cost && q.score >= pts[i].score && (q.cost < pts[i].cost || q.score > pts[i].score)));
     expect(paretoFront(pts).sort()).toEqual(brute.sort());
     expect(paretoFront(pts).sort()).toEqual([0, 1, 4, 5]);
+  });
+
+  it('packTrials/unpackTrials give back the trials exactly, in a fraction of their JSON', () => {
+    const ops = ['nor_conv_3x3', 'nor_conv_1x1', 'skip_connect', 'avg_pool_3x3', 'none'];
+    const t0 = Date.parse('2026-12-07T10:00:00.000Z');
+    const trials: RunView['trials'] = Array.from({ length: 2000 }, (_, i) => ({
+      id: 10 + i,
+      estim: i % 3 === 0 ? 'search' : 'final',
+      index: i,
+      arch: { '1<-0': ops[i % 5], '2<-0': ops[(i * 7) % 5], ...(i % 11 === 0 ? { depth: i % 4, nested: { k: [1, 'a'] } } : {}) },
+      metrics: { acc: (i % 97) / 97, ...(i % 2 ? { flops: 1e6 + i } : {}) },
+      status: i % 13 === 0 ? 'failed' : 'done',
+      score: i % 13 === 0 ? null : (i % 97) / 97,
+      ...(i % 5 === 0 ? {} : { seconds: i / 7 }),
+      ...(i % 17 === 0 ? {} : { time: new Date(t0 + i * 1234).toISOString() }),
+    }));
+    const packed = packTrials(trials);
+    expect(unpackTrials(JSON.parse(JSON.stringify(packed)) as typeof packed)).toEqual(trials);
+    expect(JSON.stringify(packed).length).toBeLessThan(JSON.stringify(trials).length / 2);
+    expect(unpackTrials(packTrials([]))).toEqual([]);
   });
 
   it('bestSoFar and meanStd', () => {
@@ -72,7 +92,7 @@ describe('modnas ui server (over SQLite stores; the browser tests use journal st
   });
 
   it("a run's view holds the store's epochs, trials, α and Slots, and the arch file", async () => {
-    const v = (await (await fetch(server.url + 'api/run?dir=darts&run=r1')).json()) as RunView;
+    const v = unpackView((await (await fetch(server.url + 'api/run?dir=darts&run=r1')).json()) as WireView);
     const metrics = fx.done.store.records('metrics', 'r1');
     expect(v.metrics.map((m) => m.values.loss)).toEqual(metrics.map((m) => m.record.loss));
     expect(v.trials.map((t) => [t.score, t.metrics.flops, t.arch])).toEqual(fx.done.store.records('candidates', 'r1').map((r) => [r.record.score, (r.record.metrics as Record<string, number>).flops, r.record.arch]));
@@ -85,7 +105,7 @@ describe('modnas ui server (over SQLite stores; the browser tests use journal st
   });
 
   it('streams new records of a running run as server-sent events', async () => {
-    const first = (await (await fetch(server.url + 'api/run?dir=random&run=r1')).json()) as RunView;
+    const first = (await (await fetch(server.url + 'api/run?dir=random&run=r1')).json()) as WireView;
     const controller = new AbortController();
     const res = await fetch(`${server.url}api/events?dir=random&run=r1&after=${first.lastId}`, { signal: controller.signal });
     expect(res.headers.get('content-type')).toBe('text/event-stream');
@@ -102,6 +122,19 @@ describe('modnas ui server (over SQLite stores; the browser tests use journal st
     expect(u.records.map((r) => [r.stream, r.record.score])).toEqual([['candidates', 0.987]]);
     expect(u.records[0].id).toBeGreaterThan(first.lastId);
     expect(u.run.status).toBe('running');
+  });
+
+  it("a run's view asked for again holds the records written since (the server keeps the view and reads only what is new)", async () => {
+    const get = async (): Promise<RunView> => unpackView((await (await fetch(server.url + 'api/run?dir=random&run=r1')).json()) as WireView);
+    const before = await get();
+    fx.running.store.activate('r1');
+    fx.running.store.append('candidates', { estim: 'search', index: 100, arch: { t_0: 'MB3E3' }, status: 'done', score: 0.5, metrics: { acc: 0.5 } });
+    await new Promise((r) => setTimeout(r, 120)); // past the poll interval (50 ms here) the body is made again
+    const after = await get();
+    expect(after.trials).toHaveLength(before.trials.length + 1);
+    expect(after.trials.at(-1)).toMatchObject({ arch: { t_0: 'MB3E3' }, score: 0.5 });
+    expect(after.trials.slice(0, -1)).toEqual(before.trials);
+    expect(after.lastId).toBeGreaterThan(before.lastId);
   });
 
   it('is read-only and serves nothing outside the experiment folders', async () => {

@@ -17,6 +17,7 @@ import type { Registry } from '@modnas/core';
 import { ModnasError, isModnasError } from '@modnas/core';
 import type { LiveUpdate } from './data.js';
 import { StoreSet } from './data.js';
+import { packView } from './view.js';
 import { pageAsset } from './page-assets.js';
 import { SECURITY_HEADERS, allowedHostNames, cookieValue, hostAllowed, isLoopback, isWildcard, makeToken, redactPaths, tokenMatches } from './security.js';
 
@@ -74,10 +75,11 @@ export async function startUiServer(o: UiServerOptions): Promise<UiServer> {
   const streams = new Set<ServerResponse>();
   const stops = new Set<() => void>();
   /**
-   * /api/run bodies built in the last poll interval, shared by the pages that load a run at once (they
-   * continue from its lastId); one buffer for them all, not a copy per response.
+   * /api/run bodies, shared by the pages that load a run (they continue from its lastId): one buffer for
+   * them all, not a copy per response; within a poll interval served as is, after it served again when
+   * the run's view has not changed (a finished run's JSON is made once), dropped when not asked for.
    */
-  const views = new Map<string, { body: Buffer; at: number }>();
+  const views = new Map<string, { body: Buffer; stamp: string; at: number }>();
   let port = 0;
   let cookie = 'modnas_ui';
 
@@ -102,9 +104,16 @@ export async function startUiServer(o: UiServerOptions): Promise<UiServer> {
     const now = Date.now();
     const hit = views.get(key);
     if (hit && now - hit.at < pollMs) return hit.body;
-    for (const [k, v] of views) if (now - v.at >= pollMs) views.delete(k);
-    const body = Buffer.from(JSON.stringify(stores.runView(dir, run)));
-    views.set(key, { body, at: Date.now() });
+    for (const [k, v] of views) if (now - v.at >= pollMs * 20) views.delete(k);
+    // the view is brought up to date from its new records; its JSON is made again only when it changed
+    const view = stores.runView(dir, run);
+    const stamp = JSON.stringify([view.lastId, view.run, view.arch.map((a) => [a.name, a.text.length])]);
+    if (hit && hit.stamp === stamp) {
+      hit.at = now;
+      return hit.body;
+    }
+    const body = Buffer.from(JSON.stringify(packView(view)));
+    views.set(key, { body, stamp, at: Date.now() });
     return body;
   };
 

@@ -242,3 +242,119 @@ export function meanStd(series: ReadonlyArray<ReadonlyArray<number | null>>): { 
   }
   return { mean, std, n };
 }
+
+/**
+ * The trials as the server sends them (GET /api/run): a column per field, strings as codes into a
+ * table of the distinct values, times as milliseconds after the first; a tenth of the JSON of
+ * the trial objects on a large run, and quicker to parse.
+ */
+export interface PackedTrials {
+  n: number;
+  id: number[];
+  index: number[];
+  score: Array<number | null>;
+  seconds: Array<number | null>;
+  /** Milliseconds after `t0` (null: no time). */
+  time: Array<number | null>;
+  t0: number;
+  estim: Coded;
+  status: Coded;
+  /** Per arch key: its values as JSON, and each trial's code (-1: the trial has no such key). */
+  arch: Record<string, Coded>;
+  metrics: Record<string, Array<number | null>>;
+}
+
+/** Distinct values and, per trial, the index of its value. */
+export interface Coded {
+  values: string[];
+  codes: number[];
+}
+
+/** What GET /api/run answers: the run's view with its trials packed. */
+export type WireView = Omit<RunView, 'trials'> & { trials: PackedTrials };
+
+function coder(n: number): { codes: number[]; code(i: number, v: string): void; values: string[] } {
+  const at = new Map<string, number>();
+  const values: string[] = [];
+  const codes = new Array<number>(n).fill(-1);
+  return {
+    codes,
+    values,
+    code(i, v) {
+      let c = at.get(v);
+      if (c === undefined) {
+        c = values.length;
+        at.set(v, c);
+        values.push(v);
+      }
+      codes[i] = c;
+    },
+  };
+}
+
+export function packTrials(trials: readonly Trial[]): PackedTrials {
+  const n = trials.length;
+  const times = trials.map((t) => (t.time ? Date.parse(t.time) : NaN));
+  const t0 = times.find(Number.isFinite) ?? 0;
+  const estim = coder(n);
+  const status = coder(n);
+  const arch = new Map<string, ReturnType<typeof coder>>();
+  const metrics = new Map<string, Array<number | null>>();
+  trials.forEach((t, i) => {
+    estim.code(i, t.estim);
+    status.code(i, t.status);
+    for (const [k, v] of Object.entries(t.arch)) {
+      let c = arch.get(k);
+      if (!c) arch.set(k, (c = coder(n)));
+      c.code(i, JSON.stringify(v));
+    }
+    for (const [k, v] of Object.entries(t.metrics)) {
+      let m = metrics.get(k);
+      if (!m) metrics.set(k, (m = new Array<number | null>(n).fill(null)));
+      m[i] = v;
+    }
+  });
+  const plain = (c: ReturnType<typeof coder>): Coded => ({ values: c.values, codes: c.codes });
+  return {
+    n,
+    id: trials.map((t) => t.id),
+    index: trials.map((t) => t.index),
+    score: trials.map((t) => t.score),
+    seconds: trials.map((t) => t.seconds ?? null),
+    time: times.map((x) => (Number.isFinite(x) ? x - t0 : null)),
+    t0,
+    estim: plain(estim),
+    status: plain(status),
+    arch: Object.fromEntries([...arch].map(([k, c]) => [k, plain(c)])),
+    metrics: Object.fromEntries(metrics),
+  };
+}
+
+export function unpackTrials(p: PackedTrials): Trial[] {
+  const arch = Object.entries(p.arch).map(([k, c]) => ({ k, codes: c.codes, values: c.values.map((v) => JSON.parse(v) as unknown) }));
+  const metrics = Object.entries(p.metrics);
+  const out = new Array<Trial>(p.n);
+  for (let i = 0; i < p.n; i++) {
+    const a: Record<string, unknown> = {};
+    for (const { k, codes, values } of arch) if (codes[i] >= 0) a[k] = values[codes[i]];
+    const m: Record<string, number> = {};
+    for (const [k, col] of metrics) if (col[i] !== null) m[k] = col[i] as number;
+    const seconds = p.seconds[i];
+    const time = p.time[i];
+    out[i] = {
+      id: p.id[i],
+      estim: p.estim.values[p.estim.codes[i]],
+      index: p.index[i],
+      arch: a,
+      metrics: m,
+      status: p.status.values[p.status.codes[i]],
+      score: p.score[i],
+      ...(seconds === null ? {} : { seconds }),
+      ...(time === null ? {} : { time: new Date(p.t0 + time).toISOString() }),
+    };
+  }
+  return out;
+}
+
+export const packView = (v: RunView): WireView => ({ ...v, trials: packTrials(v.trials) });
+export const unpackView = (w: WireView): RunView => ({ ...w, trials: unpackTrials(w.trials) });
