@@ -98,18 +98,18 @@ export function alphaHeatmaps(parent: HTMLElement, alpha: AlphaPoint[], v?: Pick
   for (const estim of estims) {
     const pts = alpha.filter((a) => a.estim === estim);
     const ops = params.filter((p) => pts.some((a) => a.ops.some((o) => o.param === p)));
-    const ks = new Set(pts.flatMap((a) => a.ops.map((o) => o.probs.length)));
-    const k = ks.size === 1 ? [...ks][0] : 0;
+    // a dashed line at ln k for each number of candidates k the ops have
+    const ks = [...new Set(pts.flatMap((a) => a.ops.map((o) => o.probs.length)))].filter((x) => x > 1).sort((a, b) => a - b);
     lineChart(charts, {
       name: estims.length === 1 ? 'alpha:entropy' : `alpha:entropy:${estim}`,
-      title: `${estim}: entropy of softmax(α) per mixed op (nats${k > 1 ? `; uniform: ln ${k} = ${sig4(Math.log(k))}` : ''})`,
+      title: `${estim}: entropy of softmax(α) per mixed op (nats; uniform: ${ks.map((k) => `ln ${k} = ${sig4(Math.log(k))}`).join(', ')})`,
       xLabel: 'epoch',
       yLabel: 'entropy',
       intX: true,
       x: pts.map((a) => a.epoch + 1), // epochs from 1, as the logs and the curves count them
       series: [
         ...ops.map((p) => ({ label: p, values: pts.map((a) => entropyOf(a, p)) })),
-        ...(k > 1 ? [{ label: `uniform (ln ${k})`, values: pts.map(() => Math.log(k)), dash: true, color: '#999' }] : []),
+        ...ks.map((k) => ({ label: `uniform (ln ${k})`, values: pts.map(() => Math.log(k)), dash: true, color: '#999' })),
       ],
     });
   }

@@ -10,6 +10,7 @@ import { importance, paramColumns } from '../src/analysis.js';
 import { metricKeys } from '../src/filter.js';
 import type { RunView, Trial } from '../src/view.js';
 import { h, section } from './dom.js';
+import { tickLabels } from './charts.js';
 
 /** viridis at five stops: low scores dark blue, high ones yellow (readable for colour-blind eyes too). */
 const VIRIDIS: Array<[number, number, number]> = [
@@ -63,7 +64,18 @@ function label(g: CanvasRenderingContext2D, s: string, x: number, y: number): vo
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
 /** An axis' number in a few characters (FLOPs and learning rates alike). */
-const tick = (v: number): string => (v !== 0 && (Math.abs(v) >= 1e5 || Math.abs(v) < 1e-3) ? v.toExponential(2).replace('e+', 'e') : String(Number(v.toPrecision(4))));
+/** One number as the charts write their ticks (1.5M, 0.0012), to four significant digits. */
+const tick = (v: number): string => tickLabels([v], v === 0 ? 1 : 10 ** (Math.floor(Math.log10(Math.abs(v))) - 3))[0];
+
+/** Round values between lo and hi, about `n` of them, and their step. */
+function niceTicks(lo: number, hi: number, n: number): { ticks: number[]; step: number } {
+  const raw = (hi - lo) / n;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push(Number(t.toPrecision(12)));
+  return { ticks, step };
+}
 
 /**
  * The choices the run declared per parameter (its 'space' record, when the view has one), so the
@@ -271,9 +283,11 @@ function slicePlot(parent: HTMLElement, name: string, share: number, col: ParamC
   const left = 52;
   const right = width - 10;
   const top = 8;
-  const bottom = height - 46;
-  const y = (s: number): number => bottom - ((s - lo) / (hi - lo)) * (bottom - top);
   const band = (right - left) / k;
+  // the levels' names below: slanted when one would not fit its band flat (then with more room)
+  const slant = band < 44 || col.levels.some((l) => g.measureText(l).width > band - 4);
+  const bottom = height - (slant ? 64 : 46);
+  const y = (s: number): number => bottom - ((s - lo) / (hi - lo)) * (bottom - top);
   const xOf = (c: number): number => left + (c + 0.5) * band;
   // a numeric choice: its bins stand for where its values are; each point at its value within the bin
   let xPoint = (i: number): number => xOf(codes[i]) + 0.6 * band * jitter(i);
@@ -318,9 +332,9 @@ function slicePlot(parent: HTMLElement, name: string, share: number, col: ParamC
   g.fillStyle = '#333';
   g.textAlign = 'right';
   g.textBaseline = 'middle';
-  for (const s of [lo, (lo + hi) / 2, hi]) g.fillText(tick(s), left - 4, y(s));
+  const yt = niceTicks(lo, hi, 3);
+  tickLabels(yt.ticks, yt.step).forEach((s, i) => g.fillText(s, left - 4, y(yt.ticks[i])));
   const every = Math.ceil(12 / band);
-  const slant = band < 44;
   for (let c = 0; c < k; c += every) {
     g.save();
     g.translate(xOf(c), bottom + 6);
@@ -329,7 +343,7 @@ function slicePlot(parent: HTMLElement, name: string, share: number, col: ParamC
       g.textAlign = 'right';
     } else g.textAlign = 'center';
     g.textBaseline = 'top';
-    g.fillText(fit(g, col.levels[c], slant ? 70 : band - 4), 0, 0);
+    g.fillText(fit(g, col.levels[c], slant ? 72 : band - 4), 0, 0);
     g.restore();
   }
   parent.append(h('div', { class: 'chart slice', 'data-chart': `analysis:slice:${name}`, 'data-param': name }, h('div', { class: 'chart-title' }, `score by ${name} (${pct(share)} of variance)`), el));

@@ -162,10 +162,11 @@ export function archPicture(v: RunView, desc: unknown, name?: string): HTMLEleme
 export function archView(parent: HTMLElement, v: RunView, link: (name: string) => string): void {
   const graph = v.space?.graph;
   if (v.arch.length === 0 && v.slots.length === 0 && !graph) return;
-  const sec = section('Architecture found');
+  const sec = section(v.arch.length ? 'Architecture found' : 'Search space');
   for (const f of v.arch) sec.append(h('h3', {}, `${f.estim}: `, h('a', { href: link(f.name), download: f.name, class: 'arch-link' }, f.name)), archPicture(v, f.desc, f.name));
   if (v.arch.length === 0) {
-    sec.append(h('p', { class: 'muted' }, 'the search space (no architecture file yet):'));
+    // (outputs/ holds the files of the folder's newest run only)
+    sec.append(h('p', { class: 'muted' }, v.run.status === 'running' ? 'no architecture file yet; the space searched:' : 'no architecture file of this run in outputs/; the space searched:'));
     if (graph) sec.append(archPicture(v, undefined));
     else sec.append(h('div', { class: 'blocks' }, ...v.slots.map((s) => h('div', { class: 'block', 'data-slot': s.path }, h('div', { class: 'cand' }, (s.candidates ?? []).join(' | ') || '?'), h('div', { class: 'shape' }, `${s.chnIn}→${s.chnOut}${s.stride > 1 ? ` /${s.stride}` : ''}`), h('div', { class: 'path muted', title: s.path }, shortPath(s.path))))));
   }

@@ -106,6 +106,9 @@ export function renderRun(v: RunView, opts: { link: (name: string) => string }):
   performance.mark('modnas:run-drawn'); // (bench/ui-page.mjs reads the marks)
 }
 
+/** How many times its own duration a live redraw leaves the page idle before the next (the analysis, drawn after, takes about as long again). */
+const REDRAW_IDLE = 6;
+
 export async function showRun(dir: string, run: string): Promise<void> {
   const asked = location.hash;
   let view: RunView;
@@ -121,8 +124,10 @@ export async function showRun(dir: string, run: string): Promise<void> {
   if (location.hash !== asked) return;
   const link = (name: string): string => `/api/arch?dir=${encodeURIComponent(dir)}&name=${encodeURIComponent(name)}`;
   renderRun(view, { link });
-  // live: the server streams the run's new records; redraw at most twice a second
+  // live: the server streams the run's new records; redraw at most twice a second, and on a large
+  // run (whose redraw takes long) leaving the page idle at least REDRAW_IDLE times the redraw's time
   let dirty = false;
+  let nextAt = 0;
   let status = view.run.status;
   session.live = new EventSource(`/api/events?dir=${encodeURIComponent(dir)}&run=${encodeURIComponent(run)}&after=${view.lastId}`);
   // resumed: the records after its checkpoint were written again, so the view is read afresh
@@ -145,12 +150,14 @@ export async function showRun(dir: string, run: string): Promise<void> {
     }
   };
   session.pollTimer = window.setInterval(() => {
-    if (!dirty) return;
+    if (!dirty || performance.now() < nextAt) return;
     dirty = false;
+    const t = performance.now();
     // keep the reader's place: scroll position, and the filter box if they are typing in it
     const y = window.scrollY;
     const typing = document.activeElement?.id === 'trial-filter' ? (document.activeElement as HTMLInputElement).selectionStart : null;
     renderRun(view, { link });
+    nextAt = performance.now() + REDRAW_IDLE * (performance.now() - t);
     window.scrollTo(0, y);
     if (typing !== null) {
       const f = document.getElementById('trial-filter') as HTMLInputElement;

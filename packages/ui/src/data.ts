@@ -176,6 +176,7 @@ export class StoreSet {
   private readonly views = new Map<string, { view: RunView; resumes: number }>();
   private refreshedAt = 0;
   private factories?: StoreFactory[];
+  private closed = false;
 
   private constructor(
     readonly root: string,
@@ -259,6 +260,7 @@ export class StoreSet {
   }
 
   close(): void {
+    this.closed = true;
     for (const s of this.sources.values()) {
       if (s.timer) clearInterval(s.timer);
       s.followers.clear();
@@ -444,6 +446,35 @@ export class StoreSet {
       }
     }
     return out;
+  }
+
+  /**
+   * Read the views of the newest runs (the newest of each experiment, VIEWS_KEPT at most) in the
+   * background, one a turn of the event loop, so that the first page to open one finds it read.
+   */
+  prefetch(): void {
+    const newest: Array<{ dir: string; id: string; start: string }> = [];
+    for (const src of this.sources.values()) {
+      try {
+        const runs = this.with(src, (store) => store.runs());
+        const r = runs[runs.length - 1];
+        if (r) newest.push({ dir: src.dir, id: r.id, start: r.start });
+      } catch {
+        // an unreadable store is listed as such when asked for
+      }
+    }
+    const todo = newest.sort((a, b) => b.start.localeCompare(a.start)).slice(0, VIEWS_KEPT).reverse();
+    const next = (): void => {
+      const r = todo.pop();
+      if (!r || this.closed) return;
+      try {
+        this.runView(r.dir, r.id);
+      } catch {
+        // read again (and its error answered) when a page asks for it
+      }
+      setImmediate(next);
+    };
+    setImmediate(next);
   }
 
   /** The runs of an experiment (e.g. to pick the newest). */

@@ -221,6 +221,7 @@ export async function startUiServer(o: UiServerOptions): Promise<UiServer> {
   });
   port = (server.address() as AddressInfo).port;
   cookie = `modnas_ui_${port}`;
+  stores.prefetch(); // the newest runs' views, read in the background before a page asks for them
   const shown = (h: string): string => (h.includes(':') ? `[${h}]` : h);
   const urls = isWildcard(host) ? [`http://${hostname().toLowerCase()}:${port}/`, `http://127.0.0.1:${port}/`] : [`http://${shown(host)}:${port}/`];
   return {
