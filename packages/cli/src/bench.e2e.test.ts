@@ -1,17 +1,14 @@
 // `modnas bench` through the real command: its repeats are runs of one experiment in the store
 // the config selects (one run per seed, with its trials), and repeat.json summarises them.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { JournalStore } from '@modnas/store-journal';
 import { SqliteStore } from '@modnas/store-sqlite';
 import type { ExperimentStore } from '@modnas/services';
 import { afterAll, describe, expect, it } from 'vitest';
+import { root, runCli } from '../test/run-cli.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const bin = join(root, 'packages', 'cli', 'dist', 'bin.js');
 const out = mkdtempSync(join(tmpdir(), 'modnas-bench-'));
 /** NAS-Bench-201 random search, 200 trials a run (a few milliseconds each). */
 const config = join(root, 'packages', 'cli', 'src', 'fixtures', 'bench-tabular.yaml');
@@ -19,16 +16,7 @@ const TRIALS = 200;
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const c = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, MODNAS_BACKEND: 'wasm' } });
-    let stdout = '';
-    let stderr = '';
-    c.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-    c.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    c.on('exit', (code) => res({ code, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 interface RepeatFile {
   runs: Array<{ seed: number; value: number; storeRun?: string; best?: { score: number } }>;

@@ -50,9 +50,13 @@ const runHelp = (): string => `Usage: modnas run <config.yaml> [more.yaml ...] [
 
 Options:
   -o, --override key=value   set a config key (repeatable), e.g. -o estim.search.epochs=2
-  --backend <name>           tensor backend: auto (default), ${backendNames(discoveredRegistry()).join(', ')}
+  -b, --backend <name>       tensor backend: auto (default), ${backendNames(discoveredRegistry()).join(', ')}
   --output-dir <dir>         folder for experiment folders (config key output_dir)
-  --name <name>              experiment name (config key name)
+  -n, --name <name>          experiment name (config key name)
+  -c, --config <file>        a config file (repeatable; as the original ModularNAS's flag)
+  -r, --routine <name>       the original format's routine: search or augment (its section is applied)
+  -g, --arch_desc <file>     the original format's arch_desc: build the network from this arch file
+  -d, --device_ids <ids>     accepted for the original's scripts; no effect (the backend picks the device)
   --check                    validate the config and exit (no tensors are allocated)
   --resume                   continue the newest unfinished run of this experiment from its last checkpoint
   --force                    with --resume: accept a config that differs from the run's (else refused, naming the keys)
@@ -213,10 +217,16 @@ async function runCommand(argv: string[], io: Io, train: boolean): Promise<numbe
     argv,
     {
       override: { type: 'string', short: 'o', multiple: true },
-      backend: { type: 'string' },
+      backend: { type: 'string', short: 'b' },
       'output-dir': { type: 'string' },
-      name: { type: 'string' },
+      name: { type: 'string', short: 'n' },
       arch: { type: 'string' },
+      // the original ModularNAS's flags (modnas/utils/wrapper.py)
+      config: { type: 'string', short: 'c', multiple: true },
+      routine: { type: 'string', short: 'r' },
+      arch_desc: { type: 'string', short: 'g' },
+      chkpt: { type: 'string', short: 'p' },
+      device_ids: { type: 'string', short: 'd' },
       check: { type: 'boolean' },
       resume: { type: 'boolean' },
       force: { type: 'boolean' },
@@ -231,13 +241,24 @@ async function runCommand(argv: string[], io: Io, train: boolean): Promise<numbe
     io.out(train ? TRAIN_HELP : runHelp());
     return 0;
   }
-  if (positionals.length === 0) {
-    throw new ModnasError('MODNAS_E_CLI_USAGE', `no config file given`, { fix: train ? 'modnas train <config.yaml> --arch <arch.yaml>' : 'modnas run <config.yaml>' });
+  // -c/--config (the original's) names config files as positionals do, after them
+  const configFiles = [...positionals, ...((values.config as string[] | undefined) ?? [])];
+  if (configFiles.length === 0) {
+    throw new ModnasError('MODNAS_E_CLI_USAGE', `no config file given`, { fix: train ? 'modnas train <config.yaml> --arch <arch.yaml>' : 'modnas run <config.yaml> (or -c <config.yaml>)' });
+  }
+  if (values.chkpt) {
+    throw new ModnasError('MODNAS_E_CLI_CHKPT', `-p/--chkpt ${String(values.chkpt)}: the original's PyTorch checkpoints cannot be loaded here`, {
+      fix: 'continue an interrupted run of this tool with --resume; train a found architecture with -g <arch.yaml> (or modnas train --arch)',
+      where: '-p/--chkpt',
+    });
   }
   const overrides = [...((values.override as string[] | undefined) ?? [])];
   if (values.backend) overrides.push(`backend=${values.backend}`);
   if (values['output-dir']) overrides.push(`output_dir=${values['output-dir']}`);
   if (values.name) overrides.push(`name=${values.name}`);
+  // the original's -r (routine) and -g (arch_desc) set those keys of its config format
+  if (values.routine) overrides.push(`routine=${values.routine}`);
+  if (values.arch_desc) overrides.push(`arch_desc=${resolve(String(values.arch_desc))}`);
   let arch: string | undefined;
   if (train) {
     if (!values.arch) throw new ModnasError('MODNAS_E_CLI_USAGE', 'modnas train needs --arch <arch.yaml>', { fix: TRAIN_HELP });
@@ -248,11 +269,12 @@ async function runCommand(argv: string[], io: Io, train: boolean): Promise<numbe
   const json = Boolean(values.json);
   const bar = io.isTTY && !quiet ? new TtyProgress() : undefined;
   const logger = consoleLogger(io, bar, quiet);
-  const files = positionals.map((p) => resolve(p));
+  if (values.device_ids) logger.info(`-d/--device_ids ${String(values.device_ids)}: no effect here (the tensor backend picks the device; --backend names one)`);
+  const files = configFiles.map((p) => resolve(p));
   const report = (prepared: PreparedExperiment): void => {
     for (const p of prepared.discovery?.problems ?? []) logger.warn(`plugin ${p.package} is not usable: ${p.error.message.split('\n')[0]}`);
     for (const d of prepared.discovery?.duplicates ?? []) logger.warn(duplicateLine(d));
-    for (const k of prepared.ignored) logger.info(`seed format: ignored ${k} (VEGA plumbing)`);
+    for (const k of prepared.ignored) logger.info(`config format: ${k}`); // what a translated format (VEGA, the original's) left out or moved, and why
     for (const k of prepared.defaulted) logger.info(`seed format: default ${k}`);
     if (values.check) {
       for (const n of prepared.notes) logger.info(n);

@@ -252,7 +252,8 @@ export function mapSeedFormat(raw: JsonObject, where: string, opts: { kind?: 'se
     }
   }
   delete out.__epochs;
-  for (let i = 0; i < ignored.length; i++) ignored[i] = pre + ignored[i];
+  // each said with why: VEGA's own keys are its plumbing
+  for (let i = 0; i < ignored.length; i++) ignored[i] = pre + ignored[i] + (ignored[i].includes('(') ? '' : ' (VEGA plumbing, left out)');
   if (errors.length) {
     throw new ModnasError('MODNAS_E_CONFIG_SEED', `the seed-format config has ${errors.length} problem(s):\n  - ${errors.map((e) => pre + e).join('\n  - ')}`, {
       fix: 'follow the layout of the seed examples (search_space.custom.model / construct, search_algorithm.optim, trainer.modnas.estim)',

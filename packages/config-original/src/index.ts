@@ -1,0 +1,1 @@
+export { originalFormat, isOriginalFormat, mapOriginalFormat } from './original.js';
