@@ -73,7 +73,7 @@ describe('plugins that would take the CLI down', () => {
     expect(list.out).toMatch(/^engine\s+wasm\s/m);
     const help = await cli(['run', '--help']);
     expect(help.code, help.err).toBe(0);
-    expect(help.out).toContain('--backend <name>           tensor backend: auto (default), tensorflow, native, wasm, cpu\n');
+    expect(help.out).toContain('-b, --backend <name>       tensor backend: auto (default), tensorflow, native, wasm, cpu\n');
     expect(existsSync(marker)).toBe(false);
   });
 
