@@ -10,18 +10,13 @@ import type { Browser, Page } from 'playwright-core';
 import { chromium as pw } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARGS, charts, chromium, chromiumPath, skipReason, startUi } from '../test/browser.js';
+import { Rng } from '@modnas/core';
 
-/** mulberry32: a seeded uniform in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded draws in [0, 1) (core's Rng). */
+const rng = (seed: number): (() => number) => {
+  const g = new Rng(seed);
+  return () => g.next();
+};
 
 const OPS = ['conv3', 'conv5', 'skip', 'NIL'];
 const PARAMS = ['t_0', 't_1', 't_2', 't_3'];

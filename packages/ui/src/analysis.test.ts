@@ -1,18 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ABSENT, importance, paramColumns } from './analysis.js';
 import type { Trial } from './view.js';
+import { Rng } from '@modnas/core';
 
-/** mulberry32: a seeded uniform in [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded draws in [0, 1) (core's Rng). */
+const rng = (seed: number): (() => number) => {
+  const g = new Rng(seed);
+  return () => g.next();
+};
 const gauss = (r: () => number): number => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 
 const trial = (i: number, arch: Record<string, unknown>, score: number | null): Trial => ({ id: i + 1, estim: 'search', index: i, arch, metrics: {}, status: 'done', score });

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Direction } from './view.js';
 import { metricDirection, paretoFront } from './view.js';
+import { Rng } from '@modnas/core';
 
 type Pt = { cost: number; score: number };
 
@@ -15,17 +16,11 @@ function bruteFront(pts: Pt[], dir: { cost: Direction; score: Direction }): stri
 }
 const key = (pts: Pt[], idx: number[]): string[] => idx.map((i) => `${pts[i].cost}:${pts[i].score}`).sort();
 
-/** A small deterministic generator (mulberry32), so a failure names its points. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded draws in [0, 1) (core's Rng). */
+const rng = (seed: number): (() => number) => {
+  const g = new Rng(seed);
+  return () => g.next();
+};
 
 describe('paretoFront', () => {
   const hand: Pt[] = [
