@@ -12,7 +12,7 @@ import { chromium as pw } from 'playwright-core';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JournalStore } from '@modnas/store-journal';
-import { ARGS, charts, chromium, chromiumPath, skipReason, startUi } from '../test/browser.js';
+import { ARGS, charts, chromium, chromiumPath, openFresh, skipReason, startUi } from '../test/browser.js';
 
 const T0 = Date.parse('2026-02-01T10:00:00Z');
 
@@ -138,7 +138,7 @@ describe.skipIf(!chromium)(`α heatmaps and architecture pictures in Chromium${s
   });
 
   it('draws a NAS-Bench-201 cell as the DAG its space declares: 4 nodes, 6 edges labelled with the ops', async () => {
-    await page.goto(`${ui.url}#/run?dir=nb201&run=r1`);
+    await openFresh(page, `${ui.url}#/run?dir=nb201&run=r1`);
     await page.waitForSelector('.arch-dag[data-arch="arch_search_best.yaml"] svg');
     const dag = '.arch-dag[data-arch="arch_search_best.yaml"]';
     expect(await page.$$eval(`${dag} [data-node]`, (ns) => ns.map((n) => [n.getAttribute('data-node'), n.getAttribute('class')]))).toEqual([
@@ -162,7 +162,7 @@ describe.skipIf(!chromium)(`α heatmaps and architecture pictures in Chromium${s
   });
 
   it('draws the declared graph of the space before there is an architecture, each edge with its number of ops', async () => {
-    await page.goto(`${ui.url}#/run?dir=nb201-space&run=r1`);
+    await openFresh(page, `${ui.url}#/run?dir=nb201-space&run=r1`);
     await page.waitForSelector('.arch-dag svg');
     expect(await page.$$eval('.arch-dag [data-node]', (ns) => ns.length)).toBe(4);
     const edges = await page.$$eval('.arch-dag path[data-edge]', (ps) => ps.map((p) => [p.getAttribute('data-edge'), p.hasAttribute('data-op')]));

@@ -16,7 +16,7 @@ import { JournalStore } from '@modnas/store-journal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WireView } from './view.js';
 import { meanStd } from './view.js';
-import { ARGS, BIN, charts, chromium, chromiumPath, skipReason, startUi } from '../test/browser.js';
+import { ARGS, BIN, charts, chromium, chromiumPath, openFresh, skipReason, startUi } from '../test/browser.js';
 
 const T0 = Date.parse('2026-01-01T10:00:00Z');
 
@@ -142,7 +142,7 @@ describe.skipIf(!chromium)(`dashboard: live experiments and chart glitches in Ch
     expect(new Set(loss.ticks.y).size).toBe(loss.ticks.y.length);
     // the tiny metric alone on its axis: one more run with only it
     writeRun(root, 'tiny', 'r2', 'done', (s) => epochs(s, vals.map((grad_norm) => ({ grad_norm }))));
-    await page.goto(`${ui.url}#/run?dir=tiny&run=r2`);
+    await openFresh(page, `${ui.url}#/run?dir=tiny&run=r2`);
     await page.waitForSelector('[data-chart="curves:search:other"] canvas');
     const y = ((await charts(page))['curves:search:other'] as unknown as Drawn).ticks.y;
     expect(y.length).toBeGreaterThanOrEqual(3);
@@ -150,7 +150,7 @@ describe.skipIf(!chromium)(`dashboard: live experiments and chart glitches in Ch
     for (const t of y) expect(Number(t)).toBeGreaterThan(0.001);
     // millions: short labels (1.5M), not 1,500,000 running into the axis title
     writeRun(root, 'tiny', 'r3', 'done', (s) => epochs(s, vals.map((_, i) => ({ params: 1_234_567 + i * 250_000 }))));
-    await page.goto(`${ui.url}#/run?dir=tiny&run=r3`);
+    await openFresh(page, `${ui.url}#/run?dir=tiny&run=r3`);
     await page.waitForSelector('[data-chart="curves:search:other"] canvas');
     const big = ((await charts(page))['curves:search:other'] as unknown as Drawn).ticks.y;
     expect(big.length).toBeGreaterThanOrEqual(3);
@@ -158,7 +158,7 @@ describe.skipIf(!chromium)(`dashboard: live experiments and chart glitches in Ch
     expect(new Set(big).size).toBe(big.length);
     // and 1e-7: its digits, not 0, 0, 0
     writeRun(root, 'tiny', 'r4', 'done', (s) => epochs(s, vals.map((_, i) => ({ grad_norm: 1.2e-7 + i * 1e-8 }))));
-    await page.goto(`${ui.url}#/run?dir=tiny&run=r4`);
+    await openFresh(page, `${ui.url}#/run?dir=tiny&run=r4`);
     await page.waitForSelector('[data-chart="curves:search:other"] canvas');
     const small = ((await charts(page))['curves:search:other'] as unknown as Drawn).ticks.y;
     expect(small.length).toBeGreaterThanOrEqual(3);
@@ -174,7 +174,7 @@ describe.skipIf(!chromium)(`dashboard: live experiments and chart glitches in Ch
     expect(await page.textContent('#no-epochs')).toBe('this run has no epochs (trials only)');
     expect(await column(page, 'index')).toEqual(['1', '2', '3', '4', '5']);
     // subnet candidates (index from 0 in the store)
-    await page.goto(`${ui.url}#/run?dir=first&run=r1`);
+    await openFresh(page, `${ui.url}#/run?dir=first&run=r1`);
     await page.waitForSelector('#trials tbody tr');
     expect(await column(page, 'index')).toEqual(['1', '2', '3', '4', '5']);
     expect(await page.textContent('body')).not.toContain('no epoch finished yet');

@@ -47,3 +47,12 @@ export async function startUi(folder: string, extra: string[] = []): Promise<{ u
 export type ChartData = Record<string, { labels: string[]; data: Array<Array<number | null>> }>;
 // (expressions as strings: test files are compiled without the DOM types, they run in the page)
 export const charts = (page: Page): Promise<ChartData> => page.evaluate('window.__modnasCharts');
+
+/**
+ * Opens a view by loading the page afresh. A goto that changes only the hash keeps the previous
+ * view's elements until the new one is drawn, so a waitForSelector could find the old chart.
+ */
+export async function openFresh(page: Page, url: string): Promise<void> {
+  await page.goto('about:blank');
+  await page.goto(url);
+}
