@@ -4,6 +4,14 @@ import { addMacs, profiling } from './profile.js';
 
 const out = (n: number, k: number, s: number, p: number, d = 1): number => Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
 
+/** A [k, k, I, O] kernel with d - 1 zeros between its taps: [(k - 1)d + 1, (k - 1)d + 1, I, O]. */
+export function dilateKernel(w: tf.Tensor4D, d: number): tf.Tensor4D {
+  const [k, , i, o] = w.shape;
+  const n = (k - 1) * d + 1;
+  const spread = tf.pad(tf.reshape(w, [k, 1, k, 1, i, o]), [[0, 0], [0, d - 1], [0, 0], [0, d - 1], [0, 0], [0, 0]]);
+  return tf.slice(tf.reshape<tf.Rank.R4>(spread, [k * d, k * d, i, o]), [0, 0, 0, 0], [n, n, i, o]);
+}
+
 export interface Conv2dOptions {
   kernelSize?: number;
   stride?: number;
@@ -60,9 +68,11 @@ export class Conv2d extends Module {
     const x4 = x as tf.Tensor4D;
     const p = this.padding;
     const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [p, p], [p, p], [0, 0]];
-    let y = this.depthwise
-      ? tf.depthwiseConv2d(x4, this.weight as tf.Tensor4D, this.stride, p === 0 ? 'valid' : pad, 'NHWC', this.dilation)
-      : tf.conv2d(x4, this.weight as tf.Tensor4D, this.stride, p === 0 ? 'valid' : pad, 'NHWC', this.dilation);
+    // tfjs has no gradient for dilated convs: in training, the kernel is dilated itself (zeros
+    // between its taps, a differentiable pad and reshape), the same function; in inference (and
+    // in export) the conv keeps its dilation
+    const [w, d] = this.dilation > 1 && this.training ? [dilateKernel(this.weight as tf.Tensor4D, this.dilation), 1] : [this.weight as tf.Tensor4D, this.dilation];
+    let y = this.depthwise ? tf.depthwiseConv2d(x4, w, this.stride, p === 0 ? 'valid' : pad, 'NHWC', d) : tf.conv2d(x4, w, this.stride, p === 0 ? 'valid' : pad, 'NHWC', d);
     if (this.bias) y = tf.add(y, this.bias);
     if (profiling()) {
       const [, h, w] = x4.shape;

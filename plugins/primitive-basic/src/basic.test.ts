@@ -11,6 +11,8 @@ describeConformance(plugin, {
   packageJson: new URL('../package.json', import.meta.url),
   // NIL has no weights, so there is nothing to take a gradient of; its own tests below check it.
   skipCreate: { NIL: 'no weights: the forward/backward step has nothing to differentiate' },
+  // pooling keeps channels (the original refuses a Slot that changes them): a 4->4 Slot, strided
+  inputs: Object.fromEntries(plugin.components.filter((c) => /^(AP|MP)\d+$|^(AVG|MAX)$/.test(c.id)).map((c) => [c.id, { chnIn: 4, chnOut: 4, stride: 2 }])),
 });
 
 const numBuffers = (m: Module): number => m.namedBuffers().reduce((a, [, v]) => a + v.size, 0);

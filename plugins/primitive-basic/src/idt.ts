@@ -61,6 +61,8 @@ export const idtSchema = z.strictObject({});
 export const idt = defineComponent({
   kind: 'primitive',
   id: 'IDT',
+  // the original's IDF is this op; its own IDT is the identity alone, which fails where a Slot reduces
+  aliases: ['IDF'],
   description: 'Identity; a factorized reduce (two shifted strided 1x1 convs + BN) when the Slot changes stride or channels',
   schema: idtSchema,
   create(_config, _ctx, spec: SlotSpec) {
