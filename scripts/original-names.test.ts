@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { coverage, format, readExcluded, readNames } from './original-names/coverage.mjs';
 
 /** The covered share when this floor was last raised (it is a ratchet, not the goal: 85%). */
-const FLOOR = 0.3;
+const FLOOR = 0.36;
 
 interface Name {
   path: string;

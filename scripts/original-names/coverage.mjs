@@ -5,7 +5,7 @@
 // names compared as the original's registry compares them: case, '_' and '-' ignored) and, for the
 // names the original's trainer takes as values (its optimizer, lr_scheduler and criterion), of the
 // original-format translation (@modnas/config-original): a name is covered when a trainer spec
-// naming it translates without an error. Names tied to PyTorch itself are listed in excluded.json
+// naming it translates without an error. Names tied to PyTorch itself (or registered by accident) are listed in excluded.json
 // with the reason, and left out of the figure.
 //   node scripts/original-names/coverage.mjs [--missing]
 import { execFileSync } from 'node:child_process';
@@ -99,7 +99,7 @@ export async function coverage() {
 }
 
 export function format(c, { missing = false } = {}) {
-  const lines = [`the original ModularNAS's registered names: ${c.covered} of ${c.counted} resolve here (${(100 * c.ratio).toFixed(1)}%); ${c.excluded} of its ${c.total} names are tied to PyTorch itself and left out (excluded.json)`];
+  const lines = [`the original ModularNAS's registered names: ${c.covered} of ${c.counted} resolve here (${(100 * c.ratio).toFixed(1)}%); ${c.excluded} of its ${c.total} names are left out, tied to PyTorch itself or not a component (excluded.json says why)`];
   for (const [p, b] of Object.entries(c.byPath).sort((a, b) => b[1].total - a[1].total)) lines.push(`  ${p.padEnd(14)} ${String(b.covered).padStart(3)} / ${b.total}`);
   if (missing) lines.push('missing:', ...c.rows.filter((r) => !r.covered).map((r) => `  ${r.path}.${r.id}`));
   return lines.join('\n');

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { expectPredictionsMatch, mnistTestPngs } from '../../../test/export-fixtures.js';
 
 const here = (f: string) => fileURLToPath(new URL(`../${f}`, import.meta.url));
+const readLogs = (dir: string): string => readFileSync(join(dir, 'logs', 'run.log'), 'utf8');
 const ids = (plan: Awaited<ReturnType<typeof prepareExperiment>>['plan']) => Object.fromEntries([...plan.components].map(([k, v]) => [k, v.def.id]));
 
 /** Shrinks an example to seconds on the cpu backend: a thin, shallow net on 16x16 synthetic images, one epoch each. */
@@ -61,6 +62,13 @@ describe('the predefined experiments: native and seed format agree', () => {
       expect(mixed(s)).toEqual(mixed(n));
       expect(seed.plan.components.get('trainer')?.config).toMatchObject({ optimizer: 'sgd', lr: 0.025, momentum: 0.9, weight_decay: 3e-4, lr_scheduler: 'cosine' });
       expect(seed.plan.config.data_provider.train_portion).toBe(native.plan.config.data_provider.train_portion);
+      // ps: the progressive-shrinking students learn from the teacher in both (VEGA's criterion, as written)
+      if (name === 'ps') {
+        for (const p of [seed.plan, native.plan]) {
+          const [kd] = (p.components.get('estim.ps')?.config as { criterion: unknown }).criterion as Array<{ type: string; crit_conf?: string; args?: { crit_conf?: string } }>;
+          expect([kd.type, kd.crit_conf ?? kd.args?.crit_conf]).toEqual(['KnowledgeDistillLoss', 'CrossEntropySoftTargetLoss']);
+        }
+      }
     });
   }
 });
@@ -124,6 +132,7 @@ describe('the predefined experiments run end to end (tiny sizes): search, then t
       expect(train.arch).toBe(join(out, `${name}.nas`, 'outputs', 'arch_search_best.yaml'));
       expect(existsSync(train.arch as string)).toBe(true);
       expect(train.summary.numParams).toBeLessThan(nas.summary.numParams);
+      if (name === 'ps') expect(readLogs(join(out, `${name}.nas`))).toMatch(/ps: KnowledgeDistillLoss: the teacher is this network/);
     });
   }
 });

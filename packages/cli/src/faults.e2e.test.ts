@@ -14,6 +14,7 @@ import { JournalStore } from '@modnas/store-journal';
 import { SqliteStore } from '@modnas/store-sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExperimentStore } from '@modnas/services';
+import { readEventFile, scalarsByTag } from '../../kit-io/test/read-tfevents.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const bin = join(root, 'packages', 'cli', 'dist', 'bin.js');
@@ -142,6 +143,24 @@ function expectSameAsReference(name: string): void {
   epochs(name).forEach((e, i) => expect(e.train_loss).toBeCloseTo(epochs('ref')[i].train_loss, 4));
   expect(summary(name).estims.search.best?.arch).toEqual(summary('ref').estims.search.best?.arch);
   expect(summary(name).aborted).toBe(false);
+  expectSameEvents(name);
+}
+
+/** The run's TensorBoard folder (writers/r1, rewritten from the store on resume): one file, each tag's steps as the reference's, none twice, values within float tolerance. */
+function expectSameEvents(name: string): void {
+  const read = (n: string): Map<string, Array<[number, number]>> => {
+    const dir = join(out, n, 'writers', 'r1');
+    const files = readdirSync(dir).filter((f) => f.includes('tfevents'));
+    expect(files, `${n}/writers/r1`).toHaveLength(1);
+    return scalarsByTag(readEventFile(join(dir, files[0])));
+  };
+  const ref = read('ref');
+  const got = read(name);
+  expect([...got.keys()].sort()).toEqual([...ref.keys()].sort());
+  for (const [tag, points] of ref) {
+    expect(got.get(tag)!.map(([step]) => step), tag).toEqual(points.map(([step]) => step));
+    got.get(tag)!.forEach(([, v], i) => expect(v, tag).toBeCloseTo(points[i][1], 4));
+  }
 }
 
 beforeAll(async () => {
@@ -407,7 +426,8 @@ describe('a full disk at every write site, both stores: exit 1 with MODNAS_E_IO_
   // its bytes (a short write), then every write of the process fails with ENOSPC / SQLITE_FULL, as on a
   // full disk; the resume without it is "space freed". The fixture's run makes 25 (SQLite) / 35 (journal)
   // store writes, 10 checkpoints, 19 log lines, 9 live JSONL appends, 2 + 3 rewrites of candidates and
-  // metrics JSONL, 3 summaries, 1 config.yaml and 2 arch files (a heartbeat, every 5 s, adds store writes).
+  // metrics JSONL, 3 summaries, 1 config.yaml, 2 arch files and 10 event-file appends (the file's
+  // header, 3 epochs, 6 candidates; a heartbeat, every 5 s, adds store writes).
   const sites: Array<{ what: string; at: string; file: (store: string) => string; stores?: string[] }> = [
     { what: 'a store write mid-search', at: 'store@18', file: (st) => (st === 'JournalStore' ? 'journal.jsonl' : 'modnas.db') },
     { what: "the run's last store write (its status)", at: 'store@35', file: () => 'journal.jsonl', stores: ['JournalStore'] },
@@ -416,6 +436,7 @@ describe('a full disk at every write site, both stores: exit 1 with MODNAS_E_IO_
     { what: "the journal's lock file", at: 'lock@20', file: () => 'journal.jsonl.lock', stores: ['JournalStore'] },
     { what: 'a line of logs/run.log', at: 'log@10', file: () => 'logs/run.log' },
     { what: 'a live append to logs/candidates.jsonl', at: 'append:candidates.jsonl@3', file: () => 'logs/candidates.jsonl' },
+    { what: "a warm-up epoch appended to the run's TensorBoard event file", at: 'writer@3', file: () => 'writers/r1/events.out.tfevents.' },
     { what: 'outputs/config.yaml', at: 'export:config.yaml', file: () => 'outputs/config.yaml' },
     { what: 'the rewrite of logs/metrics.jsonl after the warm-up', at: 'export:metrics.jsonl@1', file: () => 'logs/metrics.jsonl' },
     { what: 'the best architecture file', at: 'export:arch_search_best.yaml', file: () => 'outputs/arch_search_best.yaml' },

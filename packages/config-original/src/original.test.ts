@@ -101,17 +101,72 @@ describe('the original ModularNAS config format', () => {
     const msg = refused({
       ...README_SPACE,
       chkpt: 'model.pt',
-      trainer: { a: { type: 'DefaultTrainer', args: { optimizer: { type: 'RMSprop' } } } },
+      trainer: { a: { type: 'DefaultTrainer', args: { optimizer: { type: 'LBFGS' } } } },
       estim: { s: { type: 'SuperNetEstim', chkpt: 'x.pt' } },
       frobnicate: 1,
       hp_space: {},
     });
     expect(msg).toContain('chkpt: a PyTorch checkpoint cannot be loaded here');
-    expect(msg).toContain('trainer.a.args.optimizer: "RMSprop" is not available (SGD or Adam)');
+    expect(msg).toContain('trainer.a.args.optimizer: "LBFGS" is not available (LBFGS re-evaluates the loss through a closure several times per step); the optimizers here: SGD, Adam, AdamW, RMSprop');
     expect(msg).toContain('estim.s.chkpt');
     expect(msg).toContain('frobnicate: unknown key');
     expect(msg).toContain('hp_space: hyperparameter tuning');
     expect(refused({ ...README_SPACE, trainer: { a: { type: 'DefaultTrainer' }, b: { type: 'DefaultTrainer' } } })).toContain('one trainer serves every estimator here');
+  });
+
+  it("carries writer.enabled over (the original's default is off, ours on: only an explicit value counts) and says what else it leaves out", () => {
+    const off = mapOriginalFormat({ ...README_SPACE, writer: { enabled: false, flush_secs: 30 } }, 'a.yaml');
+    expect(off.config.writer).toEqual({ enabled: false });
+    expect(off.origins).toContainEqual(['writer.enabled', 'writer.enabled']);
+    expect(off.ignored.join('\n')).toContain('writer.flush_secs (a SummaryWriter option');
+    expect(mapOriginalFormat({ ...README_SPACE, writer: { enabled: true } }, 'a.yaml').config.writer).toEqual({ enabled: true });
+    // absent (or empty): the native default, enabled
+    expect(mapOriginalFormat({ ...README_SPACE }, 'a.yaml').config).not.toHaveProperty('writer');
+    expect(mapOriginalFormat({ ...README_SPACE, writer: {} }, 'a.yaml').config).not.toHaveProperty('writer');
+    // both formats have it: a native config (every outputs/config.yaml) is not taken for the original's
+    expect(isOriginalFormat({ name: 'x', writer: { enabled: true }, checkpoint: { epochs: 1 } })).toBe(false);
+    expect(refused({ ...README_SPACE, writer: 'yes' })).toContain('writer: expected { enabled: true | false }, got "yes"');
+  });
+
+  it("maps every torch.optim optimizer and LR scheduler it has by name, as the original's registry matches names, with the args renamed", () => {
+    const trainer = (optimizer: unknown, lr_scheduler?: unknown, rest: Record<string, unknown> = {}) =>
+      mapOriginalFormat({ ...README_SPACE, trainer: { default: { type: 'DefaultTrainer', args: { optimizer, ...(lr_scheduler ? { lr_scheduler } : {}), ...rest } } } } as never, 'a.yaml');
+    const opt = (type: string, args: Record<string, unknown> = {}) => trainer({ type, args }).config.trainer;
+    expect(opt('RMSprop', { lr: 0.01, alpha: 0.9, eps: 1e-6, momentum: 0.5, centered: true, weight_decay: 0 })).toEqual({ type: 'DefaultTrainer', optimizer: 'rmsprop', lr: 0.01, alpha: 0.9, eps: 1e-6, momentum: 0.5, centered: true, weight_decay: 0 });
+    expect(opt('adagrad', { lr_decay: 0.1, initial_accumulator_value: 0.2 })).toMatchObject({ optimizer: 'adagrad', lr_decay: 0.1, initial_accumulator_value: 0.2 });
+    expect(opt('AdaDelta', { rho: 0.8, lr: 0.5 })).toMatchObject({ optimizer: 'adadelta', rho: 0.8, lr: 0.5 });
+    expect(opt('Adamax', { betas: [0.9, 0.99] })).toMatchObject({ optimizer: 'adamax', betas: [0.9, 0.99] });
+    expect(opt('N_Adam', { momentum_decay: 0.01 })).toMatchObject({ optimizer: 'nadam', momentum_decay: 0.01 });
+    expect(opt('radam')).toMatchObject({ optimizer: 'radam' });
+    expect(opt('Adam', { amsgrad: true })).toMatchObject({ optimizer: 'adam', amsgrad: true });
+    expect(opt('Rprop', { etas: [0.4, 1.1], step_sizes: [1e-5, 1] })).toMatchObject({ optimizer: 'rprop', etas: [0.4, 1.1], step_sizes: [1e-5, 1] });
+    const asgd = trainer({ type: 'ASGD', args: { lambd: 0.001, alpha: 0.5, t0: 100, foreach: true } });
+    expect(asgd.config.trainer).toEqual({ type: 'DefaultTrainer', optimizer: 'asgd', lambd: 0.001, asgd_alpha: 0.5 });
+    expect(asgd.ignored.join('\n')).toContain('trainer.default.args.optimizer.args.t0 (starts ASGD');
+    expect(asgd.origins).toContainEqual(['trainer.asgd_alpha', 'trainer.default.args.optimizer.args.alpha']);
+    // PyTorch's defaults where ours would change the method, unless the spec sets the key
+    expect(opt('AdamW')).toMatchObject({ optimizer: 'adamw', weight_decay: 0.01 });
+    expect(opt('adam_w', { weight_decay: 0.05 })).toMatchObject({ optimizer: 'adamw', weight_decay: 0.05 });
+    expect(trainer({ type: 'AdamW' }, undefined, { weight_decay: 0 }).config.trainer).toMatchObject({ weight_decay: 0 });
+    expect(opt('RMSprop')).toMatchObject({ momentum: 0 });
+    expect(opt('Adadelta')).toMatchObject({ lr: 1 });
+    expect(opt('Rprop')).toMatchObject({ weight_decay: 0 });
+    expect(opt('Adam')).not.toHaveProperty('weight_decay');
+
+    const sched = (type: string, args: Record<string, unknown> = {}) => trainer({ type: 'SGD', args: { lr: 0.1 } }, { type, args }).config.trainer;
+    expect(sched('MultiStepLR', { milestones: [30, 60], gamma: 0.2 })).toMatchObject({ lr_scheduler: 'multistep', milestones: [30, 60], gamma: 0.2 });
+    expect(sched('exponential_lr', { gamma: 0.97 })).toMatchObject({ lr_scheduler: 'exponential', gamma: 0.97 });
+    expect(sched('CosineAnnealingWarmRestarts', { T_0: 10, T_mult: 2, eta_min: 1e-4 })).toMatchObject({ lr_scheduler: 'cosine_restarts', t_0: 10, t_mult: 2, lr_min: 1e-4 });
+    expect(sched('LinearLR', { start_factor: 0.1, end_factor: 1, total_iters: 5 })).toMatchObject({ lr_scheduler: 'linear', start_factor: 0.1, end_factor: 1, total_iters: 5 });
+    expect(sched('ConstantLR', { factor: 0.5, total_iters: 3 })).toMatchObject({ lr_scheduler: 'constant', factor: 0.5, total_iters: 3 });
+    expect(sched('PolynomialLR', { total_iters: 40, power: 2 })).toMatchObject({ lr_scheduler: 'poly', total_iters: 40, power: 2 });
+    expect(sched('CosineAnnealingLR', { T_max: 50, eta_min: 0 })).toMatchObject({ lr_scheduler: 'cosine', t_max: 50, lr_min: 0 });
+    expect(sched('step-lr', { step_size: 5 })).toMatchObject({ lr_scheduler: 'step', step_size: 5 });
+
+    const msg = refused({ ...README_SPACE, trainer: { t: { type: 'DefaultTrainer', args: { optimizer: { type: 'RMSprop', args: { nesterov: true } }, lr_scheduler: { type: 'ReduceLROnPlateau' } } } } });
+    expect(msg).toContain('trainer.t.args.optimizer.args.nesterov: RMSprop takes no nesterov here (it takes lr, alpha, eps, weight_decay, momentum, centered)');
+    expect(msg).toContain('trainer.t.args.lr_scheduler: "ReduceLROnPlateau" is not available (ReduceLROnPlateau steps on a validation metric); the LR schedulers here: CosineAnnealingLR, StepLR, MultiStepLR');
+    expect(refused({ ...README_SPACE, trainer: { t: { type: 'DefaultTrainer', args: { optimizer: { type: 'Frob' } } } } })).toContain('"Frob" is not available; the optimizers here: SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD, Rprop');
   });
 
   it("takes -o on the original's own keys before translating", () => {

@@ -1,13 +1,18 @@
 import { ModnasError } from '@modnas/core';
 import type { ConfigFormat, FormatMapping, Json, JsonObject } from '@modnas/config';
 import { applyOverrides, deepMerge, isObject } from '@modnas/config';
+import { mapTorchClass } from './torch-optim.js';
 
 /**
  * Keys only the original library's config has (CreeperLin/modnas, `modnas/utils/wrapper.py`):
  * a document with one of them is read in its format.
  */
-const ORIGINAL_KEYS = ['mixed_op', 'routine', 'train_data', 'valid_data', 'data_loader', 'ops', 'init', 'device', 'device_ids', 'chkpt', 'import', 'callback', 'expman', 'logging', 'writer', 'predefined', 'defaults', 'override', 'hp_space', 'search', 'augment', 'hptune'];
-/** Keys both formats share with one meaning: passed through as they are. */
+const ORIGINAL_KEYS = ['mixed_op', 'routine', 'train_data', 'valid_data', 'data_loader', 'ops', 'init', 'device', 'device_ids', 'chkpt', 'import', 'callback', 'expman', 'logging', 'predefined', 'defaults', 'override', 'hp_space', 'search', 'augment', 'hptune'];
+/**
+ * Keys both formats share with one meaning: passed through as they are. (`writer { enabled }` is
+ * shared too, so it does not mark a document as the original's: every native config.yaml has it;
+ * it is mapped below, where the original's SummaryWriter options are said and left out.)
+ */
 const SHARED = ['name', 'seed', 'quick', 'output_dir', 'log_level', 'model', 'space', 'optim', 'export', 'metrics', 'store', 'arch_desc'];
 /** The original's routines (`-r`): the section of the same name is applied over the config. */
 const ROUTINES = ['search', 'augment', 'hptune', 'pipeline'];
@@ -19,7 +24,6 @@ const IGNORED: Record<string, string> = {
   device_ids: 'device ids: the tensor backend picks the device (--backend)',
   import: 'Python modules to import: plugins are found by discovery',
   logging: "Python logging settings: logs go to the experiment's logs/run.log",
-  writer: 'SummaryWriter settings',
   predefined: 'predefined component imports: plugins are found by discovery',
   defaults: "the original's config defaults",
   backend: "the original's backend (torch): the tensor backend here is picked by --backend or MODNAS_BACKEND",
@@ -60,7 +64,7 @@ interface Ctx {
  *   arch_desc -> arch_desc, built by desc_construct.arch_desc (DefaultSlotArchDescConstructor) unless construct names one
  *   estim (a map, or a list named by `name` or position) -> estim; trainer { <name>: spec } -> trainer
  *   data / train_data / valid_data / data_loader / data_provider -> data, data_provider, trainer.batch_size
- *   expman.root_dir -> output_dir; callback -> callbacks; the PyTorch plumbing (ops, init, device...) is ignored, each said
+ *   expman.root_dir -> output_dir; callback -> callbacks; writer.enabled -> writer.enabled; the PyTorch plumbing (ops, init, device...) is ignored, each said
  */
 export function mapOriginalFormat(input: JsonObject, where: string): FormatMapping {
   const ignored: string[] = [];
@@ -133,6 +137,9 @@ export function mapOriginalFormat(input: JsonObject, where: string): FormatMappi
       case 'callback':
         mapCallbacks(value, ctx);
         break;
+      case 'writer':
+        mapWriter(value, ctx);
+        break;
       case 'hp_space':
         errors.push('hp_space: hyperparameter tuning (HPTuneEstim) is not available yet');
         break;
@@ -155,6 +162,25 @@ export function mapOriginalFormat(input: JsonObject, where: string): FormatMappi
     });
   }
   return { config: out, ignored, origins };
+}
+
+/**
+ * writer { enabled } (the original's get_writer(expman.subdir('writer'), **config.writer)) ->
+ * writer.enabled. The original writes no TensorBoard files unless enabled; here a run writes them
+ * unless `enabled: false`, so only an explicit value is carried over.
+ */
+function mapWriter(value: Json, ctx: Ctx): void {
+  if (value === null) return;
+  if (!isObject(value)) {
+    ctx.errors.push(`writer: expected { enabled: true | false }, got ${JSON.stringify(value)}`);
+    return;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'enabled') {
+      ctx.out.writer = { enabled: v };
+      ctx.from('writer.enabled', 'writer.enabled');
+    } else ctx.notes.push(`writer.${k} (a SummaryWriter option: the event files go to writers/<run id>/ of the experiment folder)`);
+  }
 }
 
 /** The construct chain: mixed_op first (the original's DefaultMixedOpConstructor), then the file's construct entries; arch_desc gets its constructor. */
@@ -242,9 +268,6 @@ function mapTrainers(value: Json, estims: Json, ctx: Ctx): void {
   mapTrainer(value[pick], `trainer.${pick}`, ctx);
 }
 
-const OPTIMIZERS: Record<string, string> = { sgd: 'sgd', adam: 'adam' };
-const SCHEDULERS: Record<string, string> = { cosineannealinglr: 'cosine', cosine: 'cosine', steplr: 'step', step: 'step', none: 'none' };
-
 function mapTrainer(spec: Json, own: string, ctx: Ctx): void {
   const type = typeOf(spec);
   if (!type) {
@@ -253,33 +276,19 @@ function mapTrainer(spec: Json, own: string, ctx: Ctx): void {
   }
   const t: JsonObject = { ...(isObject(ctx.out.trainer) ? ctx.out.trainer : {}), type: /^(Default|ImageCls)Trainer$/.test(type) ? 'DefaultTrainer' : type };
   ctx.from('trainer', own);
+  const torchDefaults: JsonObject = {};
+  let defaultsAt = own;
   for (const [k, v] of Object.entries(optionsOf(spec))) {
     const at = isObject(spec) && isObject(spec.args) && k in spec.args ? `${own}.args.${k}` : `${own}.${k}`;
-    if (k === 'optimizer') {
-      const ot = typeOf(v)?.toLowerCase();
-      if (!ot || !(ot in OPTIMIZERS)) ctx.errors.push(`${at}: ${JSON.stringify(typeOf(v) ?? v)} is not available (SGD or Adam)`);
-      else {
-        t.optimizer = OPTIMIZERS[ot];
-        for (const [ok, ov] of Object.entries(optionsOf(v))) {
-          if (['lr', 'momentum', 'weight_decay', 'nesterov', 'betas', 'eps'].includes(ok)) {
-            t[ok] = ov;
-            ctx.from(`trainer.${ok}`, `${at}.args.${ok}`);
-          } else ctx.errors.push(`${at}.args.${ok}: unknown key (known: lr, momentum, weight_decay, nesterov, betas, eps)`);
-        }
-      }
-    } else if (k === 'lr_scheduler') {
-      const st = typeOf(v)?.toLowerCase();
-      if (!st || !(st in SCHEDULERS)) ctx.errors.push(`${at}: ${JSON.stringify(typeOf(v) ?? v)} is not available (CosineAnnealingLR or StepLR)`);
-      else {
-        t.lr_scheduler = SCHEDULERS[st];
-        const names: Record<string, string> = { eta_min: 'lr_min', T_max: 't_max', step_size: 'step_size', gamma: 'gamma' };
-        for (const [sk, sv] of Object.entries(optionsOf(v))) {
-          if (sk in names) {
-            t[names[sk]] = sv;
-            ctx.from(`trainer.${names[sk]}`, `${at}.args.${sk}`);
-          } else ctx.errors.push(`${at}.args.${sk}: unknown key (known: ${Object.keys(names).join(', ')})`);
-        }
-      }
+    if (k === 'optimizer' || k === 'lr_scheduler') {
+      // torch.optim / torch.optim.lr_scheduler classes by name, their args renamed (torch-optim.ts)
+      const m = mapTorchClass(k, typeOf(v) ?? v, optionsOf(v), at, `${at}.args`);
+      Object.assign(t, m.options);
+      Object.assign(torchDefaults, m.defaults);
+      for (const [native, from] of m.origins) ctx.from(native, from);
+      ctx.errors.push(...m.errors);
+      ctx.notes.push(...m.notes);
+      if (Object.keys(m.defaults).length) defaultsAt = at;
     } else if (k === 'w_grad_clip') {
       t.grad_clip = v;
       ctx.from('trainer.grad_clip', at);
@@ -297,6 +306,13 @@ function mapTrainer(spec: Json, own: string, ctx: Ctx): void {
       t[k] = v; // a native trainer option (lr, batch_size, ...): validated with the trainer's schema
       ctx.from(`trainer.${k}`, at);
     }
+  }
+  // PyTorch's default of a key the optimizer changes in kind (AdamW's decay, RMSprop's momentum...),
+  // where nothing in the spec set the key: the original built the torch class with its defaults
+  for (const [k, v] of Object.entries(torchDefaults)) {
+    if (k in t) continue;
+    t[k] = v;
+    ctx.from(`trainer.${k}`, defaultsAt);
   }
   ctx.out.trainer = t;
 }

@@ -118,6 +118,29 @@ describe('seed format', () => {
     expect(config.trainer).toEqual({ type: 'DefaultTrainer', optimizer: 'sgd', lr: 0.05, momentum: 0.9, lr_scheduler: 'cosine' });
   });
 
+  it("maps every torch optimizer and LR scheduler by the original format's table, with PyTorch's defaults where ours would change the method", () => {
+    const trainer = (optimizer: unknown, lr_scheduler?: unknown) =>
+      mapSeedFormat({ trainer: { type: 'Trainer', optimizer, ...(lr_scheduler ? { lr_scheduler } : {}), modnas: { estim: {} } } } as never, 'x.yaml');
+    const m = trainer({ type: 'AdamW', params: { lr: 0.001, betas: [0.9, 0.98] } }, { type: 'MultiStepLR', params: { milestones: [75, 150], gamma: 0.5 } });
+    expect(m.config.trainer).toEqual({ type: 'DefaultTrainer', optimizer: 'adamw', lr: 0.001, betas: [0.9, 0.98], weight_decay: 0.01, lr_scheduler: 'multistep', milestones: [75, 150], gamma: 0.5 });
+    expect(m.origins).toContainEqual(['trainer.milestones', 'trainer.lr_scheduler.params.milestones']);
+    expect(trainer({ type: 'RMSprop', params: { lr: 0.01 } }, { type: 'CosineAnnealingWarmRestarts', params: { T_0: 10, eta_min: 0 } }).config.trainer).toEqual({
+      type: 'DefaultTrainer', optimizer: 'rmsprop', lr: 0.01, momentum: 0, lr_scheduler: 'cosine_restarts', t_0: 10, lr_min: 0,
+    });
+    // a cosine's T_max is the epochs of each estimator here, as the seed format has always been read: said, not taken
+    const cos = trainer({ type: 'SGD', params: { lr: 0.1 } }, { type: 'CosineAnnealingLR', params: { T_max: 50, eta_min: 0.001 } });
+    expect(cos.config.trainer).toEqual({ type: 'DefaultTrainer', optimizer: 'sgd', lr: 0.1, lr_scheduler: 'cosine', lr_min: 0.001 });
+    expect(cos.ignored.join('\n')).toContain('trainer.lr_scheduler.params.T_max');
+    try {
+      trainer({ type: 'LBFGS' }, { type: 'StepLR', params: { step: 3 } });
+      throw new Error('not rejected');
+    } catch (e) {
+      const msg = (e as Error).message;
+      expect(msg).toContain('trainer.optimizer.type: "LBFGS" is not available (LBFGS re-evaluates the loss');
+      expect(msg).toContain('trainer.lr_scheduler.params.step: StepLR takes no step here (it takes step_size, gamma)');
+    }
+  });
+
   it('reports every unknown seed key at once with its path', () => {
     try {
       mapSeedFormat({ search_space: { type: 'SearchSpace', modules: ['custom'], custom: { type: 'Nope', modle: {} } }, search_algorithm: { optimm: {} } }, 'x.yaml');

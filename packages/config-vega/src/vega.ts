@@ -1,6 +1,7 @@
 import { ModnasError } from '@modnas/core';
 import type { ConfigFormat, Json, JsonObject, PipelineStep } from '@modnas/config';
 import { applyOverrides, deepMerge, isObject } from '@modnas/config';
+import { TORCH_LR_SCHEDULERS, findTorchClass, mapTorchClass } from '@modnas/config-original';
 
 /** Does this config use the seed's VEGA-style layout (search_space / search_algorithm / trainer.modnas)? */
 export function isSeedFormat(raw: JsonObject): boolean {
@@ -390,10 +391,8 @@ function mapTrainer(value: Json, out: JsonObject, errors: string[], ignored: str
     } else if (k === 'callbacks') {
       const list = Array.isArray(v) ? v : [v];
       if (!list.every((c) => c === 'ModNasTrainerCallback')) errors.push(`trainer.callbacks: expected ModNasTrainerCallback, got ${JSON.stringify(v)}`);
-    } else if (k === 'optimizer') {
-      mapOptimizer(v, args, errors, from);
-    } else if (k === 'lr_scheduler') {
-      mapScheduler(v, args, errors, from);
+    } else if (k === 'optimizer' || k === 'lr_scheduler') {
+      mapTorch(k, v, args, errors, ignored, from);
     } else if (k === 'batch_size' || k === 'grad_clip') {
       args[k] = v;
       from(`trainer.${k}`, path);
@@ -409,42 +408,30 @@ function mapTrainer(value: Json, out: JsonObject, errors: string[], ignored: str
   if (Object.keys(args).length) out.trainer = { type: 'DefaultTrainer', ...args };
 }
 
-function mapOptimizer(v: Json, args: JsonObject, errors: string[], from: (native: string, seedPath: string) => void): void {
+/** VEGA's `{ type, params }` of a torch optimizer or LR scheduler: the original format's table (@modnas/config-original). */
+function mapTorch(kind: 'optimizer' | 'lr_scheduler', v: Json, args: JsonObject, errors: string[], ignored: string[], from: (native: string, seedPath: string) => void): void {
   if (!isObject(v) || typeof v.type !== 'string') {
-    errors.push('trainer.optimizer: expected { type: SGD | Adam, params: {...} }');
+    errors.push(`trainer.${kind}: expected { type: ${kind === 'optimizer' ? 'SGD | Adam | ...' : 'CosineAnnealingLR | StepLR | ...'}, params: {...} }`);
     return;
   }
-  const t = v.type.toLowerCase();
-  if (t !== 'sgd' && t !== 'adam') errors.push(`trainer.optimizer.type: ${v.type} is not supported (SGD or Adam)`);
-  args.optimizer = t;
-  from('trainer.optimizer', 'trainer.optimizer.type');
-  const p = isObject(v.params) ? v.params : {};
-  for (const [k, val] of Object.entries(p)) {
-    if (['lr', 'momentum', 'weight_decay', 'nesterov'].includes(k)) {
-      args[k] = val;
-      from(`trainer.${k}`, `trainer.optimizer.params.${k}`);
-    } else errors.push(`trainer.optimizer.params.${k}: unknown key (known: lr, momentum, weight_decay, nesterov)`);
+  const params = isObject(v.params) ? { ...v.params } : {};
+  const cosine = kind === 'lr_scheduler' && findTorchClass(TORCH_LR_SCHEDULERS, v.type)?.native === 'cosine';
+  if (cosine && 'T_max' in params) {
+    // the period is the epochs of each estimator here (DefaultTrainer's t_max 0), as it always was read
+    delete params.T_max;
+    ignored.push(`trainer.lr_scheduler.params.T_max (the cosine period is the epochs of each estimator)`);
   }
-}
-
-function mapScheduler(v: Json, args: JsonObject, errors: string[], from: (native: string, seedPath: string) => void): void {
-  if (!isObject(v) || typeof v.type !== 'string') {
-    errors.push('trainer.lr_scheduler: expected { type: CosineAnnealingLR | StepLR, params: {...} }');
-    return;
+  const m = mapTorchClass(kind, v.type, params, `trainer.${kind}.type`, `trainer.${kind}.params`);
+  Object.assign(args, m.options);
+  for (const [native, seedPath] of m.origins) from(native, seedPath);
+  errors.push(...m.errors);
+  ignored.push(...m.notes);
+  // PyTorch's defaults where DefaultTrainer's would change the method (VEGA builds the torch class)
+  for (const [k, val] of Object.entries(m.defaults)) {
+    if (k in args) continue;
+    args[k] = val;
+    from(`trainer.${k}`, `trainer.${kind}.type`);
   }
-  const p = isObject(v.params) ? v.params : {};
-  const set = (native: string, val: Json, seedKey: string): void => {
-    args[native] = val;
-    from(`trainer.${native}`, `trainer.lr_scheduler.${seedKey}`);
-  };
-  if (v.type === 'CosineAnnealingLR') {
-    set('lr_scheduler', 'cosine', 'type');
-    if (p.eta_min !== undefined) set('lr_min', p.eta_min, 'params.eta_min');
-  } else if (v.type === 'StepLR') {
-    set('lr_scheduler', 'step', 'type');
-    if (p.step_size !== undefined) set('step_size', p.step_size, 'params.step_size');
-    if (p.gamma !== undefined) set('gamma', p.gamma, 'params.gamma');
-  } else errors.push(`trainer.lr_scheduler.type: ${v.type} is not supported (CosineAnnealingLR or StepLR)`);
 }
 
 function mapDataset(v: Json, out: JsonObject, errors: string[], from: (native: string, seedPath: string) => void): void {

@@ -34,6 +34,12 @@ export const CheckpointSchema = z
   })
   .describe('When a run saves what --resume continues from (weights, optimizer states, RNGs, the estimator position)');
 
+export const WriterSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Write the run\'s scalars as TensorBoard event files under <experiment folder>/writers/<run id>/ (tensorboard --logdir <experiment folder>/writers)'),
+  })
+  .describe('TensorBoard event files of every run: each estimator\'s epoch metrics and softmax(α) per epoch, the best score so far per candidate (the original\'s writer)');
+
 /** The native experiment format. Every key has a default except what names components. */
 export const ExperimentSchema = z
   .strictObject({
@@ -70,6 +76,7 @@ export const ExperimentSchema = z
     store: ComponentSpecSchema.optional().describe('The experiment store: runs, trials, epoch metrics and checkpoints (default: SqliteStore, one SQLite file per experiment folder, when @modnas/store-sqlite is installed)'),
     executor: ComponentSpecSchema.optional().describe('Where candidates are evaluated: InProcessExecutor (the default), WorkerThreadsExecutor (worker threads on this machine), BullMQExecutor (modnas worker processes on Redis, @modnas/executor-bullmq)'),
     checkpoint: CheckpointSchema.default({ epochs: 1, candidates: 10, keep: 2 }),
+    writer: WriterSchema.default({ enabled: true }),
   })
   .describe('A @modnas experiment');
 

@@ -5,14 +5,23 @@
 export interface EventMap {
   'run:begin': { name: string; outputDir: string };
   'run:end': { name: string; outputDir: string; results: Record<string, unknown> };
-  'estim:begin': { estim: string; type: string };
+  /** stop: ends this estimator after its current epoch or candidate, as if it had finished (early stopping); the run goes on. */
+  'estim:begin': { estim: string; type: string; stop?: (reason: string) => void };
   'estim:end': { estim: string; type: string; best?: unknown };
   'epoch:begin': { estim: string; epoch: number; epochs: number };
-  'epoch:end': { estim: string; epoch: number; epochs: number; metrics: Record<string, number> };
+  /** alpha: the values the store's 'alpha' stream gets (absent without a tensor-driven mixed op). */
+  'epoch:end': { estim: string; epoch: number; epochs: number; metrics: Record<string, number>; alpha?: AlphaProbs[] };
   'step:end': { estim: string; epoch: number; step: number; steps: number; metrics: Record<string, number> };
   'candidate:end': { estim: string; arch: Record<string, unknown>; score: number; metrics: Record<string, number> };
   'arch:update': { estim: string; step: number };
   'export': { estim: string; file: string };
+}
+
+/** softmax(α) of one categorical arch param driven by a tensor (a mixed op's), after an epoch. */
+export interface AlphaProbs {
+  param: string;
+  candidates: string[];
+  probs: number[];
 }
 
 export type EventName = keyof EventMap;

@@ -289,6 +289,34 @@ export interface Exporter {
 /** Metrics of a network; `close` (optional) releases what the metric holds (a browser, a session) when the run ends. */
 export type MetricsFn = ((model: Module, ctx: { inputShape: [number, number, number] }) => Record<string, number> | Promise<Record<string, number>>) & { close?: () => void | Promise<void> };
 
+/**
+ * A loss (the original's criterion) an estimator trains with beside the trainer's task loss, e.g.
+ * knowledge distillation from a teacher. `start` is called when the estimator starts training.
+ */
+export interface Loss {
+  start(ctx: EstimContext, host?: LossHost): LossSession;
+}
+
+/** What the estimator that trains with a loss offers it. */
+export interface LossHost {
+  /** Sets the network to its largest (a supernet's full size); returns what puts it back. */
+  fullNetwork?(): () => void;
+}
+
+/** A loss while one estimator trains with it. */
+export interface LossSession {
+  /** Added to the task loss, inside the gradient. */
+  term: LossTerm;
+  /** The task loss is multiplied by this while the session lasts (default 1). */
+  taskWeight?: number;
+  /** The passes the term joins (default 'train': the weight steps). */
+  mode?: 'all' | 'train' | 'eval' | 'arch';
+  /** Runs on each training batch before its step, outside the gradient (a teacher's outputs). */
+  prepare?(batch: Batch): void;
+  /** Frees what the session holds. */
+  end(): void;
+}
+
 export interface Callback {
   attach(events: EventBus, ctx: { logger: Logger; outputDir: string }): void;
 }
@@ -331,6 +359,7 @@ export interface KindOutput {
   dataset: Dataset;
   metrics: MetricsFn;
   callback: Callback;
+  loss: Loss;
   space: SpaceDef;
   /** A tensor engine's create() returns the engine itself: backends are set up by the runtime's backend choice, not per experiment. */
   engine: TensorEngine;
@@ -356,6 +385,7 @@ export interface KindInput {
   dataset: undefined;
   metrics: undefined;
   callback: undefined;
+  loss: undefined;
   space: undefined;
   engine: undefined;
 }
@@ -363,5 +393,5 @@ export interface KindInput {
 export type ComponentKind = keyof KindOutput;
 /** Every kind a plugin may declare, the service kinds ('store', 'executor') and tensor engines ('engine') included. */
 export const COMPONENT_KINDS: readonly string[] = [
-  'optim', 'estim', 'construct', 'mixed-op', 'primitive', 'backbone', 'exporter', 'trainer', 'dataset', 'metrics', 'callback', 'store', 'space', 'executor', 'engine',
+  'optim', 'estim', 'construct', 'mixed-op', 'primitive', 'backbone', 'exporter', 'trainer', 'dataset', 'metrics', 'callback', 'loss', 'store', 'space', 'executor', 'engine',
 ];

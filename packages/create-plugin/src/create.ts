@@ -6,7 +6,7 @@ import type { Versions } from './versions.js';
 import { generatorVersions } from './versions.js';
 
 /** The component kinds of @modnas/core (a test checks this list against core's COMPONENT_KINDS). */
-export const KINDS = ['optim', 'estim', 'construct', 'mixed-op', 'primitive', 'backbone', 'exporter', 'trainer', 'dataset', 'metrics', 'callback', 'store', 'space', 'executor', 'engine'] as const;
+export const KINDS = ['optim', 'estim', 'construct', 'mixed-op', 'primitive', 'backbone', 'exporter', 'trainer', 'dataset', 'metrics', 'callback', 'loss', 'store', 'space', 'executor', 'engine'] as const;
 
 export interface PluginOptions {
   /** The component kind (one of KINDS). */
@@ -23,7 +23,7 @@ export interface PluginOptions {
   private?: boolean;
 }
 
-const SUFFIX: Record<string, string> = { optim: 'Optim', estim: 'Estimator', construct: 'Constructor', exporter: 'Exporter', trainer: 'Trainer', metrics: 'Metrics', store: 'Store', executor: 'Executor', space: 'Space', callback: 'Callback' };
+const SUFFIX: Record<string, string> = { optim: 'Optim', estim: 'Estimator', construct: 'Constructor', exporter: 'Exporter', trainer: 'Trainer', metrics: 'Metrics', store: 'Store', executor: 'Executor', space: 'Space', callback: 'Callback', loss: 'Loss' };
 const NAME_RE = /^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/;
 const ID_RE = /^[A-Za-z][A-Za-z0-9_]*$/;
 

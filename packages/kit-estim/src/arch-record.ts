@@ -1,11 +1,12 @@
 /**
  * What the dashboard (@modnas/ui) draws besides metrics: the network's Slots with their shapes and
  * candidates (stream 'slots', once per estimator), and for gradient methods softmax(α) of every
- * mixed op after each epoch (stream 'alpha'). Both are small: a few numbers per mixed op.
+ * mixed op after each epoch (stream 'alpha', and the 'epoch:end' event for the run's TensorBoard
+ * files). Both are small: a few numbers per mixed op.
  * Mixed ops live in kit-mixed-op, which kits do not import, so they are recognised by their API
  * (`candidateNames()`, `probs()`, `archParam`).
  */
-import type { EstimContext, Module } from '@modnas/core';
+import type { AlphaProbs, EstimContext, Module } from '@modnas/core';
 import type { SlotRecord } from '@modnas/services';
 import { Slot } from '@modnas/core';
 
@@ -30,9 +31,9 @@ export function describeSlots(model: Module): SlotRecord[] {
 }
 
 /** softmax(α) of every mixed op driven by a tensor param, one entry per param (shared params once). */
-export function alphaProbs(model: Module): Array<{ param: string; candidates: string[]; probs: number[] }> {
+export function alphaProbs(model: Module): AlphaProbs[] {
   const seen = new Set<string>();
-  const out: Array<{ param: string; candidates: string[]; probs: number[] }> = [];
+  const out: AlphaProbs[] = [];
   for (const [, m] of model.modules()) {
     const op = asMixedOp(m);
     if (!op || op.archParam.type !== 'tensor' || seen.has(op.archParam.name)) continue;
@@ -55,9 +56,14 @@ export function recordSlots(ctx: EstimContext): void {
   if (slots.length > 0) ctx.store.append('slots', { estim: ctx.name, slots, time: new Date().toISOString() });
 }
 
-/** Write softmax(α) after an epoch (stream 'alpha'; nothing when the model has no tensor-driven mixed op). */
-export function recordAlpha(ctx: EstimContext, epoch: number): void {
-  if (!hasModel(ctx)) return;
+/**
+ * Write softmax(α) after an epoch (stream 'alpha') and return it for the 'epoch:end' event (the
+ * run's TensorBoard writer draws it); undefined when the model has no tensor-driven mixed op.
+ */
+export function recordAlpha(ctx: EstimContext, epoch: number): AlphaProbs[] | undefined {
+  if (!hasModel(ctx)) return undefined;
   const ops = alphaProbs(ctx.model);
-  if (ops.length > 0) ctx.store.append('alpha', { estim: ctx.name, epoch, ops, time: new Date().toISOString() });
+  if (ops.length === 0) return undefined;
+  ctx.store.append('alpha', { estim: ctx.name, epoch, ops, time: new Date().toISOString() });
+  return ops;
 }

@@ -11,6 +11,7 @@ import { Tokens, resolveToken, ModnasError, isModnasError, tf } from '@modnas/co
 import type { ExecutedTrial } from '@modnas/services';
 import { formatNum } from './format.js';
 import { recordAlpha, recordSlots } from './arch-record.js';
+import { prepareBatch } from './losses.js';
 
 // ---------------------------------------------------------------- loss terms
 
@@ -25,6 +26,8 @@ export interface LossTermOptions {
   mode?: LossTermMode;
   /** Shown in logs and in the step metrics. */
   name?: string;
+  /** The task loss is multiplied by this while the term is added (default 1; knowledge distillation weighs it by 1 - kd_ratio). */
+  taskWeight?: number;
 }
 
 /** A trainer that accepts extra loss terms (e.g. ProxylessNAS' latency term). */
@@ -238,6 +241,7 @@ export async function trainEpoch(ctx: EstimContext, opts: TrainEpochOptions): Pr
       const r0 = it.next();
       if (r0.done) break;
       const batch = r0.value;
+      prepareBatch(ctx, batch);
       lr = trainer.currentLr();
       let r;
       try {
@@ -371,12 +375,12 @@ export function formatMetrics(m: Record<string, number>): string {
     .join(' ');
 }
 
-/** Append an epoch's metrics to the store (stream 'metrics'; 'slots' and 'alpha' for the dashboard) and emit 'epoch:end'. */
+/** Append an epoch's metrics to the store (stream 'metrics'; 'slots' and 'alpha' for the dashboard) and emit 'epoch:end' (with the same alpha). */
 export async function reportEpoch(ctx: EstimContext, epoch: number, epochs: number, metrics: Record<string, number>): Promise<void> {
   recordSlots(ctx);
   ctx.store.append('metrics', { estim: ctx.name, epoch, epochs, ...metrics, time: new Date().toISOString() });
-  recordAlpha(ctx, epoch);
-  await ctx.events.emit('epoch:end', { estim: ctx.name, epoch, epochs, metrics });
+  const alpha = recordAlpha(ctx, epoch);
+  await ctx.events.emit('epoch:end', { estim: ctx.name, epoch, epochs, metrics, ...(alpha ? { alpha } : {}) });
 }
 
 /** Append an evaluated candidate to the store (stream 'candidates', before anything else can fail) and emit 'candidate:end'. */

@@ -33,6 +33,8 @@ export const DISK_SITES = {
   append: 'append',
   /** A whole file written from the store: logs/*.jsonl, outputs/config.yaml, outputs/summary.json, outputs/arch_*.yaml. */
   export: 'export',
+  /** Events appended to a TensorBoard event file under writers/. */
+  writer: 'writer',
 } as const;
 
 const diskHits = new Map<string, number>();

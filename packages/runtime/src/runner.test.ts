@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { prepareExperiment } from './experiment.js';
-import type { CategoricalParam, Exporter, Logger, StateEstimator, StateOptimizer, StateTransformer } from '@modnas/core';
+import type { Callback, CategoricalParam, EventBus, Exporter, Logger, StateEstimator, StateOptimizer, StateTransformer } from '@modnas/core';
 import { MemoryExperimentStore, ServiceTokens } from '@modnas/services';
 import { container as rootContainer } from 'tsyringe';
 import { Module, Slot, definePlugin, Registry, Tokens, resolveToken, tf } from '@modnas/core';
@@ -117,6 +117,38 @@ function registry(): Registry {
           }),
         },
         {
+          kind: 'estim',
+          id: 'Epochs',
+          description: 'counts epochs until its signal says stop; each epoch reported on the bus',
+          schema: z.strictObject({ epochs: z.number().int().positive().default(10) }),
+          create: (c): StateEstimator => ({
+            async run(ctx) {
+              let done = 0;
+              for (let e = 0; e < c.epochs; e++) {
+                if (ctx.signal?.aborted) break;
+                done++;
+                await ctx.events.emit('epoch:end', { estim: ctx.name, epoch: e, epochs: c.epochs, metrics: { done } });
+              }
+              return { metrics: { done } };
+            },
+          }),
+        },
+        {
+          kind: 'callback',
+          id: 'StopAt',
+          description: 'stops each estimator after `at` epochs',
+          schema: z.strictObject({ at: z.number().int().positive() }),
+          create: (c): Callback => ({
+            attach(events: EventBus) {
+              let stop: ((reason: string) => void) | undefined;
+              events.on('estim:begin', (e) => void (stop = e.stop));
+              events.on('epoch:end', ({ epoch }) => {
+                if (epoch + 1 === c.at) stop?.(`reached ${c.at}`);
+              });
+            },
+          }),
+        },
+        {
           kind: 'exporter',
           id: 'SlotNames',
           description: 'x',
@@ -132,6 +164,18 @@ function registry(): Registry {
 }
 
 describe('runExperiment', () => {
+  it('a callback may end an estimator early (estim:begin stop): it ends as done, says why, and the run goes on with the next', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modnas-stop-'));
+    const cfg = { name: 'stop', output_dir: dir, data: { type: 'Tiny' }, model: { type: 'TwoSlots' }, construct: [{ type: 'ChoiceConstructor' }], trainer: { type: 'NoTrainer' }, estim: { one: { type: 'Epochs' }, two: { type: 'Epochs', epochs: 2 } }, callbacks: { stop: { type: 'StopAt', at: 3 } }, export: { d: { type: 'SlotNames' } } };
+    const r = registry();
+    const { plan } = await prepareExperiment(cfg, [], { registry: r, discover: false });
+    const s = await runExperiment(plan, { registry: r });
+    expect(s.estims.one).toMatchObject({ metrics: { done: 3 }, stopped: 'reached 3' });
+    expect(s.estims.two.metrics).toEqual({ done: 2 });
+    expect(s.estims.two.stopped).toBeUndefined();
+    expect(readFileSync(join(dir, 'stop', 'logs', 'run.log'), 'utf8')).toContain('estim one: stopped early: reached 3');
+  });
+
   it('builds, searches, exports the best arch, and trains the network an arch_desc describes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'modnas-run-'));
     const r = registry();

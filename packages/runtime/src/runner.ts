@@ -21,6 +21,7 @@ import { LogProgress, SinkLogger } from './log.js';
 import { buildNetwork, componentFactory } from './build.js';
 import { estimContextOf, experimentScope, required } from './scope.js';
 import { bindExecutor, experimentImage } from './executors/bind.js';
+import { RunWriter, writerDir } from './writers.js';
 
 export interface RunOptions {
   /** Base folder for relative output paths (default: process.cwd()). */
@@ -33,7 +34,7 @@ export interface RunOptions {
   events?: EventBus;
   signal?: AbortSignal;
   /**
-   * Write the experiment folder (logs, outputs, summary). Default true. Without it the run keeps
+   * Write the experiment folder (logs, outputs, summary, writers). Default true. Without it the run keeps
    * results in memory only: for repeated runs (benchmarks) whose per-run files nobody reads.
    */
   persist?: boolean;
@@ -66,6 +67,8 @@ export interface EstimSummary {
   seconds: number;
   /** 'diverged': its loss became NaN or infinite and the run stopped there (exit 1). Absent: done. */
   status?: 'diverged';
+  /** Why a callback ended it early (EarlyStopping); it is done, with what it had. */
+  stopped?: string;
 }
 
 export interface RunSummary {
@@ -138,6 +141,8 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
   let metrics: MetricsFn[] = [];
   let optim: SearchOptimizer | undefined;
   let executor: Executor | undefined;
+  // a caller's bus outlives the run (repeats, pipeline steps): the writer leaves it when the run ends
+  let detachWriter: (() => void) | undefined;
   const summary: RunSummary = { name: cfg.name, outputDir, backend, estims: {}, numParams: 0, spaceSize: '1', seconds: 0, aborted: false, run: session.run.id, resumed: session.resumed };
   try {
     // data, model and search space, trainer, metrics
@@ -184,6 +189,12 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
       session.exportStreams();
     }
     ckpt.summary = summary.estims;
+    // TensorBoard event files (writer.enabled), opened after a resume dropped what is computed again
+    if (persist && cfg.writer.enabled) {
+      const w = RunWriter.open(writerDir(outputDir, session.run.id), session.store, session.run.id);
+      detachWriter = w.attach(events, session.run.id);
+      logger.debug(`writer: ${w.path}`);
+    }
     // For the dashboard and `modnas report`: the backend this process runs on (a resumed run adds one per resume).
     store.append('run_info', { backend: backend.backend, numParams: summary.numParams, spaceSize: summary.spaceSize, resumed: session.resumed, pid: process.pid, time: new Date().toISOString() });
     // The search space once per run (a resume keeps the first, unless it was dropped with the records
@@ -199,9 +210,17 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
       if (opts.signal?.aborted) break;
       const te = Date.now();
       const estim = await create<'estim'>(`estim.${name}`);
-      await events.emit('estim:begin', { estim: name, type: spec.type });
+      // a callback may end this estimator early (EarlyStopping): its own signal, beside the run's Ctrl-C
+      const stopper = new AbortController();
+      const stop = (reason: string): void => {
+        if (stopper.signal.aborted) return;
+        logger.info(`estim ${name}: stopped early: ${reason}`);
+        stopper.abort(reason);
+      };
+      await events.emit('estim:begin', { estim: name, type: spec.type, stop });
       logger.info(`estim ${name} (${spec.type}): begin`);
-      const ctx = estimContextOf(container, name, { rng: resumeAt ? rngAt(resumeAt.rng) : rng.fork(Object.keys(summary.estims).length + 1), signal: opts.signal });
+      const signal = opts.signal ? AbortSignal.any([opts.signal, stopper.signal]) : stopper.signal;
+      const ctx = estimContextOf(container, name, { rng: resumeAt ? rngAt(resumeAt.rng) : rng.fork(Object.keys(summary.estims).length + 1), signal });
       ckpt.beginEstim(index, name, ctx, resumeAt?.position, resumeAt?.sinceCandidates);
       resumeAt = undefined;
       let result: EstimResult;
@@ -219,6 +238,7 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
       const outputs = exportBest(name, result, model, space, persist ? exporters : [], outputDir, logger);
       const es: EstimSummary = { type: spec.type, metrics: result.metrics, outputs, seconds: (Date.now() - te) / 1000 };
       if (result.best) es.best = { arch: result.best.arch, score: result.best.score, metrics: result.best.metrics };
+      if (stopper.signal.aborted) es.stopped = String(stopper.signal.reason);
       summary.estims[name] = es;
       await events.emit('estim:end', { estim: name, type: spec.type, best: result.best });
       logger.info(`estim ${name}: done in ${formatDuration(es.seconds)} ${fmtMetrics(result.metrics)}`);
@@ -239,6 +259,7 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
     status = summary.aborted ? 'interrupted' : 'done';
     return summary;
   } finally {
+    detachWriter?.();
     await executor?.close();
     for (const m of metrics) await m.close?.();
     await optim?.close?.();

@@ -34,7 +34,7 @@ const ARCH_FILE = /^arch_(.+)_best\.ya?ml$/;
 /** An arch file larger than this is not read (they are a few hundred bytes). */
 const ARCH_MAX_BYTES = 4 * 2 ** 20;
 /** Folders an experiment keeps inside itself: never experiments of their own. */
-const SKIP = new Set(['node_modules', 'logs', 'outputs', 'checkpoints']);
+const SKIP = new Set(['node_modules', 'logs', 'outputs', 'checkpoints', 'writers']);
 /**
  * A store whose opening took longer than this, SLOW_OPENS times in a row, is kept open between reads
  * (it replays on opening), for KEEP_FOR_MS; then it is reopened and timed again (a store wrongly

@@ -4,6 +4,7 @@ import type { MobileNetV2Row } from '@modnas/backbone-mobilenetv2';
 import { MobileNetV2 } from '@modnas/backbone-mobilenetv2';
 import { mobileNetV2ElasticConstructor } from '@modnas/construct-elastic';
 import { elasticArchDesc, elasticBlocks, elasticStages } from '@modnas/kit-elastic';
+import { KnowledgeDistillLoss, knowledgeDistillLossSchema } from '@modnas/loss-distill';
 import { crossEntropy } from '@modnas/nn';
 import { MobileInvertedConv } from '@modnas/nn';
 import { describeConformance, makeBuildContext, makeEstimContext, tinySplit } from '@modnas/testkit';
@@ -244,5 +245,31 @@ describe('ProgressiveShrinkingEstimator', () => {
     await expect(new ProgressiveShrinkingEstimator(progressiveShrinkingSchema.parse({})).run(ctx)).rejects.toThrow(/MobileNetV2ElasticConstructor/);
     net.dispose();
     space.dispose();
+  });
+});
+
+describe('ProgressiveShrinkingEstimator with a teacher (criterion: KnowledgeDistillLoss, as VEGA\'s ps.yml)', () => {
+  it("trains the subnets against the full network's outputs at the start: the loss has the teacher term, and the students end elsewhere than without it", async () => {
+    const cfg = progressiveShrinkingSchema.parse({ epochs: 2, n_subnet_batch: 2, subnet_valid_freq: 0, stages: [{ sequential: [1, 2, 3], spatial: [2, 4, 6] }] });
+    const x = tf.randomNormal([4, 4, 4, 3], 0, 1, 'float32', 9);
+    const trainOnce = async (withTeacher: boolean, init?: Map<string, tf.Tensor>) => {
+      const s = await setup({ n: 16 });
+      if (init) s.net.loadStateDict(init);
+      const w0 = new Map([...s.net.stateDict()].map(([k, v]) => [k, tf.clone(v)] as const));
+      const losses = withTeacher ? [new KnowledgeDistillLoss(knowledgeDistillLossSchema.parse({ kd_ratio: 0.8 }))] : [];
+      const r = await new ProgressiveShrinkingEstimator(cfg, losses).run(s.ctx);
+      // a small subnet's outputs after training
+      for (const b of elasticBlocks(s.net)) b.setWidth(16);
+      for (const st of elasticStages(s.net)) st.setDepth(1);
+      s.net.eval();
+      const out = tf.tidy(() => tf.softmax(s.net.call(x)));
+      s.done();
+      return { loss: r.metrics.train_loss, out, w0 };
+    };
+    const a = await trainOnce(true);
+    const b = await trainOnce(false, a.w0);
+    expect(Math.abs(a.loss - b.loss)).toBeGreaterThan(1e-3);
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(a.out, b.out))).dataSync()[0])).toBeGreaterThan(1e-3);
+    tf.dispose([x, a.out, b.out, ...a.w0.values(), ...b.w0.values()]);
   });
 });

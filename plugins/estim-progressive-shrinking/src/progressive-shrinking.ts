@@ -1,8 +1,10 @@
-import type { Batch, BatchOptions, DataSplit, EstimContext, EstimResult, Module, StateEstimator, TrialResult } from '@modnas/core';
+import type { Batch, BatchOptions, DataSplit, EstimContext, EstimResult, Loss, Module, StateEstimator, TrialResult } from '@modnas/core';
 import { Module as ModuleBase, ModnasError, defineComponent, tf, z } from '@modnas/core';
-import { applyCandidate, evaluate, formatMetrics, isAborted, recalibrateBatchNorm, reportCandidate, reportEpoch, scoreOf, trainEpoch, validateWithMetrics } from '@modnas/kit-estim';
+import { applyCandidate, evaluate, formatMetrics, isAborted, recalibrateBatchNorm, reportCandidate, reportEpoch, scoreOf, startLosses, trainEpoch, validateWithMetrics } from '@modnas/kit-estim';
 import type { ElasticMBConv, ElasticStage } from '@modnas/kit-elastic';
 import { elasticBlocks, elasticStages, resetElastic, syncElastic } from '@modnas/kit-elastic';
+
+const lossSpec = z.union([z.string(), z.looseObject({ type: z.string() })]);
 
 const valuesSchema = z.union([z.array(z.number().positive()).min(1), z.array(z.array(z.number().positive()).min(1)).min(1)]);
 
@@ -47,9 +49,10 @@ export const progressiveShrinkingSchema = z.strictObject({
   search_batch: z.number().int().positive().default(8).describe('Candidates asked of the optimizer per search round'),
   score: z.string().default('acc').describe("Metric that scores a searched subnet (a leading '-' means lower is better)"),
   criterion: z
-    .unknown()
+    .union([lossSpec, z.array(lossSpec)])
+    .nullable()
     .default(null)
-    .describe("The original's extra losses (e.g. KnowledgeDistillLoss): accepted for seed configs, not supported here (a warning says so)"),
+    .describe("Losses the subnets train with beside the trainer's (the original's criterion): loss components, e.g. { type: KnowledgeDistillLoss } (Once-for-All's teacher, @modnas/loss-distill)"),
 });
 export type ProgressiveShrinkingConfig = z.output<typeof progressiveShrinkingSchema>;
 
@@ -150,7 +153,11 @@ export class ProgressiveShrinkingEstimator implements StateEstimator {
   /** Best validation accuracy of each uniform subnet seen (the original's subnet_results). */
   readonly subnetResults = new Map<string, number>();
 
-  constructor(readonly config: ProgressiveShrinkingConfig) {}
+  constructor(
+    readonly config: ProgressiveShrinkingConfig,
+    /** Its criterion, built (loss components). */
+    readonly losses: readonly Loss[] = [],
+  ) {}
 
   groups(model: Module): Groups {
     const blocks = elasticBlocks(model);
@@ -208,15 +215,19 @@ export class ProgressiveShrinkingEstimator implements StateEstimator {
         where: `estim.${ctx.name}`,
       });
     }
-    if (c.criterion !== null && c.criterion !== undefined) {
-      ctx.logger.warn(`${ctx.name}: criterion (e.g. knowledge distillation) is not supported by ProgressiveShrinkingEstimator here; training uses the trainer's loss`);
-    }
     ctx.logger.info(`${ctx.name}: ${g.sequential.length} depth, ${g.spatial.length} width, ${g.kernel.length} kernel groups; ${c.stages.length} stages of ${c.epochs} epochs`);
     const rng = ctx.rng.fork(7);
     const wrapper = new SubnetBatch(model, (cfg) => ProgressiveShrinkingEstimator.applySubnet(g, cfg));
     const split = new RepeatLabelsSplit(ctx.data.train, () => Math.max(wrapper.configs.length, 1));
     let last: Record<string, number> = {};
     ctx.trainer.reset();
+    // the losses start from the network as it is now (a teacher's weights: the full network the estimators before trained)
+    const endLosses = startLosses(ctx, this.losses, {
+      fullNetwork: () => {
+        resetElastic(model);
+        return () => {}; // the wrapper applies each subnet again at its forward
+      },
+    });
     try {
       for (let s = 0; s < c.stages.length; s++) {
         if (isAborted(ctx)) break;
@@ -266,6 +277,7 @@ export class ProgressiveShrinkingEstimator implements StateEstimator {
         if (c.save_stage) ctx.store.append('ps_stages', { estim: ctx.name, stage: s, config: c.stages[s], subnets: seen.size, results: Object.fromEntries(this.subnetResults), time: new Date().toISOString() });
       }
     } finally {
+      endLosses();
       wrapper.configs = [];
       resetElastic(model);
       // The network follows its arch params again (what exporters and later estimators read).
@@ -380,7 +392,10 @@ export const progressiveShrinkingEstimator = defineComponent({
   aliases: ['ProgressiveShrinkingEstim'],
   description: 'Once-for-All progressive shrinking: trains an elastic supernet stage by stage on sampled subnets (kernel, depth, width), then optionally searches its subnets',
   schema: progressiveShrinkingSchema,
-  create(config) {
-    return new ProgressiveShrinkingEstimator(config);
+  async create(config, ctx) {
+    const specs = config.criterion === null ? [] : Array.isArray(config.criterion) ? config.criterion : [config.criterion];
+    const losses: Loss[] = [];
+    for (const [i, spec] of specs.entries()) losses.push(await ctx.build('loss', spec, undefined, `${ctx.where}.criterion${Array.isArray(config.criterion) ? `.${i}` : ''}`));
+    return new ProgressiveShrinkingEstimator(config, losses);
   },
 });

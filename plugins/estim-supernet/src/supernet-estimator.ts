@@ -1,6 +1,7 @@
 import type { Assignment, EstimContext, EstimResult, StateEstimator, TrialResult } from '@modnas/core';
 import { defineComponent, z } from '@modnas/core';
-import { applyCandidate, createGradientAccess, estimCheckpoints, evaluate, formatMetrics, isAborted, reportCandidate, reportEpoch, scoreOf, stepsPerEpoch, trainEpoch, validateWithMetrics } from '@modnas/kit-estim';
+import { applyCandidate, createGradientAccess, formatMetrics, reportCandidate, scoreOf, stepsPerEpoch, validateWithMetrics } from '@modnas/kit-estim';
+import { trainSupernet } from './supernet-loop.js';
 
 export const superNetEstimatorSchema = z.strictObject({
   epochs: z.number().int().min(0).default(1).describe('Epochs of alternating weight and arch updates'),
@@ -54,60 +55,39 @@ export class SuperNetEstimator implements StateEstimator {
     const c = this.config;
     const optim = ctx.optim;
     if (!optim) ctx.logger.warn(`${ctx.name}: SuperNetEstimator without a search optimizer trains weights only`);
-    // Resumed: the checkpoint restored weights, trainer and optimizer states and the RNGs; it holds
-    // the epoch to continue from and where the optimizer's batch streams were.
-    const ckpt = estimCheckpoints(ctx);
-    const at = ckpt.resumed<{ epoch: number; archUpdates: number; last: Record<string, number>; grad: unknown }>();
-    if (c.reset_trainer && !at) ctx.trainer.reset();
-    const rngAt = ctx.rng.getState();
-    const grad = createGradientAccess(ctx);
-    if (at) {
-      // creating the access forked ctx.rng; the checkpoint's state is where the epoch loop continues
-      ctx.rng.setState(rngAt);
-      grad.restore(at.grad);
-    }
-    const bs = ctx.trainer.batchSize;
-    let last: Record<string, number> = at?.last ?? {};
-    let archUpdates = at?.archUpdates ?? 0;
-    try {
-      for (let epoch = at?.epoch ?? 0; epoch < c.epochs; epoch++) {
-        if (isAborted(ctx)) break;
-        await ctx.events.emit('epoch:begin', { estim: ctx.name, epoch, epochs: c.epochs });
-        const nTrain = stepsPerEpoch(ctx.data.train, bs);
-        const at = new Set(optim && this.updatesArch(epoch) ? archUpdateSteps(nTrain, stepsPerEpoch(ctx.data.valid, bs), c.arch_update_intv) : []);
-        const tr = await trainEpoch(ctx, {
-          epoch,
-          epochs: c.epochs,
-          beforeStep: async (step) => {
-            if (!optim) return;
-            if (at.has(step)) {
-              for (let k = 0; k < c.arch_update_batch; k++) {
-                try {
-                  await optim.step({ results: [], grad });
-                } finally {
-                  grad.release();
-                }
+    const last = await trainSupernet(ctx, c, () => {
+      // the optimizer's batch streams (the access forks ctx.rng) and the arch updates so far go into each checkpoint
+      const grad = createGradientAccess(ctx);
+      let archUpdates = 0;
+      let updateAt = new Set<number>();
+      return {
+        beginEpoch: (epoch, steps) => {
+          updateAt = new Set(optim && this.updatesArch(epoch) ? archUpdateSteps(steps, stepsPerEpoch(ctx.data.valid, ctx.trainer.batchSize), c.arch_update_intv) : []);
+        },
+        beforeStep: async (step) => {
+          if (!optim) return;
+          if (updateAt.has(step)) {
+            for (let k = 0; k < c.arch_update_batch; k++) {
+              try {
+                await optim.step({ results: [], grad });
+              } finally {
+                grad.release();
               }
-              archUpdates++;
-              await ctx.events.emit('arch:update', { estim: ctx.name, step: archUpdates });
             }
-            if (c.sample_subnet) applyCandidate(ctx, optim.next(1)[0] ?? {});
-          },
-        });
-        const metrics: Record<string, number> = { train_loss: tr.loss, train_acc: tr.acc, lr: tr.lr, arch_updates: archUpdates };
-        if (epoch + 1 === c.epochs || tr.aborted || (c.valid_intv > 0 && (epoch + 1) % c.valid_intv === 0)) {
-          const v = evaluate(ctx.model, ctx.trainer, ctx.data.valid);
-          Object.assign(metrics, { loss: v.loss, acc: v.acc });
-        }
-        await reportEpoch(ctx, epoch, c.epochs, metrics);
-        ctx.logger.info(`${ctx.name} epoch ${epoch + 1}/${c.epochs}: ${formatMetrics(metrics)}`);
-        last = metrics;
-        if (tr.aborted) break;
-        if (epoch + 1 < c.epochs) ckpt.save('epoch', { epoch: epoch + 1, archUpdates, last, grad: grad.state() });
-      }
-    } finally {
-      grad.release();
-    }
+            archUpdates++;
+            await ctx.events.emit('arch:update', { estim: ctx.name, step: archUpdates });
+          }
+          if (c.sample_subnet) applyCandidate(ctx, optim.next(1)[0] ?? {});
+        },
+        epochMetrics: () => ({ arch_updates: archUpdates }),
+        state: () => ({ archUpdates, grad: grad.state() }),
+        restore: (s) => {
+          archUpdates = s.archUpdates as number;
+          grad.restore(s.grad);
+        },
+        release: () => grad.release(),
+      };
+    });
     if (!optim) return { metrics: last };
     // The optimizer's current best, applied and validated (exported by the runner).
     const arch: Assignment = optim.next(1)[0] ?? {};

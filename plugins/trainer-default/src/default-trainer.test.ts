@@ -260,6 +260,49 @@ describe('DefaultTrainer', () => {
     model.dispose();
   });
 
+  it('leaks no tensors with any optimizer: its slot buffers, kept across steps, freed on dispose', () => {
+    const buffersPerWeight: Record<string, number> = { sgd: 1, adam: 2, adamw: 3, rmsprop: 3, adagrad: 1, adadelta: 2, adamax: 2, nadam: 2, radam: 2, asgd: 0, rprop: 2 };
+    const extra: Record<string, Record<string, unknown>> = { adamw: { amsgrad: true }, rmsprop: { centered: true, momentum: 0.5 } };
+    const model = tinyNet();
+    const data = tinySplit(8);
+    const weights = model.parameters().filter((v) => v.trainable).length;
+    for (const optimizer of Object.keys(buffersPerWeight)) {
+      const base = tf.memory().numTensors;
+      const t = trainerWith({ optimizer, batch_size: 8, ...extra[optimizer] });
+      const step = (): void => {
+        for (const b of data.batches(8)) {
+          t.trainStep(model, b);
+          tf.dispose([b.x, b.y]);
+        }
+      };
+      step();
+      expect(tf.memory().numTensors - base, optimizer).toBe(buffersPerWeight[optimizer] * weights);
+      step();
+      step();
+      expect(tf.memory().numTensors - base, optimizer).toBe(buffersPerWeight[optimizer] * weights);
+      t.dispose();
+      expect(tf.memory().numTensors, optimizer).toBe(base);
+    }
+    model.dispose();
+  });
+
+  it('restores a checkpoint written before slot buffers had names (m, v)', () => {
+    const a = new OneWeight(0.1);
+    const t = trainerWith({ ...plain, momentum: 0.9 });
+    const b = batchOf([1, 2]);
+    t.trainStep(a, b); // creates the slot; its state names the weight
+    const name = (t.state() as { slots: Array<{ name: string }> }).slots[0].name;
+    const old = { epoch: 0, totalEpochs: 1, stepsSinceReset: 1, slots: [{ name, shape: [], t: 1, m: [0.5] }] };
+    t.restore(old);
+    const w = a.w.dataSync()[0];
+    const g = handGrad(w, [1, 2]);
+    t.trainStep(a, b);
+    expect(a.w.dataSync()[0]).toBeCloseTo(w - 0.025 * (0.9 * 0.5 + g), 6);
+    tf.dispose([b.x, b.y]);
+    t.dispose();
+    a.dispose();
+  });
+
   it('leaves arch params and weights without a gradient alone', () => {
     const space = new ArchSpace();
     const alpha = space.tensor({ shape: [2], init: [0.5, -0.5] });

@@ -3,23 +3,66 @@ import type { LossTermHost, LossTermMode, LossTermOptions } from '@modnas/kit-es
 import { ModnasError, defineComponent, tf, z } from '@modnas/core';
 import { crossEntropy } from '@modnas/nn';
 
+/** Weight optimizers: torch.optim's, by their lower-case names. */
+export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 'adadelta', 'adamax', 'nadam', 'radam', 'asgd', 'rprop'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+/** LR schedules over the epochs of each estimator: torch.optim.lr_scheduler's, closed form per epoch. */
+export const LR_SCHEDULERS = ['cosine', 'step', 'multistep', 'exponential', 'cosine_restarts', 'linear', 'constant', 'poly', 'none'] as const;
+export type LrSchedulerName = (typeof LR_SCHEDULERS)[number];
+
+/** PyTorch's eps of each optimizer, used when `eps` is 0 (its default). */
+const DEFAULT_EPS: Partial<Record<OptimizerName, number>> = { adagrad: 1e-10, adadelta: 1e-6 };
+
+const beta = z.number().min(0).lt(1);
 export const defaultTrainerSchema = z.strictObject({
-  optimizer: z.enum(['sgd', 'adam']).default('sgd').describe('Weight optimizer: sgd (with momentum / nesterov) or adam'),
-  lr: z.number().positive().default(0.025).describe('Base learning rate'),
-  momentum: z.number().min(0).max(1).default(0.9).describe('SGD momentum (0 = plain SGD)'),
+  optimizer: z
+    .enum(OPTIMIZERS)
+    .default('sgd')
+    .describe('Weight optimizer, torch.optim\'s update rules: sgd (momentum / nesterov), adam, adamw, rmsprop, adagrad, adadelta, adamax, nadam, radam, asgd, rprop'),
+  lr: z.number().positive().default(0.025).describe('Base learning rate (rprop: the initial step size; PyTorch\'s adadelta uses 1.0)'),
+  momentum: z.number().min(0).max(1).default(0.9).describe('SGD and RMSprop momentum (0 = none; PyTorch\'s RMSprop default is 0)'),
   nesterov: z.boolean().default(false).describe('Nesterov momentum (SGD)'),
   weight_decay: z.number().min(0).default(3e-4).describe('Weight decay factor, applied to every trainable weight'),
   decoupled_weight_decay: z
     .boolean()
     .default(false)
-    .describe('false: L2, wd*w added to the gradient (PyTorch SGD/Adam); true: decoupled, w -= lr*wd*w (SGDW/AdamW)'),
-  betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]).describe('Adam coefficients of the running averages'),
-  eps: z.number().positive().default(1e-8).describe('Adam denominator term'),
-  lr_scheduler: z.enum(['cosine', 'step', 'none']).default('cosine').describe('LR schedule over the epochs of each estimator'),
-  lr_min: z.number().min(0).default(0.001).describe('Cosine: LR at the end of the schedule (eta_min)'),
+    .describe('false: L2, wd*w added to the gradient (PyTorch SGD/Adam); true: decoupled, w -= lr*wd*w (SGDW/AdamW; adamw always decouples)'),
+  betas: z.tuple([beta, beta]).default([0.9, 0.999]).describe('Adam, AdamW, Adamax, NAdam, RAdam: coefficients of the running averages'),
+  eps: z
+    .number()
+    .min(0)
+    .default(0)
+    .describe('Denominator term of the adaptive optimizers; 0 = the optimizer\'s PyTorch default (1e-8; adagrad 1e-10, adadelta 1e-6)'),
+  amsgrad: z.boolean().default(false).describe('Adam, AdamW: AMSGrad, normalise by the largest second moment seen'),
+  alpha: z.number().min(0).lt(1).default(0.99).describe('RMSprop: smoothing constant of the squared-gradient average'),
+  centered: z.boolean().default(false).describe('RMSprop: normalise by the estimated variance of the gradient'),
+  lr_decay: z.number().min(0).default(0).describe('Adagrad: LR decay per update, lr / (1 + (t-1)*lr_decay)'),
+  initial_accumulator_value: z.number().min(0).default(0).describe('Adagrad: initial value of the sum of squared gradients'),
+  rho: z.number().min(0).max(1).default(0.9).describe('Adadelta: coefficient of the running averages'),
+  momentum_decay: z.number().min(0).default(0.004).describe('NAdam: momentum decay (psi)'),
+  lambd: z.number().min(0).default(1e-4).describe('ASGD: decay term'),
+  asgd_alpha: z.number().min(0).default(0.75).describe('ASGD: power of the eta update (torch\'s ASGD alpha)'),
+  etas: z
+    .tuple([z.number().gt(0).lt(1), z.number().gt(1)])
+    .default([0.5, 1.2])
+    .describe('Rprop: step size factors (etaminus, etaplus) when the gradient changes sign / keeps it'),
+  step_sizes: z.tuple([z.number().min(0), z.number().positive()]).default([1e-6, 50]).describe('Rprop: smallest and largest step size'),
+  lr_scheduler: z
+    .enum(LR_SCHEDULERS)
+    .default('cosine')
+    .describe('LR schedule over the epochs of each estimator: cosine, step, multistep, exponential, cosine_restarts, linear, constant, poly or none'),
+  lr_min: z.number().min(0).default(0.001).describe('Cosine and cosine_restarts: lowest LR of the schedule (eta_min)'),
   t_max: z.number().int().min(0).default(0).describe('Cosine: period in epochs (T_max); 0 = the epochs of the running estimator'),
   step_size: z.number().int().positive().default(10).describe('Step: epochs between LR decays'),
-  gamma: z.number().positive().default(0.1).describe('Step: LR factor per decay'),
+  gamma: z.number().positive().default(0.1).describe('Step, multistep, exponential: LR factor per decay'),
+  milestones: z.array(z.number().int().min(0)).default([]).describe('Multistep: epochs at which the LR decays by gamma (one named twice decays twice)'),
+  t_0: z.number().int().min(0).default(0).describe('Cosine with restarts: epochs to the first restart (T_0); 0 = the epochs of the running estimator'),
+  t_mult: z.number().int().min(1).default(1).describe('Cosine with restarts: factor of the period after each restart (T_mult)'),
+  start_factor: z.number().gt(0).max(1).default(1 / 3).describe('Linear: LR factor at epoch 0'),
+  end_factor: z.number().min(0).max(1).default(1).describe('Linear: LR factor from total_iters on'),
+  factor: z.number().min(0).max(1).default(1 / 3).describe('Constant: LR factor before total_iters'),
+  total_iters: z.number().int().positive().default(5).describe('Linear, constant, poly: epochs the schedule spans'),
+  power: z.number().min(0).default(1).describe('Poly: power of the polynomial decay'),
   warmup_steps: z.number().int().min(0).default(0).describe('Linear LR warmup over this many steps after each reset (0 = none)'),
   label_smoothing: z.number().min(0).lt(1).default(0).describe('Label smoothing of the cross-entropy targets'),
   grad_clip: z.number().min(0).default(5).describe('Clip the global norm of the weight gradients to this value (0 = off)'),
@@ -27,20 +70,24 @@ export const defaultTrainerSchema = z.strictObject({
 });
 export type DefaultTrainerConfig = z.output<typeof defaultTrainerSchema>;
 
+/** One weight's optimizer state, named as torch's (exp_avg, square_avg, ...). */
 interface SlotState {
-  /** SGD momentum buffer, or Adam's first moment. */
-  m?: tf.Variable;
-  /** Adam's second moment. */
-  v?: tf.Variable;
-  /** Updates applied to this weight (Adam's bias correction). */
+  /** Updates applied to this weight (bias corrections, Adagrad's LR decay). */
   t: number;
+  buffers: Map<string, tf.Variable>;
+  /** Per-weight numbers: NAdam's mu_product, ASGD's eta. */
+  scalars: Record<string, number>;
 }
 
 interface SerializedSlot {
   name: string;
   shape: number[];
   t: number;
+  buffers?: Record<string, number[]>;
+  scalars?: Record<string, number>;
+  /** Checkpoints written before buffers had names: SGD's momentum buffer or Adam's first moment. */
   m?: number[];
+  /** (the same) Adam's second moment. */
   v?: number[];
 }
 
@@ -48,6 +95,7 @@ interface TermEntry {
   term: LossTerm;
   mode: LossTermMode;
   name: string;
+  taskWeight: number;
 }
 
 const TERM_MODES: Record<'train' | 'eval' | 'arch', ReadonlySet<LossTermMode>> = {
@@ -57,9 +105,10 @@ const TERM_MODES: Record<'train' | 'eval' | 'arch', ReadonlySet<LossTermMode>> =
 };
 
 /**
- * The default ω: cross-entropy (+ registered loss terms), SGD with momentum / Nesterov or Adam,
+ * The default ω: cross-entropy (+ registered loss terms), torch.optim's weight optimizers (SGD with
+ * momentum / Nesterov, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD, Rprop) with
  * PyTorch's update rules, weight decay as L2 on the gradient (or decoupled), global-norm gradient
- * clipping, and cosine / step LR schedules per estimator with optional linear warmup.
+ * clipping, and torch.optim.lr_scheduler's schedules per estimator with optional linear warmup.
  */
 export class DefaultTrainer implements StateOptimizer, LossTermHost {
   readonly batchSize: number;
@@ -90,15 +139,45 @@ export class DefaultTrainer implements StateOptimizer, LossTermHost {
     this.baseLr = this.scheduledLr(epoch, this.totalEpochs);
   }
 
-  /** The LR of the schedule at a (possibly fractional) epoch, before warmup. */
+  /**
+   * The LR of the schedule at a (possibly fractional) epoch, before warmup: the closed form of
+   * torch.optim.lr_scheduler's schedule after `epoch` calls of step().
+   */
   scheduledLr(epoch: number, totalEpochs: number): number {
     const c = this.config;
-    if (c.lr_scheduler === 'cosine') {
-      const T = c.t_max > 0 ? c.t_max : totalEpochs;
-      return c.lr_min + ((c.lr - c.lr_min) * (1 + Math.cos((Math.PI * Math.min(epoch, T)) / T))) / 2;
+    const cosine = (t: number, T: number): number => c.lr_min + ((c.lr - c.lr_min) * (1 + Math.cos((Math.PI * t) / T))) / 2;
+    switch (c.lr_scheduler) {
+      case 'cosine': {
+        const T = c.t_max > 0 ? c.t_max : totalEpochs;
+        return cosine(Math.min(epoch, T), T);
+      }
+      case 'step':
+        return c.lr * c.gamma ** Math.floor(epoch / c.step_size);
+      case 'multistep':
+        return c.lr * c.gamma ** c.milestones.filter((m) => m <= epoch).length;
+      case 'exponential':
+        return c.lr * c.gamma ** epoch;
+      case 'cosine_restarts': {
+        // CosineAnnealingWarmRestarts: period T_i = t_0 * t_mult^i, restarting at its end
+        let T = c.t_0 > 0 ? c.t_0 : totalEpochs;
+        let t = epoch;
+        if (c.t_mult === 1) t %= T;
+        else {
+          const n = Math.floor(Math.log((t / T) * (c.t_mult - 1) + 1) / Math.log(c.t_mult));
+          t -= (T * (c.t_mult ** n - 1)) / (c.t_mult - 1);
+          T *= c.t_mult ** n;
+        }
+        return cosine(t, T);
+      }
+      case 'linear':
+        return c.lr * (c.start_factor + ((c.end_factor - c.start_factor) * Math.min(epoch, c.total_iters)) / c.total_iters);
+      case 'constant':
+        return epoch < c.total_iters ? c.lr * c.factor : c.lr;
+      case 'poly':
+        return c.lr * (1 - Math.min(epoch, c.total_iters) / c.total_iters) ** c.power;
+      case 'none':
+        return c.lr;
     }
-    if (c.lr_scheduler === 'step') return c.lr * c.gamma ** Math.floor(epoch / c.step_size);
-    return c.lr;
   }
 
   /** The LR the next step will use (warmup included). */
@@ -111,7 +190,7 @@ export class DefaultTrainer implements StateOptimizer, LossTermHost {
   // ------------------------------------------------------------ losses
 
   addLossTerm(term: LossTerm, opts: LossTermOptions = {}): () => void {
-    const entry: TermEntry = { term, mode: opts.mode ?? 'all', name: opts.name ?? `term_${this.terms.length}` };
+    const entry: TermEntry = { term, mode: opts.mode ?? 'all', name: opts.name ?? `term_${this.terms.length}`, taskWeight: opts.taskWeight ?? 1 };
     this.terms.push(entry);
     return () => {
       const i = this.terms.indexOf(entry);
@@ -121,8 +200,11 @@ export class DefaultTrainer implements StateOptimizer, LossTermHost {
 
   /** Task loss plus the terms registered for `phase`; inside a tidy or a gradient function. */
   private totalLoss(model: Module, batch: Batch, logits: tf.Tensor, phase: 'train' | 'eval' | 'arch'): tf.Scalar {
+    const active = this.terms.filter((t) => TERM_MODES[phase].has(t.mode));
+    const taskWeight = active.reduce((w, t) => w * t.taskWeight, 1);
     let loss = crossEntropy(logits, batch.y, this.config.label_smoothing);
-    for (const t of this.terms) if (TERM_MODES[phase].has(t.mode)) loss = tf.add(loss, t.term({ model, logits, batch }));
+    if (taskWeight !== 1) loss = tf.mul(loss, taskWeight);
+    for (const t of active) loss = tf.add(loss, t.term({ model, logits, batch }));
     return loss;
   }
 
@@ -177,48 +259,137 @@ export class DefaultTrainer implements StateOptimizer, LossTermHost {
     return { ...out, count: batch.y.shape[0] };
   }
 
-  /** One update of one weight w with gradient g (inside a tidy). PyTorch's SGD and Adam rules. */
+  /**
+   * One update of one weight w with gradient g (inside a tidy): torch.optim's single-tensor rules
+   * (NAdam's as PyTorch 2.0 fixed it). Weight decay is L2 on the gradient, or decoupled.
+   */
   private update(w: tf.Variable, g: tf.Tensor, lr: number): void {
     const c = this.config;
     const s = this.slotOf(w);
-    s.t++;
+    const t = ++s.t;
+    const eps = c.eps > 0 ? c.eps : (DEFAULT_EPS[c.optimizer] ?? 1e-8);
+    const [b1, b2] = c.betas;
+    /** The buffer `key`, started from init() on the weight's first update. */
+    const buf = (key: string, init: () => tf.Tensor = () => tf.zerosLike(w)): tf.Tensor => s.buffers.get(key) ?? init();
+    const keep = (key: string, value: tf.Tensor): tf.Tensor => {
+      const v = s.buffers.get(key);
+      if (v) v.assign(value);
+      else s.buffers.set(key, tf.variable(value, false));
+      return value;
+    };
+    const step = (delta: tf.Tensor, scale: number): void => w.assign(tf.sub(w, tf.mul(delta, scale)));
+
     let d = g;
     if (c.weight_decay > 0) {
-      if (c.decoupled_weight_decay) w.assign(tf.mul(w, 1 - lr * c.weight_decay));
+      if (c.decoupled_weight_decay || c.optimizer === 'adamw') w.assign(tf.mul(w, 1 - lr * c.weight_decay));
       else d = tf.add(d, tf.mul(w, c.weight_decay));
     }
-    if (c.optimizer === 'sgd') {
-      if (c.momentum > 0) {
-        // buf = d on the first step, else momentum*buf + d (dampening 0)
-        const buf = s.m ? tf.add(tf.mul(s.m, c.momentum), d) : d;
-        if (s.m) s.m.assign(buf);
-        else s.m = tf.variable(buf, false);
-        d = c.nesterov ? tf.add(d, tf.mul(buf, c.momentum)) : buf;
+    switch (c.optimizer) {
+      case 'sgd': {
+        if (c.momentum > 0) {
+          // buf = d on the first step, else momentum*buf + d (dampening 0)
+          const prev = s.buffers.get('momentum_buffer');
+          const m = keep('momentum_buffer', prev ? tf.add(tf.mul(prev, c.momentum), d) : d);
+          d = c.nesterov ? tf.add(d, tf.mul(m, c.momentum)) : m;
+        }
+        step(d, lr);
+        return;
       }
-      w.assign(tf.sub(w, tf.mul(d, lr)));
-      return;
+      case 'adam':
+      case 'adamw': {
+        const m = keep('exp_avg', tf.add(tf.mul(buf('exp_avg'), b1), tf.mul(d, 1 - b1)));
+        let v = keep('exp_avg_sq', tf.add(tf.mul(buf('exp_avg_sq'), b2), tf.mul(tf.square(d), 1 - b2)));
+        if (c.amsgrad) v = keep('max_exp_avg_sq', tf.maximum(buf('max_exp_avg_sq'), v));
+        const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(1 - b2 ** t)), eps);
+        step(tf.div(m, denom), lr / (1 - b1 ** t));
+        return;
+      }
+      case 'rmsprop': {
+        const sq = keep('square_avg', tf.add(tf.mul(buf('square_avg'), c.alpha), tf.mul(tf.square(d), 1 - c.alpha)));
+        let avg: tf.Tensor;
+        if (c.centered) {
+          const ga = keep('grad_avg', tf.add(tf.mul(buf('grad_avg'), c.alpha), tf.mul(d, 1 - c.alpha)));
+          avg = tf.add(tf.sqrt(tf.sub(sq, tf.square(ga))), eps);
+        } else avg = tf.add(tf.sqrt(sq), eps);
+        if (c.momentum > 0) step(keep('momentum_buffer', tf.add(tf.mul(buf('momentum_buffer'), c.momentum), tf.div(d, avg))), lr);
+        else step(tf.div(d, avg), lr);
+        return;
+      }
+      case 'adagrad': {
+        const sum = keep('sum', tf.add(buf('sum', () => tf.fill(w.shape, c.initial_accumulator_value)), tf.square(d)));
+        step(tf.div(d, tf.add(tf.sqrt(sum), eps)), lr / (1 + (t - 1) * c.lr_decay));
+        return;
+      }
+      case 'adadelta': {
+        const sq = keep('square_avg', tf.add(tf.mul(buf('square_avg'), c.rho), tf.mul(tf.square(d), 1 - c.rho)));
+        const delta = tf.mul(tf.div(tf.sqrt(tf.add(buf('acc_delta'), eps)), tf.sqrt(tf.add(sq, eps))), d);
+        keep('acc_delta', tf.add(tf.mul(buf('acc_delta'), c.rho), tf.mul(tf.square(delta), 1 - c.rho)));
+        step(delta, lr);
+        return;
+      }
+      case 'adamax': {
+        const m = keep('exp_avg', tf.add(tf.mul(buf('exp_avg'), b1), tf.mul(d, 1 - b1)));
+        const u = keep('exp_inf', tf.maximum(tf.mul(buf('exp_inf'), b2), tf.add(tf.abs(d), eps)));
+        step(tf.div(m, u), lr / (1 - b1 ** t));
+        return;
+      }
+      case 'nadam': {
+        const mu = b1 * (1 - 0.5 * 0.96 ** (t * c.momentum_decay));
+        const muNext = b1 * (1 - 0.5 * 0.96 ** ((t + 1) * c.momentum_decay));
+        const muProduct = (s.scalars.mu_product ?? 1) * mu;
+        s.scalars.mu_product = muProduct;
+        const m = keep('exp_avg', tf.add(tf.mul(buf('exp_avg'), b1), tf.mul(d, 1 - b1)));
+        const v = keep('exp_avg_sq', tf.add(tf.mul(buf('exp_avg_sq'), b2), tf.mul(tf.square(d), 1 - b2)));
+        const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(1 - b2 ** t)), eps);
+        step(tf.div(d, denom), (lr * (1 - mu)) / (1 - muProduct));
+        step(tf.div(m, denom), (lr * muNext) / (1 - muProduct * muNext));
+        return;
+      }
+      case 'radam': {
+        const m = keep('exp_avg', tf.add(tf.mul(buf('exp_avg'), b1), tf.mul(d, 1 - b1)));
+        const v = keep('exp_avg_sq', tf.add(tf.mul(buf('exp_avg_sq'), b2), tf.mul(tf.square(d), 1 - b2)));
+        const bc2 = 1 - b2 ** t;
+        const rhoInf = 2 / (1 - b2) - 1;
+        const rhoT = rhoInf - (2 * t * b2 ** t) / bc2;
+        const mHat = tf.div(m, 1 - b1 ** t);
+        if (rhoT > 5) {
+          // variance rectification once the approximated SMA is long enough
+          const rect = Math.sqrt(((rhoT - 4) * (rhoT - 2) * rhoInf) / ((rhoInf - 4) * (rhoInf - 2) * rhoT));
+          step(tf.div(mHat, tf.add(tf.sqrt(v), eps)), lr * rect * Math.sqrt(bc2));
+        } else step(mHat, lr);
+        return;
+      }
+      case 'asgd': {
+        // eta was set by the previous update (from that step's LR), as torch keeps it in its state
+        const eta = s.scalars.eta ?? lr;
+        w.assign(tf.mul(w, 1 - c.lambd * eta));
+        step(d, eta);
+        s.scalars.eta = lr / (1 + c.lambd * lr * t) ** c.asgd_alpha;
+        return;
+      }
+      case 'rprop': {
+        const [etaMinus, etaPlus] = c.etas;
+        const sign = tf.sign(tf.mul(d, buf('prev')));
+        const factor = tf.where(tf.greater(sign, 0), tf.fill(w.shape, etaPlus), tf.where(tf.less(sign, 0), tf.fill(w.shape, etaMinus), tf.onesLike(w)));
+        const size = keep('step_size', tf.clipByValue(tf.mul(buf('step_size', () => tf.fill(w.shape, lr)), factor), c.step_sizes[0], c.step_sizes[1]));
+        // after a sign change the gradient counts as 0: no step now, and no sign to compare next time
+        const grad = keep('prev', tf.where(tf.less(sign, 0), tf.zerosLike(d), d));
+        step(tf.mul(tf.sign(grad), size), 1);
+        return;
+      }
     }
-    const [b1, b2] = c.betas;
-    const m = tf.add(tf.mul(s.m ?? tf.zerosLike(w), b1), tf.mul(d, 1 - b1));
-    const v = tf.add(tf.mul(s.v ?? tf.zerosLike(w), b2), tf.mul(tf.square(d), 1 - b2));
-    if (s.m) s.m.assign(m);
-    else s.m = tf.variable(m, false);
-    if (s.v) s.v.assign(v);
-    else s.v = tf.variable(v, false);
-    const mHat = tf.div(m, 1 - b1 ** s.t);
-    const denom = tf.add(tf.sqrt(tf.div(v, 1 - b2 ** s.t)), c.eps);
-    w.assign(tf.sub(w, tf.mul(tf.div(mHat, denom), lr)));
   }
 
   private slotOf(w: tf.Variable): SlotState {
     let s = this.slots.get(w);
     if (!s) {
-      s = { t: 0 };
+      s = { t: 0, buffers: new Map(), scalars: {} };
       const saved = this.pending.get(w.name);
       if (saved && saved.shape.join('x') === w.shape.join('x')) {
         s.t = saved.t;
-        if (saved.m) s.m = tf.variable(tf.tensor(saved.m, w.shape), false);
-        if (saved.v) s.v = tf.variable(tf.tensor(saved.v, w.shape), false);
+        const legacy = this.config.optimizer === 'sgd' ? { momentum_buffer: saved.m } : { exp_avg: saved.m, exp_avg_sq: saved.v };
+        for (const [key, values] of Object.entries(saved.buffers ?? legacy)) if (values) s.buffers.set(key, tf.variable(tf.tensor(values, w.shape), false));
+        s.scalars = { ...saved.scalars };
         this.pending.delete(w.name);
       }
       this.slots.set(w, s);
@@ -228,17 +399,14 @@ export class DefaultTrainer implements StateOptimizer, LossTermHost {
 
   /** SGD's momentum buffer of a weight (DARTS' second-order step reads it), if any. */
   momentumBuffer(w: tf.Variable): tf.Tensor | undefined {
-    return this.config.optimizer === 'sgd' ? this.slots.get(w)?.m : undefined;
+    return this.config.optimizer === 'sgd' ? this.slots.get(w)?.buffers.get('momentum_buffer') : undefined;
   }
 
   // ------------------------------------------------------------ state
 
-  /** Drop optimizer slots (momentum, Adam moments) and restart the warmup. */
+  /** Drop optimizer slots (momentum, moments, accumulators) and restart the warmup. */
   reset(): void {
-    for (const s of this.slots.values()) {
-      s.m?.dispose();
-      s.v?.dispose();
-    }
+    for (const s of this.slots.values()) for (const v of s.buffers.values()) v.dispose();
     this.slots.clear();
     this.pending.clear();
     this.stepsSinceReset = 0;
@@ -248,7 +416,9 @@ export class DefaultTrainer implements StateOptimizer, LossTermHost {
     const slots: SerializedSlot[] = [];
     for (const [w, s] of this.slots) {
       if (w.isDisposed) continue;
-      slots.push({ name: w.name, shape: [...w.shape], t: s.t, m: s.m ? Array.from(s.m.dataSync()) : undefined, v: s.v ? Array.from(s.v.dataSync()) : undefined });
+      const buffers: Record<string, number[]> = {};
+      for (const [key, v] of s.buffers) buffers[key] = Array.from(v.dataSync());
+      slots.push({ name: w.name, shape: [...w.shape], t: s.t, buffers, scalars: { ...s.scalars } });
     }
     return { epoch: this.epoch, totalEpochs: this.totalEpochs, stepsSinceReset: this.stepsSinceReset, slots };
   }
@@ -281,7 +451,7 @@ export const defaultTrainer = defineComponent({
   kind: 'trainer',
   id: 'DefaultTrainer',
   aliases: ['ImageClsTrainer'],
-  description: 'Cross-entropy training with SGD (momentum, Nesterov) or Adam, weight decay, cosine/step LR, warmup, label smoothing and gradient clipping',
+  description: 'Cross-entropy training with the torch.optim optimizers (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD, Rprop) and LR schedules, weight decay, warmup, label smoothing and gradient clipping',
   schema: defaultTrainerSchema,
   create(config, ctx) {
     return new DefaultTrainer(config, ctx.space);

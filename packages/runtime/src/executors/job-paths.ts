@@ -14,7 +14,7 @@ import { ModnasError } from '@modnas/core';
 export const WORKER_PATH_CODE = 'MODNAS_E_WORKER_PATH';
 
 /** Top-level keys whose components a worker never creates (the coordinator's store, executor, exports ...): their paths are the coordinator's. */
-export const WORKER_UNUSED_KEYS: ReadonlySet<string> = new Set(['name', 'output_dir', 'log_level', 'store', 'executor', 'export', 'callbacks', 'checkpoint', 'optim']);
+export const WORKER_UNUSED_KEYS: ReadonlySet<string> = new Set(['name', 'output_dir', 'log_level', 'store', 'executor', 'export', 'callbacks', 'checkpoint', 'writer', 'optim']);
 
 /** The real path of `p`: its deepest existing ancestor with symlinks resolved, then the rest as written. */
 function realish(p: string): string {

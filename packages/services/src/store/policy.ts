@@ -28,10 +28,11 @@ function sortKeys(v: unknown): unknown {
 }
 
 /**
- * Keys a resume may change: log_level changes nothing computed, and output_dir/name only say where
- * the experiment folder is (the store is that folder's, so they name the same run either way).
+ * Keys a resume may change: log_level and writer (TensorBoard files) change nothing computed, and
+ * output_dir/name only say where the experiment folder is (the store is that folder's, so they name
+ * the same run either way).
  */
-const VOLATILE_KEYS = new Set(['log_level', 'output_dir', 'name']);
+const VOLATILE_KEYS = new Set(['log_level', 'writer', 'output_dir', 'name']);
 
 /** The part of a config that defines a run's results. */
 export function runDefiningConfig(config: Record<string, unknown>): Record<string, unknown> {
