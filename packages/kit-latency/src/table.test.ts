@@ -25,18 +25,33 @@ describe('summarize and sampleRuns', () => {
   });
 
   it('repeats a fast run inside each sample until it lasts min_sample_ms, and divides', async () => {
+    // a clock of the test's own: each run takes 0.5 ms of it, whatever the machine's load
+    let clock = 0;
     let runs = 0;
     const t = { ...DEFAULT_TIMING, warmup: 2, rep: 3, min_sample_ms: 5 };
-    const samples = await sampleRuns(() => {
-      runs++;
-      const end = performance.now() + 0.5;
-      while (performance.now() < end);
-    }, t);
-    expect(samples).toHaveLength(3);
-    // warm-up 2, calibration 1, then 3 samples of several runs each (10 on an idle machine)
-    expect(runs).toBeGreaterThanOrEqual(2 + 1 + 3 * 2);
-    expect((runs - 3) % 3).toBe(0);
-    for (const s of samples) expect(s).toBeGreaterThan(0.45);
+    const samples = await sampleRuns(
+      () => {
+        runs++;
+        clock += 0.5;
+      },
+      t,
+      () => clock,
+    );
+    // warm-up 2, calibration 1, then 3 samples of ceil(5 / 0.5) = 10 runs each
+    expect(runs).toBe(2 + 1 + 3 * 10);
+    expect(samples).toEqual([0.5, 0.5, 0.5]);
+    // a run slower than min_sample_ms is sampled once per sample
+    runs = 0;
+    const slow = await sampleRuns(
+      () => {
+        runs++;
+        clock += 8;
+      },
+      t,
+      () => clock,
+    );
+    expect(runs).toBe(2 + 1 + 3);
+    expect(slow).toEqual([8, 8, 8]);
   });
 });
 

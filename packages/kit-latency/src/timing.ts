@@ -45,19 +45,20 @@ export function summarize(samples: readonly number[]): LatencyStats {
 
 /**
  * The sampling loop, for runtimes whose run is a promise. The browser page runs a copy of this
- * loop in its own context (page.ts) so that no round trip to Node is timed.
+ * loop in its own context (page.ts) so that no round trip to Node is timed. `now` is the clock
+ * (a test's own, so that its counts do not depend on the machine's load).
  */
-export async function sampleRuns(run: () => Promise<void> | void, t: Timing): Promise<number[]> {
+export async function sampleRuns(run: () => Promise<void> | void, t: Timing, now: () => number = () => performance.now()): Promise<number[]> {
   for (let i = 0; i < t.warmup; i++) await run();
-  let t0 = performance.now();
+  let t0 = now();
   await run();
-  const one = performance.now() - t0;
+  const one = now() - t0;
   const inner = Math.max(1, Math.min(1000, Math.ceil(t.min_sample_ms / Math.max(one, 1e-3))));
   const out: number[] = [];
   for (let r = 0; r < t.rep; r++) {
-    t0 = performance.now();
+    t0 = now();
     for (let k = 0; k < inner; k++) await run();
-    out.push((performance.now() - t0) / inner);
+    out.push((now() - t0) / inner);
   }
   return out;
 }
