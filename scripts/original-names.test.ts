@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { coverage, format, readExcluded, readNames } from './original-names/coverage.mjs';
 
 /** The covered share when this floor was last raised (it is a ratchet, not the goal: 85%). */
-const FLOOR = 0.36;
+const FLOOR = 0.37;
 
 interface Name {
   path: string;
@@ -48,7 +48,10 @@ describe("the original ModularNAS's registered names", () => {
     expect(row('optim', 'BinaryGateOptim')?.covered).toBe(true);
     expect(row('optimizer', 'SGD')?.covered).toBe(true);
     expect(row('arch_space', 'MB3E6')?.covered).toBe(true);
-    // and what is not here is not counted (the DARTS network, not the DARTS optimizer's alias)
-    expect(row('arch_space', 'DARTS')?.covered).toBe(false);
+    // the DARTS network is @modnas/backbone-darts (the optimizer is DARTSOptim, as in the original)
+    expect(row('arch_space', 'DARTS')?.covered).toBe(true);
+    expect(row('arch_space', 'ImageNet-DARTS')?.covered).toBe(true);
+    // and what is not here is not counted
+    expect(row('arch_space', 'PyramidNet')?.covered).toBe(false);
   });
 });

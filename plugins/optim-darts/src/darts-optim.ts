@@ -145,7 +145,7 @@ export function trainableWeights(model: Module, alphas: readonly tf.Variable[]):
 export const dartsOptim = defineComponent({
   kind: 'optim',
   id: 'DARTSOptim',
-  aliases: ['DARTS'],
+  // no alias DARTS: the original registers DARTS as the cell network (@modnas/backbone-darts), and ids are one namespace here
   description: 'DARTS: Adam on α with the second-order (unrolled) or first-order gradient of the validation loss',
   schema: dartsOptimSchema,
   create(config, ctx) {
