@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 // @ts-expect-error (a plain .mjs script, no types)
 import { coverage, format, readExcluded, readNames } from './original-names/coverage.mjs';
 
-/** The covered share when this floor was last raised (it is a ratchet, not the goal: 85%). */
-const FLOOR = 0.37;
+/** The covered share when this floor was last raised (a ratchet; issue 27's bar was 85%). */
+const FLOOR = 0.9;
 
 interface Name {
   path: string;
@@ -51,7 +51,14 @@ describe("the original ModularNAS's registered names", () => {
     // the DARTS network is @modnas/backbone-darts (the optimizer is DARTSOptim, as in the original)
     expect(row('arch_space', 'DARTS')?.covered).toBe(true);
     expect(row('arch_space', 'ImageNet-DARTS')?.covered).toBe(true);
-    // and what is not here is not counted
-    expect(row('arch_space', 'PyramidNet')?.covered).toBe(false);
+    expect(row('arch_space', 'PyramidNet')?.covered).toBe(true);
+    // names the original used as values of other components' keys: taken there here
+    expect(row('layer_def', 'ConcatMerger')?.covered).toBe(true);
+    expect(row('data_loader', 'ImageClsDataLoader')?.covered).toBe(true);
+    expect(row('dataset', 'RandData')?.covered).toBe(true);
+    expect(row('model_optim', 'SimulatedAnnealingModelOptim')?.covered).toBe(true);
+    // and what is not here is not counted: a score model replaced by another is not that model
+    expect(row('score_model', 'XGBoostScoreModel')?.covered).toBe(false);
+    expect(row('optim', 'HyperoptOptim')?.covered).toBe(false);
   });
 });

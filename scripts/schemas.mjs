@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Writes schema/modnas.schema.json (and its copy packages/cli/schema/, shipped in the cli's tarball): the JSON Schema of an experiment config, with every installed
+// Writes schema/modnas.schema.json (and its copy packages/cli/schema/, shipped in the cli's tarball, without indentation): the JSON Schema of an experiment config, with every installed
 // component's options, for editor completion (yaml-language-server). Reads the built plugins; the
 // generation itself is @modnas/runtime's configJsonSchema, shared with `modnas schema`.
 // `--check` exits 1 when the committed file is out of date.
@@ -22,9 +22,18 @@ export async function schemaSource() {
   return JSON.stringify(await configJsonSchema(registry), null, 2) + '\n';
 }
 
+/** The cli's copy: the same schema without indentation (editors read it; npm users download it: 40% smaller). */
+export function shippedSource(src) {
+  return JSON.stringify(JSON.parse(src)) + '\n';
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const src = await schemaSource();
-  const stale = [file, shipped].filter((f) => !existsSync(f) || readFileSync(f, 'utf8') !== src);
+  const want = new Map([
+    [file, src],
+    [shipped, shippedSource(src)],
+  ]);
+  const stale = [...want].filter(([f, text]) => !existsSync(f) || readFileSync(f, 'utf8') !== text).map(([f]) => f);
   if (process.argv.includes('--check')) {
     if (stale.length) {
       console.error(`${stale.join(', ')} out of date: run \`pnpm schemas\``);
@@ -34,7 +43,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   } else {
     for (const f of stale) {
       mkdirSync(dirname(f), { recursive: true });
-      writeFileSync(f, src);
+      writeFileSync(f, want.get(f));
       console.log(`wrote ${f}`);
     }
   }

@@ -5,8 +5,12 @@
 // names compared as the original's registry compares them: case, '_' and '-' ignored) and, for the
 // names the original's trainer takes as values (its optimizer, lr_scheduler and criterion), of the
 // original-format translation (@modnas/config-original): a name is covered when a trainer spec
-// naming it translates without an error. Names tied to PyTorch itself (or registered by accident) are listed in excluded.json
-// with the reason, and left out of the figure.
+// naming it translates without an error; its data, data_loader and data_provider names when the
+// translation takes them there (and makes a dataset of this tool of them); the original's layer_def
+// names (mergers, allocators, enumerators) are covered when DAGLayer's config takes them
+// (@modnas/primitive-dag-layer), its model_optim names when ModelBasedOptim's does. Names
+// tied to PyTorch itself (or registered by accident) are listed in excluded.json with the reason,
+// and left out of the figure.
 //   node scripts/original-names/coverage.mjs [--missing]
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -27,12 +31,12 @@ export const KINDS_OF_PATH = {
   metrics: ['metrics'],
   trainer: ['trainer'],
   dataset: ['dataset'],
-  data_provider: ['dataset'],
-  data_loader: ['dataset'],
+  data_provider: [],
+  data_loader: [],
   criterion: ['loss'],
   params: ['params'],
   layer_def: ['layer'],
-  model_optim: ['model-optim'],
+  model_optim: [],
   score_model: ['score-model'],
   dist_remote: ['executor'],
 };
@@ -75,6 +79,38 @@ async function trainerTakes(key, name) {
   }
 }
 
+/**
+ * Whether DAGLayer's config (@modnas/primitive-dag-layer) takes `name` as a layer_def: the original's
+ * mergers, allocators and enumerators are values of its keys here, not components.
+ */
+async function dagLayerTakes(name) {
+  const { LAYER_DEFS, dagLayer } = await import(join(root, 'plugins/primitive-dag-layer/dist/index.js'));
+  if (!LAYER_DEFS.some((n) => loose(n) === loose(name))) return false;
+  return ['merger_state', 'allocator', 'enumerator'].some((key) => dagLayer.schema.safeParse({ [key]: name }).success);
+}
+
+/** Whether the original-format translation takes `name` at `key` of a file (data, data_loader, data_provider) and, for data, makes a dataset of this tool of it. */
+async function dataTakes(key, name, datasets) {
+  const { mapOriginalFormat } = await import(join(root, 'packages/config-original/dist/index.js'));
+  // args each of the original's dataset functions needs (ImageClsData a dataset name, RandData a spec); the others are ignored with a note
+  const args = key === 'data' ? { dataset: 'mnist', data_spec: [[[3, 8, 8], 'float', null], [[], 'int', [0, 2]]] } : {};
+  const doc = { model: { type: 'CIFAR_MobileNetV2' }, [key]: { type: name, args } };
+  try {
+    const { config } = mapOriginalFormat(doc, 'probe.yaml');
+    return key !== 'data' || datasets.has(loose(String(config.data?.type)));
+  } catch (e) {
+    if (e?.code !== 'MODNAS_E_CONFIG_ORIGINAL') throw e;
+    return false;
+  }
+}
+const DATA_KEY = { dataset: 'data', data_loader: 'data_loader', data_provider: 'data_provider' };
+
+/** Whether ModelBasedOptim (@modnas/optim-model-based) takes `name` as its model_optim_config: the original's model optimizers are values of its key here, not components. */
+async function modelBasedTakes(name) {
+  const { MODEL_OPTIMS } = await import(join(root, 'plugins/optim-model-based/dist/index.js'));
+  return MODEL_OPTIMS.some((n) => loose(n) === loose(name));
+}
+
 export async function coverage() {
   const { names } = readNames();
   const excluded = readExcluded();
@@ -85,6 +121,9 @@ export async function coverage() {
     if (excludedKey.has(`${n.path}.${n.id}`)) continue;
     let covered = false;
     if (n.path in TRAINER_VALUE) covered = await trainerTakes(TRAINER_VALUE[n.path], n.id);
+    if (n.path === 'layer_def') covered = await dagLayerTakes(n.id);
+    if (n.path === 'model_optim') covered = await modelBasedTakes(n.id);
+    if (n.path in DATA_KEY) covered = await dataTakes(DATA_KEY[n.path], n.id, byKind.get('dataset') ?? new Set());
     if (!covered) covered = (KINDS_OF_PATH[n.path] ?? []).some((k) => byKind.get(k)?.has(loose(n.id)));
     rows.push({ ...n, covered });
   }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 // @ts-expect-error: plain ESM scripts without type declarations
 import { firstPartyManifests, firstPartySource } from '../../../scripts/gen-first-party.mjs';
 // @ts-expect-error: plain ESM scripts without type declarations
-import { schemaSource } from '../../../scripts/schemas.mjs';
+import { schemaSource, shippedSource } from '../../../scripts/schemas.mjs';
 
 const root = new URL('../../../', import.meta.url);
 
@@ -26,6 +26,9 @@ describe('generated files', () => {
     const pkg = JSON.parse(readFileSync(new URL('packages/cli/package.json', root), 'utf8')) as { files: string[]; exports: Record<string, unknown> };
     expect(pkg.files).toContain('schema');
     expect(pkg.exports['./schema.json']).toBe('./schema/modnas.schema.json');
-    expect(readFileSync(new URL('packages/cli/schema/modnas.schema.json', root), 'utf8')).toBe(readFileSync(new URL('schema/modnas.schema.json', root), 'utf8'));
+    // the same schema, without indentation
+    const shipped = readFileSync(new URL('packages/cli/schema/modnas.schema.json', root), 'utf8');
+    expect(shipped).toBe((shippedSource as (src: string) => string)(readFileSync(new URL('schema/modnas.schema.json', root), 'utf8')));
+    expect(JSON.parse(shipped)).toEqual(JSON.parse(readFileSync(new URL('schema/modnas.schema.json', root), 'utf8')));
   });
 });

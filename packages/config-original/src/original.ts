@@ -1,6 +1,7 @@
-import { ModnasError } from '@modnas/core';
+import { ModnasError, looseName } from '@modnas/core';
 import type { ConfigFormat, FormatMapping, Json, JsonObject } from '@modnas/config';
 import { applyOverrides, deepMerge, isObject } from '@modnas/config';
+import { addCriteriaToEstimators, mapCriterion } from './criterion.js';
 import { mapTorchClass } from './torch-optim.js';
 
 /**
@@ -85,7 +86,7 @@ export function mapOriginalFormat(input: JsonObject, where: string): FormatMappi
   const routine = doc.routine;
   if (routine !== undefined && routine !== null) {
     if (typeof routine !== 'string' || !['default', ...ROUTINES].includes(routine)) errors.push(`routine: expected one of default, ${ROUTINES.join(', ')}, got ${JSON.stringify(routine)}`);
-    else if (routine === 'hptune' || routine === 'pipeline') errors.push(`routine: ${routine} is not available yet (HPTuneEstim and PipelineEstim are not implemented here)`);
+    else if (routine === 'pipeline') errors.push('routine: pipeline is not available yet (PipelineEstim is not implemented here)');
     else if (routine !== 'default') {
       const section = doc[routine];
       if (section !== undefined && !isObject(section)) errors.push(`${routine}: expected a section of config keys (applied with routine: ${routine})`);
@@ -93,6 +94,7 @@ export function mapOriginalFormat(input: JsonObject, where: string): FormatMappi
         ignored.push(`routine ${routine}: its section applied over the config`);
         doc = deepMerge(doc, section ?? {});
       }
+      if (routine === 'hptune') doc = hptuneSpace(doc, ignored);
     }
   }
   for (const r of ROUTINES) if (r in doc && r !== routine) ignored.push(`${r} (the section of routine ${r}; this run's routine is ${typeof routine === 'string' ? routine : 'default'})`);
@@ -141,7 +143,7 @@ export function mapOriginalFormat(input: JsonObject, where: string): FormatMappi
         mapWriter(value, ctx);
         break;
       case 'hp_space':
-        errors.push('hp_space: hyperparameter tuning (HPTuneEstim) is not available yet');
+        if (routine !== 'hptune') ignored.push('hp_space (the hyperparameters of routine hptune; this run\'s routine is not hptune)');
         break;
       case 'callbacks':
       case 'desc_construct':
@@ -184,6 +186,24 @@ function mapWriter(value: Json, ctx: Ctx): void {
 }
 
 /** The construct chain: mixed_op first (the original's DefaultMixedOpConstructor), then the file's construct entries; arch_desc gets its constructor. */
+/**
+ * Routine hptune, as the original's apply_hptune_config: without constructors of its own, the
+ * config's hp_space becomes the search space (DefaultHParamSpaceConstructor); its estimator
+ * (HPTuneEstim) runs a trial experiment per hyperparameter set.
+ */
+function hptuneSpace(doc: JsonObject, notes: string[]): JsonObject {
+  const con = doc.construct;
+  if (con !== undefined && con !== null && !(isObject(con) && Object.keys(con).length === 0) && !(Array.isArray(con) && con.length === 0)) {
+    if (doc.hp_space !== undefined) notes.push('hp_space (routine hptune: the config has constructors of its own, which declare the space)');
+    return doc;
+  }
+  notes.push('routine hptune: hp_space declared by construct.hparams (DefaultHParamSpaceConstructor)');
+  // the best hyperparameters written out, as the original returns them (best_arch_desc)
+  const out: JsonObject = { ...doc, construct: { hparams: { type: 'DefaultHParamSpaceConstructor', args: { params: doc.hp_space ?? {} } } } };
+  if (doc.export === undefined) out.export = { default: { type: 'DefaultParamsExporter' } };
+  return out;
+}
+
 function mapChain(doc: JsonObject, ctx: Ctx): void {
   const chain: Array<[string, Json]> = [];
   const mixed = doc.mixed_op;
@@ -293,13 +313,14 @@ function mapTrainer(spec: Json, own: string, ctx: Ctx): void {
       t.grad_clip = v;
       ctx.from('trainer.grad_clip', at);
     } else if (k === 'criterion') {
-      const ct = typeOf(v);
-      if (ct === 'CrossEntropyLoss' || ct === 'CE') continue;
-      if (ct === 'CrossEntropyLabelSmoothingLoss' || ct === 'LS') {
-        const o = optionsOf(v);
-        t.label_smoothing = o.eta ?? o.label_smoothing ?? 0.1;
+      // CrossEntropyLoss: the task loss; label smoothing: the trainer's; others: loss components in each estimator's criterion (criterion.ts)
+      const m = mapCriterion(v, at);
+      if (m.labelSmoothing !== undefined) {
+        t.label_smoothing = m.labelSmoothing;
         ctx.from('trainer.label_smoothing', at);
-      } else ctx.errors.push(`${at}: ${JSON.stringify(ct)} is not available (CrossEntropyLoss, CrossEntropyLabelSmoothingLoss)`);
+      }
+      addCriteriaToEstimators(ctx.out, m.losses);
+      ctx.errors.push(...m.errors);
     } else if (k === 'device' || k === 'expman' || k === 'writer') {
       ctx.notes.push(`${at} (${k}: PyTorch plumbing)`);
     } else {
@@ -317,7 +338,31 @@ function mapTrainer(spec: Json, own: string, ctx: Ctx): void {
   ctx.out.trainer = t;
 }
 
-/** data / train_data / valid_data (ImageClsData { dataset, root }) and data_loader (ImageClsDataLoader { trn_batch_size, train_size, ... }). */
+/** The original's data loaders; both split one dataset into training and validation batches, as the data provider here does. */
+const LOADERS = ['DefaultDataLoader', 'ImageClsDataLoader'];
+
+/**
+ * The original's RandData { data_spec: [[shape, dtype, range], ...], data_size }: an image tensor
+ * [C, H, W] (float) and a label in [0, n) (int), as the Synthetic dataset of the same shapes.
+ */
+function randData(o: JsonObject, ctx: Ctx): JsonObject | undefined {
+  const spec = o.data_spec;
+  const fail = (why: string): undefined => {
+    ctx.errors.push(`data.args.data_spec: ${why} (RandData here takes [[[C, H, H], float, null], [[], int, [0, classes]]])`);
+    return undefined;
+  };
+  if (!Array.isArray(spec) || spec.length !== 2 || !spec.every(Array.isArray)) return fail(`expected an image spec and a label spec, got ${JSON.stringify(spec)}`);
+  const [image, label] = spec as Json[][];
+  const shape = image[0];
+  if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((d) => Number.isInteger(d) && (d as number) > 0) || shape[1] !== shape[2]) return fail(`the image shape must be [C, H, H] of positive integers, got ${JSON.stringify(shape)}`);
+  const range = label[2];
+  if (!Array.isArray(range) || range.length !== 2 || range[0] !== 0 || !Number.isInteger(range[1]) || (range[1] as number) < 2) return fail(`the label range must be [0, classes] with at least 2 classes, got ${JSON.stringify(range)}`);
+  const size = o.data_size ?? 128;
+  if (!Number.isInteger(size) || (size as number) < 1) return fail(`data_size must be a positive integer, got ${JSON.stringify(size)}`);
+  return { type: 'Synthetic', size, image_size: shape[1], channels: shape[0], num_classes: range[1] };
+}
+
+/** data / train_data / valid_data (ImageClsData { dataset, root }, RandData) and data_loader (ImageClsDataLoader { trn_batch_size, train_size, ... }). */
 function mapData(doc: JsonObject, ctx: Ctx): void {
   const data = doc.data ?? doc.train_data;
   if (doc.valid_data !== undefined) ctx.notes.push('valid_data (the validation split comes from the training data: data_provider.train_portion)');
@@ -333,6 +378,13 @@ function mapData(doc: JsonObject, ctx: Ctx): void {
         ctx.from('data', 'data');
         for (const k of Object.keys(o)) if (k !== 'dataset') ctx.notes.push(`data.args.${k} (${k === 'root' ? `the ${known[ds]} plugin reads its installed copy` : 'a PyTorch transform option'})`);
       }
+    } else if (type !== undefined && looseName(type) === looseName('RandData')) {
+      const synthetic = randData(o, ctx);
+      if (synthetic) {
+        ctx.out.data = synthetic;
+        ctx.from('data', doc.data !== undefined ? 'data' : 'train_data');
+        ctx.notes.push("data: RandData's random tensors are the Synthetic dataset here: class templates plus noise, of the same shapes and size (learnable, unlike pure noise)");
+      }
     } else if (type) {
       ctx.out.data = data; // a dataset component of this tool (MNIST, CIFAR10, ImageFolder, ...)
       ctx.from('data', doc.data !== undefined ? 'data' : 'train_data');
@@ -340,6 +392,10 @@ function mapData(doc: JsonObject, ctx: Ctx): void {
   }
   const provider: JsonObject = {};
   const loader = doc.data_loader;
+  const loaderType = typeOf(loader);
+  if (loaderType !== undefined && !LOADERS.some((l) => looseName(l) === looseName(loaderType))) {
+    ctx.errors.push(`data_loader.type: ${JSON.stringify(loaderType)} is not one of the original's data loaders (${LOADERS.join(', ')})`);
+  }
   if (loader !== undefined) {
     const o = optionsOf(loader);
     for (const [k, v] of Object.entries(o)) {
@@ -365,7 +421,8 @@ function mapData(doc: JsonObject, ctx: Ctx): void {
       if (['train_portion', 'train_size', 'valid_size'].includes(k)) provider[k] = v;
       else ctx.notes.push(`data_provider.${k} (PyTorch plumbing)`);
     }
-    if (typeOf(dp) !== undefined) ctx.notes.push(`data_provider.type (one data provider here)`);
+    const dpType = typeOf(dp);
+    if (dpType !== undefined && looseName(dpType) !== looseName('DefaultDataProvider')) ctx.errors.push(`data_provider.type: ${JSON.stringify(dpType)} is not the original's data provider (DefaultDataProvider)`);
   }
   if (Object.keys(provider).length) ctx.out.data_provider = provider;
 }

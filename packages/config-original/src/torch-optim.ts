@@ -10,8 +10,13 @@ export interface TorchClass {
   name: string;
   /** DefaultTrainer's value of `optimizer` / `lr_scheduler`. */
   native: string;
-  /** The class's arguments: PyTorch name -> DefaultTrainer key, or why it is left out. */
-  args: Record<string, string | { leftOut: string }>;
+  /**
+   * The class's arguments: PyTorch name -> DefaultTrainer key, or why it is left out, or `schedulers`:
+   * a list of { type, args } LR schedulers, each translated as a member of DefaultTrainer's `schedulers`.
+   */
+  args: Record<string, string | { leftOut: string } | { schedulers: true }>;
+  /** Rewrites the arguments before they are renamed; returns errors for values that cannot be taken. */
+  convert?: (args: JsonObject, argsAt: string) => { args: JsonObject; errors: string[] };
   /**
    * PyTorch's defaults, written when a config names the class without the key and DefaultTrainer's
    * own default (made for SGD) would change what the class does.
@@ -53,6 +58,46 @@ export const TORCH_LR_SCHEDULERS: readonly TorchClass[] = [
   { name: 'LinearLR', native: 'linear', args: { ...same('start_factor', 'end_factor', 'total_iters'), ...SCHED_ARGS } },
   { name: 'ConstantLR', native: 'constant', args: { ...same('factor', 'total_iters'), ...SCHED_ARGS } },
   { name: 'PolynomialLR', native: 'poly', args: { ...same('total_iters', 'power'), ...SCHED_ARGS } },
+  {
+    name: 'MultiplicativeLR',
+    native: 'multiplicative',
+    args: { ...same('lr_lambda'), ...SCHED_ARGS },
+    convert: (args, at) => ({
+      args,
+      errors:
+        args.lr_lambda === undefined || typeof args.lr_lambda === 'number'
+          ? []
+          : [`${at}.lr_lambda: ${JSON.stringify(args.lr_lambda)} is not a number (a Python function cannot be read from a config; give the constant factor per epoch, e.g. 0.95)`],
+    }),
+  },
+  {
+    name: 'OneCycleLR',
+    native: 'onecycle',
+    args: {
+      ...same('max_lr', 'total_steps', 'pct_start', 'anneal_strategy', 'cycle_momentum', 'base_momentum', 'max_momentum', 'div_factor', 'final_div_factor', 'three_phase'),
+      ...SCHED_ARGS,
+    },
+    // total_steps = epochs * steps_per_epoch, as torch counts them (stepped once per epoch, as the original)
+    convert: (args, at) => {
+      const { epochs, steps_per_epoch: perEpoch, ...rest } = args;
+      if (epochs === undefined && perEpoch === undefined) return { args, errors: [] };
+      if (typeof epochs !== 'number' || typeof perEpoch !== 'number') return { args: rest, errors: [`${at}: epochs and steps_per_epoch are given together, as numbers (or give total_steps)`] };
+      return { args: { total_steps: epochs * perEpoch, ...rest }, errors: [] };
+    },
+  },
+  {
+    name: 'CyclicLR',
+    native: 'cyclic',
+    args: {
+      ...same('base_lr', 'max_lr', 'step_size_up', 'step_size_down', 'gamma', 'cycle_momentum', 'base_momentum', 'max_momentum'),
+      mode: 'cyclic_mode',
+      scale_mode: { leftOut: 'chooses what a custom scale_fn counts; the three modes set it themselves' },
+      ...SCHED_ARGS,
+    },
+    defaults: { gamma: 1 },
+  },
+  { name: 'SequentialLR', native: 'sequential', args: { schedulers: { schedulers: true }, ...same('milestones'), ...SCHED_ARGS } },
+  { name: 'ChainedScheduler', native: 'chained', args: { schedulers: { schedulers: true } } },
   { name: 'none', native: 'none', args: {} },
 ];
 
@@ -60,13 +105,10 @@ export const TORCH_LR_SCHEDULERS: readonly TorchClass[] = [
 const UNAVAILABLE: Record<string, string> = {
   lbfgs: 'LBFGS re-evaluates the loss through a closure several times per step',
   sparseadam: 'SparseAdam is for sparse gradients, which TensorFlow.js does not have',
+  // the trainer's schedule is set per epoch without a metric (and the original's trainer calls step()
+  // without one, which torch refuses)
   reducelronplateau: 'ReduceLROnPlateau steps on a validation metric',
-  lambdalr: 'LambdaLR takes a Python function',
-  multiplicativelr: 'MultiplicativeLR takes a Python function',
-  sequentiallr: 'SequentialLR chains scheduler objects',
-  chainedscheduler: 'ChainedScheduler chains scheduler objects',
-  cycliclr: 'CyclicLR steps per batch and cycles the momentum',
-  onecyclelr: 'OneCycleLR steps per batch and cycles the momentum',
+  lambdalr: 'LambdaLR takes a Python function; MultiplicativeLR takes a constant factor per epoch',
 };
 
 /** Names compare as the original's registry compares them: case, '_' and '-' ignored. */
@@ -107,11 +149,19 @@ export function mapTorchClass(kind: 'optimizer' | 'lr_scheduler', type: Json | u
   }
   out.options[kind] = cls.native;
   out.origins.push([`trainer.${kind}`, at]);
+  if (cls.convert) {
+    const c = cls.convert(args, argsAt);
+    args = c.args;
+    out.errors.push(...c.errors);
+  }
   for (const [k, v] of Object.entries(args)) {
     const to = cls.args[k];
     if (typeof to === 'string') {
       out.options[to] = v;
       out.origins.push([`trainer.${to}`, `${argsAt}.${k}`]);
+    } else if (to && 'schedulers' in to) {
+      out.options.schedulers = memberSchedulers(v, `${argsAt}.${k}`, out);
+      out.origins.push(['trainer.schedulers', `${argsAt}.${k}`]);
     } else if (to) out.notes.push(`${argsAt}.${k} (${to.leftOut})`);
     else {
       const takes = Object.keys(cls.args).filter((a) => typeof cls.args[a] === 'string');
@@ -120,4 +170,22 @@ export function mapTorchClass(kind: 'optimizer' | 'lr_scheduler', type: Json | u
   }
   for (const [k, v] of Object.entries(cls.defaults ?? {})) if (!(k in out.options)) out.defaults[k] = v;
   return out;
+}
+
+/** SequentialLR's and ChainedScheduler's `schedulers`: each { type, args } as a member of DefaultTrainer's `schedulers`. */
+function memberSchedulers(list: Json, at: string, out: TorchClassMapping): JsonObject[] {
+  if (!Array.isArray(list)) {
+    out.errors.push(`${at}: expected a list of LR schedulers, each { type: StepLR, args: {...} }`);
+    return [];
+  }
+  return list.map((spec, i) => {
+    const obj = typeof spec === 'object' && spec !== null && !Array.isArray(spec) ? spec : undefined;
+    const type = obj ? obj.type : spec;
+    const args = obj && typeof obj.args === 'object' && obj.args !== null && !Array.isArray(obj.args) ? obj.args : {};
+    const m = mapTorchClass('lr_scheduler', type, args, obj ? `${at}.${i}.type` : `${at}.${i}`, `${at}.${i}.args`);
+    out.errors.push(...m.errors);
+    out.notes.push(...m.notes);
+    if (m.options.lr_scheduler === 'sequential' || m.options.lr_scheduler === 'chained') out.errors.push(`${at}.${i}: ${JSON.stringify(type)} cannot be nested in another chain`);
+    return { ...m.defaults, ...m.options };
+  });
 }

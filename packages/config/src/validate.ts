@@ -161,7 +161,8 @@ export async function validateExperiment(raw: JsonObject, opts: ValidateOptions 
   if (config.model && config.space) issues.push('space: give either model (a network) or space (arch params alone), not both');
   if (config.model) await check('backbone', config.model, 'model');
   if (config.space) await check('space', config.space, 'space');
-  if (!config.model && !config.space) issues.push('model: no model (or space) is configured; add e.g. model: { type: CIFAR_MobileNetV2 }');
+  // constructors alone may declare the space (hyperparameters: DefaultHParamSpaceConstructor)
+  if (!config.model && !config.space && chainEntries(config.construct).length === 0) issues.push('model: no model (or space) is configured; add e.g. model: { type: CIFAR_MobileNetV2 }');
   for (const [k, s] of chainEntries(config.construct)) await check('construct', s, Array.isArray(config.construct) ? `construct.${k}` : `construct.${k}`);
   for (const [k, s] of chainEntries(config.desc_construct)) await check('construct', s, `desc_construct.${k}`);
   if (config.model) await check('trainer', config.trainer, 'trainer');

@@ -12,7 +12,7 @@ export type { ModnasErrorOptions } from './errors.js';
 export { ModnasError, closeMatches, isModnasError } from './errors.js';
 export type { AlphaProbs, EventMap, EventName, Handler } from './events.js';
 export { EventBus } from './events.js';
-export type { Token, Batch, BatchOptions, DataSplit, Dataset, ImagePreprocess, StepResult, LossTerm, StateOptimizer, TrialResult, GradientAccess, SearchFeedback, SearchOptimizer, EstimResult, EstimContext, StateEstimator, StateTransformer, SlotSpec, Exporter, MetricsFn, Callback, Loss, LossHost, LossSession, ResultStore, EstimCheckpoints, ComponentSpec, BuildContext, KindOutput, SpaceDef, KindInput, ComponentKind } from './interfaces.js';
+export type { Token, Batch, BatchOptions, DataSplit, Dataset, ImagePreprocess, StepResult, LossTerm, StateOptimizer, TrialResult, GradientAccess, SearchFeedback, SearchOptimizer, EstimResult, EstimContext, StateEstimator, StateTransformer, SlotSpec, Exporter, MetricsFn, Callback, Loss, LossHost, LossSession, ResultStore, EstimCheckpoints, TrialSpec, TrialSummary, TrialRunner, ComponentSpec, BuildContext, KindOutput, SpaceDef, KindInput, ComponentKind } from './interfaces.js';
 export { Tokens, token, resolveToken, COMPONENT_KINDS } from './interfaces.js';
 export type { LogLevel, Logger, LogSink, ProgressTask, ProgressReporter } from './log.js';
 export { silentLogger, silentProgress } from './log.js';

@@ -58,7 +58,34 @@ export const Tokens = {
   Config: token<Readonly<Record<string, unknown>>>('@modnas/core:Config'),
   /** The architecture description the fixed network is built from (final training). */
   ArchDesc: token<unknown>('@modnas/core:ArchDesc'),
+  /** Runs a trial experiment inside this one's folder (hyperparameter tuning): bound by the runtime. */
+  TrialRunner: token<TrialRunner>('@modnas/core:TrialRunner'),
 } as const;
+
+/** A trial experiment: a config with dotted-key overrides (HPTuneEstim's hyperparameters). */
+export interface TrialSpec {
+  /** The trial's name; it runs in `<experiment folder>/trials/<name>`. */
+  name: string;
+  /** A config object, or a config file inside the experiment's config folder (else MODNAS_E_TRIAL_CONFIG). */
+  config: string | Readonly<Record<string, unknown>>;
+  /** Values by dotted config key (`trainer.lr`), applied over the config. */
+  overrides?: Readonly<Record<string, unknown>>;
+}
+
+/** What a trial experiment ended with. */
+export interface TrialSummary {
+  /** Its folder (under the experiment's). */
+  outputDir: string;
+  /** The best score of its last estimator, else that estimator's `acc` metric; NaN when it has neither. */
+  bestScore: number;
+  /** Its last estimator's metrics. */
+  metrics: Record<string, number>;
+}
+
+/** Runs trial experiments with the running experiment's engine and registry (Tokens.TrialRunner). */
+export interface TrialRunner {
+  run(spec: TrialSpec): Promise<TrialSummary>;
+}
 
 /** The instance bound to a token in this container (or a parent), or undefined when none is. */
 export function resolveToken<T>(container: DependencyContainer, t: Token<T>): T | undefined {

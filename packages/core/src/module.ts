@@ -187,6 +187,19 @@ export interface SlotOptions {
  * references held by the model keep working and exporters can find every Slot again.
  */
 export class Slot extends Module {
+  /**
+   * The Slot spec a primitive or mixed op `id` was given, checked: chnIn, chnOut and stride positive
+   * integers, else MODNAS_E_PRIMITIVE_ARGS naming the op (what every primitive's create() checks first).
+   */
+  static checkSpec<S extends { chnIn: number; chnOut: number; stride: number }>(id: string, spec: S | undefined): S {
+    if (!spec || ![spec.chnIn, spec.chnOut, spec.stride].every((v) => Number.isInteger(v) && v > 0)) {
+      throw new ModnasError('MODNAS_E_PRIMITIVE_ARGS', `${id} needs a Slot spec { chnIn, chnOut, stride } of positive integers, got ${JSON.stringify(spec)}`, {
+        fix: 'build primitives through a constructor (which passes the Slot), or pass { chnIn, chnOut, stride } as the input',
+      });
+    }
+    return spec;
+  }
+
   readonly chnIn: number;
   readonly chnOut: number;
   readonly stride: number;

@@ -10,7 +10,8 @@ export type { LossTermMode, LossTermOptions, LossTermHost, DivergenceInfo, EvalR
 export { supportsLossTerms, isAborted, stepsPerEpoch, inputShapeOf, DIVERGED_CODE, DIVERGED_LOSS, isDivergedLoss, divergedError, isDivergedError, divergedTrial, failedTrial, isBetterTrial, evaluate, trainEpoch, recalibrateBatchNorm, measureMetrics, validateWithMetrics, scoreOf, formatMetrics, reportEpoch, reportCandidate, yieldToEventLoop, snapshotState, restoreState, applyCandidate, createGradientAccess } from './estim-base.js';
 export { formatDuration, formatNum, groupDigits } from './format.js';
 export { estimCheckpoints } from './checkpoints.js';
-export { startLosses } from './losses.js';
+export { buildCriterion, criterionField, startLosses, trainingWith } from './losses.js';
+export type { CriterionConfig } from './losses.js';
 export type { SlotRecord } from '@modnas/services';
 export { describeSlots, alphaProbs, recordSlots, recordAlpha } from './arch-record.js';
 export { candidateContext, InProcessExecutor, openExecutor, evaluateJobs, JOB_FAILED_CODE } from './executors.js';

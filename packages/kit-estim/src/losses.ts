@@ -1,6 +1,36 @@
-import type { Batch, EstimContext, Loss, LossHost } from '@modnas/core';
-import { ModnasError } from '@modnas/core';
+import type { Batch, BuildContext, EstimContext, Loss, LossHost } from '@modnas/core';
+import { ModnasError, z } from '@modnas/core';
 import { supportsLossTerms } from './estim-base.js';
+
+const lossSpec = z.union([z.string(), z.looseObject({ type: z.string() })]);
+
+/** An estimator's `criterion` key: the loss components it trains with (the original's criterion). */
+export const criterionField = z
+  .union([lossSpec, z.array(lossSpec)])
+  .nullable()
+  .default(null)
+  .describe(
+    "Losses it trains with beside the trainer's task loss, or instead of it (the original's criterion): loss components, e.g. { type: KnowledgeDistillLoss } (@modnas/loss-distill), { type: MixUpLoss } or { type: MSELoss } (@modnas/loss-default)",
+  );
+export type CriterionConfig = z.output<typeof criterionField>;
+
+/** Builds an estimator's criterion (its `criterion` key) as loss components. */
+export async function buildCriterion(criterion: CriterionConfig, ctx: BuildContext): Promise<Loss[]> {
+  const specs = criterion === null ? [] : Array.isArray(criterion) ? criterion : [criterion];
+  const losses: Loss[] = [];
+  for (const [i, spec] of specs.entries()) losses.push(await ctx.build('loss', spec, undefined, `${ctx.where}.criterion${Array.isArray(criterion) ? `.${i}` : ''}`));
+  return losses;
+}
+
+/** Runs `body` with the losses started (startLosses), ending them however it ends. */
+export async function trainingWith<T>(ctx: EstimContext, losses: readonly Loss[], body: () => Promise<T>, host: LossHost = {}): Promise<T> {
+  const end = startLosses(ctx, losses, host);
+  try {
+    return await body();
+  } finally {
+    end();
+  }
+}
 
 /** The batch preparers of the losses each estimator trains with now (see startLosses). */
 const preparers = new WeakMap<EstimContext, Array<(batch: Batch) => void>>();

@@ -4,37 +4,54 @@ import { addMacs, profiling } from './profile.js';
 
 const out = (n: number, k: number, s: number, p: number, d = 1): number => Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
 
-/** A [k, k, I, O] kernel with d - 1 zeros between its taps: [(k - 1)d + 1, (k - 1)d + 1, I, O]. */
+/**
+ * A [kh, kw, I, O] kernel with d - 1 zeros between its taps: [(kh - 1)d + 1, (kw - 1)d + 1, I, O]
+ * (square or not).
+ */
 export function dilateKernel(w: tf.Tensor4D, d: number): tf.Tensor4D {
-  const [k, , i, o] = w.shape;
-  const n = (k - 1) * d + 1;
-  const spread = tf.pad(tf.reshape(w, [k, 1, k, 1, i, o]), [[0, 0], [0, d - 1], [0, 0], [0, d - 1], [0, 0], [0, 0]]);
-  return tf.slice(tf.reshape<tf.Rank.R4>(spread, [k * d, k * d, i, o]), [0, 0, 0, 0], [n, n, i, o]);
+  const [kh, kw, i, o] = w.shape;
+  const nh = (kh - 1) * d + 1;
+  const nw = (kw - 1) * d + 1;
+  const spread = tf.pad(tf.reshape(w, [kh, 1, kw, 1, i, o]), [[0, 0], [0, d - 1], [0, 0], [0, d - 1], [0, 0], [0, 0]]);
+  return tf.slice(tf.reshape<tf.Rank.R4>(spread, [kh * d, kw * d, i, o]), [0, 0, 0, 0], [nh, nw, i, o]);
 }
 
 export interface Conv2dOptions {
-  kernelSize?: number;
+  /** Side of a square kernel, or [kh, kw] (default 1). */
+  kernelSize?: number | readonly [number, number];
   stride?: number;
-  /** Symmetric zero padding, as PyTorch (default: kernelSize // 2 * dilation). */
-  padding?: number;
+  /** Zero padding, symmetric on each axis, as PyTorch: a number for both axes or [ph, pw] (default: kh // 2 * dilation, kw // 2 * dilation). */
+  padding?: number | readonly [number, number];
   dilation?: number;
-  /** 1 (default), or chnIn for a depthwise conv (chnOut must be a multiple of chnIn). */
+  /**
+   * 1 (default); chnIn for a depthwise conv (chnOut must be a multiple of chnIn); or any g dividing
+   * chnIn and chnOut for a grouped conv (g independent convs of chnIn/g -> chnOut/g channels).
+   */
   groups?: number;
   bias?: boolean;
 }
 
+const pair = (v: number | readonly [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
+
 /**
- * 2-D convolution over NHWC input; `groups: chnIn` makes it depthwise. Weight layout HWIO
- * ([KH, KW, chnIn, chnOut]), depthwise [KH, KW, chnIn, multiplier] (PyTorch's OIHW / [C, 1, KH, KW]
- * transposed). Init as PyTorch's nn.Conv2d: weight kaiming_uniform(a=sqrt(5)), i.e.
+ * 2-D convolution over NHWC input; `groups: chnIn` makes it depthwise, other `groups` grouped.
+ * Weight layout HWIO ([KH, KW, chnIn/groups, chnOut], output channels group by group, as PyTorch's
+ * [chnOut, chnIn/groups, KH, KW] transposed); depthwise [KH, KW, chnIn, multiplier] (PyTorch's
+ * [C*M, 1, KH, KW] transposed). Init as PyTorch's nn.Conv2d: weight kaiming_uniform(a=sqrt(5)), i.e.
  * uniform(±1/sqrt(fan_in)) with fan_in = chnIn/groups * KH * KW, bias uniform(±1/sqrt(fan_in)). The
  * original ModularNAS keeps these defaults for its networks (its DefaultModelInitializer re-initialises
  * nothing unless configured).
  */
 export class Conv2d extends Module {
+  /** The side of a square kernel; of a non-square one, its larger side (read kernelH and kernelW). */
   readonly kernelSize: number;
+  readonly kernelH: number;
+  readonly kernelW: number;
   readonly stride: number;
+  /** The padding of both axes when they agree; else the larger (read paddingH and paddingW). */
   readonly padding: number;
+  readonly paddingH: number;
+  readonly paddingW: number;
   readonly dilation: number;
   readonly groups: number;
   readonly weight: tf.Variable;
@@ -46,46 +63,59 @@ export class Conv2d extends Module {
     opts: Conv2dOptions = {},
   ) {
     super();
-    this.kernelSize = opts.kernelSize ?? 1;
+    [this.kernelH, this.kernelW] = pair(opts.kernelSize ?? 1);
+    this.kernelSize = Math.max(this.kernelH, this.kernelW);
     this.stride = opts.stride ?? 1;
     this.dilation = opts.dilation ?? 1;
-    this.padding = opts.padding ?? Math.floor(this.kernelSize / 2) * this.dilation;
+    [this.paddingH, this.paddingW] = opts.padding === undefined ? [Math.floor(this.kernelH / 2) * this.dilation, Math.floor(this.kernelW / 2) * this.dilation] : pair(opts.padding);
+    this.padding = Math.max(this.paddingH, this.paddingW);
     this.groups = opts.groups ?? 1;
-    const k = this.kernelSize;
-    if (this.groups !== 1 && this.groups !== chnIn) throw new Error(`Conv2d: groups must be 1 or chnIn (${chnIn}), got ${this.groups}`);
-    if (this.groups === chnIn && this.groups > 1 && chnOut % chnIn !== 0) throw new Error(`Conv2d: depthwise chnOut (${chnOut}) must be a multiple of chnIn (${chnIn})`);
-    const bound = 1 / Math.sqrt((chnIn / this.groups) * k * k);
-    const shape: [number, number, number, number] = this.depthwise ? [k, k, chnIn, chnOut / chnIn] : [k, k, chnIn, chnOut];
+    const g = this.groups;
+    if (!Number.isInteger(g) || g < 1 || chnIn % g !== 0) throw new Error(`Conv2d: groups must be a positive integer dividing chnIn (${chnIn}), got ${g}`);
+    if (chnOut % g !== 0) throw new Error(`Conv2d: chnOut (${chnOut}) must be a multiple of groups (${g})${g === chnIn ? ' (depthwise: a multiple of chnIn)' : ''}`);
+    const [kh, kw] = [this.kernelH, this.kernelW];
+    const bound = 1 / Math.sqrt((chnIn / g) * kh * kw);
+    const shape: [number, number, number, number] = this.depthwise ? [kh, kw, chnIn, chnOut / chnIn] : [kh, kw, chnIn / g, chnOut];
     this.weight = this.addParam('weight', tf.randomUniform(shape, -bound, bound, 'float32', nextTensorSeed()));
     if (opts.bias) this.bias = this.addParam('bias', tf.randomUniform([chnOut], -bound, bound, 'float32', nextTensorSeed()));
   }
 
+  /** One group per input channel (tfjs' depthwise conv); other groups > 1 run as grouped convs. */
   get depthwise(): boolean {
-    return this.groups > 1;
+    return this.groups > 1 && this.groups === this.chnIn;
   }
 
   forward(x: tf.Tensor): tf.Tensor {
     const x4 = x as tf.Tensor4D;
-    const p = this.padding;
-    const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [p, p], [p, p], [0, 0]];
+    const [ph, pw] = [this.paddingH, this.paddingW];
+    const pad = ph === 0 && pw === 0 ? 'valid' : ([[0, 0], [ph, ph], [pw, pw], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]]);
     // tfjs has no gradient for dilated convs: in training, the kernel is dilated itself (zeros
     // between its taps, a differentiable pad and reshape), the same function; in inference (and
     // in export) the conv keeps its dilation
     const [w, d] = this.dilation > 1 && this.training ? [dilateKernel(this.weight as tf.Tensor4D, this.dilation), 1] : [this.weight as tf.Tensor4D, this.dilation];
-    let y = this.depthwise ? tf.depthwiseConv2d(x4, w, this.stride, p === 0 ? 'valid' : pad, 'NHWC', d) : tf.conv2d(x4, w, this.stride, p === 0 ? 'valid' : pad, 'NHWC', d);
+    let y: tf.Tensor4D;
+    if (this.depthwise) y = tf.depthwiseConv2d(x4, w, this.stride, pad, 'NHWC', d);
+    else if (this.groups === 1) y = tf.conv2d(x4, w, this.stride, pad, 'NHWC', d);
+    else {
+      // tfjs has no grouped conv: one conv per group (input channels and output filters split alike), concatenated
+      const xs = tf.split<tf.Tensor4D>(x4, this.groups, 3);
+      const ws = tf.split<tf.Tensor4D>(w, this.groups, 3);
+      y = tf.concat4d(xs.map((xg, i) => tf.conv2d(xg, ws[i], this.stride, pad, 'NHWC', d)), 3);
+    }
     if (this.bias) y = tf.add(y, this.bias);
     if (profiling()) {
-      const [, h, w] = x4.shape;
-      const k = this.kernelSize;
-      const ho = out(h, k, this.stride, p, this.dilation);
-      const wo = out(w, k, this.stride, p, this.dilation);
-      addMacs(ho * wo * k * k * (this.chnIn / this.groups) * this.chnOut);
+      const [, h, wd] = x4.shape;
+      const ho = out(h, this.kernelH, this.stride, ph, this.dilation);
+      const wo = out(wd, this.kernelW, this.stride, pw, this.dilation);
+      addMacs(ho * wo * this.kernelH * this.kernelW * (this.chnIn / this.groups) * this.chnOut);
     }
     return y;
   }
 
   override describe(): string {
-    return `${this.chnIn}->${this.chnOut}, k=${this.kernelSize}, s=${this.stride}${this.depthwise ? ', depthwise' : ''}`;
+    const k = this.kernelH === this.kernelW ? String(this.kernelH) : `${this.kernelH}x${this.kernelW}`;
+    const g = this.depthwise ? ', depthwise' : this.groups > 1 ? `, groups=${this.groups}` : '';
+    return `${this.chnIn}->${this.chnOut}, k=${k}, s=${this.stride}${g}`;
   }
 }
 

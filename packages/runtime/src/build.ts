@@ -130,6 +130,13 @@ export async function buildNetwork(env: BuildEnv, factory: ComponentFactory = co
       logger.info(`space: ${def.describe()}; ${space.all().length} arch params, size ${describeSpaceSize(space)}`);
     } else {
       model = new NoNetwork();
+      // constructors without a network declare a space of their own (hyperparameters: DefaultHParamSpaceConstructor)
+      for (const [k] of chainEntries(cfg.construct)) {
+        const t = await create<'construct'>(`construct.${k}`);
+        model = await t.apply(model, ctxFor(`construct.${k}`));
+      }
+      spaceSize = space.archSize().toString();
+      if (space.all().length > 0) logger.info(`space: ${space.all().length} params, discrete space size ${describeSpaceSize(space)}`);
     }
     container.registerInstance(Tokens.Model, model);
 

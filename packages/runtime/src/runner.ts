@@ -22,6 +22,7 @@ import { buildNetwork, componentFactory } from './build.js';
 import { estimContextOf, experimentScope, required } from './scope.js';
 import { bindExecutor, experimentImage } from './executors/bind.js';
 import { RunWriter, writerDir } from './writers.js';
+import { trialRunner } from './trials.js';
 
 export interface RunOptions {
   /** Base folder for relative output paths (default: process.cwd()). */
@@ -56,6 +57,11 @@ export interface RunOptions {
    * checkpoints go there; the experiment folder still gets its logs and outputs).
    */
   container?: DependencyContainer;
+  /**
+   * The folder the experiment's config came from (default: `cwd`): a trial config that a
+   * hyperparameter search names by path (Tokens.TrialRunner) must lie inside it.
+   */
+  configDir?: string;
 }
 
 export interface EstimSummary {
@@ -132,6 +138,8 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
   const backend = opts.backend ?? (await selectBackend({ prefer: cfg.backend, registry, logger, cwd: opts.cwd }));
   const { container, space, rng } = experimentScope(plan, { logger, events, progress, store: session.store, recorder: session.recorder }, parent);
   const store = required(container, Tokens.Store);
+  // trial experiments (hyperparameter tuning) run in <outputDir>/trials/, on this engine
+  container.registerInstance(Tokens.TrialRunner, trialRunner({ registry, backend, outputDir, configDir: resolve(opts.cwd ?? process.cwd(), opts.configDir ?? '.'), persist, logger, parent, signal: opts.signal }));
 
   const factory = componentFactory({ plan, registry, container });
   const { create } = factory;

@@ -46,8 +46,13 @@ export class ParetoSet {
   /** Adds a result; true when it is optimal (no kept result dominates or equals it), dropping those it dominates. */
   add(r: Result): boolean {
     this.keys ??= Object.keys(r.metrics);
-    if (this.results.some((o) => this.compare(r.metrics, o.metrics) <= 0)) return false;
-    this.results = [...this.results.filter((o) => this.compare(r.metrics, o.metrics) !== 1), r];
+    const kept: Result[] = [];
+    for (const o of this.results) {
+      const c = this.compare(r.metrics, o.metrics);
+      if (c <= 0) return false;
+      if (c !== 1) kept.push(o);
+    }
+    this.results = [...kept, r];
     return true;
   }
 

@@ -1,7 +1,7 @@
-import type { Module } from '@modnas/core';
-import { ArchSpace, Sequential, tf } from '@modnas/core';
+import type { Batch, Loss, Module } from '@modnas/core';
+import { ArchSpace, Sequential, defineComponent, definePlugin, getRegistry, tf, z } from '@modnas/core';
 import { BatchNorm2d, Conv2d, GlobalAvgPool, Linear, ReLU } from '@modnas/nn';
-import { describeConformance, makeEstimContext, tinySplit } from '@modnas/testkit';
+import { describeConformance, makeBuildContext, makeEstimContext, tinySplit } from '@modnas/testkit';
 import { DefaultTrainer, defaultTrainerSchema } from '@modnas/trainer-default';
 import { describe, expect, it } from 'vitest';
 import { DefaultEstimator, defaultEstimatorSchema } from './default-estimator.js';
@@ -76,5 +76,53 @@ describe('DefaultEstimator', () => {
     expect(r.metrics.h).toBe(8);
     trainer.dispose();
     model.dispose();
+  });
+});
+
+describe("DefaultEstimator's criterion (the original's: loss components it trains with)", () => {
+  /** A loss that replaces the task loss by the mean squared logit, and counts its sessions. */
+  const sessions = { started: 0, ended: 0 };
+  const squaredLogits = defineComponent({
+    kind: 'loss',
+    id: 'TestSquaredLogits',
+    description: 'mean squared logit, instead of the task loss',
+    schema: z.strictObject({}),
+    create: (): Loss => ({
+      start() {
+        sessions.started++;
+        return { taskWeight: 0, mode: 'all', term: ({ logits }) => tf.mean<tf.Scalar>(tf.square(logits)), end: () => void sessions.ended++ };
+      },
+    }),
+  });
+
+  it('builds the named losses and trains with them for the run only', async () => {
+    getRegistry().register(definePlugin({ meta: { name: '@modnas/test-losses', version: '0.0.0' }, components: [squaredLogits] }));
+    expect(defaultEstimatorSchema.safeParse({ criterion: 'TestSquaredLogits' }).success).toBe(true);
+    const estim = (await plugin.components[0].create(defaultEstimatorSchema.parse({ epochs: 2, criterion: [{ type: 'TestSquaredLogits' }] }), makeBuildContext({ where: 'estim.train' }), undefined)) as DefaultEstimator;
+    expect(estim.losses).toHaveLength(1);
+    const model = tinyNet();
+    const space = new ArchSpace();
+    const trainer = new DefaultTrainer(defaultTrainerSchema.parse({ lr: 0.1, batch_size: 8 }), space);
+    const ctx = makeEstimContext({ model, space, trainer, train: tinySplit(48), valid: tinySplit(16, undefined, undefined, 1) });
+    const probe = tinySplit(16, undefined, undefined, 2);
+    const first = (): Batch => probe.batches(16)[Symbol.iterator]().next().value as Batch;
+    const sq = (): number => tf.tidy(() => tf.mean(tf.square(model.call(first().x))).dataSync()[0]);
+    const before = sq();
+    await estim.run(ctx);
+    expect(sessions).toEqual({ started: 1, ended: 1 });
+    // trained on the squared logits alone: they shrink, and the reported training loss is that loss
+    expect(sq()).toBeLessThan(before / 4);
+    const rows = ctx.store.read('metrics');
+    expect(rows[1].train_loss as number).toBeLessThan(rows[0].train_loss as number);
+    expect(rows[1].train_loss as number).toBeLessThan(before);
+    // the run over, the trainer trains on the task loss again
+    const r = trainer.trainStep(model, first());
+    expect(r.loss).toBeGreaterThan(1);
+    trainer.dispose();
+    model.dispose();
+  });
+
+  it('an unknown loss name is a coded error naming the key', async () => {
+    await expect(plugin.components[0].create(defaultEstimatorSchema.parse({ criterion: 'NoSuchLoss' }), makeBuildContext({ where: 'estim.train' }), undefined)).rejects.toMatchObject({ where: expect.stringContaining('estim.train.criterion') });
   });
 });

@@ -1,19 +1,28 @@
-import type { EstimContext, EstimResult, StateEstimator } from '@modnas/core';
+import type { EstimContext, EstimResult, Loss, StateEstimator } from '@modnas/core';
 import { defineComponent, z } from '@modnas/core';
-import { estimCheckpoints, evaluate, formatMetrics, isAborted, measureMetrics, reportEpoch, trainEpoch } from '@modnas/kit-estim';
+import { buildCriterion, criterionField, estimCheckpoints, evaluate, formatMetrics, isAborted, measureMetrics, reportEpoch, trainEpoch, trainingWith } from '@modnas/kit-estim';
 
 export const defaultEstimatorSchema = z.strictObject({
   epochs: z.number().int().min(0).default(1).describe('Training epochs (passes over the train split)'),
   valid_intv: z.number().int().min(0).default(1).describe('Validate every this many epochs (0 = only after the last epoch, which is always validated)'),
   reset_trainer: z.boolean().default(true).describe('Start with fresh optimizer slots (momentum) and warmup, as the original does for every estimator'),
+  criterion: criterionField,
 });
 export type DefaultEstimatorConfig = z.output<typeof defaultEstimatorSchema>;
 
 /** Trains the network weights only (no arch updates), validating as configured. */
 export class DefaultEstimator implements StateEstimator {
-  constructor(readonly config: DefaultEstimatorConfig) {}
+  constructor(
+    readonly config: DefaultEstimatorConfig,
+    /** Its criterion, built (loss components). */
+    readonly losses: readonly Loss[] = [],
+  ) {}
 
-  async run(ctx: EstimContext): Promise<EstimResult> {
+  run(ctx: EstimContext): Promise<EstimResult> {
+    return trainingWith(ctx, this.losses, () => this.train(ctx));
+  }
+
+  private async train(ctx: EstimContext): Promise<EstimResult> {
     const { epochs, valid_intv } = this.config;
     // Resumed: the checkpoint restored weights, trainer slots and RNGs; continue after its epoch.
     const ckpt = estimCheckpoints(ctx);
@@ -50,7 +59,7 @@ export const defaultEstimator = defineComponent({
   aliases: ['DefaultEstim'],
   description: 'Trains the network weights only, for a number of epochs, validating each epoch (or every valid_intv) and at the end',
   schema: defaultEstimatorSchema,
-  create(config) {
-    return new DefaultEstimator(config);
+  async create(config, ctx) {
+    return new DefaultEstimator(config, await buildCriterion(config.criterion, ctx));
   },
 });

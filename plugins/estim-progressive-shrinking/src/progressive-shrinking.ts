@@ -1,10 +1,9 @@
 import type { Batch, BatchOptions, DataSplit, EstimContext, EstimResult, Loss, Module, StateEstimator, TrialResult } from '@modnas/core';
 import { Module as ModuleBase, ModnasError, defineComponent, tf, z } from '@modnas/core';
-import { applyCandidate, evaluate, formatMetrics, isAborted, recalibrateBatchNorm, reportCandidate, reportEpoch, scoreOf, startLosses, trainEpoch, validateWithMetrics } from '@modnas/kit-estim';
+import { applyCandidate, buildCriterion, criterionField, evaluate, formatMetrics, isAborted, recalibrateBatchNorm, reportCandidate, reportEpoch, scoreOf, startLosses, trainEpoch, validateWithMetrics } from '@modnas/kit-estim';
 import type { ElasticMBConv, ElasticStage } from '@modnas/kit-elastic';
 import { elasticBlocks, elasticStages, resetElastic, syncElastic } from '@modnas/kit-elastic';
 
-const lossSpec = z.union([z.string(), z.looseObject({ type: z.string() })]);
 
 const valuesSchema = z.union([z.array(z.number().positive()).min(1), z.array(z.array(z.number().positive()).min(1)).min(1)]);
 
@@ -48,11 +47,7 @@ export const progressiveShrinkingSchema = z.strictObject({
     .describe('After training, rounds of subnet search with the experiment\'s optimizer (e.g. EvolutionOptim) over the elastic arch params (0 = none; a SubNetEstimator can search instead)'),
   search_batch: z.number().int().positive().default(8).describe('Candidates asked of the optimizer per search round'),
   score: z.string().default('acc').describe("Metric that scores a searched subnet (a leading '-' means lower is better)"),
-  criterion: z
-    .union([lossSpec, z.array(lossSpec)])
-    .nullable()
-    .default(null)
-    .describe("Losses the subnets train with beside the trainer's (the original's criterion): loss components, e.g. { type: KnowledgeDistillLoss } (Once-for-All's teacher, @modnas/loss-distill)"),
+  criterion: criterionField,
 });
 export type ProgressiveShrinkingConfig = z.output<typeof progressiveShrinkingSchema>;
 
@@ -393,9 +388,6 @@ export const progressiveShrinkingEstimator = defineComponent({
   description: 'Once-for-All progressive shrinking: trains an elastic supernet stage by stage on sampled subnets (kernel, depth, width), then optionally searches its subnets',
   schema: progressiveShrinkingSchema,
   async create(config, ctx) {
-    const specs = config.criterion === null ? [] : Array.isArray(config.criterion) ? config.criterion : [config.criterion];
-    const losses: Loss[] = [];
-    for (const [i, spec] of specs.entries()) losses.push(await ctx.build('loss', spec, undefined, `${ctx.where}.criterion${Array.isArray(config.criterion) ? `.${i}` : ''}`));
-    return new ProgressiveShrinkingEstimator(config, losses);
+    return new ProgressiveShrinkingEstimator(config, await buildCriterion(config.criterion, ctx));
   },
 });

@@ -1,7 +1,7 @@
-import type { Assignment, EstimContext, EstimResult, StateEstimator, TrialResult } from '@modnas/core';
+import type { Assignment, EstimContext, EstimResult, Loss, StateEstimator, TrialResult } from '@modnas/core';
 import { defineComponent, ModnasError, z } from '@modnas/core';
 import { SuccessiveHalving, earlyStopSchema } from './asha.js';
-import { applyCandidate, divergedTrial, estimCheckpoints, evaluateJobs, openExecutor, formatMetrics, isAborted, isBetterTrial, isDivergedError, recalibrateBatchNorm, reportCandidate, restoreState, scoreOf, snapshotState, trainEpoch, validateWithMetrics } from '@modnas/kit-estim';
+import { applyCandidate, buildCriterion, criterionField, trainingWith, divergedTrial, estimCheckpoints, evaluateJobs, openExecutor, formatMetrics, isAborted, isBetterTrial, isDivergedError, recalibrateBatchNorm, reportCandidate, restoreState, scoreOf, snapshotState, trainEpoch, validateWithMetrics } from '@modnas/kit-estim';
 import type { CandidateEvaluator } from '@modnas/services';
 
 export const subNetEstimatorSchema = z.strictObject({
@@ -21,6 +21,7 @@ export const subNetEstimatorSchema = z.strictObject({
     .nullable()
     .default(null)
     .describe("Successive halving (ASHA) over train_epochs: validate at rungs of min_epochs·η^k epochs and stop a candidate outside the top 1/η of that rung (null: every candidate trains all train_epochs)"),
+  criterion: criterionField,
 });
 export type SubNetEstimatorConfig = z.output<typeof subNetEstimatorSchema>;
 
@@ -34,7 +35,11 @@ export class SubNetEstimator implements StateEstimator, CandidateEvaluator {
   /** The rungs' records of the current run (early_stop only). */
   private halving?: SuccessiveHalving;
 
-  constructor(readonly config: SubNetEstimatorConfig) {}
+  constructor(
+    readonly config: SubNetEstimatorConfig,
+    /** Its criterion (loss components): what each candidate's train_epochs train with. */
+    readonly losses: readonly Loss[] = [],
+  ) {}
 
   private feeds(round: number): boolean {
     const c = this.config;
@@ -72,18 +77,22 @@ export class SubNetEstimator implements StateEstimator, CandidateEvaluator {
       };
       if (c.train_epochs > 0) {
         ctx.trainer.reset();
-        for (let e = 0; e < c.train_epochs && !isAborted(ctx); e++) {
-          await trainEpoch(ctx, { epoch: e, epochs: c.train_epochs, label: `${ctx.name} candidate ${index + 1} epoch ${e + 1}/${c.train_epochs}` });
-          const rung = this.halving?.rungAt(e + 1) ?? -1;
-          if (rung >= 0) {
-            const metrics = await measure();
-            const score = scoreOf(metrics, c.score);
-            if (!this.halving!.promote(rung, score)) {
-              ctx.logger.info(`${ctx.name}: candidate ${index + 1} stopped after ${e + 1} of ${c.train_epochs} epochs (rung ${rung + 1}, score ${score})`);
-              return { arch, score, metrics: { ...metrics, epochs_trained: e + 1, early_stopped: 1 } };
+        const stopped = await trainingWith(ctx, this.losses, async (): Promise<TrialResult | undefined> => {
+          for (let e = 0; e < c.train_epochs && !isAborted(ctx); e++) {
+            await trainEpoch(ctx, { epoch: e, epochs: c.train_epochs, label: `${ctx.name} candidate ${index + 1} epoch ${e + 1}/${c.train_epochs}` });
+            const rung = this.halving?.rungAt(e + 1) ?? -1;
+            if (rung >= 0) {
+              const metrics = await measure();
+              const score = scoreOf(metrics, c.score);
+              if (!this.halving!.promote(rung, score)) {
+                ctx.logger.info(`${ctx.name}: candidate ${index + 1} stopped after ${e + 1} of ${c.train_epochs} epochs (rung ${rung + 1}, score ${score})`);
+                return { arch, score, metrics: { ...metrics, epochs_trained: e + 1, early_stopped: 1 } };
+              }
             }
           }
-        }
+          return undefined;
+        });
+        if (stopped) return stopped;
       }
       const metrics = await measure();
       return { arch, score: scoreOf(metrics, c.score), metrics: this.halving ? { ...metrics, epochs_trained: c.train_epochs, early_stopped: 0 } : metrics };
@@ -200,7 +209,7 @@ export const subNetEstimator = defineComponent({
   aliases: ['SubNetEstim'],
   description: 'Evaluates each proposed candidate separately (BN recalibration, optional short training, validation, metrics) and feeds the results back',
   schema: subNetEstimatorSchema,
-  create(config) {
-    return new SubNetEstimator(config);
+  async create(config, ctx) {
+    return new SubNetEstimator(config, await buildCriterion(config.criterion, ctx));
   },
 });

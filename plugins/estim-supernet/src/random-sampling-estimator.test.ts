@@ -183,7 +183,7 @@ describe('RandomSamplingEstimator: training', () => {
 
   it('has defaults and descriptions for every key, and takes the original name and args', () => {
     expect(randomSamplingEstimator.aliases).toContain('RandomSamplingEstim');
-    expect(randomSamplingEstimatorSchema.parse({})).toEqual({ epochs: 1, seed: 1, valid_intv: 1, save_best: true, reset_trainer: true });
+    expect(randomSamplingEstimatorSchema.parse({})).toEqual({ epochs: 1, seed: 1, valid_intv: 1, save_best: true, reset_trainer: true, criterion: null });
     for (const [k, v] of Object.entries(randomSamplingEstimatorSchema.shape)) expect(v.description, k).toBeTruthy();
     expect(() => randomSamplingEstimatorSchema.parse({ sample_subnet: true })).toThrow();
   });

@@ -1,6 +1,6 @@
-import type { EstimContext, EstimResult, StateEstimator } from '@modnas/core';
+import type { EstimContext, EstimResult, Loss, StateEstimator } from '@modnas/core';
 import { defineComponent, z } from '@modnas/core';
-import { applyCandidate } from '@modnas/kit-estim';
+import { applyCandidate, buildCriterion, criterionField, trainingWith } from '@modnas/kit-estim';
 import { componentRng } from '@modnas/kit-optim';
 import { trainSupernet } from './supernet-loop.js';
 
@@ -10,6 +10,7 @@ export const randomSamplingEstimatorSchema = z.strictObject({
   valid_intv: z.number().int().min(0).default(1).describe('Validate the supernet (on the path sampled last) every this many epochs (0 = only after the last)'),
   save_best: z.boolean().default(true).describe("The original's flag, accepted for its configs: its DefaultEstim stored it and never read it; outputs are always written here"),
   reset_trainer: z.boolean().default(true).describe('Start with fresh optimizer slots (momentum) and warmup, as the original does for every estimator'),
+  criterion: criterionField,
 });
 export type RandomSamplingEstimatorConfig = z.output<typeof randomSamplingEstimatorSchema>;
 
@@ -21,12 +22,16 @@ export type RandomSamplingEstimatorConfig = z.output<typeof randomSamplingEstima
  * trained weights. Each epoch's record counts the distinct paths it trained (`paths`).
  */
 export class RandomSamplingEstimator implements StateEstimator {
-  constructor(readonly config: RandomSamplingEstimatorConfig) {}
+  constructor(
+    readonly config: RandomSamplingEstimatorConfig,
+    /** Its criterion, built (loss components). */
+    readonly losses: readonly Loss[] = [],
+  ) {}
 
   async run(ctx: EstimContext): Promise<EstimResult> {
     const c = this.config;
     if (ctx.space.discrete().length === 0) ctx.logger.warn(`${ctx.name}: RandomSamplingEstimator: the search space has no categorical arch params to sample; it trains the network as it is`);
-    const last = await trainSupernet(ctx, c, () => {
+    const last = await trainingWith(ctx, this.losses, () => trainSupernet(ctx, c, () => {
       // the sampler's stream goes into each checkpoint, so a resumed run trains the same paths
       const rng = componentRng(c.seed, ctx.rng);
       let paths = new Set<string>();
@@ -43,7 +48,7 @@ export class RandomSamplingEstimator implements StateEstimator {
         state: () => ({ sampler: rng.getState() }),
         restore: (s) => rng.setState(s.sampler as number),
       };
-    });
+    }));
     return { metrics: last };
   }
 }
@@ -54,7 +59,7 @@ export const randomSamplingEstimator = defineComponent({
   aliases: ['RandomSamplingEstim'],
   description: 'Single-path supernet training (SPOS): every weight step trains one path sampled uniformly from the categorical arch params',
   schema: randomSamplingEstimatorSchema,
-  create(config) {
-    return new RandomSamplingEstimator(config);
+  async create(config, ctx) {
+    return new RandomSamplingEstimator(config, await buildCriterion(config.criterion, ctx));
   },
 });

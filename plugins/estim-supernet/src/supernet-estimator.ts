@@ -1,6 +1,6 @@
-import type { Assignment, EstimContext, EstimResult, StateEstimator, TrialResult } from '@modnas/core';
+import type { Assignment, EstimContext, EstimResult, Loss, StateEstimator, TrialResult } from '@modnas/core';
 import { defineComponent, z } from '@modnas/core';
-import { applyCandidate, createGradientAccess, formatMetrics, reportCandidate, scoreOf, stepsPerEpoch, validateWithMetrics } from '@modnas/kit-estim';
+import { applyCandidate, buildCriterion, createGradientAccess, criterionField, formatMetrics, reportCandidate, scoreOf, stepsPerEpoch, trainingWith, validateWithMetrics } from '@modnas/kit-estim';
 import { trainSupernet } from './supernet-loop.js';
 
 export const superNetEstimatorSchema = z.strictObject({
@@ -18,6 +18,7 @@ export const superNetEstimatorSchema = z.strictObject({
   sample_subnet: z.boolean().default(false).describe('Before each weight step apply optim.next(1)[0] to the space (single-path training with a sampling optimizer, e.g. SPOS)'),
   score: z.string().default('acc').describe("Metric that scores the best architecture (a leading '-' means lower is better)"),
   reset_trainer: z.boolean().default(true).describe('Start with fresh optimizer slots (momentum) and warmup, as the original does for every estimator'),
+  criterion: criterionField,
 });
 export type SuperNetEstimatorConfig = z.output<typeof superNetEstimatorSchema>;
 
@@ -43,7 +44,11 @@ export function archUpdateSteps(nTrain: number, nValid: number, intv: number): n
  * the optimizer's best (optim.next(1)) is applied, validated and returned.
  */
 export class SuperNetEstimator implements StateEstimator {
-  constructor(readonly config: SuperNetEstimatorConfig) {}
+  constructor(
+    readonly config: SuperNetEstimatorConfig,
+    /** Its criterion, built (loss components). */
+    readonly losses: readonly Loss[] = [],
+  ) {}
 
   /** Does `epoch` update arch params? */
   updatesArch(epoch: number): boolean {
@@ -55,7 +60,7 @@ export class SuperNetEstimator implements StateEstimator {
     const c = this.config;
     const optim = ctx.optim;
     if (!optim) ctx.logger.warn(`${ctx.name}: SuperNetEstimator without a search optimizer trains weights only`);
-    const last = await trainSupernet(ctx, c, () => {
+    const last = await trainingWith(ctx, this.losses, () => trainSupernet(ctx, c, () => {
       // the optimizer's batch streams (the access forks ctx.rng) and the arch updates so far go into each checkpoint
       const grad = createGradientAccess(ctx);
       let archUpdates = 0;
@@ -87,7 +92,7 @@ export class SuperNetEstimator implements StateEstimator {
         },
         release: () => grad.release(),
       };
-    });
+    }));
     if (!optim) return { metrics: last };
     // The optimizer's current best, applied and validated (exported by the runner).
     const arch: Assignment = optim.next(1)[0] ?? {};
@@ -106,7 +111,7 @@ export const superNetEstimator = defineComponent({
   aliases: ['SuperNetEstim'],
   description: 'Trains a supernet: weight steps alternate with arch-param updates by the search optimizer; returns the optimizer best, validated',
   schema: superNetEstimatorSchema,
-  create(config) {
-    return new SuperNetEstimator(config);
+  async create(config, ctx) {
+    return new SuperNetEstimator(config, await buildCriterion(config.criterion, ctx));
   },
 });

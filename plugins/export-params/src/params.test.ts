@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { tf } from '@modnas/core';
-import { ArchSpace, Module } from '@modnas/core';
+import { ArchSpace, Module, getRegistry } from '@modnas/core';
 import { describeConformance, makeBuildContext } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -15,9 +15,13 @@ class Empty extends Module {
   }
 }
 
+// DefaultToFileExporter and MergeExporter build their exporters by id
+getRegistry().register(plugin);
+const exportOnce = (e: unknown): void => void (e as { export(m: Module, s: ArchSpace): unknown }).export(new Empty(), new ArchSpace());
 describeConformance(plugin, {
   packageJson: new URL('../package.json', import.meta.url),
-  step: { DefaultParamsExporter: (e) => void (e as { export(m: Module, s: ArchSpace): unknown }).export(new Empty(), new ArchSpace()) },
+  step: { DefaultParamsExporter: exportOnce, DefaultToFileExporter: exportOnce, MergeExporter: exportOnce },
+  configs: { DefaultToFileExporter: { path: join(mkdtempSync(join(tmpdir(), 'modnas-to-file-')), 'arch') }, MergeExporter: { exporters: { p: 'DefaultParamsExporter' } } },
 });
 
 function space(): ArchSpace {

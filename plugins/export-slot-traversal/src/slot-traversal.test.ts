@@ -40,7 +40,10 @@ class PickOne extends Chain {
 
 describeConformance(plugin, {
   packageJson: new URL('../package.json', import.meta.url),
-  step: { DefaultSlotTraversalExporter: (e) => void (e as { export(m: Module, s: ArchSpace): unknown }).export(new Chain(), new ArchSpace()) },
+  step: {
+    DefaultSlotTraversalExporter: (e) => void (e as { export(m: Module, s: ArchSpace): unknown }).export(new Chain(), new ArchSpace()),
+    DefaultMixedOpExporter: (e) => void (e as { export(m: Module, s: ArchSpace): unknown }).export(new Chain(), new ArchSpace()),
+  },
 });
 
 async function net(): Promise<Chain> {

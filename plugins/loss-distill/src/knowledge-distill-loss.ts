@@ -1,5 +1,6 @@
 import type { Batch, EstimContext, Loss, LossHost, LossSession, Module } from '@modnas/core';
 import { ModnasError, defineComponent, looseName, tf, z } from '@modnas/core';
+import { restoreState, snapshotState } from '@modnas/kit-estim';
 
 /** The soft losses the student's outputs are compared with the teacher's by (the original's crit_conf). */
 const SOFT_LOSSES = ['CrossEntropySoftTargetLoss'] as const;
@@ -49,8 +50,7 @@ export class KnowledgeDistillLoss implements Loss {
     if (c.kd_model_constructor !== undefined || c.kd_model !== undefined) {
       ctx.logger.info(`${ctx.name}: KnowledgeDistillLoss: the teacher is this network with the weights it has now (kd_model_constructor names a PyTorch network and checkpoint; its weights are these)`);
     }
-    const teacher = new Map<string, tf.Tensor>();
-    for (const [k, v] of model.stateDict()) teacher.set(k, tf.clone(v));
+    const teacher = snapshotState(model);
     let soft: { x: tf.Tensor; probs: tf.Tensor } | undefined;
     const freeSoft = (): void => {
       soft?.probs.dispose();
@@ -89,8 +89,7 @@ export class KnowledgeDistillLoss implements Loss {
 
 /** softmax(teacher(x) / T): the network at full size, in inference mode, with the teacher's weights (its own put back after). */
 function teacherProbs(model: Module, teacher: Map<string, tf.Tensor>, x: tf.Tensor, t: number, host: LossHost): tf.Tensor {
-  const student = new Map<string, tf.Tensor>();
-  for (const [k, v] of model.stateDict()) student.set(k, tf.clone(v));
+  const student = snapshotState(model);
   const wasTraining = model.training;
   const restore = host.fullNetwork?.();
   try {
@@ -102,8 +101,7 @@ function teacherProbs(model: Module, teacher: Map<string, tf.Tensor>, x: tf.Tens
     });
   } finally {
     model.train(wasTraining);
-    model.loadStateDict(student, { strict: false });
-    for (const v of student.values()) v.dispose();
+    restoreState(model, student);
     restore?.();
   }
 }

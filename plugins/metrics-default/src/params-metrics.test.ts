@@ -1,5 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { MetricsFn } from '@modnas/core';
-import { Module, Sequential, tf } from '@modnas/core';
+import { Module, Sequential, getRegistry, tf } from '@modnas/core';
 import { Conv2d, GlobalAvgPool, Linear } from '@modnas/nn';
 import { describeConformance } from '@modnas/testkit';
 import { describe, expect, it } from 'vitest';
@@ -13,10 +16,28 @@ const runOnce = async (fn: unknown): Promise<void> => {
   m.dispose();
 };
 
+// StatsModelMetrics' predictor: 2 + 0.5 * input channels
+const linearModel = join(mkdtempSync(join(tmpdir(), 'modnas-stats-model-')), 'model.json');
+writeFileSync(linearModel, JSON.stringify({ coef: [0.5], intercept: 2 }));
+// the aggregating metrics build their parts by id
+getRegistry().register(plugin);
+const params = { type: 'ParamsMetrics', mode: 'total' };
 describeConformance(plugin, {
   packageJson: new URL('../package.json', import.meta.url),
-  step: { ParamsMetrics: runOnce, FLOPsMetrics: runOnce, LatencyMetrics: runOnce },
-  configs: { LatencyMetrics: { warmup: 1, rep: 2 } },
+  step: {
+    ParamsMetrics: runOnce, FLOPsMetrics: runOnce, LatencyMetrics: runOnce, SumAggMetrics: runOnce, ProdAggMetrics: runOnce, MergeAggMetrics: runOnce,
+    StatsRecordMetrics: runOnce, StatsModelMetrics: runOnce, ModuleTraversalMetrics: runOnce, MixedOpTraversalMetrics: runOnce,
+  },
+  configs: {
+    LatencyMetrics: { warmup: 1, rep: 2 },
+    SumAggMetrics: { metrics_conf: { p: params } },
+    ProdAggMetrics: { metrics_conf: { p: params } },
+    MergeAggMetrics: { metrics_conf: { p: params } },
+    StatsRecordMetrics: { metrics: params, head: ['type'] },
+    StatsModelMetrics: { model_path: linearModel, head: ['in_c'] },
+    ModuleTraversalMetrics: { metrics: params },
+    MixedOpTraversalMetrics: { metrics: params },
+  },
 });
 
 /** Two branches; only the one `pick` names runs. */

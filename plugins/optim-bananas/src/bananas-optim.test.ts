@@ -7,9 +7,8 @@ import { bestOf, describeConformance, makeBuildContext, toyObjective, driveSeria
 import { describe, expect, it } from 'vitest';
 import type { BANANASConfig } from './bananas-optim.js';
 import { BANANASOptim, bananasOptim, bananasOptimSchema } from './bananas-optim.js';
-import { adjacencyEncoder, pathEncoder } from './encoding.js';
-import type { Encoder } from './encoding.js';
-import { fitEnsemble } from './ensemble.js';
+import { adjacencyEncoder, fitEnsemble, pathEncoder } from '@modnas/kit-optim';
+import type { Encoder } from '@modnas/kit-optim';
 import plugin from './index.js';
 
 // Small fits keep the suite fast; the behaviour under test does not depend on the fit's length.

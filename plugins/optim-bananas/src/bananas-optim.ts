@@ -1,9 +1,7 @@
 import type { ArchSpace, Assignment, Logger, Rng, SearchFeedback } from '@modnas/core';
 import { ModnasError, defineComponent, silentLogger, z } from '@modnas/core';
-import { CategoricalSpaceOptim, componentRng } from '@modnas/kit-optim';
-import type { Encoder } from './encoding.js';
-import { adjacencyEncoder, pathEncoder } from './encoding.js';
-import { fitEnsemble } from './ensemble.js';
+import type { Encoder } from '@modnas/kit-optim';
+import { CategoricalSpaceOptim, adjacencyEncoder, componentRng, fitEnsemble, pathEncoder } from '@modnas/kit-optim';
 
 export const bananasOptimSchema = z.strictObject({
   num_init: z.number().int().min(1).default(10).describe('Random architectures evaluated before the first predictor fit'),

@@ -1,8 +1,7 @@
 import type { AnyComponentDef, SlotSpec } from '@modnas/core';
-import { Module, ModnasError, Sequential, defineComponent, tf, z } from '@modnas/core';
+import { ModnasError, Module, Sequential, Slot, defineComponent, tf, z } from '@modnas/core';
 import { BatchNorm2d, Conv2d, ReLU } from '@modnas/nn';
 import { FactorizedReduce } from './idt.js';
-import { checkSpec } from './spec.js';
 
 /**
  * The original ModularNAS's basic ops (its arch_space/torch/ops.py, the DARTS primitives in every
@@ -98,7 +97,7 @@ function primitive(id: string, description: string, make: (s: SlotSpec) => Modul
     description,
     schema: emptySchema,
     create(_config, _ctx, spec: SlotSpec) {
-      return make(checkSpec(id, spec));
+      return make(Slot.checkSpec(id, spec));
     },
   }) as AnyComponentDef;
 }

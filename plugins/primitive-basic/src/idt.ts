@@ -1,7 +1,6 @@
 import type { SlotSpec } from '@modnas/core';
-import { Module, defineComponent, tf, z } from '@modnas/core';
+import { Module, Slot, defineComponent, tf, z } from '@modnas/core';
 import { BatchNorm2d, Conv2d, ReLU } from '@modnas/nn';
-import { checkSpec } from './spec.js';
 
 /** The identity: what IDT is when the Slot keeps channels and resolution. */
 export class IdentityOp extends Module {
@@ -66,7 +65,7 @@ export const idt = defineComponent({
   description: 'Identity; a factorized reduce (two shifted strided 1x1 convs + BN) when the Slot changes stride or channels',
   schema: idtSchema,
   create(_config, _ctx, spec: SlotSpec) {
-    const s = checkSpec('IDT', spec);
+    const s = Slot.checkSpec('IDT', spec);
     if (s.chnIn === s.chnOut && s.stride === 1) return new IdentityOp();
     return new FactorizedReduce(s.chnIn, s.chnOut, s.stride);
   },

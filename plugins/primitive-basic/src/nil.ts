@@ -1,7 +1,6 @@
 import type { SlotSpec } from '@modnas/core';
-import { defineComponent, z } from '@modnas/core';
+import { Slot, defineComponent, z } from '@modnas/core';
 import { Zero } from '@modnas/nn';
-import { checkSpec } from './spec.js';
 
 /** Zeros of the Slot's output shape: chnOut channels, spatial size divided by the stride (rounded up). */
 export class Nil extends Zero {
@@ -22,7 +21,7 @@ export const nil = defineComponent({
   description: 'Null op: zeros of the output shape (strided when the Slot is); a block whose Slot is NIL is skipped',
   schema: nilSchema,
   create(_config, _ctx, spec: SlotSpec) {
-    const s = checkSpec('NIL', spec);
+    const s = Slot.checkSpec('NIL', spec);
     return new Nil(s.chnOut, s.stride);
   },
 });

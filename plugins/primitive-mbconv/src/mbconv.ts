@@ -1,5 +1,4 @@
-import type { SlotSpec } from '@modnas/core';
-import { ModnasError, defineComponent, z } from '@modnas/core';
+import { Slot, defineComponent, z } from '@modnas/core';
 import { MobileInvertedConv } from '@modnas/nn';
 
 /** Kernel sizes and expansion ratios of the registered MBxEy primitives (as the original). */
@@ -8,14 +7,6 @@ export const EXPANSION_RATIOS = [1, 3, 6, 9] as const;
 
 export const mbconvSchema = z.strictObject({});
 
-function checkSpec(id: string, spec: SlotSpec | undefined): SlotSpec {
-  if (!spec || !Number.isInteger(spec.chnIn) || !Number.isInteger(spec.chnOut) || !Number.isInteger(spec.stride) || spec.stride < 1) {
-    throw new ModnasError('MODNAS_E_PRIMITIVE_ARGS', `${id} needs a Slot spec { chnIn, chnOut, stride } of positive integers, got ${JSON.stringify(spec)}`, {
-      fix: 'build primitives through a constructor (which passes the Slot), or pass { chnIn, chnOut, stride } as the input',
-    });
-  }
-  return spec;
-}
 
 function mbComponent(k: number, e: number) {
   const id = `MB${k}E${e}`;
@@ -25,7 +16,7 @@ function mbComponent(k: number, e: number) {
     description: `Inverted residual conv (MobileNetV2): ${e === 1 ? 'no expansion' : `1x1 expand x${e}`}, ${k}x${k} depthwise, 1x1 project, BN + ReLU6`,
     schema: mbconvSchema,
     create(_config, _ctx, spec) {
-      const s = checkSpec(id, spec);
+      const s = Slot.checkSpec(id, spec);
       // As the original, the Slot's extra args (expansion, activation of the block) are not forwarded.
       return new MobileInvertedConv(s.chnIn, s.chnOut, s.stride, { expansion: e, kernelSize: k, id });
     },

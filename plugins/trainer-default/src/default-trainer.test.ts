@@ -133,6 +133,27 @@ describe('DefaultTrainer', () => {
     }
   });
 
+  it('refuses the schedules that torch refuses, naming the key', () => {
+    const code = (cfg: Record<string, unknown>): string | undefined => {
+      try {
+        trainerWith(cfg).dispose();
+        return undefined;
+      } catch (e) {
+        return `${(e as { code: string }).code}: ${(e as Error).message}`;
+      }
+    };
+    // OneCycleLR cycles momentum or beta1: Adagrad has neither; CyclicLR cycles only `momentum`
+    expect(code({ optimizer: 'adagrad', lr_scheduler: 'onecycle' })).toMatch(/MODNAS_E_TRAINER_SCHEDULE: .*onecycle cycles the momentum, and optimizer adagrad/);
+    expect(code({ optimizer: 'adagrad', lr_scheduler: 'onecycle', cycle_momentum: false })).toBeUndefined();
+    expect(code({ optimizer: 'adam', lr_scheduler: 'onecycle' })).toBeUndefined();
+    expect(code({ optimizer: 'adam', lr_scheduler: 'cyclic' })).toMatch(/cyclic cycles the momentum, and optimizer adam has betas/);
+    expect(code({ lr_scheduler: 'sequential', schedulers: [{ lr_scheduler: 'step' }, { lr_scheduler: 'exponential' }], milestones: [] })).toMatch(/2 schedulers and 0 milestones/);
+    expect(code({ lr_scheduler: 'sequential', schedulers: [{ lr_scheduler: 'step' }, { lr_scheduler: 'exponential' }], milestones: [3] })).toBeUndefined();
+    // a cosine's torch step is not a factor of the LR: its chain is not the product of the members
+    expect(code({ lr_scheduler: 'chained', schedulers: [{ lr_scheduler: 'exponential' }, { lr_scheduler: 'cosine' }] })).toMatch(/schedulers\[1\] cosine cannot be chained/);
+    expect(() => defaultTrainerSchema.parse({ lr_scheduler: 'chained', schedulers: [{ lr_scheduler: 'sequential' }] })).toThrow();
+  });
+
   it('LR schedules: cosine, step, none and warmup', () => {
     const cos = trainerWith({ lr: 0.1, lr_min: 0.01, lr_scheduler: 'cosine' });
     const want = (e: number, T: number): number => 0.01 + (0.09 * (1 + Math.cos((Math.PI * e) / T))) / 2;

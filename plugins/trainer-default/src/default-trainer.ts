@@ -7,13 +7,62 @@ import { crossEntropy } from '@modnas/nn';
 export const OPTIMIZERS = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad', 'adadelta', 'adamax', 'nadam', 'radam', 'asgd', 'rprop'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 /** LR schedules over the epochs of each estimator: torch.optim.lr_scheduler's, closed form per epoch. */
-export const LR_SCHEDULERS = ['cosine', 'step', 'multistep', 'exponential', 'cosine_restarts', 'linear', 'constant', 'poly', 'none'] as const;
+export const LR_SCHEDULERS = [
+  'cosine', 'step', 'multistep', 'exponential', 'cosine_restarts', 'linear', 'constant', 'poly', 'multiplicative', 'onecycle', 'cyclic', 'sequential', 'chained', 'none',
+] as const;
 export type LrSchedulerName = (typeof LR_SCHEDULERS)[number];
+/** Schedules that a `sequential` or `chained` schedule is made of (no nesting). */
+export const MEMBER_LR_SCHEDULERS = LR_SCHEDULERS.filter((s): s is Exclude<LrSchedulerName, 'sequential' | 'chained'> => s !== 'sequential' && s !== 'chained');
+/**
+ * Schedules that scale the LR by a factor per epoch (torch's chainable form is a product), the only
+ * ones whose composition by ChainedScheduler is the product of their factors.
+ */
+const CHAINABLE = new Set<LrSchedulerName>(['step', 'multistep', 'exponential', 'linear', 'constant', 'poly', 'multiplicative', 'none']);
+/** Optimizers whose momentum a cycling schedule sets: torch's with `momentum`, and those with `betas` (beta1). */
+const WITH_MOMENTUM = new Set<OptimizerName>(['sgd', 'rmsprop']);
+const WITH_BETAS = new Set<OptimizerName>(['adam', 'adamw', 'adamax', 'nadam', 'radam']);
 
 /** PyTorch's eps of each optimizer, used when `eps` is 0 (its default). */
 const DEFAULT_EPS: Partial<Record<OptimizerName, number>> = { adagrad: 1e-10, adadelta: 1e-6 };
 
 const beta = z.number().min(0).lt(1);
+/** The keys of the LR schedules, also the keys of each member of a sequential or chained schedule. */
+const scheduleShape = {
+  lr_min: z.number().min(0).default(0.001).describe('Cosine and cosine_restarts: lowest LR of the schedule (eta_min)'),
+  t_max: z.number().int().min(0).default(0).describe('Cosine: period in epochs (T_max); 0 = the epochs of the running estimator'),
+  step_size: z.number().int().positive().default(10).describe('Step: epochs between LR decays'),
+  gamma: z.number().positive().default(0.1).describe('Step, multistep, exponential: LR factor per decay; cyclic exp_range: amplitude factor per epoch (PyTorch\'s CyclicLR default is 1)'),
+  milestones: z
+    .array(z.number().int().min(0))
+    .default([])
+    .describe('Multistep: epochs at which the LR decays by gamma (one named twice decays twice); sequential: epochs at which the next schedule starts'),
+  t_0: z.number().int().min(0).default(0).describe('Cosine with restarts: epochs to the first restart (T_0); 0 = the epochs of the running estimator'),
+  t_mult: z.number().int().min(1).default(1).describe('Cosine with restarts: factor of the period after each restart (T_mult)'),
+  start_factor: z.number().gt(0).max(1).default(1 / 3).describe('Linear: LR factor at epoch 0'),
+  end_factor: z.number().min(0).max(1).default(1).describe('Linear: LR factor from total_iters on'),
+  factor: z.number().min(0).max(1).default(1 / 3).describe('Constant: LR factor before total_iters'),
+  total_iters: z.number().int().positive().default(5).describe('Linear, constant, poly: epochs the schedule spans'),
+  power: z.number().min(0).default(1).describe('Poly: power of the polynomial decay'),
+  lr_lambda: z.number().positive().default(1).describe('Multiplicative: the LR factor per epoch (PyTorch\'s lr_lambda as a constant; a Python function cannot be given)'),
+  max_lr: z.number().min(0).default(0).describe('Onecycle: the peak LR; cyclic: the upper bound; 0 = lr'),
+  base_lr: z.number().min(0).default(0).describe('Cyclic: the lower bound of the LR; 0 = lr'),
+  total_steps: z.number().int().min(0).default(0).describe('Onecycle: epochs of the cycle (PyTorch\'s total_steps, stepped once per epoch as the original); 0 = the epochs of the running estimator'),
+  pct_start: z.number().gt(0).lt(1).default(0.3).describe('Onecycle: fraction of the cycle spent raising the LR'),
+  anneal_strategy: z.enum(['cos', 'linear']).default('cos').describe('Onecycle: cos or linear annealing between the phases'),
+  div_factor: z.number().positive().default(25).describe('Onecycle: the first LR is max_lr / div_factor'),
+  final_div_factor: z.number().positive().default(1e4).describe('Onecycle: the last LR is the first / final_div_factor'),
+  three_phase: z.boolean().default(false).describe('Onecycle: a third phase (down to the first LR, then to the last) as fast.ai\'s'),
+  step_size_up: z.number().int().positive().default(2000).describe('Cyclic: epochs of the rising half of a cycle'),
+  step_size_down: z.number().int().positive().optional().describe('Cyclic: epochs of the falling half; absent = step_size_up'),
+  cyclic_mode: z.enum(['triangular', 'triangular2', 'exp_range']).default('triangular').describe('Cyclic: triangular, triangular2 (amplitude halved each cycle) or exp_range (amplitude times gamma^epoch); PyTorch\'s mode'),
+  cycle_momentum: z.boolean().default(true).describe('Onecycle, cyclic: cycle the momentum (SGD, RMSprop) or beta1 (Adam family) inversely to the LR'),
+  base_momentum: z.number().min(0).max(1).optional().describe('Onecycle, cyclic: the momentum at the LR\'s peak; absent = PyTorch\'s default (0.85 onecycle, 0.8 cyclic)'),
+  max_momentum: z.number().min(0).max(1).optional().describe('Onecycle, cyclic: the momentum at the LR\'s low; absent = PyTorch\'s default (0.95 onecycle, 0.9 cyclic)'),
+};
+const memberScheduleSchema = z.strictObject({
+  lr_scheduler: z.enum(MEMBER_LR_SCHEDULERS as [typeof MEMBER_LR_SCHEDULERS[number], ...typeof MEMBER_LR_SCHEDULERS]).describe('The schedule: any but sequential and chained'),
+  ...scheduleShape,
+});
 export const defaultTrainerSchema = z.strictObject({
   optimizer: z
     .enum(OPTIMIZERS)
@@ -50,25 +99,177 @@ export const defaultTrainerSchema = z.strictObject({
   lr_scheduler: z
     .enum(LR_SCHEDULERS)
     .default('cosine')
-    .describe('LR schedule over the epochs of each estimator: cosine, step, multistep, exponential, cosine_restarts, linear, constant, poly or none'),
-  lr_min: z.number().min(0).default(0.001).describe('Cosine and cosine_restarts: lowest LR of the schedule (eta_min)'),
-  t_max: z.number().int().min(0).default(0).describe('Cosine: period in epochs (T_max); 0 = the epochs of the running estimator'),
-  step_size: z.number().int().positive().default(10).describe('Step: epochs between LR decays'),
-  gamma: z.number().positive().default(0.1).describe('Step, multistep, exponential: LR factor per decay'),
-  milestones: z.array(z.number().int().min(0)).default([]).describe('Multistep: epochs at which the LR decays by gamma (one named twice decays twice)'),
-  t_0: z.number().int().min(0).default(0).describe('Cosine with restarts: epochs to the first restart (T_0); 0 = the epochs of the running estimator'),
-  t_mult: z.number().int().min(1).default(1).describe('Cosine with restarts: factor of the period after each restart (T_mult)'),
-  start_factor: z.number().gt(0).max(1).default(1 / 3).describe('Linear: LR factor at epoch 0'),
-  end_factor: z.number().min(0).max(1).default(1).describe('Linear: LR factor from total_iters on'),
-  factor: z.number().min(0).max(1).default(1 / 3).describe('Constant: LR factor before total_iters'),
-  total_iters: z.number().int().positive().default(5).describe('Linear, constant, poly: epochs the schedule spans'),
-  power: z.number().min(0).default(1).describe('Poly: power of the polynomial decay'),
+    .describe('LR schedule over the epochs of each estimator: cosine, step, multistep, exponential, cosine_restarts, linear, constant, poly, multiplicative, onecycle, cyclic, sequential, chained or none'),
+  ...scheduleShape,
+  schedulers: z
+    .array(memberScheduleSchema)
+    .default([])
+    .describe('Sequential and chained: the schedules run one after another (switching at milestones) or at once (their factors multiplied), each { lr_scheduler, ...its keys }'),
   warmup_steps: z.number().int().min(0).default(0).describe('Linear LR warmup over this many steps after each reset (0 = none)'),
   label_smoothing: z.number().min(0).lt(1).default(0).describe('Label smoothing of the cross-entropy targets'),
   grad_clip: z.number().min(0).default(5).describe('Clip the global norm of the weight gradients to this value (0 = off)'),
   batch_size: z.number().int().positive().default(64).describe('Examples per training and validation batch'),
 });
 export type DefaultTrainerConfig = z.output<typeof defaultTrainerSchema>;
+
+/** The keys a schedule reads: the trainer's own, or one member of a sequential / chained schedule. */
+type ScheduleConfig = Omit<z.output<typeof memberScheduleSchema>, 'lr_scheduler'> & { lr_scheduler: LrSchedulerName; schedulers?: ReadonlyArray<z.output<typeof memberScheduleSchema>> };
+
+/** A schedule's point: the LR, and the momentum (or beta1) where the schedule cycles it. */
+interface SchedulePoint {
+  lr: number;
+  momentum?: number;
+}
+
+const ONECYCLE_MOMENTUM = [0.85, 0.95] as const;
+const CYCLIC_MOMENTUM = [0.8, 0.9] as const;
+
+/** Refuse what torch's constructors refuse, before a tensor exists. */
+function checkSchedule(c: DefaultTrainerConfig): void {
+  const where = 'trainer';
+  const cycling = [c, ...(c.lr_scheduler === 'sequential' || c.lr_scheduler === 'chained' ? c.schedulers : [])].find(
+    (s) => (s.lr_scheduler === 'onecycle' || s.lr_scheduler === 'cyclic') && s.cycle_momentum,
+  );
+  if (cycling && !WITH_MOMENTUM.has(c.optimizer) && !WITH_BETAS.has(c.optimizer)) {
+    throw new ModnasError('MODNAS_E_TRAINER_SCHEDULE', `DefaultTrainer: lr_scheduler ${cycling.lr_scheduler} cycles the momentum, and optimizer ${c.optimizer} has none`, {
+      fix: `set cycle_momentum: false, or use an optimizer with momentum or betas (sgd, rmsprop, adam, adamw, adamax, nadam, radam)`,
+      where,
+    });
+  }
+  if (cycling?.lr_scheduler === 'cyclic' && !WITH_MOMENTUM.has(c.optimizer)) {
+    // torch's CyclicLR cycles `momentum` only (OneCycleLR also beta1)
+    throw new ModnasError('MODNAS_E_TRAINER_SCHEDULE', `DefaultTrainer: lr_scheduler cyclic cycles the momentum, and optimizer ${c.optimizer} has betas, not momentum (as torch's CyclicLR)`, {
+      fix: 'set cycle_momentum: false, or use sgd or rmsprop',
+      where,
+    });
+  }
+  if (c.lr_scheduler === 'sequential') {
+    if (c.schedulers.length === 0 || c.milestones.length !== c.schedulers.length - 1) {
+      throw new ModnasError('MODNAS_E_TRAINER_SCHEDULE', `DefaultTrainer: lr_scheduler sequential has ${c.schedulers.length} schedulers and ${c.milestones.length} milestones`, {
+        fix: 'give one milestone fewer than schedulers: milestones[i] is the epoch at which schedulers[i + 1] starts',
+        where: `${where}.milestones`,
+      });
+    }
+    if (c.milestones.some((m, i) => i > 0 && m < c.milestones[i - 1])) {
+      throw new ModnasError('MODNAS_E_TRAINER_SCHEDULE', `DefaultTrainer: sequential milestones ${JSON.stringify(c.milestones)} are not in order`, { fix: 'sort the milestones', where: `${where}.milestones` });
+    }
+  }
+  if (c.lr_scheduler === 'chained') {
+    if (c.schedulers.length === 0) {
+      throw new ModnasError('MODNAS_E_TRAINER_SCHEDULE', 'DefaultTrainer: lr_scheduler chained has no schedulers', { fix: 'list the schedules to chain in schedulers', where: `${where}.schedulers` });
+    }
+    c.schedulers.forEach((s, i) => {
+      if (!CHAINABLE.has(s.lr_scheduler)) {
+        throw new ModnasError('MODNAS_E_TRAINER_SCHEDULE', `DefaultTrainer: schedulers[${i}] ${s.lr_scheduler} cannot be chained: its step is not a factor of the LR`, {
+          fix: `chain only ${[...CHAINABLE].join(', ')}; run ${s.lr_scheduler} in a sequential schedule instead`,
+          where: `${where}.schedulers.${i}.lr_scheduler`,
+        });
+      }
+    });
+  }
+}
+
+/** cos or linear annealing from a to b at fraction pct (torch's OneCycleLR). */
+const anneal = (strategy: 'cos' | 'linear', a: number, b: number, pct: number): number =>
+  strategy === 'cos' ? b + ((a - b) / 2) * (Math.cos(Math.PI * pct) + 1) : (b - a) * pct + a;
+
+/**
+ * The schedule `c` at an epoch from base LR `lr`: the closed form of torch.optim.lr_scheduler's
+ * schedule after `epoch` calls of step() (the original steps once per epoch).
+ */
+function scheduleAt(c: ScheduleConfig, lr: number, epoch: number, totalEpochs: number): SchedulePoint {
+  const cosine = (t: number, T: number): number => c.lr_min + ((lr - c.lr_min) * (1 + Math.cos((Math.PI * t) / T))) / 2;
+  switch (c.lr_scheduler) {
+    case 'cosine': {
+      const T = c.t_max > 0 ? c.t_max : totalEpochs;
+      return { lr: cosine(Math.min(epoch, T), T) };
+    }
+    case 'step':
+      return { lr: lr * c.gamma ** Math.floor(epoch / c.step_size) };
+    case 'multistep':
+      return { lr: lr * c.gamma ** c.milestones.filter((m) => m <= epoch).length };
+    case 'exponential':
+      return { lr: lr * c.gamma ** epoch };
+    case 'cosine_restarts': {
+      // CosineAnnealingWarmRestarts: period T_i = t_0 * t_mult^i, restarting at its end
+      let T = c.t_0 > 0 ? c.t_0 : totalEpochs;
+      let t = epoch;
+      if (c.t_mult === 1) t %= T;
+      else {
+        const n = Math.floor(Math.log((t / T) * (c.t_mult - 1) + 1) / Math.log(c.t_mult));
+        t -= (T * (c.t_mult ** n - 1)) / (c.t_mult - 1);
+        T *= c.t_mult ** n;
+      }
+      return { lr: cosine(t, T) };
+    }
+    case 'linear':
+      return { lr: lr * (c.start_factor + ((c.end_factor - c.start_factor) * Math.min(epoch, c.total_iters)) / c.total_iters) };
+    case 'constant':
+      return { lr: epoch < c.total_iters ? lr * c.factor : lr };
+    case 'poly':
+      return { lr: lr * (1 - Math.min(epoch, c.total_iters) / c.total_iters) ** c.power };
+    case 'multiplicative':
+      // MultiplicativeLR with a constant lr_lambda: one factor per step
+      return { lr: lr * c.lr_lambda ** epoch };
+    case 'onecycle': {
+      // OneCycleLR: phases end at pct_start*T - 1 (and 2*pct_start*T - 2), then T - 1; stepping past the end stays there
+      const T = c.total_steps > 0 ? c.total_steps : totalEpochs;
+      const maxLr = c.max_lr > 0 ? c.max_lr : lr;
+      const first = maxLr / c.div_factor;
+      const last = first / c.final_div_factor;
+      const [lowM, highM] = [c.base_momentum ?? ONECYCLE_MOMENTUM[0], c.max_momentum ?? ONECYCLE_MOMENTUM[1]];
+      const phases: Array<[end: number, lr: [number, number], momentum: [number, number]]> = c.three_phase
+        ? [
+            [c.pct_start * T - 1, [first, maxLr], [highM, lowM]],
+            [2 * c.pct_start * T - 2, [maxLr, first], [lowM, highM]],
+            [T - 1, [first, last], [highM, highM]],
+          ]
+        : [
+            [c.pct_start * T - 1, [first, maxLr], [highM, lowM]],
+            [T - 1, [maxLr, last], [lowM, highM]],
+          ];
+      const step = Math.min(epoch, T - 1);
+      let start = 0;
+      for (const [i, [end, l, m]] of phases.entries()) {
+        if (step <= end || i === phases.length - 1) {
+          const pct = (step - start) / (end - start);
+          return { lr: anneal(c.anneal_strategy, l[0], l[1], pct), momentum: c.cycle_momentum ? anneal(c.anneal_strategy, m[0], m[1], pct) : undefined };
+        }
+        start = end;
+      }
+      return { lr: last };
+    }
+    case 'cyclic': {
+      // CyclicLR: a triangle between base_lr and max_lr of step_size_up + step_size_down epochs
+      const low = c.base_lr > 0 ? c.base_lr : lr;
+      const high = c.max_lr > 0 ? c.max_lr : lr;
+      const up = c.step_size_up;
+      const size = up + (c.step_size_down ?? up);
+      const ratio = up / size;
+      const cycle = Math.floor(1 + epoch / size);
+      const x = 1 + epoch / size - cycle;
+      const height = x <= ratio ? x / ratio : (x - 1) / (ratio - 1);
+      const scale = c.cyclic_mode === 'triangular' ? 1 : c.cyclic_mode === 'triangular2' ? 1 / 2 ** (cycle - 1) : c.gamma ** epoch;
+      const [lowM, highM] = [c.base_momentum ?? CYCLIC_MOMENTUM[0], c.max_momentum ?? CYCLIC_MOMENTUM[1]];
+      return { lr: low + (high - low) * height * scale, momentum: c.cycle_momentum ? highM - (highM - lowM) * height * scale : undefined };
+    }
+    case 'sequential': {
+      // SequentialLR: schedulers[i] from milestones[i - 1] on, restarted at its milestone (step(0))
+      const members = c.schedulers ?? [];
+      const i = Math.min(c.milestones.filter((m) => m <= epoch).length, members.length - 1);
+      const from = i === 0 ? 0 : c.milestones[i - 1];
+      return scheduleAt(members[i], lr, epoch - from, totalEpochs);
+    }
+    case 'chained': {
+      // ChainedScheduler: every member steps each epoch, each scaling the LR by its own factor
+      let out = lr;
+      for (const m of c.schedulers ?? []) out *= scheduleAt(m, lr, epoch, totalEpochs).lr / lr;
+      return { lr: out };
+    }
+    case 'none':
+      return { lr };
+  }
+}
 
 /** One weight's optimizer state, named as torch's (exp_avg, square_avg, ...). */
 interface SlotState {
@@ -119,6 +320,8 @@ export class DefaultTrainer implements StateOptimizer, LossTermHost {
   private stepsSinceReset = 0;
   private epoch = 0;
   private totalEpochs = 1;
+  /** The momentum / beta1 set by a cycling schedule (onecycle, cyclic) for this epoch. */
+  private cycledMomentum: number | undefined;
   private readonly excluded: () => ReadonlySet<tf.Variable>;
 
   constructor(
@@ -127,6 +330,7 @@ export class DefaultTrainer implements StateOptimizer, LossTermHost {
     space?: ArchSpace,
   ) {
     this.batchSize = config.batch_size;
+    checkSchedule(config);
     this.baseLr = config.lr;
     this.excluded = () => new Set(space ? space.tensors().map((t) => t.variable) : []);
   }
@@ -136,7 +340,9 @@ export class DefaultTrainer implements StateOptimizer, LossTermHost {
   setEpoch(epoch: number, totalEpochs: number): void {
     this.epoch = epoch;
     this.totalEpochs = Math.max(totalEpochs, 1);
-    this.baseLr = this.scheduledLr(epoch, this.totalEpochs);
+    const at = scheduleAt(this.config, this.config.lr, epoch, this.totalEpochs);
+    this.baseLr = at.lr;
+    this.cycledMomentum = at.momentum;
   }
 
   /**
@@ -144,40 +350,17 @@ export class DefaultTrainer implements StateOptimizer, LossTermHost {
    * torch.optim.lr_scheduler's schedule after `epoch` calls of step().
    */
   scheduledLr(epoch: number, totalEpochs: number): number {
-    const c = this.config;
-    const cosine = (t: number, T: number): number => c.lr_min + ((c.lr - c.lr_min) * (1 + Math.cos((Math.PI * t) / T))) / 2;
-    switch (c.lr_scheduler) {
-      case 'cosine': {
-        const T = c.t_max > 0 ? c.t_max : totalEpochs;
-        return cosine(Math.min(epoch, T), T);
-      }
-      case 'step':
-        return c.lr * c.gamma ** Math.floor(epoch / c.step_size);
-      case 'multistep':
-        return c.lr * c.gamma ** c.milestones.filter((m) => m <= epoch).length;
-      case 'exponential':
-        return c.lr * c.gamma ** epoch;
-      case 'cosine_restarts': {
-        // CosineAnnealingWarmRestarts: period T_i = t_0 * t_mult^i, restarting at its end
-        let T = c.t_0 > 0 ? c.t_0 : totalEpochs;
-        let t = epoch;
-        if (c.t_mult === 1) t %= T;
-        else {
-          const n = Math.floor(Math.log((t / T) * (c.t_mult - 1) + 1) / Math.log(c.t_mult));
-          t -= (T * (c.t_mult ** n - 1)) / (c.t_mult - 1);
-          T *= c.t_mult ** n;
-        }
-        return cosine(t, T);
-      }
-      case 'linear':
-        return c.lr * (c.start_factor + ((c.end_factor - c.start_factor) * Math.min(epoch, c.total_iters)) / c.total_iters);
-      case 'constant':
-        return epoch < c.total_iters ? c.lr * c.factor : c.lr;
-      case 'poly':
-        return c.lr * (1 - Math.min(epoch, c.total_iters) / c.total_iters) ** c.power;
-      case 'none':
-        return c.lr;
-    }
+    return scheduleAt(this.config, this.config.lr, epoch, Math.max(totalEpochs, 1)).lr;
+  }
+
+  /** The momentum (SGD, RMSprop) or beta1 (Adam family) the schedule sets at an epoch; undefined: the configured one. */
+  scheduledMomentum(epoch: number, totalEpochs: number): number | undefined {
+    return scheduleAt(this.config, this.config.lr, epoch, Math.max(totalEpochs, 1)).momentum;
+  }
+
+  /** The momentum (or beta1) the next step will use. */
+  currentMomentum(): number {
+    return this.cycledMomentum ?? (WITH_BETAS.has(this.config.optimizer) ? this.config.betas[0] : this.config.momentum);
   }
 
   /** The LR the next step will use (warmup included). */
@@ -268,7 +451,9 @@ export class DefaultTrainer implements StateOptimizer, LossTermHost {
     const s = this.slotOf(w);
     const t = ++s.t;
     const eps = c.eps > 0 ? c.eps : (DEFAULT_EPS[c.optimizer] ?? 1e-8);
-    const [b1, b2] = c.betas;
+    const b2 = c.betas[1];
+    const b1 = WITH_BETAS.has(c.optimizer) ? this.currentMomentum() : c.betas[0];
+    const momentum = WITH_MOMENTUM.has(c.optimizer) ? this.currentMomentum() : c.momentum;
     /** The buffer `key`, started from init() on the weight's first update. */
     const buf = (key: string, init: () => tf.Tensor = () => tf.zerosLike(w)): tf.Tensor => s.buffers.get(key) ?? init();
     const keep = (key: string, value: tf.Tensor): tf.Tensor => {
@@ -286,11 +471,11 @@ export class DefaultTrainer implements StateOptimizer, LossTermHost {
     }
     switch (c.optimizer) {
       case 'sgd': {
-        if (c.momentum > 0) {
+        if (momentum > 0) {
           // buf = d on the first step, else momentum*buf + d (dampening 0)
           const prev = s.buffers.get('momentum_buffer');
-          const m = keep('momentum_buffer', prev ? tf.add(tf.mul(prev, c.momentum), d) : d);
-          d = c.nesterov ? tf.add(d, tf.mul(m, c.momentum)) : m;
+          const m = keep('momentum_buffer', prev ? tf.add(tf.mul(prev, momentum), d) : d);
+          d = c.nesterov ? tf.add(d, tf.mul(m, momentum)) : m;
         }
         step(d, lr);
         return;
@@ -311,7 +496,7 @@ export class DefaultTrainer implements StateOptimizer, LossTermHost {
           const ga = keep('grad_avg', tf.add(tf.mul(buf('grad_avg'), c.alpha), tf.mul(d, 1 - c.alpha)));
           avg = tf.add(tf.sqrt(tf.sub(sq, tf.square(ga))), eps);
         } else avg = tf.add(tf.sqrt(sq), eps);
-        if (c.momentum > 0) step(keep('momentum_buffer', tf.add(tf.mul(buf('momentum_buffer'), c.momentum), tf.div(d, avg))), lr);
+        if (momentum > 0) step(keep('momentum_buffer', tf.add(tf.mul(buf('momentum_buffer'), momentum), tf.div(d, avg))), lr);
         else step(tf.div(d, avg), lr);
         return;
       }

@@ -18,7 +18,8 @@ interface Reference {
   grads: number[][];
   optimizers: Array<Case & { trajectory: number[][] }>;
   lr: number;
-  schedules: Array<Case & { lrs: number[] }>;
+  schedules: Array<Case & { lrs: number[]; momentums?: number[] }>;
+  cycled: Case & { trajectory: number[][] };
 }
 
 const ref = JSON.parse(readFileSync(new URL('../test/torch-reference.json', import.meta.url), 'utf8')) as Reference;
@@ -106,9 +107,23 @@ describe(`DefaultTrainer against PyTorch ${ref.torch}`, () => {
       const t = new DefaultTrainer(defaultTrainerSchema.parse({ lr: ref.lr, ...c.options }));
       const lrs = c.lrs.map((_, e) => (t.setEpoch(e, c.lrs.length), t.currentLr()));
       lrs.forEach((lr, e) => expect(lr, `epoch ${e}`).toBeCloseTo(c.lrs[e], 12));
+      // OneCycleLR and CyclicLR also set SGD's momentum (Adam's beta1); the others leave it alone
+      const momentums = c.lrs.map((_, e) => (t.setEpoch(e, c.lrs.length), t.currentMomentum()));
+      // (otherwise: the trainer's default momentum and Adam's default beta1, both 0.9)
+      momentums.forEach((m, e) => expect(m, `momentum at epoch ${e}`).toBeCloseTo(c.momentums?.[e] ?? 0.9, 12));
       t.dispose();
     });
   }
+
+  it(`${ref.cycled.name}: ${ref.cycled.torch.type} under OneCycleLR, one step per epoch, the momentum cycled`, () => {
+    const r = rig(ref.cycled.options);
+    ref.cycled.trajectory.forEach((want, k) => {
+      r.trainer.setEpoch(k, ref.cycled.trajectory.length);
+      expectClose(r.step(k), want, `step ${k + 1}`);
+    });
+    r.dispose();
+    r.model.dispose();
+  });
 
   it('eps 0 stands for the optimizer\'s own default', () => {
     // Adadelta's first step is sqrt(eps)/sqrt((1-rho) g^2 + eps) * g: eps decides its size

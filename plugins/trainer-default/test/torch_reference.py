@@ -61,7 +61,22 @@ SCHEDULES = [
     ('linear_down', dict(lr_scheduler='linear', start_factor=1.0, end_factor=0.1, total_iters=6), 'LinearLR', dict(start_factor=1.0, end_factor=0.1, total_iters=6)),
     ('constant', dict(lr_scheduler='constant', factor=0.5, total_iters=3), 'ConstantLR', dict(factor=0.5, total_iters=3)),
     ('poly', dict(lr_scheduler='poly', total_iters=8, power=2.0), 'PolynomialLR', dict(total_iters=8, power=2.0)),
+    # lr_lambda: a constant factor (a YAML config cannot hold a Python function); Python makes it a lambda
+    ('multiplicative', dict(lr_scheduler='multiplicative', lr_lambda=0.9), 'MultiplicativeLR', dict(lr_lambda=0.9)),
+    # the cycling schedules also set the momentum: SGD's below, Adam's beta1 where optimizer is adam
+    ('onecycle', dict(lr_scheduler='onecycle', max_lr=0.5, total_steps=12), 'OneCycleLR', dict(max_lr=0.5, total_steps=12)),
+    ('onecycle_three_phase_linear_adam', dict(optimizer='adam', lr_scheduler='onecycle', max_lr=0.5, total_steps=12, pct_start=0.25, three_phase=True, anneal_strategy='linear', div_factor=10, final_div_factor=100, base_momentum=0.8, max_momentum=0.9), 'OneCycleLR', dict(max_lr=0.5, total_steps=12, pct_start=0.25, three_phase=True, anneal_strategy='linear', div_factor=10, final_div_factor=100, base_momentum=0.8, max_momentum=0.9)),
+    ('cyclic', dict(lr_scheduler='cyclic', base_lr=0.01, max_lr=0.1, step_size_up=3), 'CyclicLR', dict(base_lr=0.01, max_lr=0.1, step_size_up=3)),
+    ('cyclic_triangular2', dict(lr_scheduler='cyclic', base_lr=0.01, max_lr=0.1, step_size_up=2, step_size_down=3, cyclic_mode='triangular2', cycle_momentum=False), 'CyclicLR', dict(base_lr=0.01, max_lr=0.1, step_size_up=2, step_size_down=3, mode='triangular2', cycle_momentum=False)),
+    ('cyclic_exp_range', dict(lr_scheduler='cyclic', base_lr=0.01, max_lr=0.1, step_size_up=2, cyclic_mode='exp_range', gamma=0.9, cycle_momentum=False), 'CyclicLR', dict(base_lr=0.01, max_lr=0.1, step_size_up=2, mode='exp_range', gamma=0.9, cycle_momentum=False)),
+    # schedulers: nested { type, args }, built on the same optimizer
+    ('sequential', dict(lr_scheduler='sequential', milestones=[2, 5], schedulers=[dict(lr_scheduler='constant', factor=0.5, total_iters=2), dict(lr_scheduler='step', step_size=2, gamma=0.5), dict(lr_scheduler='cosine', t_max=7, lr_min=0.01)]),
+     'SequentialLR', dict(milestones=[2, 5], schedulers=[dict(type='ConstantLR', args=dict(factor=0.5, total_iters=2)), dict(type='StepLR', args=dict(step_size=2, gamma=0.5)), dict(type='CosineAnnealingLR', args=dict(T_max=7, eta_min=0.01))])),
+    ('chained', dict(lr_scheduler='chained', schedulers=[dict(lr_scheduler='linear', start_factor=0.2, total_iters=4), dict(lr_scheduler='multistep', milestones=[2, 5], gamma=0.5), dict(lr_scheduler='poly', total_iters=14, power=2.0)]),
+     'ChainedScheduler', dict(schedulers=[dict(type='LinearLR', args=dict(start_factor=0.2, total_iters=4)), dict(type='MultiStepLR', args=dict(milestones=[2, 5], gamma=0.5)), dict(type='PolynomialLR', args=dict(total_iters=14, power=2.0))])),
 ]
+# SGD's momentum over the epochs of the onecycle and cyclic cases (torch's default SGD momentum 0 is
+# overwritten by the schedule); Adam's beta1 where the case's optimizer is adam
 
 
 def trajectory(cls, args):
@@ -75,15 +90,52 @@ def trajectory(cls, args):
     return out
 
 
-def lrs(cls, args):
+def scheduler(opt, cls, args):
+    args = dict(args)
+    if cls == 'MultiplicativeLR':
+        factor = args['lr_lambda']
+        args['lr_lambda'] = lambda epoch: factor
+    if cls == 'ChainedScheduler':
+        return torch.optim.lr_scheduler.ChainedScheduler([scheduler(opt, s['type'], s['args']) for s in args['schedulers']])
+    if 'schedulers' in args:
+        args['schedulers'] = [scheduler(opt, s['type'], s['args']) for s in args['schedulers']]
+    return getattr(torch.optim.lr_scheduler, cls)(opt, **args)
+
+
+def schedule(options, cls, args):
     w = torch.nn.Parameter(torch.zeros(1))
-    opt = torch.optim.SGD([w], lr=BASE_LR)
-    sched = getattr(torch.optim.lr_scheduler, cls)(opt, **args)
-    out = []
+    opt = torch.optim.Adam([w], lr=BASE_LR) if options.get('optimizer') == 'adam' else torch.optim.SGD([w], lr=BASE_LR)
+    sched = scheduler(opt, cls, args)
+    lrs, momentums = [], []
     for _ in range(EPOCHS):
-        out.append(opt.param_groups[0]['lr'])
+        g = opt.param_groups[0]
+        lrs.append(g['lr'])
+        momentums.append(g['betas'][0] if 'betas' in g else g['momentum'])
         opt.step()  # no gradient: nothing moves; keeps torch's step-order warning quiet
         sched.step()
+    out = dict(lrs=lrs)
+    if cls in ('OneCycleLR', 'CyclicLR') and args.get('cycle_momentum', True):
+        out['momentums'] = momentums
+    return out
+
+
+# One SGD trajectory under OneCycleLR stepped per epoch (one gradient step per epoch): the cycled
+# momentum reaches the update.
+CYCLED = ('sgd_onecycle', dict(optimizer='sgd', lr=0.1, nesterov=True, weight_decay=0.01, lr_scheduler='onecycle', max_lr=0.2, total_steps=8),
+          'SGD', dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01), 'OneCycleLR', dict(max_lr=0.2, total_steps=8))
+
+
+def cycled_trajectory():
+    _, _, cls, args, scls, sargs = CYCLED
+    w = torch.nn.Parameter(torch.tensor(W0, dtype=torch.float32))
+    opt = getattr(torch.optim, cls)([w], **args)
+    sched = getattr(torch.optim.lr_scheduler, scls)(opt, **sargs)
+    out = []
+    for g in GRADS:
+        w.grad = torch.tensor(g, dtype=torch.float32)
+        opt.step()
+        sched.step()
+        out.append(w.detach().tolist())
     return out
 
 
@@ -94,7 +146,8 @@ def main():
         'grads': GRADS,
         'optimizers': [dict(name=n, options=o, torch=dict(type=c, args={k: v for k, v in a.items() if k != 'foreach'}), trajectory=trajectory(c, a)) for n, o, c, a in OPTIMIZERS],
         'lr': BASE_LR,
-        'schedules': [dict(name=n, options=o, torch=dict(type=c, args=a), lrs=lrs(c, a)) for n, o, c, a in SCHEDULES],
+        'schedules': [dict(name=n, options=o, torch=dict(type=c, args=a), **schedule(o, c, a)) for n, o, c, a in SCHEDULES],
+        'cycled': dict(name=CYCLED[0], options=CYCLED[1], torch=dict(type=CYCLED[2], args=CYCLED[3], lr_scheduler=dict(type=CYCLED[4], args=CYCLED[5])), trajectory=cycled_trajectory()),
     }
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'torch-reference.json')
     with open(path, 'w') as f:

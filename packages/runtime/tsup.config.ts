@@ -1,0 +1,14 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: ['src/index.ts', 'src/thread-main.ts'],
+  format: ['esm'],
+  dts: true,
+  clean: true,
+  sourcemap: true,
+  target: 'node20',
+  // Stack traces need the map's mappings and file names, not the sources themselves (as core's).
+  esbuildOptions(o) {
+    o.sourcesContent = false;
+  },
+});
