@@ -308,7 +308,7 @@ async function execute(prepared: PreparedExperiment, io: Io, o: { logger: Logger
   let summary: RunSummary;
   try {
     const progress: ProgressReporter | undefined = o.quiet ? { start: () => ({ tick() {}, done() {} }) } : o.bar;
-    summary = await runExperiment(prepared.plan, { logger: o.logger, progress, signal: stop.signal, notes: prepared.notes, resume: o.resume, force: o.force, wait: o.wait });
+    summary = await runExperiment(prepared.plan, { logger: o.logger, progress, signal: stop.signal, notes: prepared.notes, configDir: prepared.configDir, resume: o.resume, force: o.force, wait: o.wait });
   } catch (e) {
     if (stop.code() !== 0 && isModnasError(e) && e.code === 'MODNAS_E_RUN_INTERRUPTED') return stop.code();
     throw e;

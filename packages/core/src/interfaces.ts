@@ -58,6 +58,11 @@ export const Tokens = {
   Config: token<Readonly<Record<string, unknown>>>('@modnas/core:Config'),
   /** The architecture description the fixed network is built from (final training). */
   ArchDesc: token<unknown>('@modnas/core:ArchDesc'),
+  /**
+   * The experiment's folder, bound when the run writes one: a component that writes a file the
+   * config names resolves it against this folder and never leaves it (kit-io's fileInside).
+   */
+  OutputDir: token<string>('@modnas/core:OutputDir'),
   /** Runs a trial experiment inside this one's folder (hyperparameter tuning): bound by the runtime. */
   TrialRunner: token<TrialRunner>('@modnas/core:TrialRunner'),
 } as const;

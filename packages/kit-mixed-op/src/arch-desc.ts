@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { YAMLParseError, parse as parseYaml } from 'yaml';
-import { ModnasError } from '@modnas/core';
-import { writeFileAtomic, writeJsonAtomic, writeYamlAtomic } from '@modnas/kit-io';
-import type { Module, Slot } from '@modnas/core';
+import { ModnasError, Tokens, resolveToken, z } from '@modnas/core';
+import { fileInside, writeFileAtomic, writeJsonAtomic, writeYamlAtomic } from '@modnas/kit-io';
+import type { BuildContext, Module, Slot } from '@modnas/core';
 
 /**
  * Architecture descriptions (arch_desc): what exporters write and arch-desc constructors read.
@@ -78,9 +78,41 @@ function parseText(text: string, format: 'json' | 'yaml', what: string, where?: 
 }
 
 /** Write a description atomically as YAML or JSON (by `format`, else by the file's extension). */
-export function writeArchDesc(path: string, desc: unknown, format?: 'yaml' | 'json'): void {
+function writeArchDesc(path: string, desc: unknown, format?: 'yaml' | 'json'): void {
   const fmt = format ?? (extname(path).toLowerCase() === '.json' ? 'json' : 'yaml');
   if (typeof desc === 'string') writeFileAtomic(path, desc.endsWith('\n') ? desc : desc + '\n');
   else if (fmt === 'json') writeJsonAtomic(path, desc);
   else writeYamlAtomic(path, desc);
+}
+
+/** The code of an exporter's file path that leaves the experiment folder (or of a run that writes no folder). */
+export const EXPORT_PATH_CODE = 'MODNAS_E_EXPORT_PATH';
+
+/** The config keys of an exporter that also writes its description to a file. */
+export const archDescFileFields = {
+  path: z.string().min(1).nullable().default(null).describe('Also write the description to this file (atomically), relative to the experiment folder, which it may not leave; null: only return it'),
+  format: z.enum(['yaml', 'json']).nullable().default(null).describe('Format of the file at path; null: by its extension (.json, else YAML)'),
+};
+
+/**
+ * What writes an exporter's description to the file its config names: `path` resolved against the
+ * experiment folder (Tokens.OutputDir), and refused with MODNAS_E_EXPORT_PATH, as the exporter is
+ * built, when it leaves that folder (`..`, an absolute path elsewhere, a symbolic link out). A run
+ * that writes no folder has none to resolve against: writing there is refused too, when tried.
+ * Undefined when `path` is null (the exporter only returns its description).
+ */
+export function archDescWriter(ctx: BuildContext, path: string | null, format?: 'yaml' | 'json' | null, key = 'path'): ((desc: unknown) => void) | undefined {
+  if (path === null) return undefined;
+  const where = `${ctx.where}.${key}`;
+  const folder = resolveToken(ctx.container, Tokens.OutputDir);
+  const file = folder === undefined ? undefined : fileInside(folder, path, { code: EXPORT_PATH_CODE, where, folderName: 'the experiment folder' });
+  return (desc) => {
+    if (file === undefined) {
+      throw new ModnasError(EXPORT_PATH_CODE, `${where}: this run writes no experiment folder to put ${path} in`, {
+        fix: `run with files written, or set ${where} to null and use the returned description`,
+        where,
+      });
+    }
+    writeArchDesc(file, desc, format ?? undefined);
+  };
 }

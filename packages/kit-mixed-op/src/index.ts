@@ -1,5 +1,5 @@
 export type { ArchDescribable, ArchDescConvert, BuildsFromArchDesc } from './arch-desc.js';
-export { hasArchDesc, archDescOf, unwrapArchDesc, parseArchDesc, writeArchDesc } from './arch-desc.js';
+export { hasArchDesc, archDescOf, unwrapArchDesc, parseArchDesc, archDescWriter, archDescFileFields, EXPORT_PATH_CODE } from './arch-desc.js';
 export type { PrimitiveSpec, MixedOpCandidate, ArchParamHost, MixedOpConfig, TensorMixedOpConfig } from './mixed-op.js';
 export { MIXED_OP_BRAND, DEFAULT_PRIMITIVES, mixedOpConfigShape, tensorMixedOpConfigShape, mixedOpRefs, defineMixedOp, defineTensorMixedOp, buildCandidates, softmaxOf, MixedOp, isMixedOp, TensorMixedOp, CategoricalMixedOp, tensorArchParam, categoricalArchParam } from './mixed-op.js';
 export type { MixedOpConstructorConfig } from './build.js';
@@ -7,3 +7,5 @@ export { primitiveId, mixedOpSpec, candidatesOf, mixedOpConstructorRefs, buildMi
 export type { FillOptions } from './slot-fill.js';
 export { resolveArchDesc, slotSpec, isOpSpec, entrySpec, fillSlotsFromArchDesc, archDescRefs } from './slot-fill.js';
 export { fixCandidates, chosen, opInputShapes } from './subnet.js';
+export type { BlockSpaceOptions } from './block-space.js';
+export { blockSpaceConstructors, emptySlots } from './block-space.js';

@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import { FIRST_PARTY } from './first-party.js';
 import { useDefaultFormats } from './formats.js';
 import type { ConfigDoc, JsonObject, TrainingOptions, ExperimentPlan } from '@modnas/config';
@@ -29,12 +30,16 @@ export interface PreparedExperiment {
   defaulted: string[];
   /** What was changed to train a searched config (prepare's `train` option), for the log. */
   notes: string[];
+  /** The folder of the first config file (RunOptions.configDir); absent for a config given as an object. */
+  configDir?: string;
 }
 
 /** Discover plugins, load and merge the config files, apply overrides and defaults, validate. */
 export async function prepareExperiment(source: readonly string[] | JsonObject, overrides: readonly string[] = [], opts: PrepareOptions = {}): Promise<PreparedExperiment> {
   const docs: ConfigDoc[] = Array.isArray(source) ? source.map((f: string) => ({ doc: readYamlFile(f), where: f })) : [];
-  return prepareDocs(docs, overrides, opts, Array.isArray(source) ? {} : (source as JsonObject));
+  const prepared = await prepareDocs(docs, overrides, opts, Array.isArray(source) ? {} : (source as JsonObject));
+  if (Array.isArray(source) && source.length > 0) prepared.configDir = dirname(resolve(opts.cwd ?? process.cwd(), source[0] as string));
+  return prepared;
 }
 
 /** prepareExperiment from parsed documents (a pipeline's steps). */
@@ -100,6 +105,6 @@ function nameOverrides(e: unknown, overrides: readonly string[]): unknown {
 
 /** prepareExperiment + runExperiment. */
 export async function run(source: readonly string[] | JsonObject, overrides: readonly string[] = [], opts: PrepareOptions & RunOptions = {}): Promise<RunSummary> {
-  const { plan, notes } = await prepareExperiment(source, overrides, opts);
-  return runExperiment(plan, { ...opts, notes: [...(opts.notes ?? []), ...notes] });
+  const { plan, notes, configDir } = await prepareExperiment(source, overrides, opts);
+  return runExperiment(plan, { configDir, ...opts, notes: [...(opts.notes ?? []), ...notes] });
 }

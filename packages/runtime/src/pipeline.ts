@@ -1,4 +1,4 @@
-import { basename, extname } from 'node:path';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { formatOf, readYamlFile } from '@modnas/config';
 import type { PipelineStep } from '@modnas/config';
 import { ModnasError } from '@modnas/core';
@@ -77,7 +77,7 @@ export async function runSeedPipeline(file: string, overrides: readonly string[]
     if (step.from) prepared.notes.unshift(`pipeline step ${step.name}: trains the best architecture of step ${step.from}${arch ? ` (${arch})` : ''}`);
     await opts.onStep?.(step, prepared);
     if (opts.check) continue;
-    const summary = await runExperiment(prepared.plan, { ...opts, notes: [...(opts.notes ?? []), ...prepared.notes] });
+    const summary = await runExperiment(prepared.plan, { configDir: dirname(resolve(opts.cwd ?? process.cwd(), file)), ...opts, notes: [...(opts.notes ?? []), ...prepared.notes] });
     results.push({ step: step.name, kind: step.kind, from: step.from, arch, summary });
     if (summary.aborted) break;
   }

@@ -213,6 +213,23 @@ describe('runExperiment', () => {
     expect(parseYaml(readFileSync(join(dir, 'train', 'outputs', 'arch_search_best.yaml'), 'utf8'))).toEqual(['big', 'big']);
   });
 
+  it('binds the experiment folder (Tokens.OutputDir) for what it builds when it writes one, and none when it keeps results in memory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modnas-outdir-'));
+    const r = registry();
+    const seen: Array<string | undefined> = [];
+    r.register(
+      definePlugin({
+        meta: { name: '@test/outdir', version: '1.0.0' },
+        components: [{ kind: 'exporter', id: 'OutDirProbe', description: 'x', schema: z.strictObject({}), create: (_c, ctx): Exporter => (seen.push(resolveToken(ctx.container, Tokens.OutputDir)), { export: () => null }) }],
+      }),
+    );
+    const cfg = { name: 'o', output_dir: dir, data: { type: 'Tiny' }, model: { type: 'TwoSlots' }, construct: [{ type: 'ChoiceConstructor' }], trainer: { type: 'NoTrainer' }, estim: { search: { type: 'ScoreAll' } }, export: { d: { type: 'OutDirProbe' } } };
+    const { plan } = await prepareExperiment(cfg, [], { registry: r, discover: false });
+    await runExperiment(plan, { registry: r });
+    await runExperiment(plan, { registry: r, persist: false, backend: { backend: 'cpu', source: 'builtin', skipped: [] } });
+    expect(seen).toEqual([join(dir, 'o'), undefined]);
+  });
+
   it('stops between estimators when aborted and still writes the summary', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'modnas-abort-'));
     const r = registry();

@@ -138,6 +138,7 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
   const backend = opts.backend ?? (await selectBackend({ prefer: cfg.backend, registry, logger, cwd: opts.cwd }));
   const { container, space, rng } = experimentScope(plan, { logger, events, progress, store: session.store, recorder: session.recorder }, parent);
   const store = required(container, Tokens.Store);
+  if (persist) container.registerInstance(Tokens.OutputDir, outputDir);
   // trial experiments (hyperparameter tuning) run in <outputDir>/trials/, on this engine
   container.registerInstance(Tokens.TrialRunner, trialRunner({ registry, backend, outputDir, configDir: resolve(opts.cwd ?? process.cwd(), opts.configDir ?? '.'), persist, logger, parent, signal: opts.signal }));
 

@@ -4,13 +4,14 @@
  * a file inside the experiment's config folder) with dotted-key overrides; it runs in
  * `<experiment folder>/trials/<name>`, never outside it, with the experiment's engine and registry.
  */
-import { existsSync, realpathSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import type { ConfigDoc, JsonObject } from '@modnas/config';
 import { readYamlFile } from '@modnas/config';
 import type { Logger, Registry, TrialRunner, TrialSpec, TrialSummary } from '@modnas/core';
 import { ModnasError } from '@modnas/core';
+import { fileInside, isInside } from '@modnas/kit-io';
 import type { BackendChoice } from './backend.js';
 import { prepareDocs } from './experiment.js';
 import { runExperiment } from './runner.js';
@@ -34,23 +35,15 @@ export interface TrialEnv {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-/** Whether `p` is `dir` or lies inside it. */
-function inside(dir: string, p: string): boolean {
-  const rel = relative(dir, p);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-}
-
 /** The trial config file `file`, which must lie inside `configDir` (symbolic links followed). */
 export function trialConfigFile(file: string, configDir: string, where = 'trial_config'): string {
-  const full = resolve(configDir, file);
-  const refuse = (why: string): ModnasError =>
-    new ModnasError('MODNAS_E_TRIAL_CONFIG', `trial config "${file}" ${why}`, {
+  const full = fileInside(configDir, file, { code: 'MODNAS_E_TRIAL_CONFIG', where, folderName: "the experiment's config folder" });
+  if (!existsSync(full)) {
+    throw new ModnasError('MODNAS_E_TRIAL_CONFIG', `${where} ${JSON.stringify(file)} does not exist (looked for ${full})`, {
       fix: `put the trial's config file in the experiment's config folder (${configDir}) and name it relative to it, or give the config inline`,
       where,
     });
-  if (!inside(configDir, full)) throw refuse(`lies outside the experiment's config folder ${configDir}`);
-  if (!existsSync(full)) throw refuse(`does not exist (looked for ${full})`);
-  if (!inside(realpathSync(configDir), realpathSync(full))) throw refuse(`links to a file outside the experiment's config folder ${configDir}`);
+  }
   return full;
 }
 
@@ -59,7 +52,7 @@ export function trialRunner(env: TrialEnv): TrialRunner {
   const trialsDir = join(env.outputDir, 'trials');
   return {
     async run(spec: TrialSpec): Promise<TrialSummary> {
-      if (!NAME.test(spec.name) || !inside(trialsDir, resolve(trialsDir, spec.name))) {
+      if (!NAME.test(spec.name) || !isInside(trialsDir, resolve(trialsDir, spec.name))) {
         throw new ModnasError('MODNAS_E_TRIAL_NAME', `trial name "${spec.name}" is not a plain folder name`, {
           fix: 'name trials with letters, digits, ".", "_" and "-" only (it becomes the folder trials/<name>)',
           where: 'trial_args.name',

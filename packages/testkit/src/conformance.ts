@@ -86,6 +86,9 @@ function describeStoreComponent(plugin: ModnasPlugin, def: AnyComponentDef, opts
  * output; an estimator runs on a tiny space and returns metrics; a store passes the store contract.
  */
 export function describeConformance(plugin: ModnasPlugin, opts: ConformanceOptions): void {
+  // the experiment folder components may write in (an exporter to a file): one per plugin, made when first needed
+  let scratch: string | undefined;
+  const outputDir = (): string => (scratch ??= mkdtempSync(join(tmpdir(), 'modnas-conformance-')));
   const pj = JSON.parse(readFileSync(opts.packageJson, 'utf8')) as { name: string; version: string; modnas?: { kind: string; provides: string[]; schemaVersion: number; aliases?: Record<string, string[]>; kinds?: Record<string, string> } };
 
   describe(`conformance: ${plugin.meta.name}`, () => {
@@ -152,7 +155,7 @@ export function describeConformance(plugin: ModnasPlugin, opts: ConformanceOptio
 
         const why = skip ? ` (skipped: ${skip})` : def.kind === 'backbone' ? ' (empty Slots filled with TestLin ops; its weights get gradients)' : '';
         it.skipIf(skip !== undefined)(`create() works in a fresh container and one step leaks no tensors${why}`, async () => {
-          const ctx = makeBuildContext();
+          const ctx = makeBuildContext({ outputDir: outputDir() });
           const before = tf.memory().numTensors;
           const instance = await def.create(configOf(def, opts), ctx, input);
           expect(instance).toBeDefined();

@@ -1,14 +1,18 @@
 import type { BuildContext, ComponentKind, ComponentSpec, DataSplit, EstimContext, KindInput, KindOutput, Module, SearchOptimizer, StateOptimizer } from '@modnas/core';
 import { specConfig } from '@modnas/config';
-import { ArchSpace, EventBus, Rng, getRegistry, silentLogger, silentProgress } from '@modnas/core';
+import { ArchSpace, EventBus, Rng, Tokens, getRegistry, silentLogger, silentProgress } from '@modnas/core';
 import { ArraySplit } from '@modnas/kit-estim';
 import { MemoryExperimentStore } from '@modnas/services';
 import { container as rootContainer } from 'tsyringe';
 
-/** A BuildContext over a fresh arch space and child container; `build` resolves from the registry. */
-export function makeBuildContext(opts: { space?: ArchSpace; seed?: number; where?: string } = {}): BuildContext {
+/**
+ * A BuildContext over a fresh arch space and child container; `build` resolves from the registry.
+ * `outputDir` stands for the experiment folder (Tokens.OutputDir) that components write files in.
+ */
+export function makeBuildContext(opts: { space?: ArchSpace; seed?: number; where?: string; outputDir?: string } = {}): BuildContext {
   const space = opts.space ?? new ArchSpace();
   const container = rootContainer.createChildContainer();
+  if (opts.outputDir !== undefined) container.registerInstance(Tokens.OutputDir, opts.outputDir);
   const rng = new Rng(opts.seed ?? 0);
   const ctx: BuildContext = {
     container,

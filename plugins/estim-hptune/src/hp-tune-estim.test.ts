@@ -163,9 +163,11 @@ describe('HPTuneEstim', () => {
 });
 
 describe('routine hptune of the original format', () => {
-  it('runs a config in the original format: hp_space becomes the space, HPTuneEstim tunes it', async () => {
+  it('runs a config in the original format: hp_space becomes the space, HPTuneEstim tunes it (its trial config beside it, not in the working folder)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'modnas-hptune-'));
-    writeFileSync(join(dir, 'trial.yaml'), JSON.stringify(TRIAL));
+    const cfgDir = join(dir, 'cfg');
+    mkdirSync(cfgDir);
+    writeFileSync(join(cfgDir, 'trial.yaml'), JSON.stringify(TRIAL));
     const original = {
       name: 'orig',
       routine: 'hptune',
@@ -174,10 +176,12 @@ describe('routine hptune of the original format', () => {
       optim: { type: 'GridSearchOptim' },
       estim: { tune: { type: 'HPTuneEstim', epochs: -1, args: { trial_config: 'trial.yaml' } } },
     };
-    writeFileSync(join(dir, 'tune.yaml'), JSON.stringify(original));
+    writeFileSync(join(cfgDir, 'tune.yaml'), JSON.stringify(original));
     const r = registry();
-    const { plan } = await prepareExperiment([join(dir, 'tune.yaml')], [], { registry: r, discover: false, cwd: dir });
-    const s = await runExperiment(plan, { registry: r, cwd: dir, backend: { ...CPU, skipped: [] } });
+    // as `modnas run cfg/tune.yaml` does: the prepared experiment names its config folder
+    const { plan, configDir } = await prepareExperiment([join(cfgDir, 'tune.yaml')], [], { registry: r, discover: false, cwd: dir });
+    expect(configDir).toBe(cfgDir);
+    const s = await runExperiment(plan, { registry: r, cwd: dir, configDir, backend: { ...CPU, skipped: [] } });
     expect(s.estims.tune.metrics.trials).toBe(2);
     const lrs = [1, 2].map((i) => (readJson(join(dir, 'exp', 'orig', 'trials', `trial_${i}`, 'outputs', 'summary.json')) as { estims: { train: { metrics: { lr: number } } } }).estims.train.metrics.lr);
     // the lr the trainer trained with (its schedule starts there; float noise aside, the one set)

@@ -43,13 +43,13 @@ describe('MobileNetV2ElasticArchDescExporter', () => {
   it('writes the current subnet; MobileNetV2ArchDescConstructor builds a network of the same structure and FLOPs from it', async () => {
     for (const p of [backbonePlugin, elasticPlugin, mbconvPlugin, basicPlugin]) getRegistry().register(p);
     const space = new ArchSpace();
-    const ctx = makeBuildContext({ space });
+    const dir = mkdtempSync(join(tmpdir(), 'elastic-export-'));
+    const ctx = makeBuildContext({ space, outputDir: dir });
     const net = filled();
     const t = (await mobileNetV2ElasticConstructor.create(mobileNetV2ElasticConstructor.schema.parse({ spatial_kwargs: { expansion_range: [3, 6] }, sequential_kwargs: { repeat_range: [1, 2, 3] } }), ctx, undefined));
     await t.apply(net, ctx);
     space.apply({ seq_0: 2, seq_1: 1, spa_0: 3, spa_1: 6, ker_0: 5, ker_1: 3, ker_3: 5 });
-    const dir = mkdtempSync(join(tmpdir(), 'elastic-export-'));
-    const ex = (await mobileNetV2ElasticArchDescExporter.create(elasticArchDescExporterSchema.parse({ path: join(dir, 'arch.json') }), ctx, undefined));
+    const ex = (await mobileNetV2ElasticArchDescExporter.create(elasticArchDescExporterSchema.parse({ path: 'arch.json' }), ctx, undefined));
     const desc = ex.export(net, space) as unknown[];
     expect(desc).toEqual([null, 'MB5E3', 'MB3E6', 'NIL', 'MB5E6', 'NIL']);
     expect(JSON.parse(readFileSync(join(dir, 'arch.json'), 'utf8'))).toEqual(desc);

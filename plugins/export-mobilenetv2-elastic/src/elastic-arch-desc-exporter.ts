@@ -1,6 +1,6 @@
 import type { Exporter } from '@modnas/core';
 import { defineComponent, z } from '@modnas/core';
-import { writeArchDesc } from '@modnas/kit-mixed-op';
+import { archDescWriter, archDescFileFields } from '@modnas/kit-mixed-op';
 import { elasticArchDesc } from '@modnas/kit-elastic';
 
 export const elasticArchDescExporterSchema = z.strictObject({
@@ -11,8 +11,7 @@ export const elasticArchDescExporterSchema = z.strictObject({
     .positive()
     .default(4)
     .describe("The original's blocks-per-stage assumption; accepted for compatibility, the stages' own depths are used"),
-  path: z.string().min(1).nullable().default(null).describe('Also write the description to this file; null: only return it'),
-  format: z.enum(['yaml', 'json']).nullable().default(null).describe('Format of the file at path; null: by its extension (.json, else YAML)'),
+  ...archDescFileFields,
 });
 
 /**
@@ -26,11 +25,12 @@ export const mobileNetV2ElasticArchDescExporter = defineComponent({
   description: 'Arch description of the current subnet of an elastic MobileNetV2 (null, NIL or MB<k>E<e> per block)',
   archDescConstructor: 'MobileNetV2ArchDescConstructor',
   schema: elasticArchDescExporterSchema,
-  create(config): Exporter {
+  create(config, ctx): Exporter {
+    const write = archDescWriter(ctx, config.path, config.format);
     return {
       export(model) {
         const desc = elasticArchDesc(model, { fixFirst: config.fix_first });
-        if (config.path) writeArchDesc(config.path, desc, config.format ?? undefined);
+        write?.(desc);
         return desc;
       },
     };

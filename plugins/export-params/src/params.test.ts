@@ -21,7 +21,7 @@ const exportOnce = (e: unknown): void => void (e as { export(m: Module, s: ArchS
 describeConformance(plugin, {
   packageJson: new URL('../package.json', import.meta.url),
   step: { DefaultParamsExporter: exportOnce, DefaultToFileExporter: exportOnce, MergeExporter: exportOnce },
-  configs: { DefaultToFileExporter: { path: join(mkdtempSync(join(tmpdir(), 'modnas-to-file-')), 'arch') }, MergeExporter: { exporters: { p: 'DefaultParamsExporter' } } },
+  configs: { DefaultToFileExporter: { path: 'arch' }, MergeExporter: { exporters: { p: 'DefaultParamsExporter' } } },
 });
 
 function space(): ArchSpace {
@@ -33,8 +33,8 @@ function space(): ArchSpace {
   return s;
 }
 
-const run = async (config: Record<string, unknown>, s: ArchSpace): Promise<unknown> =>
-  (await defaultParamsExporter.create(defaultParamsExporter.schema.parse(config), makeBuildContext(), undefined)).export(new Empty(), s);
+const run = async (config: Record<string, unknown>, s: ArchSpace, outputDir?: string): Promise<unknown> =>
+  (await defaultParamsExporter.create(defaultParamsExporter.schema.parse(config), makeBuildContext({ outputDir }), undefined)).export(new Empty(), s);
 
 describe('DefaultParamsExporter', () => {
   it('maps every arch param\'s name to its value (tensors as their values, as the original)', async () => {
@@ -65,7 +65,7 @@ describe('DefaultParamsExporter', () => {
   it('writes the export to a file when given a path', async () => {
     const s = space();
     const dir = mkdtempSync(join(tmpdir(), 'modnas-params-'));
-    const out = await run({ path: join(dir, 'p.yaml'), tensor: 'argmax' }, s);
+    const out = await run({ path: 'p.yaml', tensor: 'argmax' }, s, dir);
     expect(parseYaml(readFileSync(join(dir, 'p.yaml'), 'utf8'))).toEqual(out);
     s.dispose();
   });

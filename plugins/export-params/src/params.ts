@@ -1,6 +1,6 @@
 import type { ArchParam, ArchSpace, Exporter } from '@modnas/core';
 import { DiscreteParam, ModnasError, NumericParam, TensorParam, defineComponent, z } from '@modnas/core';
-import { writeArchDesc } from '@modnas/kit-mixed-op';
+import { archDescWriter, archDescFileFields } from '@modnas/kit-mixed-op';
 
 export const defaultParamsExporterSchema = z.strictObject({
   with_keys: z.boolean().default(true).describe('A mapping name -> value; false: a list of values in creation order'),
@@ -13,8 +13,7 @@ export const defaultParamsExporterSchema = z.strictObject({
     .nullable()
     .default(null)
     .describe('A Python-style format string filled with the values ("{t_0}" by name, "{}" / "{0}" by position); the export is then that string'),
-  path: z.string().min(1).nullable().default(null).describe('Also write the export to this file (atomically); null: only return it'),
-  format: z.enum(['yaml', 'json']).nullable().default(null).describe('Format of the file at path; null: by its extension (.json, else YAML)'),
+  ...archDescFileFields,
 });
 
 type TensorMode = z.output<typeof defaultParamsExporterSchema>['tensor'];
@@ -69,11 +68,12 @@ export const defaultParamsExporter = defineComponent({
   id: 'DefaultParamsExporter',
   description: 'The values of the arch params: name -> value (categorical choices, numbers, tensor values)',
   schema: defaultParamsExporterSchema,
-  create(config): Exporter {
+  create(config, ctx): Exporter {
+    const write = archDescWriter(ctx, config.path, config.format);
     return {
       export(_model, space) {
         const desc = paramsExport(space, { withKeys: config.with_keys, tensor: config.tensor, exportFmt: config.export_fmt });
-        if (config.path) writeArchDesc(config.path, desc, config.format ?? undefined);
+        write?.(desc);
         return desc;
       },
     };

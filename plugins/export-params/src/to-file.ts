@@ -1,12 +1,12 @@
 import { extname } from 'node:path';
 import type { Exporter } from '@modnas/core';
 import { defineComponent, z } from '@modnas/core';
-import { writeArchDesc } from '@modnas/kit-mixed-op';
+import { archDescWriter } from '@modnas/kit-mixed-op';
 
 const exporterSpec = z.union([z.string().min(1), z.looseObject({ type: z.string().min(1) })]);
 
 export const defaultToFileExporterSchema = z.strictObject({
-  path: z.string().min(1).describe('The file; without an extension, ext is added'),
+  path: z.string().min(1).describe('The file, relative to the experiment folder (it may not leave it); without an extension, ext is added'),
   ext: z.enum(['yaml', 'yml', 'json']).default('yaml').describe("The format where path has no extension (the path's own extension wins, as the original)"),
   exporter: exporterSpec
     .default('DefaultParamsExporter')
@@ -28,10 +28,12 @@ export const defaultToFileExporter = defineComponent({
   async create(config, ctx): Promise<Exporter> {
     const inner = await ctx.build('exporter', config.exporter, undefined, `${ctx.where}.exporter`);
     const { file, format } = toFilePath(config.path, config.ext);
+    // checked as the experiment is built, so a bad path fails before any training
+    const write = archDescWriter(ctx, file, format);
     return {
       export(model, space) {
         const desc = inner.export(model, space);
-        writeArchDesc(file, desc, format);
+        write?.(desc);
         return desc;
       },
     };

@@ -1,11 +1,10 @@
 import type { Exporter, Module } from '@modnas/core';
 import { Slot, defineComponent, z } from '@modnas/core';
-import { archDescOf, writeArchDesc } from '@modnas/kit-mixed-op';
+import { archDescOf, archDescWriter, archDescFileFields } from '@modnas/kit-mixed-op';
 
 export const defaultRecursiveExporterSchema = z.strictObject({
   keep_empty: z.boolean().default(false).describe('Keep modules with nothing to describe (as {}), as the original does; false leaves them out'),
-  path: z.string().min(1).nullable().default(null).describe('Also write the description to this file (atomically); null: only return it'),
-  format: z.enum(['yaml', 'json']).nullable().default(null).describe('Format of the file at path; null: by its extension (.json, else YAML)'),
+  ...archDescFileFields,
 });
 
 const isEmpty = (v: unknown): boolean => v === null || v === undefined || (typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0);
@@ -38,11 +37,12 @@ export const defaultRecursiveExporter = defineComponent({
   description: 'A nested description: every module that describes itself, under the names of the modules that hold it',
   archDescConstructor: 'DefaultRecursiveArchDescConstructor',
   schema: defaultRecursiveExporterSchema,
-  create(config): Exporter {
+  create(config, ctx): Exporter {
+    const write = archDescWriter(ctx, config.path, config.format);
     return {
       export(model) {
         const desc = recursiveDesc(model, { keepEmpty: config.keep_empty });
-        if (config.path) writeArchDesc(config.path, desc, config.format ?? undefined);
+        write?.(desc);
         return desc;
       },
     };

@@ -26,7 +26,7 @@ function net(space: ArchSpace, logits: number[][]): Module {
   return new Sequential([ops[0], new Sequential([ops[1]]), ops[2]]);
 }
 
-const exporter = async (config: Record<string, unknown>) => defaultMixedOpExporter.create(defaultMixedOpExporter.schema.parse(config), makeBuildContext(), undefined);
+const exporter = async (config: Record<string, unknown>, outputDir?: string) => defaultMixedOpExporter.create(defaultMixedOpExporter.schema.parse(config), makeBuildContext({ outputDir }), undefined);
 
 describe('DefaultMixedOpExporter', () => {
   it("lists each mixed op's chosen candidate (argmax α) in traversal order, or its top k", async () => {
@@ -43,7 +43,7 @@ describe('DefaultMixedOpExporter', () => {
       ['MB3E3', 'ReLU'],
     ]);
     const dir = mkdtempSync(join(tmpdir(), 'modnas-mixed-op-'));
-    (await exporter({ path: join(dir, 'a.json') })).export(m, space);
+    (await exporter({ path: 'a.json' }, dir)).export(m, space);
     expect(JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8'))).toEqual(['ReLU', 'IDT', 'MB3E3']);
     m.dispose();
     space.dispose();

@@ -1,6 +1,6 @@
 import type { Exporter, Module } from '@modnas/core';
 import { defineComponent, z } from '@modnas/core';
-import { MixedOp, writeArchDesc } from '@modnas/kit-mixed-op';
+import { MixedOp, archDescWriter, archDescFileFields } from '@modnas/kit-mixed-op';
 
 export const defaultMixedOpExporterSchema = z.strictObject({
   fn_args: z
@@ -9,8 +9,7 @@ export const defaultMixedOpExporterSchema = z.strictObject({
     })
     .default({})
     .describe("Arguments of each mixed op's description (the original's to_arch_desc(k))"),
-  path: z.string().min(1).nullable().default(null).describe('Also write the description to this file (atomically); null: only return it'),
-  format: z.enum(['yaml', 'json']).nullable().default(null).describe('Format of the file at path; null: by its extension (.json, else YAML)'),
+  ...archDescFileFields,
 });
 
 /** The description of every mixed op of a network, pre-order: its chosen candidate, or its k most probable. */
@@ -23,11 +22,12 @@ export const defaultMixedOpExporter = defineComponent({
   id: 'DefaultMixedOpExporter',
   description: 'A list with one entry per mixed op, in traversal order: its chosen candidate (or its k most probable)',
   schema: defaultMixedOpExporterSchema,
-  create(config): Exporter {
+  create(config, ctx): Exporter {
+    const write = archDescWriter(ctx, config.path, config.format);
     return {
       export(model) {
         const desc = mixedOpDesc(model, config.fn_args.k);
-        if (config.path) writeArchDesc(config.path, desc, config.format ?? undefined);
+        write?.(desc);
         return desc;
       },
     };

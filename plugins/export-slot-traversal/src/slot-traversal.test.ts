@@ -81,7 +81,7 @@ describe('DefaultSlotTraversalExporter', () => {
       ['arch.json', null, JSON.parse],
       ['arch.txt', 'json', JSON.parse],
     ] as const) {
-      const exporter = await defaultSlotTraversalExporter.create(defaultSlotTraversalExporter.schema.parse({ path: join(dir, file), format }), makeBuildContext(), undefined);
+      const exporter = await defaultSlotTraversalExporter.create(defaultSlotTraversalExporter.schema.parse({ path: file, format }), makeBuildContext({ outputDir: dir }), undefined);
       const desc = exporter.export(n, new ArchSpace());
       expect((parse as (s: string) => unknown)(readFileSync(join(dir, file), 'utf8'))).toEqual(desc);
     }

@@ -1,10 +1,9 @@
 import type { Exporter, Module } from '@modnas/core';
 import { Slot, defineComponent, z } from '@modnas/core';
-import { archDescOf, writeArchDesc } from '@modnas/kit-mixed-op';
+import { archDescOf, archDescWriter, archDescFileFields } from '@modnas/kit-mixed-op';
 
 export const defaultSlotTraversalExporterSchema = z.strictObject({
-  path: z.string().min(1).nullable().default(null).describe('Also write the description to this file (atomically); null: only return it'),
-  format: z.enum(['yaml', 'json']).nullable().default(null).describe('Format of the file at path; null: by its extension (.json, else YAML)'),
+  ...archDescFileFields,
 });
 
 /** The description of each Slot of a network in traversal order (nested Slots included): its op's toArchDesc(), or null. */
@@ -25,11 +24,12 @@ export const defaultSlotTraversalExporter = defineComponent({
   description: 'A list with one entry per Slot, in traversal order: the description of what fills it (the chosen candidate of a mixed op)',
   archDescConstructor: 'DefaultSlotArchDescConstructor',
   schema: defaultSlotTraversalExporterSchema,
-  create(config): Exporter {
+  create(config, ctx): Exporter {
+    const write = archDescWriter(ctx, config.path, config.format);
     return {
       export(model) {
         const desc = slotTraversalDesc(model);
-        if (config.path) writeArchDesc(config.path, desc, config.format ?? undefined);
+        write?.(desc);
         return desc;
       },
     };

@@ -1,4 +1,4 @@
-import type { MetricsFn } from '@modnas/core';
+import type { BuildContext, MetricsFn } from '@modnas/core';
 import { ModnasError, defineComponent, z } from '@modnas/core';
 import type { metricSpecSchema} from './metric-value.js';
 import { buildMetric, closeAll, metricValue } from './metric-value.js';
@@ -38,36 +38,40 @@ export const mergeAggMetricsSchema = z.strictObject({
 
 type Entry = Record<string, unknown> & { type: string; field?: string };
 
-/** Each named metric's value on the model; a metric that gives nothing counts 0, as the original's. */
-async function valuesOf(names: string[], fns: MetricsFn[], entries: Entry[], where: string, ...args: Parameters<MetricsFn>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < fns.length; i++) {
-    const r = await fns[i](...args);
-    out.push(Object.keys(r).length === 0 ? 0 : metricValue(r, entries[i].field, `${where}.metrics_conf.${names[i]}`));
+type Results = Record<string, number>;
+
+/**
+ * The metrics of `conf`, built, as one MetricsFn: each is run in turn on the same arguments and
+ * `fold` makes the aggregation's results from theirs (an empty metrics_conf is an error).
+ */
+async function aggregate<E extends Entry>(conf: Record<string, E>, ctx: BuildContext, fold: (results: Results[], names: string[], entries: E[]) => Results): Promise<MetricsFn> {
+  const names = Object.keys(conf);
+  if (names.length === 0) {
+    throw new ModnasError('MODNAS_E_METRICS_EMPTY', `${ctx.where}: metrics_conf names no metric`, { fix: 'name at least one metric: metrics_conf: { acc: { type: ValidateMetrics } }', where: `${ctx.where}.metrics_conf` });
   }
-  return out;
+  const entries = names.map((n) => conf[n]);
+  const fns = await Promise.all(names.map((n, i) => buildMetric(ctx, specOf(entries[i]), `${ctx.where}.metrics_conf.${n}`)));
+  const fn: MetricsFn = async (...args) => {
+    const results: Results[] = [];
+    for (const f of fns) results.push(await f(...args));
+    return fold(results, names, entries);
+  };
+  return Object.assign(fn, { close: () => closeAll(fns) });
 }
 
-function noMetrics(where: string): never {
-  throw new ModnasError('MODNAS_E_METRICS_EMPTY', `${where}: metrics_conf names no metric`, { fix: 'name at least one metric: metrics_conf: { acc: { type: ValidateMetrics } }', where: `${where}.metrics_conf` });
-}
+/** Each result's value (its `field`, else its only one); a metric that gives nothing counts 0, as the original's. */
+const valuesOf = (results: Results[], names: string[], entries: Entry[], where: string): number[] =>
+  results.map((r, i) => (Object.keys(r).length === 0 ? 0 : metricValue(r, entries[i].field, `${where}.metrics_conf.${names[i]}`)));
 
 export const sumAggMetrics = defineComponent({
   kind: 'metrics',
   id: 'SumAggMetrics',
   description: 'Weighted sum of other metrics, each divided by its base: Σ weight·value/base',
   schema: sumAggMetricsSchema,
-  async create(config, ctx) {
-    const names = Object.keys(config.metrics_conf);
-    if (names.length === 0) noMetrics(ctx.where);
-    const entries = names.map((n) => config.metrics_conf[n] as Entry);
-    const fns = await Promise.all(names.map((n, i) => buildMetric(ctx, specOf(entries[i]), `${ctx.where}.metrics_conf.${n}`)));
-    const fn: MetricsFn = async (...args) => {
-      const v = await valuesOf(names, fns, entries, ctx.where, ...args);
-      return { [config.key]: v.reduce((s, x, i) => s + (config.metrics_conf[names[i]].weight * x) / config.metrics_conf[names[i]].base, 0) };
-    };
-    return Object.assign(fn, { close: () => closeAll(fns) });
-  },
+  create: (config, ctx) =>
+    aggregate(config.metrics_conf, ctx, (results, names, entries) => ({
+      [config.key]: valuesOf(results, names, entries, ctx.where).reduce((s, x, i) => s + (entries[i].weight * x) / entries[i].base, 0),
+    })),
 });
 
 export const prodAggMetrics = defineComponent({
@@ -75,22 +79,10 @@ export const prodAggMetrics = defineComponent({
   id: 'ProdAggMetrics',
   description: 'Product of other metrics, each (value/base)^(alpha, or beta above base): the MnasNet-style reward acc·(lat/target)^w',
   schema: prodAggMetricsSchema,
-  async create(config, ctx) {
-    const names = Object.keys(config.metrics_conf);
-    if (names.length === 0) noMetrics(ctx.where);
-    const entries = names.map((n) => config.metrics_conf[n] as Entry);
-    const fns = await Promise.all(names.map((n, i) => buildMetric(ctx, specOf(entries[i]), `${ctx.where}.metrics_conf.${n}`)));
-    const fn: MetricsFn = async (...args) => {
-      const v = await valuesOf(names, fns, entries, ctx.where, ...args);
-      return {
-        [config.key]: v.reduce((p, x, i) => {
-          const e = config.metrics_conf[names[i]];
-          return p * (x / e.base) ** (x > e.base ? e.beta : e.alpha);
-        }, 1),
-      };
-    };
-    return Object.assign(fn, { close: () => closeAll(fns) });
-  },
+  create: (config, ctx) =>
+    aggregate(config.metrics_conf, ctx, (results, names, entries) => ({
+      [config.key]: valuesOf(results, names, entries, ctx.where).reduce((p, x, i) => p * (x / entries[i].base) ** (x > entries[i].base ? entries[i].beta : entries[i].alpha), 1),
+    })),
 });
 
 export const mergeAggMetrics = defineComponent({
@@ -98,21 +90,14 @@ export const mergeAggMetrics = defineComponent({
   id: 'MergeAggMetrics',
   description: 'Several metrics as one: each value under its name',
   schema: mergeAggMetricsSchema,
-  async create(config, ctx) {
-    const names = Object.keys(config.metrics_conf);
-    if (names.length === 0) noMetrics(ctx.where);
-    const entries = names.map((n) => config.metrics_conf[n] as Entry);
-    const fns = await Promise.all(names.map((n, i) => buildMetric(ctx, specOf(entries[i]), `${ctx.where}.metrics_conf.${n}`)));
-    const fn: MetricsFn = async (...args) => {
-      const out: Record<string, number> = {};
-      for (let i = 0; i < fns.length; i++) {
-        const r = await fns[i](...args);
+  create: (config, ctx) =>
+    aggregate(config.metrics_conf, ctx, (results, names, entries) => {
+      const out: Results = {};
+      results.forEach((r, i) => {
         // one value (or the field asked for) under the name; several under name.key
         if (entries[i].field !== undefined || Object.keys(r).length === 1) out[names[i]] = metricValue(r, entries[i].field, `${ctx.where}.metrics_conf.${names[i]}`);
         else for (const [k, v] of Object.entries(r)) out[`${names[i]}.${k}`] = v;
-      }
+      });
       return out;
-    };
-    return Object.assign(fn, { close: () => closeAll(fns) });
-  },
+    }),
 });

@@ -3,7 +3,7 @@ import { ModnasError, Module, Sequential, Slot, defineComponent, tf, z } from '@
 import { archDescOf, isMixedOp } from '@modnas/kit-mixed-op';
 import type { Allocator, Enumerator, LayerDefSpec, Merger } from './layer-defs.js';
 import { buildAllocator, buildEnumerator, buildMerger, layerDefSchema } from './layer-defs.js';
-import { buildPreprocs, checkChannels, edgeClsSchema, edgeInput, edgeKwargs, edgeKwargsSchema, fillEdges, layerRefs, nameSchema, preprocSchema, preprocSpecs } from './parts.js';
+import { addPreprocs, buildPreprocs, checkChannels, edgeClsSchema, edgeInput, edgeKwargs, edgeKwargsSchema, fillEdges, inputStates, layerRefs, nameSchema, preprocSchema, preprocSpecs } from './parts.js';
 
 export interface DAGLayerOptions {
   /** Channels of each input (a list: several inputs, run with `run([...])`). */
@@ -76,17 +76,9 @@ export class DAGLayer extends Module {
     this.mergerState = buildMerger(o.mergerState ?? 'SumMerger', 0, `${where}.merger_state`);
     this.mergerOut = buildMerger(o.mergerOut ?? 'ConcatMerger', this.nInput, `${where}.merger_out`);
     this.enumerator = buildEnumerator(o.enumerator ?? 'CombinationEnumerator', `${where}.enumerator`);
-    const chnStates: number[] = [];
-    if (o.preprocs) {
-      if (o.preprocs.length !== this.nInput || o.chnPreproc === undefined) {
-        throw new ModnasError('MODNAS_E_LAYER_ARGS', `DAGLayer: ${o.preprocs.length} preproc module(s) for ${this.nInput} input(s)${o.chnPreproc === undefined ? ', and no chnPreproc' : ''}`, { fix: 'give one preproc per input and their output channels', where });
-      }
-      this.preprocs = this.addModule('preprocs', new Sequential([...o.preprocs]));
-      for (let i = 0; i < this.nInput; i++) chnStates.push(o.chnPreproc);
-    } else {
-      this.preprocs = undefined;
-      chnStates.push(...this.chnIn);
-    }
+    const pre = addPreprocs(this, o, this.chnIn, 'DAGLayer', where);
+    this.preprocs = pre.preprocs;
+    const chnStates = pre.chnStates;
     this.dag = this.addModule('dag', new Sequential());
     this.rows = [];
     let e = 0;
@@ -138,11 +130,8 @@ export class DAGLayer extends Module {
 
   /** Run the layer on its inputs (one tensor per input). */
   run(xs: readonly tf.Tensor[]): tf.Tensor {
-    if (xs.length !== this.nInput) {
-      throw new ModnasError('MODNAS_E_MODEL_INPUT', `DAGLayer has ${this.nInput} input(s), got ${xs.length}`, { fix: `run it with ${this.nInput} tensor(s)` });
-    }
     return tf.tidy(() => {
-      const states = this.preprocs ? xs.map((x, i) => this.preprocs!.at(i).call(x)) : [...xs];
+      const states = inputStates('DAGLayer', this.nInput, this.preprocs, xs);
       for (let i = 0; i < this.nNodes; i++) {
         const cur = this.nInput + i;
         const res = this.rows[i].map(({ sidx, slot }) => slot.call(edgeInput(this.allocator.alloc(sidx.map((s) => states[s]), sidx, cur))));

@@ -1,7 +1,7 @@
 import { ModnasError, Module, Sequential, Slot, defineComponent, tf, z } from '@modnas/core';
 import type { Allocator, LayerDefSpec, Merger } from './layer-defs.js';
 import { buildAllocator, buildMerger, layerDefSchema } from './layer-defs.js';
-import { buildPreprocs, checkChannels, edgeClsSchema, edgeInput, edgeKwargs, edgeKwargsSchema, fillEdges, layerRefs, nameSchema, preprocSchema, preprocSpecs } from './parts.js';
+import { addPreprocs, buildPreprocs, checkChannels, edgeClsSchema, edgeInput, edgeKwargs, edgeKwargsSchema, fillEdges, inputStates, layerRefs, nameSchema, preprocSchema, preprocSpecs } from './parts.js';
 
 export interface MultiChainLayerOptions {
   /** Channels of each input (a list: several inputs, run with `run([...])`). */
@@ -63,17 +63,9 @@ export class MultiChainLayer extends Module {
     this.stride = o.stride ?? 1;
     this.allocator = buildAllocator(o.allocator ?? 'EvenSplitAllocator', this.nInput, this.nChain, `${where}.allocator`);
     this.mergerOut = buildMerger(o.mergerOut ?? 'ConcatMerger', this.nInput, `${where}.merger_out`);
-    const chnStates: number[] = [];
-    if (o.preprocs) {
-      if (o.preprocs.length !== this.nInput || o.chnPreproc === undefined) {
-        throw new ModnasError('MODNAS_E_LAYER_ARGS', `MultiChainLayer: ${o.preprocs.length} preproc module(s) for ${this.nInput} input(s)${o.chnPreproc === undefined ? ', and no chnPreproc' : ''}`, { fix: 'give one preproc per input and their output channels', where });
-      }
-      this.preprocs = this.addModule('preprocs', new Sequential([...o.preprocs]));
-      for (let i = 0; i < this.nInput; i++) chnStates.push(o.chnPreproc);
-    } else {
-      this.preprocs = undefined;
-      chnStates.push(...this.chnIn);
-    }
+    const pre = addPreprocs(this, o, this.chnIn, 'MultiChainLayer', where);
+    this.preprocs = pre.preprocs;
+    const chnStates = pre.chnStates;
     this.chains = this.addModule('chains', new Sequential());
     const sidx = this.chnIn.map((_, i) => i);
     for (let c = 0; c < this.nChain; c++) {
@@ -104,11 +96,8 @@ export class MultiChainLayer extends Module {
   }
 
   run(xs: readonly tf.Tensor[]): tf.Tensor {
-    if (xs.length !== this.nInput) {
-      throw new ModnasError('MODNAS_E_MODEL_INPUT', `MultiChainLayer has ${this.nInput} input(s), got ${xs.length}`, { fix: `run it with ${this.nInput} tensor(s)` });
-    }
     return tf.tidy(() => {
-      const states = this.preprocs ? xs.map((x, i) => this.preprocs!.at(i).call(x)) : [...xs];
+      const states = inputStates('MultiChainLayer', this.nInput, this.preprocs, xs);
       const sidx = this.chnIn.map((_, i) => i);
       for (let c = 0; c < this.nChain; c++) {
         const inputs = this.allocator.alloc(sidx.map((s) => states[s]), sidx, this.nInput + c);

@@ -1,5 +1,5 @@
 import type { BuildContext, ComponentRef, ComponentSpec, Module, Slot, SlotSpec } from '@modnas/core';
-import { ModnasError, looseName, tf, z } from '@modnas/core';
+import { ModnasError, Sequential, looseName, tf, z } from '@modnas/core';
 
 /** Shared by DAGLayer and MultiChainLayer: their preprocessing, edges and channel checks. */
 
@@ -103,3 +103,23 @@ export function layerRefs(c: { preproc: PrimitiveSpec | PrimitiveSpec[] | null; 
 
 /** An edge reading several states reads them concatenated along channels (a Slot here takes one tensor). */
 export const edgeInput = (xs: readonly tf.Tensor[]): tf.Tensor => (xs.length === 1 ? xs[0] : tf.concat(xs as tf.Tensor[], 3));
+
+/**
+ * A layer's preprocessing: one module per input, added to `layer` as `preprocs`, each giving
+ * `chnPreproc` channels; the input states' channels (the raw inputs' without preprocs).
+ */
+export function addPreprocs(layer: Module, o: { preprocs?: readonly Module[]; chnPreproc?: number }, chnIn: readonly number[], cls: string, where: string): { preprocs: Sequential | undefined; chnStates: number[] } {
+  if (!o.preprocs) return { preprocs: undefined, chnStates: [...chnIn] };
+  if (o.preprocs.length !== chnIn.length || o.chnPreproc === undefined) {
+    throw new ModnasError('MODNAS_E_LAYER_ARGS', `${cls}: ${o.preprocs.length} preproc module(s) for ${chnIn.length} input(s)${o.chnPreproc === undefined ? ', and no chnPreproc' : ''}`, { fix: 'give one preproc per input and their output channels', where });
+  }
+  return { preprocs: layer.addModule('preprocs', new Sequential([...o.preprocs])), chnStates: chnIn.map(() => o.chnPreproc as number) };
+}
+
+/** A layer's input states: one tensor per input (else MODNAS_E_MODEL_INPUT), each through its preproc. */
+export function inputStates(cls: string, nInput: number, preprocs: Sequential | undefined, xs: readonly tf.Tensor[]): tf.Tensor[] {
+  if (xs.length !== nInput) {
+    throw new ModnasError('MODNAS_E_MODEL_INPUT', `${cls} has ${nInput} input(s), got ${xs.length}`, { fix: `run it with ${nInput} tensor(s)` });
+  }
+  return preprocs ? xs.map((x, i) => preprocs.at(i).call(x)) : [...xs];
+}

@@ -7,35 +7,14 @@
  * Plain names ("MB3E6", "relu6") resolve inside and pass; absolute paths elsewhere, `..` that
  * climbs out, `~` and `file:` URLs are refused before anything is validated, built or read.
  */
-import { realpathSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { ModnasError } from '@modnas/core';
+import { isInside, realish } from '@modnas/kit-io';
 
 export const WORKER_PATH_CODE = 'MODNAS_E_WORKER_PATH';
 
 /** Top-level keys whose components a worker never creates (the coordinator's store, executor, exports ...): their paths are the coordinator's. */
 export const WORKER_UNUSED_KEYS: ReadonlySet<string> = new Set(['name', 'output_dir', 'log_level', 'store', 'executor', 'export', 'callbacks', 'checkpoint', 'writer', 'optim']);
-
-/** The real path of `p`: its deepest existing ancestor with symlinks resolved, then the rest as written. */
-function realish(p: string): string {
-  const rest: string[] = [];
-  let at = p;
-  for (;;) {
-    try {
-      return join(realpathSync(at), ...rest.reverse());
-    } catch {
-      const up = dirname(at);
-      if (up === at) return p;
-      rest.push(basename(at));
-      at = up;
-    }
-  }
-}
-
-function inside(p: string, root: string): boolean {
-  const r = relative(root, p);
-  return r === '' || (!r.startsWith('..') && !isAbsolute(r));
-}
 
 export interface WorkerFolders {
   /** The worker's working folder: relative paths are resolved from it. */
@@ -57,9 +36,9 @@ export function pathEscape(s: string, folders: WorkerFolders): string | undefine
   if (s.includes('\0')) return 'a NUL byte';
   const abs = resolve(folders.cwd, s);
   // as written and with its links followed, it must land in the worker's folders (a link may go from one to another)
-  if (folders.roots.some((r) => inside(abs, r))) {
+  if (folders.roots.some((r) => isInside(r, abs))) {
     const real = realish(abs);
-    if (folders.roots.some((r) => inside(real, r))) return undefined;
+    if (folders.roots.some((r) => isInside(r, real))) return undefined;
   }
   return isAbsolute(s) ? 'an absolute path outside the worker\'s folders' : 'a relative path that leads out of the worker\'s folders';
 }
