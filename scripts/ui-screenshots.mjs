@@ -2,9 +2,9 @@
 // Screenshots of the dashboard's views for packages/ui/README.md, taken from real runs (issue 24).
 //   node scripts/ui-screenshots.mjs [--keep | --from <folder>]
 // Needs the build (`npx -y pnpm@9.15.9 build`: packages/cli/dist and packages/ui/dist/page) and
-// Chromium (/usr/bin/chromium, or MODNAS_TEST_CHROMIUM=<path>). It runs four small searches with the
-// built `modnas` command in a temporary folder (1.5 to 2 min on 2 cores, nearly all of it the
-// quickstart's ProxylessNAS search, shortened), serves that folder with `modnas ui`, opens each view in
+// Chromium (/usr/bin/chromium, or MODNAS_TEST_CHROMIUM=<path>). It runs five small searches with the
+// built `modnas` command in a temporary folder (3 to 4 min on 2 cores, nearly all of it the
+// quickstart's ProxylessNAS search, shortened, and the latency Pareto search), serves that folder with `modnas ui`, opens each view in
 // headless Chromium 1280 px wide and REWRITES packages/ui/screenshots/: every PNG there is removed and
 // one PNG per view is written, clipped to that view's section. The PNGs are re-encoded with 256
 // colours by sharp (a dependency of @modnas/kit-image), about 3 times smaller; without it they stay
@@ -90,8 +90,14 @@ const RUNS = [
     what: 'NSGA-II (score and params) on NAS-Bench-Macro, 300 queries',
     args: ['run', `${NB201}/macro.yaml`, `${NB201}/pareto.yaml`, '--output-dir', exp, '--name', 'macro-pareto', '-o', 'estim.search.record_trials=true', '-o', 'estim.search.max_queries=300', '-q'],
   },
+  {
+    // 1.5 min; needs playwright-core and onnxruntime-web (the workspace has both) and the Chromium above
+    name: 'pareto-latency',
+    what: 'SPOS + NSGA-II on the quickstart space, accuracy against latency in onnxruntime-web in Chromium (examples/quickstart/pareto-latency.yaml)',
+    args: ['run', 'examples/quickstart/pareto-latency.yaml', '--output-dir', exp, '-q'],
+  },
 ];
-const [QUICKSTART, NB201_RANDOM, NB201_REA, MACRO] = RUNS;
+const [QUICKSTART, NB201_RANDOM, NB201_REA, MACRO, LATENCY] = RUNS;
 
 function makeRuns() {
   for (const r of RUNS) {
@@ -177,6 +183,23 @@ async function pointOnScreen(page, chart, i) {
   return { x: box.x + ((c.data[0][i] - x0) / (x1 - x0)) * box.width, y: box.y + (1 - (c.data[1][i] - y0) / (y1 - y0)) * box.height };
 }
 
+/** The Pareto scatter `chart` scrolled into view with a point of its front hovered (near the knee): its section and where the point is. */
+async function hoverFront(page, chart) {
+  const section = sectionTitled(page, 'Score against cost, Pareto front');
+  await section.locator(`.chart[data-chart="${chart}"] canvas`).waitFor();
+  await section.locator(`.chart[data-chart="${chart}"]`).scrollIntoViewIfNeeded();
+  const c = await page.evaluate(`window.__modnasCharts[${JSON.stringify(chart)}]`);
+  const front = c.data[2].flatMap((v, i) => (v === null ? [] : [i]));
+  if (front.length === 0) throw new Error(`the Pareto scatter ${chart} marks no front`);
+  const i = front[Math.floor(front.length * 0.4)]; // near the knee, with front points either side
+  const at = await pointOnScreen(page, chart, i);
+  await page.mouse.move(at.x, at.y);
+  const tip = section.locator(`.chart[data-chart="${chart}"] .pareto-tip`);
+  await tip.waitFor({ state: 'visible' });
+  if (!/on the Pareto front/.test((await tip.textContent()) ?? '')) throw new Error(`the hovered point of ${chart} is not the front point aimed at: ${await tip.textContent()}`);
+  return { section, at };
+}
+
 async function screenshots(base) {
   const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
   const problems = [];
@@ -192,7 +215,7 @@ async function screenshots(base) {
     await open(page, base, '/', '#runs');
     // (a selector, not a predicate: the page's Content-Security-Policy refuses the eval a predicate needs)
     await page.locator(`#runs tbody tr:nth-child(${nRuns})`).waitFor({ timeout: 15_000 });
-    await shot(page, 'runs', `the runs list: the ${nRuns} runs of the four experiments below`, page.locator('section').filter({ has: page.locator('#runs') }));
+    await shot(page, 'runs', `the runs list: the ${nRuns} runs of the experiments below`, page.locator('section').filter({ has: page.locator('#runs') }));
 
     // the quickstart run: its facts, curves and best score so far
     await open(page, base, runHash('proxylessnas', 'r1'), '#facts');
@@ -230,19 +253,7 @@ async function screenshots(base) {
     await shot(page, 'trials', `${MACRO.what}: the trial table filtered by \`${filter}\` and sorted by score`, sectionTitled(page, 'Trials'));
 
     // its Pareto scatter, a point of the front hovered
-    const pareto = sectionTitled(page, 'Score against cost, Pareto front');
-    const chart = 'pareto:params';
-    await pareto.locator(`.chart[data-chart="${chart}"] canvas`).waitFor();
-    await pareto.scrollIntoViewIfNeeded();
-    const c = await page.evaluate(`window.__modnasCharts[${JSON.stringify(chart)}]`);
-    const front = c.data[2].flatMap((v, i) => (v === null ? [] : [i]));
-    if (front.length === 0) throw new Error(`the Pareto scatter ${chart} marks no front`);
-    const i = front[Math.floor(front.length * 0.4)]; // near the knee, with front points either side
-    const at = await pointOnScreen(page, chart, i);
-    await page.mouse.move(at.x, at.y);
-    const tip = pareto.locator(`.chart[data-chart="${chart}"] .pareto-tip`);
-    await tip.waitFor({ state: 'visible' });
-    if (!/on the Pareto front/.test((await tip.textContent()) ?? '')) throw new Error(`the hovered point of ${chart} is not the front point aimed at: ${await tip.textContent()}`);
+    const { section: pareto, at } = await hoverFront(page, 'pareto:params');
     await shot(page, 'pareto', `${MACRO.what}: score against params and against flops, the Pareto front in red, a trial of the front hovered`, pareto);
 
     // clicked: the trial's panel
@@ -252,6 +263,11 @@ async function screenshots(base) {
     await page.mouse.move(0, 0);
     await panel.scrollIntoViewIfNeeded();
     await shot(page, 'trial', `${MACRO.what}: that trial, clicked in the scatter: its score, metrics and network`, panel);
+
+    // accuracy against browser latency, a point of the front hovered
+    await open(page, base, runHash('pareto-latency', 'r1'), '#trials tbody tr');
+    const latency = await hoverFront(page, 'pareto:latency');
+    await shot(page, 'pareto-latency', `${LATENCY.what}: score against latency (ms), the front in red, a trial of the front hovered`, latency.section.locator('.chart[data-chart="pareto:latency"]'));
   } finally {
     await browser.close();
   }

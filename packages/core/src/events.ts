@@ -12,7 +12,8 @@ export interface EventMap {
   /** alpha: the values the store's 'alpha' stream gets (absent without a tensor-driven mixed op). */
   'epoch:end': { estim: string; epoch: number; epochs: number; metrics: Record<string, number>; alpha?: AlphaProbs[] };
   'step:end': { estim: string; epoch: number; step: number; steps: number; metrics: Record<string, number> };
-  'candidate:end': { estim: string; arch: Record<string, unknown>; score: number; metrics: Record<string, number> };
+  /** index: the candidate's number in its estimator, from 0 (its record's `index` in the store's 'candidates', the dashboard's trial index + 1). */
+  'candidate:end': { estim: string; index: number; arch: Record<string, unknown>; score: number; metrics: Record<string, number> };
   'arch:update': { estim: string; step: number };
   'export': { estim: string; file: string };
 }

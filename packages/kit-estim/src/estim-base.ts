@@ -400,7 +400,7 @@ export async function reportCandidate(ctx: EstimContext, result: ExecutedTrial, 
     ...(result.error === undefined ? {} : { error: result.error }),
     time: new Date().toISOString(),
   });
-  await ctx.events.emit('candidate:end', { estim: ctx.name, arch: result.arch, score: result.score, metrics: result.metrics });
+  await ctx.events.emit('candidate:end', { estim: ctx.name, index, arch: result.arch, score: result.score, metrics: result.metrics });
   await yieldToEventLoop();
 }
 

@@ -101,7 +101,7 @@ export async function runTabularSearch(ctx: EstimContext, bench: TabularBenchmar
       const metrics = { ...q.metrics, fitness: q.fitness, cost: q.cost, sim_cost: spent };
       results.push({ arch, score: q.fitness, metrics });
       if (opts.recordTrials) ctx.store.append('trials', { estim: ctx.name, query: queries, row, arch, ...metrics });
-      await ctx.events.emit('candidate:end', { estim: ctx.name, arch, score: q.fitness, metrics });
+      await ctx.events.emit('candidate:end', { estim: ctx.name, index: queries - 1, arch, score: q.fitness, metrics });
       task.tick(Number.isFinite(opts.budget) ? q.cost : 1, { best: best.fitness });
       if (opts.stopOnTarget && firstHit > 0) {
         exhausted = true;

@@ -25,7 +25,7 @@ async function drive(events: EventBus, epochs: Array<Array<{ arch: Record<string
   await events.emit('estim:begin', { estim: 'search', type: 'X', stop: (r) => void stops.push(r) });
   for (const [e, cands] of epochs.entries()) {
     await events.emit('epoch:begin', { estim: 'search', epoch: e, epochs: epochs.length });
-    for (const c of cands) await events.emit('candidate:end', { estim: 'search', ...c });
+    for (const [index, c] of cands.entries()) await events.emit('candidate:end', { estim: 'search', index, ...c });
     await events.emit('epoch:end', { estim: 'search', epoch: e, epochs: epochs.length, metrics: { acc: 0.5 + e / 100 }, ...extra(e) });
   }
   await events.emit('estim:end', { estim: 'search', type: 'X' });
@@ -103,6 +103,16 @@ describe('OptimumReporter and ParetoReporter', () => {
     const fills = [...svg.matchAll(/<circle [^>]*fill="([^"]+)"/g)].map((m) => m[1]);
     expect(new Set(fills).size).toBe(2);
     expect(fills.filter((f) => f === fills.at(-1))).toHaveLength(2);
+    // the front as data: each point with its candidate index, arch, score and metrics
+    const saved = JSON.parse(readFileSync(join(dir, 'outputs', 'pareto_search.json'), 'utf8')) as { keys: string[]; directions: Record<string, string>; candidates: number; front: Array<{ index: number; arch: { a: number }; score: number; metrics: Record<string, number> }> };
+    expect(saved.keys).toEqual(['acc', 'flops']);
+    expect(saved.directions).toEqual({ acc: 'max', flops: 'min' });
+    expect(saved.candidates).toBe(5);
+    expect(saved.front.map((p) => [p.index, p.arch.a, p.score]).sort()).toEqual([
+      [0, 1, 0.7],
+      [4, 5, 0.8],
+    ]);
+    expect(saved.front.find((p) => p.index === 4)?.metrics).toEqual({ acc: 0.8, flops: 12 });
   });
 });
 

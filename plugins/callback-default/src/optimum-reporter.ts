@@ -1,7 +1,7 @@
 import type { Callback, EventBus, Logger } from '@modnas/core';
 import { defineComponent, z } from '@modnas/core';
 import { formatMetrics } from '@modnas/kit-estim';
-import { safeName, writePlot } from './files.js';
+import { safeName, writeOutput, writePlot } from './files.js';
 import type { Result } from './optimum.js';
 import { ParetoSet } from './optimum.js';
 import { dueEvery } from './reporters.js';
@@ -40,9 +40,9 @@ export class OptimumReporter implements Callback {
       this.epoch = this.fresh();
       this.results = [];
     });
-    events.on('candidate:end', ({ arch, metrics }) => {
+    events.on('candidate:end', ({ index, arch, score, metrics }) => {
       if (Object.keys(metrics).length === 0) return;
-      const r = { arch, metrics };
+      const r = { index, arch, score, metrics };
       this.results.push(r);
       this.run.add(r);
       if (this.config.stat_epoch) this.epoch.add(r);
@@ -85,7 +85,11 @@ export const paretoReporterSchema = optimumReporterSchema.extend({
   plot_intv: z.number().min(0).nullable().default(0.2).describe('Plot every this many epochs (a fraction below 1: of the total; 0: only at the end)'),
 });
 
-/** OptimumReporter, and an SVG scatter of the candidates with the Pareto front on two metrics (plot/pareto_<estim>.svg). */
+/**
+ * OptimumReporter, and an SVG scatter of the candidates with the Pareto front on two metrics
+ * (plot/pareto_<estim>.svg); at the estimator's end the front itself, each point with its candidate
+ * index, architecture, score and metrics (outputs/pareto_<estim>.json).
+ */
 export class ParetoReporter extends OptimumReporter {
   declare readonly config: z.output<typeof paretoReporterSchema>;
   readonly plots: string[] = [];
@@ -97,6 +101,21 @@ export class ParetoReporter extends OptimumReporter {
 
   protected override onEnd(estim: string): void {
     this.plot(estim);
+    this.writeFront(estim);
+  }
+
+  /** The front over the compared keys, as data: outputs/pareto_<estim>.json. */
+  writeFront(estim: string): void {
+    if (!this.run.results.length) return;
+    const keys = this.run.compared;
+    const path = writeOutput(this.outputDir, `pareto_${safeName(estim)}.json`, {
+      estim,
+      keys,
+      directions: Object.fromEntries(keys.map((k) => [k, this.config.cmp_fn[k] ?? 'max'])),
+      candidates: this.results.length,
+      front: this.run.results.map((r) => ({ index: r.index ?? null, arch: r.arch, score: r.score ?? null, metrics: r.metrics })),
+    });
+    this.logger?.info(`Pareto front (${this.run.results.length} of ${this.results.length} candidates) saved to ${path}`);
   }
 
   plot(estim: string, epoch?: number): void {
@@ -121,7 +140,7 @@ export class ParetoReporter extends OptimumReporter {
 export const paretoReporter = defineComponent({
   kind: 'callback',
   id: 'ParetoReporter',
-  description: 'OptimumReporter, and an SVG scatter of the candidates with their Pareto front on two metrics (plot/pareto_<estim>.svg)',
+  description: 'OptimumReporter, an SVG scatter of the candidates with their Pareto front on two metrics (plot/pareto_<estim>.svg), and the front as data (outputs/pareto_<estim>.json)',
   schema: paretoReporterSchema,
   create(config) {
     return new ParetoReporter(config);

@@ -4,6 +4,9 @@ export type Direction = 'max' | 'min';
 export interface Result {
   arch: Record<string, unknown>;
   metrics: Record<string, number>;
+  /** The candidate's number in its estimator, from 0 (the event's index). */
+  index?: number;
+  score?: number;
 }
 
 /**
