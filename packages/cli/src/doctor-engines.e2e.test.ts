@@ -16,6 +16,9 @@ describe('plugins doctor and the engines', () => {
     expect(r.stdout).toMatch(/native \(@modnas\/engine-native, priority 50\): ok, own kernels \(/);
     expect(r.stdout).toMatch(/wasm \(@modnas\/engine-native, priority 40\): ok/);
     expect(r.stdout.indexOf('native (')).toBeLessThan(r.stdout.indexOf('wasm ('));
+    // an engine for a GPU, on a machine without one: listed first (priority 70), not a problem
+    expect(r.stdout).toMatch(/webgpu \(@modnas\/engine-webgpu, priority 70\): not used here \(it needs a hardware GPU with WebGPU\): /);
+    expect(r.stdout.indexOf('webgpu (')).toBeLessThan(r.stdout.indexOf('native ('));
     expect(r.stdout).toContain('no problems found');
     expect(r.status).toBe(0);
   }, 150_000);

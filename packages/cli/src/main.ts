@@ -192,7 +192,7 @@ function reportError(e: unknown, io: Io, debug: boolean): number {
     io.err(`error [${e.code}]: ${e.message}`);
     if (debug && e.stack) io.err(e.stack);
     if (debug && e.cause) io.err(`cause: ${String((e.cause as Error)?.stack ?? e.cause)}`);
-    return /^MODNAS_E_(CLI|CONFIG|REGISTRY|PLUGIN|BACKEND_UNKNOWN|PARAM|IO_UNWRITABLE|STORE_BUSY|RESUME_CONFIG|UI|EXPORT_NO_MODEL|EXPORT_FORMAT|EXPORT_UNSUPPORTED|EXPORT_BATCH|EXPORT_WEIGHTS|PREDICT|DATA_IMAGE|ARCHDESC|EXECUTOR_REDIS_URL)/.test(e.code) ? 2 : 1;
+    return /^MODNAS_E_(CLI|CONFIG|REGISTRY|PLUGIN|BACKEND_UNKNOWN|BACKEND_SETUP|PARAM|IO_UNWRITABLE|STORE_BUSY|RESUME_CONFIG|UI|EXPORT_NO_MODEL|EXPORT_FORMAT|EXPORT_UNSUPPORTED|EXPORT_BATCH|EXPORT_WEIGHTS|PREDICT|DATA_IMAGE|ARCHDESC|EXECUTOR_REDIS_URL)/.test(e.code) ? 2 : 1;
   }
   const err = e as Error;
   io.err(`error: ${err?.message ?? String(e)}`);
@@ -675,8 +675,10 @@ async function engineDoctor(registry: Registry): Promise<{ lines: string[]; fail
         why = String((e as Error)?.message ?? e);
       }
     }
-    if (why) failed++;
-    lines.push(why ? `${head}: NOT AVAILABLE: ${why.split('\n').join(' ')}` : `${head}: ok, ${def?.describe?.() ?? 'set up'}`);
+    // an engine for hardware this machine lacks (a GPU) is not a problem here
+    const absent = why !== undefined && def?.needs !== undefined;
+    if (why && !absent) failed++;
+    lines.push(!why ? `${head}: ok, ${def?.describe?.() ?? 'set up'}` : absent ? `${head}: not used here (it needs ${def.needs}): ${why.split('\n').join(' ')}` : `${head}: NOT AVAILABLE: ${why.split('\n').join(' ')}`);
   }
   return { lines, failed };
 }

@@ -54,7 +54,7 @@ export const ExperimentSchema = z
       .describe('Experiment name; outputs go to <output_dir>/<name>'),
     output_dir: z.string().default('exp').describe('Folder that holds experiment folders'),
     seed: z.number().int().nonnegative().default(0).describe('Seed of every random choice (data order, sampling, init)'),
-    backend: z.string().default('auto').describe('Tensor backend: auto, tensorflow, native, wasm, cpu (env MODNAS_BACKEND overrides auto)'),
+    backend: z.string().default('auto').describe('Tensor backend: auto, tensorflow, webgpu, native, wasm, cpu (env MODNAS_BACKEND overrides auto)'),
     quick: z
       .boolean()
       .default(false)

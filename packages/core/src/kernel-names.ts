@@ -5,6 +5,7 @@
  * attributes and outputs.
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import type * as Tfjs from '@tensorflow/tfjs-core';
 
 /**
  * Batch norm over the last axis with batch statistics (training mode).
@@ -31,3 +32,25 @@ export type Relu6GradInputs = Record<'dy' | 'x', TensorInfo>;
 /** Every kernel name above. */
 export const MODNAS_KERNELS = [BatchNormTrain, BatchNormTrainGrad, Relu6Grad] as const;
 export type ModnasKernelName = (typeof MODNAS_KERNELS)[number];
+
+/**
+ * The gradients that use these kernels, registered once by every engine that provides them:
+ * ReLU6's through Relu6Grad where the active backend has it, elsewhere exactly tfjs' own
+ * composition (dy * (x <= 6) * step(x)), so other backends are unchanged. (BatchNormTrain's
+ * gradient is its caller's custom gradient: @modnas/nn's batchNormTrain.)
+ */
+export function registerKernelGradients(tf: typeof Tfjs): void {
+  tf.registerGradient({
+    kernelName: 'Relu6',
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved;
+      return {
+        x: () =>
+          tf.getKernel(Relu6Grad, tf.getBackend())
+            ? tf.engine().runKernel<Tfjs.Tensor>(Relu6Grad, { dy: dy as Tfjs.Tensor, x })
+            : tf.mul(dy as Tfjs.Tensor, tf.cast(tf.mul(tf.lessEqual(x, 6), tf.step(x)), 'float32')),
+      };
+    },
+  });
+}

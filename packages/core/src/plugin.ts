@@ -96,6 +96,12 @@ export interface TensorEngine {
   describe?(): string;
   /** Cap the kernel threads of work started from the calling thread (after setup): parallel workers in one process share the cores. */
   threads?(n: number): void;
+  /**
+   * Hardware the engine runs on only where it is present (e.g. "a hardware GPU"): where it is
+   * absent, setup throws and the engine is passed over as any other, but `plugins doctor` lists it
+   * as not used here, not as a problem.
+   */
+  needs?: string;
 }
 
 /**

@@ -1,7 +1,7 @@
-import { defineEngine } from '@modnas/core';
+import { defineEngine, kernelNames } from '@modnas/core';
 import type { tf as TF } from '@modnas/core';
 import { installEagerBackprop } from './eager-backprop.js';
-import { registerGradients, registerKernels, stats } from './kernels.js';
+import { registerKernels, stats } from './kernels.js';
 import { NATIVE_BACKEND, registerNativeBackend } from './native-backend.js';
 import { loadNative } from './native.js';
 import type { NativeStatus } from './native.js';
@@ -23,7 +23,7 @@ function setupBackends(tf: typeof TF): Promise<void> {
       registerNativeBackend(tf, native.kernels);
       registerKernels(tf, native.kernels, NATIVE_BACKEND);
     }
-    registerGradients(tf);
+    kernelNames.registerKernelGradients(tf);
     installEagerBackprop(tf);
   })();
   return ready;

@@ -350,26 +350,6 @@ export function registerKernels(tf: Tfjs, native: NativeKernels | undefined, bac
 }
 
 /**
- * ReLU6's gradient through Relu6Grad where the active backend has it; elsewhere exactly tfjs'
- * own composition (dy * (x <= 6) * step(x)), so other backends are unchanged.
- */
-export function registerGradients(tf: Tfjs): void {
-  tf.registerGradient({
-    kernelName: 'Relu6',
-    inputsToSave: ['x'],
-    gradFunc: (dy, saved) => {
-      const [x] = saved;
-      return {
-        x: () =>
-          tf.getKernel(Relu6Grad, tf.getBackend())
-            ? tf.engine().runKernel<TF.Tensor>(Relu6Grad, { dy: dy as TF.Tensor, x })
-            : tf.mul(dy as TF.Tensor, tf.cast(tf.mul(tf.lessEqual(x, 6), tf.step(x)), 'float32')),
-      };
-    },
-  });
-}
-
-/**
  * How a binary op's operands line up for the native kernel: the larger operand viewed as
  * [outer, mid, inner] and the smaller as [outer, inner], repeated along mid (same shapes, a
  * scalar, a per-channel vector, [N, 1, 1, C] against [N, H, W, C]); undefined for any other

@@ -85,17 +85,18 @@ describe('selectBackend', () => {
     expect(c.backend).toBe('outside');
     expect(c.source).toBe('@outside/engine-fast');
     expect(tf.getBackend()).toBe('outside');
-    // only tensorflow (100, not installed here) was tried before it; native (50) never was
-    expect(c.skipped.map((s) => s.name)).toEqual(['tensorflow']);
+    // only tensorflow (100, not installed here) and webgpu (70, no GPU here) were tried before it; native (50) never was
+    expect(c.skipped.map((s) => s.name)).toEqual(['tensorflow', 'webgpu']);
     expect(c.skipped[0].reason).toMatch(/not installed|Cannot find/);
+    expect(c.skipped[1].reason).toMatch(/WebGPU/);
   });
 
   it('an outside engine whose setup throws is passed over with its reason, and the next by priority is chosen', async () => {
     const registry = discovered(outsidePackage('@outside/engine-broken', 'broken', 60, `throw new Error('this machine has no outside SIMD');`));
     const lines: string[] = [];
     const c = await selectBackend({ registry, logger: { debug() {}, info: (m) => lines.push(m), warn() {}, error() {} } });
-    expect(c.skipped.slice(0, 2).map((s) => s.name)).toEqual(['tensorflow', 'broken']);
-    expect(c.skipped[1].reason).toBe('this machine has no outside SIMD');
+    expect(c.skipped.slice(0, 3).map((s) => s.name)).toEqual(['tensorflow', 'webgpu', 'broken']);
+    expect(c.skipped[2].reason).toBe('this machine has no outside SIMD');
     // then native (50), wasm (40), cpu (0): the first of them that was not passed over
     const next = ['native', 'wasm', 'cpu'].find((n) => !c.skipped.some((s) => s.name === n));
     expect(c.backend).toBe(next);
