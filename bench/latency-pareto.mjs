@@ -13,7 +13,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeSection } from './sections.mjs';
-import { buildSpace } from './latency/space.mjs';
+import { measureSideBySide } from './latency/space.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -32,27 +32,7 @@ const front = [...written.front].sort((a, b) => a.metrics.latency - b.metrics.la
 console.log(`${written.candidates} candidates in ${seconds.toFixed(0)} s; front of ${front.length}; supernet valid acc ${summary.estims.supernet.metrics.acc}`);
 
 // the front's networks again, side by side in one browser: 5 interleaved rounds, the median kept
-const L = await import(join(root, 'packages/kit-latency/dist/index.js'));
-const space = await buildSpace('quickstart');
-const ops = L.tableOps(space.model);
-const runtime = await L.openRuntime(target, { threads: 1 });
-const timing = { batch_size: 1, warmup: 10, rep: 30, min_sample_ms: 2 };
-const choices = front.map((p) => {
-  const names = Object.values(p.arch);
-  if (names.length !== ops.length) throw new Error(`trial ${p.index}: ${names.length} choices for ${ops.length} searched blocks`);
-  return ops.map(([, op], i) => {
-    const k = op.candidateNames().indexOf(names[i]);
-    if (k < 0) throw new Error(`trial ${p.index}: ${names[i]} is not a candidate of ${op.candidateNames()}`);
-    return k;
-  });
-});
-const warmEnd = performance.now() + 2000;
-while (performance.now() < warmEnd) await L.measureChoice(space.model, space.inputShape, runtime, timing, ops, choices[0]);
-const runs = front.map(() => []);
-for (let round = 0; round < 5; round++) for (let i = 0; i < front.length; i++) runs[i].push((await L.measureChoice(space.model, space.inputShape, runtime, timing, ops, choices[i])).median);
-await L.closeRuntimes();
-space.dispose();
-const again = runs.map((xs) => L.summarize(xs).median);
+const again = (await measureSideBySide(target, front.map((p) => Object.values(p.arch)), { label: (n) => `trial ${front[n].index + 1}` })).map((r) => r.median);
 // pairs of front points whose order by latency the side-by-side measurement keeps
 let kept = 0;
 let pairs = 0;

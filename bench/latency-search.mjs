@@ -13,7 +13,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeSection } from './sections.mjs';
-import { buildSpace } from './latency/space.mjs';
+import { measureSideBySide } from './latency/space.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -40,32 +40,16 @@ function search(name, extra) {
   return r;
 }
 
-const L = await import(join(root, 'packages/kit-latency/dist/index.js'));
 /**
  * The found architectures measured side by side in one browser, 5 interleaved rounds, the median
  * kept: the per-epoch metric of each search is one measurement at whatever moment it ran.
  */
-async function remeasure(results) {
-  const space = await buildSpace('quickstart');
-  const ops = L.tableOps(space.model);
-  const runtime = await L.openRuntime(target, { threads: 1 });
-  const timing = { batch_size: 1, warmup: 10, rep: 30, min_sample_ms: 2 };
-  const choices = results.map((r) => {
-    const names = r.arch.split('\n').map((l) => l.replace(/^-\s*/, '').trim()).filter(Boolean);
-    return ops.map(([, op], i) => {
-      const k = op.candidateNames().indexOf(names[names.length - ops.length + i]);
-      if (k < 0) throw new Error(`${r.name}: ${names[names.length - ops.length + i]} is not a candidate of ${op.candidateNames()}`);
-      return k;
-    });
-  });
-  const warmEnd = performance.now() + 2000;
-  while (performance.now() < warmEnd) await L.measureChoice(space.model, space.inputShape, runtime, timing, ops, choices[0]);
-  const runs = results.map(() => []);
-  for (let round = 0; round < 5; round++) for (let i = 0; i < results.length; i++) runs[i].push((await L.measureChoice(space.model, space.inputShape, runtime, timing, ops, choices[i])).median);
-  await L.closeRuntimes();
-  space.dispose();
-  return runs.map((xs) => L.summarize(xs));
-}
+const remeasure = (results) =>
+  measureSideBySide(
+    target,
+    results.map((r) => r.arch.split('\n').map((l) => l.replace(/^-\s*/, '').trim()).filter(Boolean)),
+    { label: (n) => results[n].name },
+  );
 
 const free = search('latency-free', []);
 const [freeMs] = await remeasure([free]);

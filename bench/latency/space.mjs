@@ -38,3 +38,35 @@ export async function buildSpace(name) {
   b.y.dispose();
   return { model: built.model, inputShape, space: scope.space, dispose: () => (built.trainer?.dispose(), built.model.dispose(), scope.space.dispose()) };
 }
+
+/**
+ * Networks of the quickstart space measured side by side on `target` (one runtime, so one
+ * browser): a 2 s warm-up, then `rounds` interleaved rounds of 30 samples each, summarized per
+ * network (median and IQR of its round medians). A network is its chosen candidates' names; the
+ * last ones count, one per searched block (an exported description may lead with the fixed first
+ * block). `label(n)` names network n in errors.
+ */
+export async function measureSideBySide(target, networks, { rounds = 5, label = (n) => `network ${n + 1}` } = {}) {
+  const L = await import(join(root, 'packages/kit-latency/dist/index.js'));
+  const space = await buildSpace('quickstart');
+  const ops = L.tableOps(space.model);
+  const choices = networks.map((names, n) => {
+    if (names.length < ops.length) throw new Error(`${label(n)}: ${names.length} choices for ${ops.length} searched blocks`);
+    const own = names.slice(names.length - ops.length);
+    return ops.map(([, op], i) => {
+      const k = op.candidateNames().indexOf(own[i]);
+      if (k < 0) throw new Error(`${label(n)}: ${own[i]} is not a candidate of ${op.candidateNames()}`);
+      return k;
+    });
+  });
+  const runtime = await L.openRuntime(target, { threads: 1 });
+  const timing = { batch_size: 1, warmup: 10, rep: 30, min_sample_ms: 2 };
+  const measure = async (c) => (await L.measureChoice(space.model, space.inputShape, runtime, timing, ops, c)).median;
+  const warmEnd = performance.now() + 2000;
+  while (performance.now() < warmEnd) await measure(choices[0]);
+  const runs = networks.map(() => []);
+  for (let round = 0; round < rounds; round++) for (let i = 0; i < networks.length; i++) runs[i].push(await measure(choices[i]));
+  await L.closeRuntimes();
+  space.dispose();
+  return runs.map((xs) => L.summarize(xs));
+}

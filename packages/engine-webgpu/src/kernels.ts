@@ -17,8 +17,8 @@ import { WEBGPU_BACKEND } from './name.js';
 
 export { WEBGPU_BACKEND };
 
-const REDUCE_THREADS = 64;
-const ELEMENT_THREADS = 64;
+/** Threads a workgroup (a per-channel sum halves them: a power of two). */
+const THREADS = 64;
 
 type Uniform = { type: 'int32' | 'float32'; data: number[] };
 
@@ -29,20 +29,34 @@ function view(shape: readonly number[]): { rows: number; channels: number } {
   return { rows: channels === 0 ? 0 : size / channels, channels };
 }
 
-/**
- * A per-channel sum of `term` over the rows, times `scale` (a WGSL expression of uniforms): one
- * value per channel. In `term`, `i` is the element's flat index and `c` its channel; the inputs are
- * read as arrays by their names.
- */
-class ChannelSumProgram implements WebGPUProgram {
+/** What the programs here share: 64 threads a workgroup, the channels-last sizes and eps as uniforms, a one-axis dispatch layout. */
+abstract class ChannelsLastProgram implements WebGPUProgram {
   outputShape: number[];
   shaderKey: string;
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
   variableNames: string[];
   uniforms = 'channels : i32, rows : i32, eps : f32,';
-  workgroupSize: [number, number, number] = [REDUCE_THREADS, 1, 1];
+  workgroupSize: [number, number, number] = [THREADS, 1, 1];
 
+  /** `dispatch` undefined: enough workgroups for one thread per output element. */
+  constructor(outputShape: readonly number[], variableNames: string[], key: string, dispatch?: [number, number, number]) {
+    this.outputShape = [...outputShape];
+    this.variableNames = variableNames;
+    this.dispatchLayout = { x: this.outputShape.map((_, i) => i) };
+    this.dispatch = dispatch ?? webgpu_util.computeDispatch(this.dispatchLayout, this.outputShape, this.workgroupSize);
+    this.shaderKey = `modnas${key}`;
+  }
+
+  abstract getUserCode(): string;
+}
+
+/**
+ * A per-channel sum of `term` over the rows, times `scale` (a WGSL expression of uniforms): one
+ * value per channel, one workgroup per channel. In `term`, `i` is the element's flat index and `c`
+ * its channel; the inputs are read as arrays by their names.
+ */
+class ChannelSumProgram extends ChannelsLastProgram {
   constructor(
     channels: number,
     variableNames: string[],
@@ -50,27 +64,23 @@ class ChannelSumProgram implements WebGPUProgram {
     private readonly scale: string,
     key: string,
   ) {
-    this.outputShape = [channels];
-    this.variableNames = variableNames;
-    this.dispatchLayout = { x: [0] };
-    this.dispatch = [channels, 1, 1];
-    this.shaderKey = `modnasChannelSum_${key}`;
+    super([channels], variableNames, `ChannelSum_${key}`, [channels, 1, 1]);
   }
 
   getUserCode(): string {
     return `
-      var<workgroup> partial : array<f32, ${REDUCE_THREADS}>;
+      var<workgroup> partial : array<f32, ${THREADS}>;
       fn main(index : i32) {
         let c = i32(workgroupId.x);
         let t = i32(localId.x);
         var acc = 0.0;
-        for (var r = t; r < uniforms.rows; r = r + ${REDUCE_THREADS}) {
+        for (var r = t; r < uniforms.rows; r = r + ${THREADS}) {
           let i = r * uniforms.channels + c;
           acc = acc + (${this.term});
         }
         partial[t] = acc;
         workgroupBarrier();
-        for (var s = ${REDUCE_THREADS / 2}; s > 0; s = s >> 1u) {
+        for (var s = ${THREADS / 2}; s > 0; s = s >> 1u) {
           if (t < s) {
             partial[t] = partial[t] + partial[t + s];
           }
@@ -85,14 +95,7 @@ class ChannelSumProgram implements WebGPUProgram {
 }
 
 /** One value per element of a channels-last tensor: `value` (a WGSL expression of `i`, the flat index, and `c`, its channel). */
-class ElementwiseProgram implements WebGPUProgram {
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  variableNames: string[];
-  uniforms = 'channels : i32, rows : i32, eps : f32,';
-  workgroupSize: [number, number, number] = [ELEMENT_THREADS, 1, 1];
+class ElementwiseProgram extends ChannelsLastProgram {
   size = true;
 
   constructor(
@@ -101,11 +104,7 @@ class ElementwiseProgram implements WebGPUProgram {
     private readonly value: string,
     key: string,
   ) {
-    this.outputShape = [...shape];
-    this.variableNames = variableNames;
-    this.dispatchLayout = { x: this.outputShape.map((_, i) => i) };
-    this.dispatch = webgpu_util.computeDispatch(this.dispatchLayout, this.outputShape, this.workgroupSize);
-    this.shaderKey = `modnasElementwise_${key}`;
+    super(shape, variableNames, `Elementwise_${key}`);
   }
 
   getUserCode(): string {
