@@ -183,10 +183,15 @@ export interface StateOptimizer {
   /** Set the learning rate for this point of the schedule. */
   setEpoch(epoch: number, totalEpochs: number): void;
   currentLr(): number;
-  /** Forward, backward and update of the model's weights on one batch. */
-  trainStep(model: Module, batch: Batch): StepResult;
-  /** Forward only (model in its current mode). */
-  evalStep(model: Module, batch: Batch): StepResult;
+  /**
+   * Forward, backward and update of the model's weights on one batch. The update is queued on the
+   * backend before it returns; the loss and accuracy may come back later (a GPU backend reads them
+   * asynchronously: a synchronous read stalls it, and in a browser has no reliable way). Callers
+   * await the result before the next step.
+   */
+  trainStep(model: Module, batch: Batch): StepResult | Promise<StepResult>;
+  /** Forward only (model in its current mode); answered as trainStep is. */
+  evalStep(model: Module, batch: Batch): StepResult | Promise<StepResult>;
   /** The task loss of a batch (no update), for use inside tf.variableGrads by search optimizers. */
   loss(model: Module, batch: Batch): tf.Scalar;
   /** Forget optimizer slots (momentum), e.g. after weights were swapped. */

@@ -298,11 +298,11 @@ export const __VAR__Schema = z.strictObject({
 });
 
 /** Accuracy of the model on the validation split, for the current architecture. */
-function accuracy(ctx: Parameters<StateEstimator['run']>[0], batchSize: number): number {
+async function accuracy(ctx: Parameters<StateEstimator['run']>[0], batchSize: number): Promise<number> {
   let correct = 0;
   let count = 0;
   for (const b of ctx.data.valid.batches(batchSize)) {
-    const r = ctx.trainer.evalStep(ctx.model, b);
+    const r = await ctx.trainer.evalStep(ctx.model, b);
     tf.dispose([b.x, b.y]);
     correct += r.correct;
     count += r.count;
@@ -322,12 +322,12 @@ export const __VAR__ = defineComponent({
       for (let i = 0; i < c.candidates && ctx.optim?.hasNext(); i++) {
         const [arch] = ctx.optim.next(1);
         ctx.space.apply(arch);
-        const acc = accuracy(ctx, c.batch_size);
+        const acc = await accuracy(ctx, c.batch_size);
         const result: TrialResult = { arch, score: acc, metrics: { acc } };
         if (!best || acc > best.score) best = result;
         await ctx.optim.step({ results: [result] });
       }
-      if (!ctx.optim) return { metrics: { acc: accuracy(ctx, c.batch_size) } };
+      if (!ctx.optim) return { metrics: { acc: await accuracy(ctx, c.batch_size) } };
       return { best, metrics: { best_acc: best?.score ?? 0, candidates: c.candidates } };
     },
   }),

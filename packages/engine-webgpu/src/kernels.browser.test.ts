@@ -2,20 +2,15 @@
 // (SwiftShader where there is no GPU: the same WGSL a GPU runs, on the CPU). Shapes are drawn at
 // random (rows below, at and far above a workgroup's 64 threads, channels from 1 to 96); each
 // output's largest error, relative to its largest magnitude, must stay under 1e-4. The page
-// (test/page.ts) is bundled here with esbuild and served through Playwright's routing: no port.
-import { existsSync } from 'node:fs';
+// (test/page.ts) is bundled with esbuild and served through Playwright's routing (test/chromium.ts).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
-import { chromium as pw } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium as chromium, openTestPage, skipReason } from '../test/chromium.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const chromiumPath = process.env.MODNAS_TEST_CHROMIUM || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : '');
-const chromium = chromiumPath !== '' && existsSync(chromiumPath);
 const required = process.env.MODNAS_REQUIRE_SERVICES === '1';
-const ORIGIN = 'https://modnas-webgpu.test';
 /** The largest error allowed, relative to the output's largest magnitude. */
 const TOL = 1e-4;
 
@@ -42,30 +37,13 @@ function shapes(count: number, seed: number): number[][] {
   return out;
 }
 
-describe.skipIf(!chromium)(`the WebGPU kernels in Chromium, against the cpu backend${chromium ? '' : ' (skipped: no Chromium; apt-get install chromium or set MODNAS_TEST_CHROMIUM)'}`, () => {
+describe.skipIf(!chromium)(`the WebGPU kernels in Chromium, against the cpu backend${skipReason}`, () => {
   let browser: Browser;
   let page: Page;
   let adapter = '';
 
   beforeAll(async () => {
-    const bundle = await build({
-      entryPoints: [join(here, '..', 'test', 'page.ts')],
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      write: false,
-      logLevel: 'silent',
-      alias: { '@modnas/core': join(here, '..', 'test', 'core-shim.ts') },
-    });
-    const js = bundle.outputFiles[0].text;
-    browser = await pw.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan'] });
-    page = await browser.newPage();
-    await page.route(`${ORIGIN}/**`, (route) => {
-      const url = route.request().url();
-      return url.endsWith('/page.js') ? route.fulfill({ status: 200, contentType: 'text/javascript', body: js }) : route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><script type="module" src="/page.js"></script>' });
-    });
-    await page.goto(`${ORIGIN}/`);
-    await page.waitForFunction(() => 'modnasWebGpu' in window, undefined, { timeout: 30_000 });
+    ({ browser, page } = await openTestPage(join(here, '..', 'test', 'page.ts'), 'modnasWebGpu', { alias: { '@modnas/core': join(here, '..', 'test', 'core-shim.ts') } }));
     adapter = await page.evaluate(() => window.modnasWebGpu.adapter());
   }, 60_000);
 

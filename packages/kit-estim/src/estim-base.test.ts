@@ -169,16 +169,16 @@ describe('estimator plumbing', () => {
     net.dispose();
   });
 
-  it('evaluate runs in eval mode, restores the mode and weights examples', () => {
+  it('evaluate runs in eval mode, restores the mode and weights examples', async () => {
     const net = new Net();
     const t = new FakeTrainer();
-    const r = evaluate(net, t, split(6), { batchSize: 4 });
+    const r = await evaluate(net, t, split(6), { batchSize: 4 });
     expect(t.modes).toEqual([false, false]);
     expect(net.training).toBe(true);
     expect(r.count).toBe(6);
     expect(r.loss).toBeCloseTo(1.5 * 2.5, 5);
     expect(r.acc).toBeCloseTo(0.5, 10);
-    expect(evaluate(net, t, split(6), { batchSize: 2, maxBatches: 1 }).count).toBe(2);
+    expect((await evaluate(net, t, split(6), { batchSize: 2, maxBatches: 1 })).count).toBe(2);
     net.dispose();
   });
 

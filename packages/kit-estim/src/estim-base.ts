@@ -150,7 +150,7 @@ export interface EvalResult {
 }
 
 /** Forward every batch of `split` with the model in eval mode (its mode is restored after). */
-export function evaluate(model: Module, trainer: StateOptimizer, split: DataSplit, opts: { batchSize?: number; maxBatches?: number } = {}): EvalResult {
+export async function evaluate(model: Module, trainer: StateOptimizer, split: DataSplit, opts: { batchSize?: number; maxBatches?: number } = {}): Promise<EvalResult> {
   const wasTraining = model.training;
   model.eval();
   let loss = 0;
@@ -160,7 +160,7 @@ export function evaluate(model: Module, trainer: StateOptimizer, split: DataSpli
   try {
     for (const b of split.batches(opts.batchSize ?? trainer.batchSize)) {
       try {
-        const r = trainer.evalStep(model, b);
+        const r = await trainer.evalStep(model, b);
         loss += r.loss * r.count;
         correct += r.correct;
         count += r.count;
@@ -246,7 +246,7 @@ export async function trainEpoch(ctx: EstimContext, opts: TrainEpochOptions): Pr
       let r;
       try {
         model.train();
-        r = trainer.trainStep(model, batch);
+        r = await trainer.trainStep(model, batch);
       } finally {
         disposeBatch(batch);
       }
@@ -349,7 +349,7 @@ export async function measureMetrics(ctx: EstimContext, model: Module = ctx.mode
 /** Validation on ctx.data.valid (loss, acc) plus every metrics function. */
 export async function validateWithMetrics(ctx: EstimContext, opts: { model?: Module; maxBatches?: number } = {}): Promise<Record<string, number>> {
   const model = opts.model ?? ctx.model;
-  const v = evaluate(model, ctx.trainer, ctx.data.valid, { maxBatches: opts.maxBatches });
+  const v = await evaluate(model, ctx.trainer, ctx.data.valid, { maxBatches: opts.maxBatches });
   if (v.count > 0 && isDivergedLoss(v.loss)) {
     ctx.logger.error(`${ctx.name}: validation loss ${v.loss}: the network diverged`);
     throw divergedError({ estim: ctx.name, phase: 'validation', loss: v.loss, lr: ctx.trainer.currentLr() });

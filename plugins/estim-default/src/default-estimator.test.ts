@@ -116,7 +116,7 @@ describe("DefaultEstimator's criterion (the original's: loss components it train
     expect(rows[1].train_loss as number).toBeLessThan(rows[0].train_loss as number);
     expect(rows[1].train_loss as number).toBeLessThan(before);
     // the run over, the trainer trains on the task loss again
-    const r = trainer.trainStep(model, first());
+    const r = await trainer.trainStep(model, first());
     expect(r.loss).toBeGreaterThan(1);
     trainer.dispose();
     model.dispose();

@@ -36,7 +36,7 @@ export class DefaultEstimator implements StateEstimator {
       const metrics: Record<string, number> = { train_loss: tr.loss, train_acc: tr.acc, lr: tr.lr };
       const isLast = epoch + 1 === epochs || tr.aborted;
       if (isLast || (valid_intv > 0 && (epoch + 1) % valid_intv === 0)) {
-        const v = evaluate(ctx.model, ctx.trainer, ctx.data.valid);
+        const v = await evaluate(ctx.model, ctx.trainer, ctx.data.valid);
         Object.assign(metrics, { loss: v.loss, acc: v.acc });
       }
       await reportEpoch(ctx, epoch, epochs, metrics);
@@ -46,7 +46,7 @@ export class DefaultEstimator implements StateEstimator {
       if (epoch + 1 < epochs) ckpt.save('epoch', { epoch: epoch + 1, last });
     }
     if (epochs === 0) {
-      const v = evaluate(ctx.model, ctx.trainer, ctx.data.valid);
+      const v = await evaluate(ctx.model, ctx.trainer, ctx.data.valid);
       last = { loss: v.loss, acc: v.acc };
     }
     return { metrics: { ...last, ...(await measureMetrics(ctx)) } };

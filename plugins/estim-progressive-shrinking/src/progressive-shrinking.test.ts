@@ -172,7 +172,7 @@ describe('ProgressiveShrinkingEstimator', () => {
     );
     const [batch] = [...split.batches(4)];
     expect(Array.from(batch.y.dataSync())).toEqual([0, 1, 2, 3, 0, 1, 2, 3]);
-    s.trainer.trainStep(wrapper, batch);
+    await s.trainer.trainStep(wrapper, batch);
     const diff = Math.max(...weights.map((w, i) => tf.tidy(() => tf.max(tf.abs(tf.sub(w, expected[i]))).dataSync()[0])));
     expect(diff).toBeLessThan(1e-5);
     tf.dispose([x, y, stacked, la, lb, batch.x, batch.y, ...expected, ...snap.values()]);
@@ -194,7 +194,7 @@ describe('ProgressiveShrinkingEstimator', () => {
     const bufs = (): number[][] => s.net.namedBuffers().map(([, b]) => Array.from(b.dataSync()));
     const b0 = bufs();
     const n0 = tf.memory().numTensors;
-    const res = est.validSubnets(s.ctx, est.groups(s.net), { spatial: [2], sequential: [1] });
+    const res = await est.validSubnets(s.ctx, est.groups(s.net), { spatial: [2], sequential: [1] });
     expect([...res.keys()]).toEqual(['sp_2_sq_1']);
     expect(bufs()).toEqual(b0);
     expect(tf.memory().numTensors).toBe(n0);

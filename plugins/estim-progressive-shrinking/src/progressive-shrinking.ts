@@ -257,7 +257,7 @@ export class ProgressiveShrinkingEstimator implements StateEstimator {
           });
           const metrics: Record<string, number> = { stage: s, train_loss: tr.loss, train_acc: tr.acc, lr: tr.lr, subnets: seen.size };
           if (c.subnet_valid_freq > 0 && (epoch + 1) % c.subnet_valid_freq === 0) {
-            const res = this.validSubnets(ctx, g, c.stages[s]);
+            const res = await this.validSubnets(ctx, g, c.stages[s]);
             for (const [k, v] of res) {
               this.subnetResults.set(k, Math.max(this.subnetResults.get(k) ?? 0, v));
               metrics[`acc_${k}`] = v;
@@ -301,7 +301,7 @@ export class ProgressiveShrinkingEstimator implements StateEstimator {
    * Validate the stage's uniform subnets (the same value in every group, over the grid of the
    * stage's values), each with recalibrated batch norm; the supernet's statistics are put back.
    */
-  validSubnets(ctx: EstimContext, g: Groups, stage: PSStage): Map<string, number> {
+  async validSubnets(ctx: EstimContext, g: Groups, stage: PSStage): Promise<Map<string, number>> {
     const first = (v: number[] | number[][] | undefined): Array<number | undefined> => (v === undefined ? [undefined] : typeof v[0] === 'number' ? (v as number[]) : (v as number[][])[0]);
     const out = new Map<string, number>();
     const saved = ctx.model.namedBuffers().map(([, b]) => [b, tf.clone(b)] as const);
@@ -316,7 +316,7 @@ export class ProgressiveShrinkingEstimator implements StateEstimator {
             const cands = this.candidates(uniform, g);
             ProgressiveShrinkingEstimator.applySubnet(g, { width: cands.width.map((v) => v[0]), kernel: cands.kernel.map((v) => v[0]), depth: cands.depth.map((v) => v[0]) });
             this.recalibrate(ctx);
-            const v = evaluate(ctx.model, ctx.trainer, ctx.data.valid, { maxBatches: this.config.valid_batches || undefined });
+            const v = await evaluate(ctx.model, ctx.trainer, ctx.data.valid, { maxBatches: this.config.valid_batches || undefined });
             const name = `sp_${sp ?? 'max'}_sq_${sq ?? 'max'}${ks !== undefined ? `_ks_${ks}` : ''}`;
             out.set(name, v.acc);
             ctx.logger.info(`${ctx.name}: subnet ${name}: acc ${(v.acc * 100).toFixed(2)}%`);

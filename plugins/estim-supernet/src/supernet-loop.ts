@@ -52,7 +52,7 @@ export async function trainSupernet(ctx: EstimContext, c: SupernetLoopOptions, o
       const tr = await trainEpoch(ctx, { epoch, epochs: c.epochs, beforeStep: (step) => steps.beforeStep(step) });
       const metrics: Record<string, number> = { train_loss: tr.loss, train_acc: tr.acc, lr: tr.lr, ...steps.epochMetrics() };
       if (epoch + 1 === c.epochs || tr.aborted || (c.valid_intv > 0 && (epoch + 1) % c.valid_intv === 0)) {
-        const v = evaluate(ctx.model, ctx.trainer, ctx.data.valid);
+        const v = await evaluate(ctx.model, ctx.trainer, ctx.data.valid);
         Object.assign(metrics, { loss: v.loss, acc: v.acc });
       }
       await reportEpoch(ctx, epoch, c.epochs, metrics);

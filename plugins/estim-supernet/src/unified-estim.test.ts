@@ -29,7 +29,7 @@ function setup(config: Record<string, unknown>) {
   const trained: Assignment[] = [];
   let resets = 0;
   const step = trainer.trainStep.bind(trainer);
-  trainer.trainStep = (m: Module, b: Batch): StepResult => {
+  trainer.trainStep = (m: Module, b: Batch): Promise<StepResult> => {
     trained.push(space.assignment());
     return step(m, b);
   };
@@ -65,9 +65,9 @@ describe('UnifiedEstim', () => {
     const W = (s.model as unknown as { W: tf.Variable }).W;
     const weights: number[][] = [Array.from(W.dataSync())];
     const measured: Array<{ loss: number; acc: number }> = [];
-    s.ctx.events.on('candidate:end', () => {
+    s.ctx.events.on('candidate:end', async () => {
       weights.push(Array.from(W.dataSync()));
-      measured.push(evaluate(s.model, s.trainer, s.ctx.data.valid));
+      measured.push(await evaluate(s.model, s.trainer, s.ctx.data.valid));
     });
     const before = tf.memory().numTensors;
     const r = await s.estim.run(s.ctx);
@@ -100,9 +100,9 @@ describe('UnifiedEstim', () => {
 
   it('the training loss of the shared weights falls over the search (6 passes of 4 steps)', async () => {
     const s = setup({ epochs: 6, train_steps: 4 });
-    const at0 = evaluate(s.model, s.trainer, s.ctx.data.train).loss;
+    const at0 = (await evaluate(s.model, s.trainer, s.ctx.data.train)).loss;
     await s.estim.run(s.ctx);
-    expect(evaluate(s.model, s.trainer, s.ctx.data.train).loss).toBeLessThan(at0 - 0.05);
+    expect((await evaluate(s.model, s.trainer, s.ctx.data.train)).loss).toBeLessThan(at0 - 0.05);
     s.dispose();
   });
 

@@ -45,7 +45,7 @@ describe('each loss trains the network alone', () => {
     const end = startLosses(ctx, [loss]);
     const before = weightsOf(model);
     const n0 = tf.memory().numTensors;
-    const r = ctx.trainer.trainStep(model, b);
+    const r = await ctx.trainer.trainStep(model, b);
     expect(tf.memory().numTensors).toBe(n0);
     end();
     expect(r.loss).toBeCloseTo(want, 4);
@@ -93,7 +93,7 @@ describe('MixUpLoss', () => {
     const before = weightsOf(model);
     // the expected value needs λ, which the step draws: run the step, then recompute with the weights it started from
     const w0 = model.parameters().map((p) => tf.clone(p));
-    const r = ctx.trainer.trainStep(model, b);
+    const r = await ctx.trainer.trainStep(model, b);
     end();
     const lam = loss.lastLambda!;
     expect(lam).toBeGreaterThan(0);
@@ -186,7 +186,7 @@ describe('MultMetricsLoss and MultLogMetricsLoss', () => {
     for (let k = 0; k < values.length; k++) {
       const b = firstBatch(split);
       ces.push(tf.tidy(() => crossEntropy(model.call(b.x), b.y).dataSync()[0]));
-      losses.push(ctx.trainer.trainStep(model, b).loss);
+      losses.push((await ctx.trainer.trainStep(model, b)).loss);
       tf.dispose([b.x, b.y]);
     }
     end();

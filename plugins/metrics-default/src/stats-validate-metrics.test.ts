@@ -100,7 +100,7 @@ describe('ValidateMetrics', () => {
   it('says what it lacks in a run without a trainer', async () => {
     const fn = await makeBuildContext().build('metrics', 'ValidateMetrics');
     const m = net();
-    expect(() => fn(m, { inputShape: [8, 8, 3] })).toThrow(/ValidateMetrics needs the run's trainer/);
+    await expect(Promise.resolve().then(() => fn(m, { inputShape: [8, 8, 3] }))).rejects.toThrow(/ValidateMetrics needs the run's trainer/);
     m.dispose();
   });
 });

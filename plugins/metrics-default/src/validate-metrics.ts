@@ -1,5 +1,6 @@
-import type { Batch, BuildContext, MetricsFn, Module, StateOptimizer } from '@modnas/core';
+import type { BuildContext, MetricsFn, Module } from '@modnas/core';
 import { ModnasError, Tokens, defineComponent, resolveToken, z } from '@modnas/core';
+import { evaluate } from '@modnas/kit-estim';
 
 export const validateMetricsSchema = z.strictObject({
   field: z
@@ -17,7 +18,7 @@ export const validateMetricsSchema = z.strictObject({
  */
 export function validateMetricsFn(config: z.output<typeof validateMetricsSchema>, ctx: Pick<BuildContext, 'container' | 'where'>): MetricsFn {
   const key = config.key ?? `valid_${config.field}`;
-  return (model: Module) => {
+  return async (model: Module) => {
     const trainer = resolveToken(ctx.container, Tokens.StateOptimizer);
     const data = resolveToken(ctx.container, Tokens.Data);
     if (!trainer || !data) {
@@ -26,32 +27,9 @@ export function validateMetricsFn(config: z.output<typeof validateMetricsSchema>
         where: ctx.where,
       });
     }
-    const r = validate(model, trainer, data.valid.batches(trainer.batchSize), config.max_batches);
+    const r = await evaluate(model, trainer, data.valid, { maxBatches: config.max_batches });
     return { [key]: config.field === 'acc' ? r.acc : r.loss };
   };
-}
-
-function validate(model: Module, trainer: StateOptimizer, batches: Iterable<Batch>, maxBatches = Infinity): { acc: number; loss: number } {
-  const wasTraining = model.training;
-  model.eval();
-  let [loss, correct, count, n] = [0, 0, 0, 0];
-  try {
-    for (const b of batches) {
-      try {
-        const r = trainer.evalStep(model, b);
-        loss += r.loss * r.count;
-        correct += r.correct;
-        count += r.count;
-      } finally {
-        b.x.dispose();
-        b.y.dispose();
-      }
-      if (++n >= maxBatches) break;
-    }
-  } finally {
-    model.train(wasTraining);
-  }
-  return { acc: count ? correct / count : 0, loss: count ? loss / count : 0 };
 }
 
 export const validateMetrics = defineComponent({

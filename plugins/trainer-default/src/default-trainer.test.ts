@@ -38,12 +38,12 @@ const plain = { lr_scheduler: 'none', grad_clip: 0, weight_decay: 0, momentum: 0
 describeConformance(plugin, {
   packageJson: new URL('../package.json', import.meta.url),
   step: {
-    DefaultTrainer: (t) => {
+    DefaultTrainer: async (t) => {
       const trainer = t as DefaultTrainer;
       const model = tinyNet();
       for (const b of tinySplit(8).batches(4)) {
-        trainer.trainStep(model, b);
-        trainer.evalStep(model, b);
+        await trainer.trainStep(model, b);
+        await trainer.evalStep(model, b);
         tf.dispose([b.x, b.y]);
       }
       trainer.reset();
@@ -61,7 +61,7 @@ describe('DefaultTrainer', () => {
     expect(defaultTrainerSchema.parse({}).batch_size).toBe(64);
   });
 
-  it('SGD with momentum and L2 weight decay matches a hand-computed update, step by step', () => {
+  it('SGD with momentum and L2 weight decay matches a hand-computed update, step by step', async () => {
     const lr = 0.1, mom = 0.9, wd = 0.01;
     const xs = [0.5, -1, 2];
     const model = new OneWeight(0.3);
@@ -73,7 +73,7 @@ describe('DefaultTrainer', () => {
       buf = buf === undefined ? d : mom * buf + d;
       w -= lr * buf;
       const b = batchOf(xs);
-      t.trainStep(model, b);
+      await t.trainStep(model, b);
       tf.dispose([b.x, b.y]);
       expect(model.w.dataSync()[0]).toBeCloseTo(w, 6);
     }
@@ -81,7 +81,7 @@ describe('DefaultTrainer', () => {
     model.dispose();
   });
 
-  it('Nesterov, decoupled decay and Adam match their formulas', () => {
+  it('Nesterov, decoupled decay and Adam match their formulas', async () => {
     const xs = [1, -0.5];
     // nesterov: d' = d + mom * buf
     {
@@ -94,7 +94,7 @@ describe('DefaultTrainer', () => {
         buf = buf === undefined ? d : 0.8 * buf + d;
         w -= 0.2 * (d + 0.8 * buf);
         const b = batchOf(xs);
-        t.trainStep(model, b);
+        await t.trainStep(model, b);
         tf.dispose([b.x, b.y]);
       }
       expect(model.w.dataSync()[0]).toBeCloseTo(w, 6);
@@ -107,7 +107,7 @@ describe('DefaultTrainer', () => {
       const t = trainerWith({ ...plain, lr: 0.1, weight_decay: 0.5, decoupled_weight_decay: true });
       const g = handGrad(0.7, xs);
       const b = batchOf(xs);
-      t.trainStep(model, b);
+      await t.trainStep(model, b);
       tf.dispose([b.x, b.y]);
       expect(model.w.dataSync()[0]).toBeCloseTo(0.7 * (1 - 0.05) - 0.1 * g, 6);
       t.dispose();
@@ -124,7 +124,7 @@ describe('DefaultTrainer', () => {
         v = 0.99 * v + 0.01 * d * d;
         w -= (0.01 * (m / (1 - 0.9 ** k))) / (Math.sqrt(v / (1 - 0.99 ** k)) + 1e-8);
         const b = batchOf(xs);
-        t.trainStep(model, b);
+        await t.trainStep(model, b);
         tf.dispose([b.x, b.y]);
       }
       expect(model.w.dataSync()[0]).toBeCloseTo(w, 5);
@@ -154,7 +154,7 @@ describe('DefaultTrainer', () => {
     expect(() => defaultTrainerSchema.parse({ lr_scheduler: 'chained', schedulers: [{ lr_scheduler: 'sequential' }] })).toThrow();
   });
 
-  it('LR schedules: cosine, step, none and warmup', () => {
+  it('LR schedules: cosine, step, none and warmup', async () => {
     const cos = trainerWith({ lr: 0.1, lr_min: 0.01, lr_scheduler: 'cosine' });
     const want = (e: number, T: number): number => 0.01 + (0.09 * (1 + Math.cos((Math.PI * e) / T))) / 2;
     for (const e of [0, 1, 2, 5, 9]) {
@@ -178,7 +178,7 @@ describe('DefaultTrainer', () => {
     for (let k = 0; k < 6; k++) {
       seen.push(warm.currentLr());
       const b = batchOf([1]);
-      warm.trainStep(model, b);
+      await warm.trainStep(model, b);
       tf.dispose([b.x, b.y]);
     }
     expect(seen.map((v) => +v.toFixed(10))).toEqual([0.1, 0.2, 0.3, 0.4, 0.4, 0.4]);
@@ -188,7 +188,7 @@ describe('DefaultTrainer', () => {
     model.dispose();
   });
 
-  it('label smoothing gives the smoothed cross-entropy', () => {
+  it('label smoothing gives the smoothed cross-entropy', async () => {
     const logits = [[2, 0, -1], [0.5, 0.5, 3]];
     const labels = [0, 2];
     const eps = 0.2;
@@ -206,13 +206,13 @@ describe('DefaultTrainer', () => {
     }
     const t = trainerWith({ label_smoothing: eps });
     const b: Batch = { x: tf.zeros([2, 1, 1, 1]), y: tf.tensor1d(labels, 'int32') };
-    const r = t.evalStep(new Fixed(), b);
+    const r = await t.evalStep(new Fixed(), b);
     expect(r.loss).toBeCloseTo(want, 5);
     expect(r.correct).toBe(2);
     tf.dispose([b.x, b.y]);
   });
 
-  it('clips the global gradient norm', () => {
+  it('clips the global gradient norm', async () => {
     const out = tf.tidy(() => clipByGlobalNorm([tf.tensor1d([3, 0]), tf.tensor1d([0, 4])], 1).map((g) => Array.from(g.dataSync())));
     expect(out[0][0]).toBeCloseTo(0.6, 5);
     expect(out[1][1]).toBeCloseTo(0.8, 5);
@@ -223,22 +223,22 @@ describe('DefaultTrainer', () => {
     const t = trainerWith({ ...plain, lr: 1, grad_clip: 0.01 });
     const b = batchOf([5, 5]);
     const g = handGrad(0, [5, 5]);
-    t.trainStep(model, b);
+    await t.trainStep(model, b);
     tf.dispose([b.x, b.y]);
     expect(model.w.dataSync()[0]).toBeCloseTo(-0.01 * Math.sign(g), 5);
     t.dispose();
     model.dispose();
   });
 
-  it('decreases the loss on a tiny learnable problem', () => {
+  it('decreases the loss on a tiny learnable problem', async () => {
     const model = tinyNet();
     const t = trainerWith({ lr: 0.1, batch_size: 16, lr_scheduler: 'none' });
     const data = tinySplit(64);
-    const lossOf = (): number => {
+    const lossOf = async (): Promise<number> => {
       model.eval();
       let l = 0, n = 0;
       for (const b of data.batches(64)) {
-        const r = t.evalStep(model, b);
+        const r = await t.evalStep(model, b);
         l += r.loss * r.count;
         n += r.count;
         tf.dispose([b.x, b.y]);
@@ -246,42 +246,42 @@ describe('DefaultTrainer', () => {
       model.train();
       return l / n;
     };
-    const before = lossOf();
+    const before = await lossOf();
     for (let e = 0; e < 15; e++) {
       for (const b of data.batches(16, { shuffle: true })) {
-        t.trainStep(model, b);
+        await t.trainStep(model, b);
         tf.dispose([b.x, b.y]);
       }
     }
-    expect(lossOf()).toBeLessThan(before * 0.8);
+    expect(await lossOf()).toBeLessThan(before * 0.8);
     t.dispose();
     model.dispose();
   });
 
-  it('leaks no tensors over many steps and frees its slots on dispose', () => {
+  it('leaks no tensors over many steps and frees its slots on dispose', async () => {
     const model = tinyNet();
     const base = tf.memory().numTensors;
     const t = trainerWith({ optimizer: 'adam', batch_size: 8 });
     const data = tinySplit(16);
-    const step = (): void => {
+    const step = async (): Promise<void> => {
       for (const b of data.batches(8)) {
-        t.trainStep(model, b);
-        t.evalStep(model, b);
+        await t.trainStep(model, b);
+        await t.evalStep(model, b);
         t.loss(model, b).dispose();
         tf.dispose([b.x, b.y]);
       }
     };
-    step();
+    await step();
     const after1 = tf.memory().numTensors;
     expect(after1 - base).toBe(2 * model.parameters().length); // Adam m and v per weight
-    for (let k = 0; k < 20; k++) step();
+    for (let k = 0; k < 20; k++) await step();
     expect(tf.memory().numTensors).toBe(after1);
     t.dispose();
     expect(tf.memory().numTensors).toBe(base);
     model.dispose();
   });
 
-  it('leaks no tensors with any optimizer: its slot buffers, kept across steps, freed on dispose', () => {
+  it('leaks no tensors with any optimizer: its slot buffers, kept across steps, freed on dispose', async () => {
     const buffersPerWeight: Record<string, number> = { sgd: 1, adam: 2, adamw: 3, rmsprop: 3, adagrad: 1, adadelta: 2, adamax: 2, nadam: 2, radam: 2, asgd: 0, rprop: 2 };
     const extra: Record<string, Record<string, unknown>> = { adamw: { amsgrad: true }, rmsprop: { centered: true, momentum: 0.5 } };
     const model = tinyNet();
@@ -290,16 +290,16 @@ describe('DefaultTrainer', () => {
     for (const optimizer of Object.keys(buffersPerWeight)) {
       const base = tf.memory().numTensors;
       const t = trainerWith({ optimizer, batch_size: 8, ...extra[optimizer] });
-      const step = (): void => {
+      const step = async (): Promise<void> => {
         for (const b of data.batches(8)) {
-          t.trainStep(model, b);
+          await t.trainStep(model, b);
           tf.dispose([b.x, b.y]);
         }
       };
-      step();
+      await step();
       expect(tf.memory().numTensors - base, optimizer).toBe(buffersPerWeight[optimizer] * weights);
-      step();
-      step();
+      await step();
+      await step();
       expect(tf.memory().numTensors - base, optimizer).toBe(buffersPerWeight[optimizer] * weights);
       t.dispose();
       expect(tf.memory().numTensors, optimizer).toBe(base);
@@ -307,24 +307,24 @@ describe('DefaultTrainer', () => {
     model.dispose();
   });
 
-  it('restores a checkpoint written before slot buffers had names (m, v)', () => {
+  it('restores a checkpoint written before slot buffers had names (m, v)', async () => {
     const a = new OneWeight(0.1);
     const t = trainerWith({ ...plain, momentum: 0.9 });
     const b = batchOf([1, 2]);
-    t.trainStep(a, b); // creates the slot; its state names the weight
+    await t.trainStep(a, b); // creates the slot; its state names the weight
     const name = (t.state() as { slots: Array<{ name: string }> }).slots[0].name;
     const old = { epoch: 0, totalEpochs: 1, stepsSinceReset: 1, slots: [{ name, shape: [], t: 1, m: [0.5] }] };
     t.restore(old);
     const w = a.w.dataSync()[0];
     const g = handGrad(w, [1, 2]);
-    t.trainStep(a, b);
+    await t.trainStep(a, b);
     expect(a.w.dataSync()[0]).toBeCloseTo(w - 0.025 * (0.9 * 0.5 + g), 6);
     tf.dispose([b.x, b.y]);
     t.dispose();
     a.dispose();
   });
 
-  it('leaves arch params and weights without a gradient alone', () => {
+  it('leaves arch params and weights without a gradient alone', async () => {
     const space = new ArchSpace();
     const alpha = space.tensor({ shape: [2], init: [0.5, -0.5] });
     class WithAlpha extends Module {
@@ -344,7 +344,7 @@ describe('DefaultTrainer', () => {
     const t = trainerWith({ lr: 0.5, weight_decay: 0.1 }, space);
     const b = batchOf([1, 2]);
     const w0 = Array.from(m.used.weight.dataSync());
-    t.trainStep(m, b);
+    await t.trainStep(m, b);
     tf.dispose([b.x, b.y]);
     expect(Array.from(alpha.variable.dataSync())).toEqual([0.5, -0.5]);
     expect(Array.from(m.unused.weight.dataSync())).toEqual(before);
@@ -354,7 +354,7 @@ describe('DefaultTrainer', () => {
     space.dispose();
   });
 
-  it('adds registered loss terms by mode, and removes them', () => {
+  it('adds registered loss terms by mode, and removes them', async () => {
     const model = new OneWeight(0.2);
     const t = trainerWith({ ...plain });
     const b = batchOf([1, -1]);
@@ -366,12 +366,12 @@ describe('DefaultTrainer', () => {
     expect(withTerm.dataSync()[0]).toBeCloseTo(taskV + 1.5, 6);
     withTerm.dispose();
     model.eval();
-    expect(t.evalStep(model, b).loss).toBeCloseTo(taskV, 6); // 'arch' only: not in validation
+    expect((await t.evalStep(model, b)).loss).toBeCloseTo(taskV, 6); // 'arch' only: not in validation
     const offAll = t.addLossTerm(({ model: m }) => tf.mul(tf.square((m as OneWeight).w), 2), { mode: 'all' });
-    expect(t.evalStep(model, b).loss).toBeCloseTo(taskV + 2 * 0.04, 5);
+    expect((await t.evalStep(model, b)).loss).toBeCloseTo(taskV + 2 * 0.04, 5);
     // the term's gradient reaches the weights: d/dw (CE + 2 w^2) = g + 4w
     const g = handGrad(0.2, [1, -1]);
-    t.trainStep(model, b);
+    await t.trainStep(model, b);
     expect(model.w.dataSync()[0]).toBeCloseTo(0.2 - 0.025 * (g + 0.8), 5);
     off();
     offAll();
@@ -383,13 +383,13 @@ describe('DefaultTrainer', () => {
     model.dispose();
   });
 
-  it('saves and restores its optimizer state', () => {
+  it('saves and restores its optimizer state', async () => {
     const xs = [1, 2];
     const a = new OneWeight(0.1);
     const t1 = trainerWith({ ...plain, momentum: 0.9 });
     for (let k = 0; k < 2; k++) {
       const b = batchOf(xs);
-      t1.trainStep(a, b);
+      await t1.trainStep(a, b);
       tf.dispose([b.x, b.y]);
     }
     const saved = JSON.parse(JSON.stringify(t1.state()));
@@ -398,10 +398,10 @@ describe('DefaultTrainer', () => {
     t2.restore(saved);
     const w = a.w.dataSync()[0];
     const b = batchOf(xs);
-    t1.trainStep(a, b);
+    await t1.trainStep(a, b);
     const w1 = a.w.dataSync()[0];
     a.w.assign(tf.scalar(w));
-    t2.trainStep(a, b);
+    await t2.trainStep(a, b);
     expect(a.w.dataSync()[0]).toBeCloseTo(w1, 7);
     expect(t2.momentumBuffer(a.w)).toBeDefined();
     tf.dispose([b.x, b.y]);

@@ -395,14 +395,12 @@ export class DefaultTrainer implements StateOptimizer, LossTermHost {
     return tf.tidy(() => this.totalLoss(model, batch, model.call(batch.x), 'arch'));
   }
 
-  evalStep(model: Module, batch: Batch): StepResult {
-    return tf.tidy(() => {
+  async evalStep(model: Module, batch: Batch): Promise<StepResult> {
+    const out = tf.tidy(() => {
       const logits = model.call(batch.x);
-      const loss = this.totalLoss(model, batch, logits, 'eval');
-      const correct = tf.sum(tf.equal(tf.argMax(logits, -1), tf.cast(batch.y, 'int32')).toInt());
-      const [l, c] = [loss.dataSync()[0], correct.dataSync()[0]];
-      return { loss: l, correct: c, count: batch.y.shape[0] };
+      return [this.totalLoss(model, batch, logits, 'eval'), correctOf(logits, batch)];
     });
+    return { ...(await readStep(out)), count: batch.y.shape[0] };
   }
 
   // ------------------------------------------------------------ update
@@ -413,7 +411,7 @@ export class DefaultTrainer implements StateOptimizer, LossTermHost {
     return model.parameters().filter((v) => v.trainable && !ex.has(v));
   }
 
-  trainStep(model: Module, batch: Batch): StepResult {
+  async trainStep(model: Module, batch: Batch): Promise<StepResult> {
     const weights = this.trainableWeights(model);
     if (weights.length === 0) {
       throw new ModnasError('MODNAS_E_TRAINER_NO_WEIGHTS', 'DefaultTrainer: the model has no trainable weights', {
@@ -428,7 +426,7 @@ export class DefaultTrainer implements StateOptimizer, LossTermHost {
         return this.totalLoss(model, batch, logits, 'train');
       }, weights);
       // tf.keep shields the logits from every tidy, so they are freed by hand.
-      const correct = tf.sum(tf.equal(tf.argMax(logits!, -1), tf.cast(batch.y, 'int32')).toInt());
+      const correct = correctOf(logits!, batch);
       logits!.dispose();
       // Weights that took no part in the forward (unused candidates) get no gradient and are left
       // alone, decay and momentum included (as PyTorch skips params whose grad is None).
@@ -436,10 +434,10 @@ export class DefaultTrainer implements StateOptimizer, LossTermHost {
       let gs = used.map((w) => grads[w.name]);
       if (this.config.grad_clip > 0) gs = clipByGlobalNorm(gs, this.config.grad_clip);
       used.forEach((w, i) => this.update(w, gs[i], lr));
-      return { loss: value.dataSync()[0], correct: correct.dataSync()[0] };
+      return [value, correct];
     });
     this.stepsSinceReset++;
-    return { ...out, count: batch.y.shape[0] };
+    return { ...(await readStep(out)), count: batch.y.shape[0] };
   }
 
   /**
@@ -642,3 +640,18 @@ export const defaultTrainer = defineComponent({
     return new DefaultTrainer(config, ctx.space);
   },
 });
+
+/** Correctly classified examples of a batch, from its logits. */
+function correctOf(logits: tf.Tensor, batch: Batch): tf.Tensor {
+  return tf.sum(tf.equal(tf.argMax(logits, -1), tf.cast(batch.y, 'int32')).toInt());
+}
+
+/** A step's loss and correct count, read without blocking the backend (a GPU's is asynchronous); the tensors are freed. */
+async function readStep(ts: tf.Tensor[]): Promise<{ loss: number; correct: number }> {
+  try {
+    const [l, c] = await Promise.all(ts.map((t) => t.data()));
+    return { loss: l[0], correct: c[0] };
+  } finally {
+    tf.dispose(ts);
+  }
+}
