@@ -7,7 +7,9 @@
 //   [--limit fallback=a,b,d] [--soak 300] [--json out.json] [--write]   (--write: replace this benchmark's section of RESULTS.md)
 // Engines: default = the `native` backend on the engine's own kernels (what an install gets);
 // dnnl = the same backend on oneDNN (needs libdnnl-dev at install); fallback = the wasm backend
-// on its wasm/JavaScript kernels (what a machine without a C++ compiler gets).
+// on its wasm/JavaScript kernels (what a machine without a C++ compiler gets); webgpu = the
+// @modnas/engine-webgpu backend on a hardware GPU (Dawn's `webgpu` package; bench/gpu.sh), each
+// step timed to the end of the GPU's work. --torch-device cuda: PyTorch's side on the GPU.
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -40,6 +42,7 @@ const ENGINES = {
   dnnl: { BENCH_BACKEND: 'native', MODNAS_ENGINE_KERNELS: 'dnnl' },
   fallback: { BENCH_BACKEND: 'wasm', MODNAS_ENGINE_KERNELS: 'js' },
   wasm: { BENCH_BACKEND: 'wasm', MODNAS_ENGINE_KERNELS: 'own' },
+  webgpu: { BENCH_BACKEND: 'webgpu' },
 };
 const engineNames = (args.engines ?? 'default').split(',');
 for (const e of engineNames) if (!ENGINES[e]) throw new Error(`unknown engine ${e}: use ${Object.keys(ENGINES).join(', ')}`);
@@ -47,7 +50,7 @@ for (const e of engineNames) if (!ENGINES[e]) throw new Error(`unknown engine ${
 const limits = Object.fromEntries((args.limit ?? '').split(';').filter(Boolean).map((l) => [l.split('=')[0], l.split('=')[1].split(',')]));
 const js = (engine = 'default') => new LineWorker(process.execPath, [join(here, 'engine/worker.mjs')], { ...env, ...ENGINES[engine] }, here);
 // --torch-wait passive: PyTorch's OpenMP threads sleep when idle, as the engine's do (default: libgomp's spin-then-sleep).
-const pyEnv = { ...env, ...(args['torch-wait'] ? { OMP_WAIT_POLICY: args['torch-wait'].toUpperCase() } : {}) };
+const pyEnv = { ...env, ...(args['torch-wait'] ? { OMP_WAIT_POLICY: args['torch-wait'].toUpperCase() } : {}), ...(args['torch-device'] ? { BENCH_TORCH_DEVICE: args['torch-device'] } : {}) };
 const py = () => new LineWorker(PYTHON, [join(here, 'reference/worker.py')], pyEnv, here);
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -76,16 +79,17 @@ for (const e of engineNames) {
   jsInfos[e] = await w.ask({ cmd: 'info' }).catch((err) => ({ backend: '-', engine: `unavailable: ${String(err?.message ?? err).split('\n')[0]}` }));
   w.close();
 }
+// Without PyTorch the tfjs side still runs (bench/gpu.sh on a machine without it); the ratios are left out.
 const pyInfo = await (async () => {
   const w = py();
-  const i = await w.ask({ cmd: 'info' });
+  const i = await w.ask({ cmd: 'info' }).catch(() => ({ torch: 'absent', threads: '-', mkldnn: '-' }));
   w.close();
   return i;
 })();
 const loadStart = loadavg().map((v) => v.toFixed(1)).join(' ');
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}; load average at start ${loadStart}`);
 for (const e of engineNames) console.log(`engine ${e}: backend ${jsInfos[e].backend} (${jsInfos[e].engine})`);
-console.log(`PyTorch ${pyInfo.torch} (${pyInfo.threads} threads, mkldnn ${pyInfo.mkldnn}); OMP_NUM_THREADS=${THREADS}; PyTorch OMP_WAIT_POLICY=${pyEnv.OMP_WAIT_POLICY ?? '(default)'}`);
+console.log(`PyTorch ${pyInfo.torch} on ${pyInfo.device ?? 'cpu'} (${pyInfo.threads} threads, mkldnn ${pyInfo.mkldnn}); OMP_NUM_THREADS=${THREADS}; PyTorch OMP_WAIT_POLICY=${pyEnv.OMP_WAIT_POLICY ?? '(default)'}`);
 console.log(`${ROUNDS} rounds x ${STEPS} steps per side per workload, sides alternating; 1 warm-up round\n`);
 
 const results = [];
@@ -146,6 +150,10 @@ async function runWorkload(wl) {
       numTensors: s.last.numTensors,
     };
     results.push(row);
+    if (torch.error) {
+      console.log(`  ${s.engine}: tfjs ${fmt(row.tfjsMs)} (no PyTorch to compare) | params ${row.params.tfjs} | peak RSS ${row.peakRssMb.tfjs} MB | step range ${fmt(row.tfjsSpread[0])}-${fmt(row.tfjsSpread[1])}`);
+      continue;
+    }
     console.log(
       `  ${s.engine}: tfjs ${fmt(row.tfjsMs)} | PyTorch ${fmt(row.torchMs)} | ratio ${row.ratio.toFixed(2)}x (per-round ${row.roundRatioMin.toFixed(2)}-${row.roundRatioMax.toFixed(2)}) | ` +
         `params ${row.params.tfjs} vs ${row.params.torch} | peak RSS ${row.peakRssMb.tfjs} MB vs ${row.peakRssMb.torch} MB (${(row.peakRssMb.tfjs / row.peakRssMb.torch).toFixed(2)}x) | step range ${fmt(row.tfjsSpread[0])}-${fmt(row.tfjsSpread[1])}, PyTorch ${fmt(row.torchSpread[0])}-${fmt(row.torchSpread[1])}`,
@@ -159,7 +167,9 @@ const table = [
   ...results.map((r) =>
     r.error
       ? `| ${r.name} | ${r.engine} | failed: ${r.error.slice(0, 80)} | | | | |`
-      : `| ${r.name} | ${r.engine} | ${fmt(r.tfjsMs)} | ${fmt(r.torchMs)} | **${r.ratio.toFixed(2)}x** | ${r.roundRatioMin.toFixed(2)}-${r.roundRatioMax.toFixed(2)} | ${r.peakRssMb.tfjs} / ${r.peakRssMb.torch} MB (${(r.peakRssMb.tfjs / r.peakRssMb.torch).toFixed(2)}x) |`,
+      : Number.isNaN(r.torchMs)
+        ? `| ${r.name} | ${r.engine} | ${fmt(r.tfjsMs)} | - | - | - | ${r.peakRssMb.tfjs} MB / - |`
+        : `| ${r.name} | ${r.engine} | ${fmt(r.tfjsMs)} | ${fmt(r.torchMs)} | **${r.ratio.toFixed(2)}x** | ${r.roundRatioMin.toFixed(2)}-${r.roundRatioMax.toFixed(2)} | ${r.peakRssMb.tfjs} / ${r.peakRssMb.torch} MB (${(r.peakRssMb.tfjs / r.peakRssMb.torch).toFixed(2)}x) |`,
   ),
 ];
 console.log(table.join('\n'));

@@ -6,12 +6,22 @@ import { MobileNetV2, OneBlock } from './models.mjs';
 
 const backendArg = process.env.BENCH_BACKEND ?? 'native';
 const engineMod = backendArg === 'wasm' || backendArg === 'native' ? await import('../../packages/engine-native/dist/index.js') : undefined;
-const engineStatusLine = () => engineMod?.engineStatus().detail ?? '';
 if (engineMod) await engineMod.wasmEngine.setup(tf);
+// webgpu: @modnas/engine-webgpu on a hardware adapter (Dawn's `webgpu` package in Node; bench/gpu.sh installs it)
+const gpuMod = backendArg === 'webgpu' ? await import('../../packages/engine-webgpu/dist/index.js') : undefined;
+const gpuError = gpuMod ? await gpuMod.webgpuEngine.setup(tf).then(() => undefined, (e) => String(e?.message ?? e).split('\n')[0]) : undefined;
+const engineStatusLine = () => engineMod?.engineStatus().detail ?? gpuError ?? gpuMod?.webgpuEngine.describe?.() ?? '';
 // A backend that is not there answers every command with why (the driver reports it and goes on).
-const startupError = (await tf.setBackend(backendArg)) ? undefined : `backend ${backendArg} is not available: ${engineStatusLine()}`;
-await tf.ready();
-if ('firstUse' in tf.backend()) tf.backend().firstUse = false;
+const startupError = !gpuError && (await tf.setBackend(backendArg)) ? undefined : `backend ${backendArg} is not available: ${engineStatusLine()}`;
+if (!startupError) await tf.ready();
+/** The step's end: a GPU backend's queued work is waited for (the cpu engines finish inside the step). */
+async function finished() {
+  const b = tf.backend();
+  if (!b.device?.queue) return;
+  b.submitQueue?.();
+  await b.device.queue.onSubmittedWorkDone();
+}
+if (!startupError && 'firstUse' in tf.backend()) tf.backend().firstUse = false;
 
 
 const LR = 0.05;
@@ -86,13 +96,20 @@ function makeWorkload(name) {
     const yv = tf.keep(tf.tensor1d(Array.from({ length: 64 }, (_, i) => (i * 3) % 10), 'int32'));
     return {
       params: net.numParams(),
-      step() {
+      async step() {
         for (const [, m] of net.modules()) if (typeof m.resetRunningStats === 'function') m.resetRunningStats();
         net.train();
-        for (let i = 0; i < 4; i++) tf.tidy(() => net.call(x).dataSync());
+        // read asynchronously (a GPU backend has no synchronous read in Node)
+        const read = async (f) => {
+          const t = tf.tidy(f);
+          const v = (await t.data())[0];
+          t.dispose();
+          return v;
+        };
+        for (let i = 0; i < 4; i++) await read(() => net.call(x));
         net.eval();
         let correct = 0;
-        for (let i = 0; i < 4; i++) correct += tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(net.call(xv), 1), yv), 'int32')).dataSync()[0]);
+        for (let i = 0; i < 4; i++) correct += await read(() => tf.sum(tf.cast(tf.equal(tf.argMax(net.call(xv), 1), yv), 'int32')));
         return correct;
       },
     };
@@ -130,14 +147,15 @@ for await (const line of rl) {
   try {
     if (startupError) throw new Error(startupError);
     if (cmd.cmd === 'info') {
-      out = { backend: tf.getBackend(), engine: engineMod?.engineStatus().detail ?? '', threads: process.env.OMP_NUM_THREADS ?? '' };
+      out = { backend: tf.getBackend(), engine: engineStatusLine(), threads: process.env.OMP_NUM_THREADS ?? '' };
     } else if (cmd.cmd === 'run') {
       if (!workloads.has(cmd.workload)) workloads.set(cmd.workload, makeWorkload(cmd.workload));
       const w = workloads.get(cmd.workload);
       const times = [];
       for (let i = 0; i < cmd.steps; i++) {
         const t0 = performance.now();
-        w.step();
+        await w.step();
+        await finished();
         times.push(performance.now() - t0);
       }
       out = { times, params: w.params, numTensors: tf.memory().numTensors, rss: mb(process.memoryUsage().rss), peakRss: mb(process.resourceUsage().maxRSS * 1024) };
@@ -150,7 +168,7 @@ for await (const line of rl) {
     } else if (cmd.cmd === 'profile') {
       if (!workloads.has(cmd.workload)) workloads.set(cmd.workload, makeWorkload(cmd.workload));
       const w = workloads.get(cmd.workload);
-      w.step();
+      await w.step();
       const prof = await tf.profile(() => w.step());
       const by = {};
       for (const k of prof.kernels) {

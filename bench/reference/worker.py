@@ -14,6 +14,15 @@ from models import MobileNetV2, OneBlock
 torch.set_num_threads(int(os.environ.get('BENCH_THREADS', '2')))
 torch.manual_seed(0)
 B, LR, MOMENTUM, WD = 32, 0.05, 0.9, 4e-5
+# BENCH_TORCH_DEVICE=cuda (bench/gpu.sh): the workloads on the GPU, each step timed to the GPU's end
+DEVICE = torch.device(os.environ.get('BENCH_TORCH_DEVICE', 'cpu'))
+if DEVICE.type == 'cuda' and not torch.cuda.is_available():
+    DEVICE = torch.device('cpu')
+
+
+def sync():
+    if DEVICE.type == 'cuda':
+        torch.cuda.synchronize()
 
 
 def rss_mb():
@@ -23,10 +32,10 @@ def rss_mb():
 
 def make(name):
     bs = int(os.environ.get('BENCH_WSUM_BATCH', '8')) if name == 'c_wsum' else B  # as the tfjs side (wasm32 heap limit)
-    x = torch.randn(bs, 3, 32, 32)
-    labels = torch.tensor([(i * 7) % 10 for i in range(bs)])
+    x = torch.randn(bs, 3, 32, 32).to(DEVICE)
+    labels = torch.tensor([(i * 7) % 10 for i in range(bs)]).to(DEVICE)
     if name in ('a', 'c_bingate', 'c_wsum'):
-        net = MobileNetV2(mixed=None if name == 'a' else name[2:]).train()
+        net = MobileNetV2(mixed=None if name == 'a' else name[2:]).to(DEVICE).train()
         opt = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WD)
         state = {'step': 0}
 
@@ -38,8 +47,8 @@ def make(name):
             opt.step()
         return net, step
     if name == 'b':
-        net = OneBlock().train()
-        xb = torch.randn(B, 32, 16, 16)
+        net = OneBlock().to(DEVICE).train()
+        xb = torch.randn(B, 32, 16, 16).to(DEVICE)
         opt = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WD)
 
         def step():
@@ -48,9 +57,9 @@ def make(name):
             opt.step()
         return net, step
     if name == 'd':
-        net = MobileNetV2()
-        xv = torch.randn(64, 3, 32, 32)
-        yv = torch.tensor([(i * 3) % 10 for i in range(64)])
+        net = MobileNetV2().to(DEVICE)
+        xv = torch.randn(64, 3, 32, 32).to(DEVICE)
+        yv = torch.tensor([(i * 3) % 10 for i in range(64)]).to(DEVICE)
 
         def step():
             for m in net.modules():
@@ -76,7 +85,8 @@ for line in sys.stdin:
     cmd = json.loads(line)
     try:
         if cmd['cmd'] == 'info':
-            out = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'mkldnn': torch.backends.mkldnn.is_available()}
+            out = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'mkldnn': torch.backends.mkldnn.is_available(),
+                   'device': torch.cuda.get_device_name(DEVICE) if DEVICE.type == 'cuda' else 'cpu'}
         elif cmd['cmd'] == 'run':
             if cmd['workload'] not in workloads:
                 workloads[cmd['workload']] = make(cmd['workload'])
@@ -85,6 +95,7 @@ for line in sys.stdin:
             for _ in range(cmd['steps']):
                 t0 = time.perf_counter()
                 step()
+                sync()
                 times.append((time.perf_counter() - t0) * 1000)
             out = {'times': times, 'params': sum(p.numel() for p in net.weights()) if hasattr(net, 'weights') else sum(p.numel() for p in net.parameters()),
                    'rss': rss_mb(), 'peakRss': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
