@@ -36,8 +36,8 @@ mkdir -p "$deps" packages/engine-webgpu/node_modules
 [ -d "$deps/node_modules/webgpu" ] || npm install --no-save --no-package-lock --no-audit --no-fund --prefix "$deps" webgpu@0.6.2
 ln -sfn "$PWD/$deps/node_modules/webgpu" packages/engine-webgpu/node_modules/webgpu
 node --input-type=module -e "
-const { hardwareAdapter } = await import('./packages/engine-webgpu/dist/index.js');
-try { const a = await hardwareAdapter(); console.log('WebGPU adapter:', [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' ')); }
+const { hardwareAdapter, adapterName } = await import('./packages/engine-webgpu/dist/index.js');
+try { console.log('WebGPU adapter:', adapterName(await hardwareAdapter())); }
 catch (e) { console.log('WebGPU: no hardware adapter:', e.message); }"
 
 say "step benchmark (native, webgpu; PyTorch on cuda)"

@@ -20,11 +20,16 @@ export interface AdapterFacts {
 
 const SOFTWARE = /swiftshader|llvmpipe|lavapipe|softpipe|software|microsoft basic render|\bcpu\b/i;
 
+/** The adapter's name: vendor, architecture, device and description, those it gives. */
+export function adapterName(a: AdapterFacts): string {
+  return [a.vendor, a.architecture, a.device, a.description].filter((s) => s.trim() !== '').join(' ').replace(/\s+/g, ' ');
+}
+
 /** Why an adapter is not a hardware GPU, or undefined when it is one. */
 export function softwareReason(a: AdapterFacts): string | undefined {
   if (a.fallback) return 'it is a fallback (software) adapter';
-  const named = [a.vendor, a.architecture, a.device, a.description].join(' ');
-  return SOFTWARE.test(named) ? `it is a software renderer (${named.trim().replace(/\s+/g, ' ')})` : undefined;
+  const named = adapterName(a);
+  return SOFTWARE.test(named) ? `it is a software renderer (${named})` : undefined;
 }
 
 interface GpuLike {
@@ -80,5 +85,5 @@ export const webgpuEngine = defineEngine({
     kernelNames.registerKernelGradients(tf);
     chosen = facts;
   },
-  describe: () => (chosen ? `adapter ${[chosen.vendor, chosen.architecture, chosen.device, chosen.description].filter(Boolean).join(' ')}` : 'no hardware WebGPU adapter'),
+  describe: () => (chosen ? `adapter ${adapterName(chosen)}` : 'no hardware WebGPU adapter'),
 });

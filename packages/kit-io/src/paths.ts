@@ -29,9 +29,23 @@ export function realish(p: string): string {
   }
 }
 
-/** Whether `p` (absolute) lies inside `dir` as written and once its links (and dir's) are followed. */
-export function staysInside(dir: string, p: string): boolean {
-  return isInside(dir, p) && isInside(realish(dir), realish(p));
+/** Why `s` is not a plain path (a NUL byte, a file: URL, a home folder's ~), or undefined. */
+export function notPlainPath(s: string): string | undefined {
+  if (s.includes('\0')) return 'a NUL byte';
+  if (/^file:/i.test(s)) return 'a file: URL';
+  if (/^~([\\/]|$)/.test(s)) return 'a path in a home folder (~)';
+  return undefined;
+}
+
+/**
+ * Whether `p` (absolute) stays in one of the folders `roots`: undefined when it lies inside one as
+ * written and inside one once its links (and the folders') are followed (a link may lead from one
+ * folder to another); 'outside' when it does not as written; 'link' when a symbolic link takes it out.
+ */
+export function escapeOf(roots: readonly string[], p: string): 'outside' | 'link' | undefined {
+  if (!roots.some((r) => isInside(r, p))) return 'outside';
+  const real = realish(p);
+  return roots.some((r) => isInside(realish(r), real)) ? undefined : 'link';
 }
 
 export interface ConfineOptions {
@@ -54,10 +68,11 @@ export function fileInside(folder: string, file: string, o: ConfineOptions): str
       fix: `give ${o.where} relative to ${o.folderName} (${folder}), without ".." that climbs out of it`,
       where: o.where,
     });
-  if (file.includes('\0')) throw refuse('holds a NUL byte');
-  if (/^file:/i.test(file) || /^~([\\/]|$)/.test(file)) throw refuse(`is not a plain path inside ${o.folderName}`);
+  const odd = notPlainPath(file);
+  if (odd) throw refuse(`is ${odd}, not a plain path inside ${o.folderName}`);
   const full = resolve(folder, file);
-  if (!isInside(folder, full)) throw refuse(`lies outside ${o.folderName}`);
-  if (!staysInside(folder, full)) throw refuse(`leads outside ${o.folderName} through a symbolic link`);
+  const escape = escapeOf([folder], full);
+  if (escape === 'outside') throw refuse(`lies outside ${o.folderName}`);
+  if (escape === 'link') throw refuse(`leads outside ${o.folderName} through a symbolic link`);
   return full;
 }

@@ -9,7 +9,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { ModnasError } from '@modnas/core';
-import { isInside, realish } from '@modnas/kit-io';
+import { escapeOf, notPlainPath, realish } from '@modnas/kit-io';
 
 export const WORKER_PATH_CODE = 'MODNAS_E_WORKER_PATH';
 
@@ -31,15 +31,10 @@ export function workerFolders(cwd: string, allow: readonly string[] = []): Worke
 
 /** Why `s`, used as a path, would leave the worker's folders; undefined when it stays inside. */
 export function pathEscape(s: string, folders: WorkerFolders): string | undefined {
-  if (/^file:/i.test(s)) return 'a file: URL';
-  if (/^~([\\/]|$)/.test(s)) return 'a path in a home folder (~)';
-  if (s.includes('\0')) return 'a NUL byte';
-  const abs = resolve(folders.cwd, s);
+  const odd = notPlainPath(s);
+  if (odd) return odd;
   // as written and with its links followed, it must land in the worker's folders (a link may go from one to another)
-  if (folders.roots.some((r) => isInside(r, abs))) {
-    const real = realish(abs);
-    if (folders.roots.some((r) => isInside(r, real))) return undefined;
-  }
+  if (escapeOf(folders.roots, resolve(folders.cwd, s)) === undefined) return undefined;
   return isAbsolute(s) ? 'an absolute path outside the worker\'s folders' : 'a relative path that leads out of the worker\'s folders';
 }
 
