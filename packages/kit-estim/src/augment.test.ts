@@ -292,7 +292,7 @@ describe('who asks for augmented batches', () => {
     };
     await trainEpoch(ctx, { epoch: 0, epochs: 1 });
     expect(train.calls.map((o) => o.augment)).toEqual([true]);
-    evaluate(model, ctx.trainer, valid);
+    await evaluate(model, ctx.trainer, valid);
     recalibrateBatchNorm(model, train, { batches: 1, batchSize: 2 });
     expect(valid.calls.map((o) => o.augment === true)).toEqual([false]);
     expect(train.calls.map((o) => o.augment === true)).toEqual([true, false]);

@@ -197,8 +197,8 @@ describe('SubNetEstimator: divergence is a result, not a score', () => {
   /** The trainer reports a NaN loss whenever the candidate in `bad` is applied. */
   function diverging(s: ReturnType<typeof setup>, bad: readonly string[]): void {
     const step = s.trainer.trainStep.bind(s.trainer);
-    s.trainer.trainStep = (model, batch) => {
-      const r = step(model, batch);
+    s.trainer.trainStep = async (model, batch) => {
+      const r = await step(model, batch);
       return bad.includes(String(s.choice.value)) ? { ...r, loss: Number.NaN } : r;
     };
   }
