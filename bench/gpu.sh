@@ -5,10 +5,10 @@
 #   1. the step benchmark (bench/run.mjs): workloads a, b, c_bingate and d on the native engine and
 #      on @modnas/engine-webgpu, each beside PyTorch, on CUDA where torch.cuda is available (else
 #      on the CPU, and said so), every step timed to the end of the GPU's work;
-#   2. a short search (the quickstart, quick: true) with backend: webgpu, its time and accuracy.
-#      Expected to stop at its first architecture step for now: the search reads the architecture
-#      parameters synchronously, which tfjs' WebGPU backend cannot do in Node (see
-#      packages/engine-webgpu/README.md, "Known gap"); the script goes on and says so.
+#   2. a short search (the quickstart, quick: true) with backend: webgpu, its time and accuracy
+#      (it reads no tensor synchronously that the host does not have: tfjs' WebGPU backend cannot
+#      in Node; checked on the cpu backend by examples/predefined/src/async-reads.test.ts, never
+#      yet on a GPU; the script goes on if it fails and says so).
 # Run from the repository root: bash bench/gpu.sh [--write]   (--write puts the step table into
 # bench/RESULTS.md's engine section, as bench/run.mjs --write does).
 # Nothing is installed outside the repository: Dawn goes to bench/out/gpu-deps (git-ignored) and is

@@ -7,38 +7,13 @@ import { exportExperiment } from '@modnas/model-export';
 import { prepareExperiment, runExperiment, runSeedPipeline } from '@modnas/runtime';
 import { describe, expect, it } from 'vitest';
 import { expectPredictionsMatch, mnistTestPngs } from '../../../test/export-fixtures.js';
+import { REDUCED, tiny, tinyImages } from './tiny.js';
 
 const here = (f: string) => fileURLToPath(new URL(`../${f}`, import.meta.url));
 const readLogs = (dir: string): string => readFileSync(join(dir, 'logs', 'run.log'), 'utf8');
 const ids = (plan: Awaited<ReturnType<typeof prepareExperiment>>['plan']) => Object.fromEntries([...plan.components].map(([k, v]) => [k, v.def.id]));
 
-/** Shrinks an example to seconds on the cpu backend: a thin, shallow net on 16x16 synthetic images, one epoch each. */
-const tiny = (out: string) => [
-  `output_dir=${out}`,
-  'quick=true',
-  'model.args={width_coeff: 0.25, depth_coeff: 0.25}',
-  'data={type: Synthetic, size: 24, test_size: 8, image_size: 16, num_classes: 10}',
-  'data_provider.train_size=8',
-  'data_provider.valid_size=8',
-  'trainer.batch_size=8',
-];
-
-/** As tiny, on MNIST digits centred in 32x32 (the training step: its exported model is fed PNG files). */
-const tinyImages = (out: string) => tiny(out).map((o) => (o.startsWith('data=') ? 'data={type: MNIST, image_size: 32, channels: 3}' : o));
-
 const EXAMPLES = ['mbv2', 'ps', 'darts', 'pxl'] as const;
-
-/**
- * DARTS' second-order step runs every candidate of every block several times: on a reduced space
- * (two candidates per block, on top of the tiny net's 7 blocks) it takes seconds, not a minute.
- * The native file is reduced with native keys, the seed file with its own keys.
- */
-const REDUCED: Record<string, { native: string[]; seed: string[] }> = {
-  darts: {
-    native: ['construct.mixed_op.primitives=[MB3E3, MB5E3]'],
-    seed: ['nas.search_space.custom.search.mixed_op.candidates=[MB3E3, MB5E3]'],
-  },
-};
 
 /** The arch-desc constructor that `modnas train` picks for each searched config. */
 const DESC_CONSTRUCTOR: Record<string, string | undefined> = {

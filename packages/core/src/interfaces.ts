@@ -290,9 +290,10 @@ export interface EstimCheckpoints {
   /**
    * An epoch or candidate boundary: save a checkpoint if the policy says so. `position` must be
    * JSON and hold everything the estimator needs to continue from here. `count`: candidates
-   * evaluated since the previous call (kind 'candidate').
+   * evaluated since the previous call (kind 'candidate'). Await it before going on: the runner's
+   * reads the tensors it saves without blocking the backend first (a GPU's reads are asynchronous).
    */
-  save(kind: 'epoch' | 'candidate', position: unknown, count?: number): void;
+  save(kind: 'epoch' | 'candidate', position: unknown, count?: number): void | Promise<void>;
 }
 
 /** η: drives a search or training loop and measures metrics. */

@@ -173,9 +173,21 @@ export class TensorParam extends ArchParam {
     this.changed();
   }
 
-  /** Values as a plain array (for export and optimizer state). */
+  /**
+   * Values as a plain array (for export and optimizer state). A synchronous read: on a GPU backend
+   * call read() first, after the values changed (ArchSpace.readTensors), and this reads the copy it left.
+   */
   toArray(): number[] {
     return Array.from(this.variable.dataSync());
+  }
+
+  /**
+   * Values as a plain array, read without blocking the backend. A GPU backend keeps what it read on
+   * the host until the values change (tfjs' WebGPU backend does), so toArray() then reads no GPU
+   * memory: tfjs' WebGPU backend cannot read synchronously in Node at all.
+   */
+  async read(): Promise<number[]> {
+    return Array.from(await this.variable.data());
   }
 
   /**
@@ -300,6 +312,11 @@ export class ArchSpace {
 
   tensors(): TensorParam[] {
     return this.all().filter((p): p is TensorParam => p instanceof TensorParam);
+  }
+
+  /** Read every tensor param's values to the host (TensorParam.read), so that toArray() and sampling read no GPU memory until the next change. */
+  async readTensors(): Promise<void> {
+    await Promise.all(this.tensors().map((t) => t.read()));
   }
 
   /** Number of points in the discrete space (exact, as a bigint: spaces outgrow 2^53 quickly). */

@@ -237,13 +237,16 @@ export class ElasticMBConv extends Module {
    * norm of the project conv's input filters; `l1_fan_out`: of the expand conv's output filters;
    * `bn_l1`: |γ| of the depthwise conv's batch norm. Returns the order applied.
    */
-  sortChannels(rank: RankFn = this.rank): number[] {
+  async sortChannels(rank: RankFn = this.rank): Promise<number[]> {
     if (rank === 'none' || !this.expand || !this.bn1) return Array.from({ length: this.maxWidth }, (_, i) => i);
-    const score = tf.tidy(() => {
-      if (rank === 'l1_fan_in') return Array.from(tf.sum(tf.abs(this.proj.weight), [0, 1, 3]).dataSync());
-      if (rank === 'l1_fan_out') return Array.from(tf.sum(tf.abs(this.expand!.weight), [0, 1, 2]).dataSync());
-      return Array.from(tf.abs(this.bn2.gamma ?? tf.ones([this.maxWidth])).dataSync());
+    const t = tf.tidy(() => {
+      if (rank === 'l1_fan_in') return tf.sum(tf.abs(this.proj.weight), [0, 1, 3]);
+      if (rank === 'l1_fan_out') return tf.sum(tf.abs(this.expand!.weight), [0, 1, 2]);
+      return tf.abs(this.bn2.gamma ?? tf.ones([this.maxWidth]));
     });
+    // read without blocking the backend (a GPU's read is asynchronous)
+    const score = Array.from(await t.data());
+    t.dispose();
     const order = score.map((s, i) => [s, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]).map(([, i]) => i);
     if (order.every((v, i) => v === i)) return order;
     tf.tidy(() => {

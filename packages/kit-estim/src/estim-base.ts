@@ -243,6 +243,8 @@ export async function trainEpoch(ctx: EstimContext, opts: TrainEpochOptions): Pr
       const batch = r0.value;
       prepareBatch(ctx, batch);
       lr = trainer.currentLr();
+      // the architecture's values on the host, so that sampling a path reads no tensor in the step
+      await ctx.space.readTensors();
       let r;
       try {
         model.train();
@@ -349,6 +351,7 @@ export async function measureMetrics(ctx: EstimContext, model: Module = ctx.mode
 /** Validation on ctx.data.valid (loss, acc) plus every metrics function. */
 export async function validateWithMetrics(ctx: EstimContext, opts: { model?: Module; maxBatches?: number } = {}): Promise<Record<string, number>> {
   const model = opts.model ?? ctx.model;
+  await ctx.space.readTensors();
   const v = await evaluate(model, ctx.trainer, ctx.data.valid, { maxBatches: opts.maxBatches });
   if (v.count > 0 && isDivergedLoss(v.loss)) {
     ctx.logger.error(`${ctx.name}: validation loss ${v.loss}: the network diverged`);

@@ -56,15 +56,17 @@ export interface AdamState {
 export class ArchAdam {
   readonly params: readonly TensorParam[];
   private readonly args: AdamArgs;
-  private m: tf.Tensor[];
-  private v: tf.Tensor[];
+  // Moments as (non-trainable) variables: a checkpoint reads every variable without blocking the
+  // backend before it encodes the state, so state() then reads no GPU memory.
+  private m: tf.Variable[];
+  private v: tf.Variable[];
   private steps: number[];
 
   constructor(params: readonly TensorParam[], args: AdamArgs) {
     this.params = [...params];
     this.args = { ...args, betas: [args.betas[0], args.betas[1]] };
-    this.m = this.params.map((p) => tf.zeros(p.shape));
-    this.v = this.params.map((p) => tf.zeros(p.shape));
+    this.m = this.params.map((p) => tf.tidy(() => tf.variable(tf.zeros(p.shape), false)));
+    this.v = this.params.map((p) => tf.tidy(() => tf.variable(tf.zeros(p.shape), false)));
     this.steps = this.params.map(() => 0);
   }
 
@@ -92,10 +94,9 @@ export class ArchAdam {
         const denom = tf.add(tf.sqrt(tf.div(v1, 1 - b2 ** t)), eps);
         return [m1, v1, tf.sub(w, tf.mul(tf.div(mHat, denom), lr))];
       });
-      this.m[i].dispose();
-      this.v[i].dispose();
-      this.m[i] = m;
-      this.v[i] = v;
+      this.m[i].assign(m);
+      this.v[i].assign(v);
+      tf.dispose([m, v]);
       p.assign(next);
       next.dispose();
     });
@@ -126,10 +127,10 @@ export class ArchAdam {
       if (s.m![i].length !== size || s.v![i].length !== size) fail(`param "${p.name}" has ${size} values, the state ${s.m![i].length}`);
     });
     this.params.forEach((p, i) => {
-      this.m[i].dispose();
-      this.v[i].dispose();
-      this.m[i] = tf.tensor(s.m![i], p.shape);
-      this.v[i] = tf.tensor(s.v![i], p.shape);
+      tf.tidy(() => {
+        this.m[i].assign(tf.tensor(s.m![i], p.shape));
+        this.v[i].assign(tf.tensor(s.v![i], p.shape));
+      });
       this.steps[i] = s.steps![i];
     });
   }

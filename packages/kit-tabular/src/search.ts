@@ -109,7 +109,7 @@ export async function runTabularSearch(ctx: EstimContext, bench: TabularBenchmar
       }
     }
     if (results.length > 0) await optim.step({ results });
-    if (!exhausted) ckpt.save('candidate', { spent, queries, firstHit, best } satisfies Position, results.length);
+    if (!exhausted) await ckpt.save('candidate', { spent, queries, firstHit, best } satisfies Position, results.length);
   }
 
   const base = { queries, sim_cost: spent, budget: opts.budget, first_hit: firstHit };

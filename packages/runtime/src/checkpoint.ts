@@ -1,6 +1,6 @@
 /**
  * Checkpoints and resume (PyTorch Lightning's ckpt_path="last"): at epoch boundaries and every N
- * candidates an estimator calls `estimCheckpoints(ctx).save(kind, position)` (kit-estim); the runner's
+ * candidates an estimator awaits `estimCheckpoints(ctx).save(kind, position)` (kit-estim); the runner's
  * Checkpointer then writes, in one store transaction, the weights, the trainer's slots, the arch
  * params, the search optimizer's state(), every RNG and the estimator's position. On resume the
  * runner builds the experiment as before (same seeds), loads the newest checkpoint over it, drops
@@ -8,7 +8,7 @@
  * bytes, and the weight codec, are the store's (@modnas/services).
  */
 import type { ArchSpace, EstimCheckpoints, EstimContext, Module, Rng, SearchOptimizer, StateOptimizer } from '@modnas/core';
-import { ModnasError, getTensorSeedState, setTensorSeedState } from '@modnas/core';
+import { ModnasError, getTensorSeedState, setTensorSeedState, tf } from '@modnas/core';
 import type { CheckpointPayload, ExperimentStore } from '@modnas/services';
 import { CHECKPOINT_FORMAT, encodeCheckpoint, encodeWeights, loadWeights } from '@modnas/services';
 
@@ -61,7 +61,7 @@ export class Checkpointer implements EstimCheckpoints {
     return p;
   }
 
-  save(kind: 'epoch' | 'candidate', position: unknown, count = 1): void {
+  async save(kind: 'epoch' | 'candidate', position: unknown, count = 1): Promise<void> {
     // After Ctrl-C/SIGTERM the step that was cut short is not a boundary: keep the last real checkpoint.
     if (this.parts.signal?.aborted) return;
     if (kind === 'epoch') {
@@ -72,19 +72,24 @@ export class Checkpointer implements EstimCheckpoints {
       if (this.policy.candidates <= 0 || this.sinceCandidates < this.policy.candidates) return;
       this.sinceCandidates = 0;
     }
-    this.write(kind, position);
+    await this.write(kind, position);
   }
 
   /** An estimator finished (its summary is in this.summary): the next one starts afresh on resume. */
-  estimDone(index: number, name: string): void {
+  async estimDone(index: number, name: string): Promise<void> {
     this.estimIndex = index + 1;
     this.estimName = name;
-    this.write('estim', undefined);
+    await this.write('estim', undefined);
   }
 
-  private write(kind: string, position: unknown): void {
+  private async write(kind: string, position: unknown): Promise<void> {
     if (this.policy.enabled === false) return;
     const { model, space, rng, trainer, optim } = this.parts;
+    // What is encoded below is read synchronously (the weights, the arch params, the trainer's and
+    // optimizer's buffers, all variables): read every variable first without blocking the backend.
+    // A GPU backend keeps what it read on the host, so the encoding reads no GPU memory (tfjs'
+    // WebGPU backend cannot read synchronously in Node).
+    await Promise.all(Object.values(tf.engine().state.registeredVariables).map((v) => v.data()));
     const tensors: Record<string, number[]> = {};
     for (const t of space.tensors()) tensors[t.name] = t.toArray();
     const payload: CheckpointPayload = {

@@ -244,6 +244,8 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
         }
         throw e;
       }
+      // the exporters read the arch params synchronously: read them first without blocking the backend
+      await space.readTensors();
       const outputs = exportBest(name, result, model, space, persist ? exporters : [], outputDir, logger);
       const es: EstimSummary = { type: spec.type, metrics: result.metrics, outputs, seconds: (Date.now() - te) / 1000 };
       if (result.best) es.best = { arch: result.best.arch, score: result.best.score, metrics: result.best.metrics };
@@ -252,7 +254,7 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
       await events.emit('estim:end', { estim: name, type: spec.type, best: result.best });
       logger.info(`estim ${name}: done in ${formatDuration(es.seconds)} ${fmtMetrics(result.metrics)}`);
       // An estimator stopped by Ctrl-C is not done: a resume continues it from its last checkpoint.
-      if (!opts.signal?.aborted) ckpt.estimDone(index, name);
+      if (!opts.signal?.aborted) await ckpt.estimDone(index, name);
       session.exportStreams();
       noteSkipped();
       if (persist) writeSummary(outputDir, { ...summary, seconds: (Date.now() - t0) / 1000 });

@@ -84,7 +84,7 @@ function registry(store: ExperimentStore, seen: Seen): Registry {
                 await reportCandidate(ctx, r, i);
                 await ctx.optim!.step({ results: [r] });
                 if (!best || score > best.score) best = r;
-                ckpt.save('candidate', { i: i + 1, best });
+                await ckpt.save('candidate', { i: i + 1, best });
               }
               return { best, metrics: { score: best?.score ?? 0 } };
             },

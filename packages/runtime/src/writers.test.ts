@@ -85,7 +85,7 @@ function registry(store: ExperimentStore): Registry {
                 const score = i % 3 === 2 ? -Infinity : ctx.rng.next();
                 const r: TrialResult = { arch, score, metrics: { score } };
                 await reportCandidate(ctx, { ...r, ...(score === -Infinity ? { status: 'diverged' as const } : {}) }, i);
-                ckpt.save('candidate', { i: i + 1 });
+                await ckpt.save('candidate', { i: i + 1 });
               }
               return { metrics: {} };
             },

@@ -231,7 +231,7 @@ describe('elastic constructors', () => {
     const y0 = net.call(x);
     const b = elasticBlocks(net)[0];
     const importance = arr(tf.tidy(() => tf.sum(tf.abs(b.proj.weight), [0, 1, 3])));
-    const order = b.sortChannels('l1_fan_in');
+    const order = await b.sortChannels('l1_fan_in');
     expect(order).not.toEqual(order.map((_, i) => i));
     const sorted = arr(tf.tidy(() => tf.sum(tf.abs(b.proj.weight), [0, 1, 3])));
     expect(sorted).toEqual([...importance].sort((p, q) => q - p));

@@ -43,7 +43,7 @@ export class DefaultEstimator implements StateEstimator {
       ctx.logger.info(`${ctx.name} epoch ${epoch + 1}/${epochs}: ${formatMetrics(metrics)}`);
       last = metrics;
       if (tr.aborted) break;
-      if (epoch + 1 < epochs) ckpt.save('epoch', { epoch: epoch + 1, last });
+      if (epoch + 1 < epochs) await ckpt.save('epoch', { epoch: epoch + 1, last });
     }
     if (epochs === 0) {
       const v = await evaluate(ctx.model, ctx.trainer, ctx.data.valid);

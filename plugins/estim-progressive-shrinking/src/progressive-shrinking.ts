@@ -235,7 +235,7 @@ export class ProgressiveShrinkingEstimator implements StateEstimator {
         resetElastic(model);
         let reranked = false;
         if (c.stage_rerank_spatial) {
-          for (const b of g.spatial) if (b.sortChannels().some((v, i) => v !== i)) reranked = true;
+          for (const b of g.spatial) if ((await b.sortChannels()).some((v, i) => v !== i)) reranked = true;
         }
         // Re-ranking permutes weights, so optimizer slots (momentum) would no longer match them.
         if (c.reset_stage_training || reranked) ctx.trainer.reset();

@@ -166,13 +166,13 @@ export class SubNetEstimator implements StateEstimator, CandidateEvaluator {
             if (isBetterTrial(r, best, (t) => optim.isFeasible?.(t) ?? true)) best = r;
             task.tick(1, best ? { best: best.score } : { diverged });
             if (finished.size < cands.length) {
-              if (finished.size === Math.max(...finished) + 1) ckpt.save('candidate', { round, n, diverged, failed, best, pending, rest: cands.slice(finished.size) });
+              if (finished.size === Math.max(...finished) + 1) await ckpt.save('candidate', { round, n, diverged, failed, best, pending, rest: cands.slice(finished.size) });
             } else {
               if (this.feeds(round) && pending.length > 0) {
                 await optim.step({ results: pending });
                 pending = [];
               }
-              ckpt.save('candidate', { round: round + 1, n, diverged, failed, best, pending, rest: [] });
+              await ckpt.save('candidate', { round: round + 1, n, diverged, failed, best, pending, rest: [] });
             }
           },
           () => isAborted(ctx),

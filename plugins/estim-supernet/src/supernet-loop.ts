@@ -52,6 +52,7 @@ export async function trainSupernet(ctx: EstimContext, c: SupernetLoopOptions, o
       const tr = await trainEpoch(ctx, { epoch, epochs: c.epochs, beforeStep: (step) => steps.beforeStep(step) });
       const metrics: Record<string, number> = { train_loss: tr.loss, train_acc: tr.acc, lr: tr.lr, ...steps.epochMetrics() };
       if (epoch + 1 === c.epochs || tr.aborted || (c.valid_intv > 0 && (epoch + 1) % c.valid_intv === 0)) {
+        await ctx.space.readTensors();
         const v = await evaluate(ctx.model, ctx.trainer, ctx.data.valid);
         Object.assign(metrics, { loss: v.loss, acc: v.acc });
       }
@@ -59,7 +60,7 @@ export async function trainSupernet(ctx: EstimContext, c: SupernetLoopOptions, o
       ctx.logger.info(`${ctx.name} epoch ${epoch + 1}/${c.epochs}: ${formatMetrics(metrics)}`);
       last = metrics;
       if (tr.aborted) break;
-      if (epoch + 1 < c.epochs) ckpt.save('epoch', { ...steps.state(), epoch: epoch + 1, last });
+      if (epoch + 1 < c.epochs) await ckpt.save('epoch', { ...steps.state(), epoch: epoch + 1, last });
     }
   } finally {
     steps.release?.();

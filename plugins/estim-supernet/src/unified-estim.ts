@@ -163,7 +163,7 @@ export class UnifiedEstim implements StateEstimator {
         await optim.step({ results: p.pending });
         p.pending = [];
       }
-      ckpt.save('candidate', { ...p });
+      await ckpt.save('candidate', { ...p });
     }
     if (optim && p.pending.length > 0) {
       await optim.step({ results: p.pending });

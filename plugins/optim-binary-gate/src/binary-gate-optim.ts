@@ -195,7 +195,7 @@ export class BinaryGateOptim extends GradientSearchOptimizer {
       const before = new Map([...renormSets].map(([p, act]) => [p, inactiveOverActive(p.toArray(), act)]));
       this.update(this.archGrads(() => this.lossWithCost(g, batch)));
       for (const [p, act] of renormSets) {
-        const a = p.toArray();
+        const a = await p.read();
         const shift = Math.log(inactiveOverActive(a, act)) - Math.log(before.get(p)!);
         if (!Number.isFinite(shift)) continue;
         for (const i of act) a[i] += shift;
@@ -228,7 +228,7 @@ export class BinaryGateOptim extends GradientSearchOptimizer {
       this.costs = latencyCosts(g.model, this.latencyTable);
     } else this.costs = measureCosts(g.model, inputShape, this.config.cost_metric);
     const e = expectedCost(this.costs);
-    this.target = this.config.cost_target ?? e.dataSync()[0];
+    this.target = this.config.cost_target ?? (await e.data())[0];
     e.dispose();
     if (!(this.target > 1) && this.config.cost_mode === 'mul_log') {
       throw new ModnasError('MODNAS_E_OPTIM_COST', `BinaryGateOptim: cost_mode mul_log needs a cost target above 1, got ${this.target}`, { fix: 'set cost_target, or use cost_mode: mul' });

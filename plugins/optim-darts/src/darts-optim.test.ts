@@ -123,11 +123,11 @@ const maxAbsDiff = (a: number[], b: number[]): number => Math.max(...a.map((v, i
 describeConformance(plugin, {
   packageJson: new URL('../package.json', import.meta.url),
   step: {
-    DARTSOptim: (optim) => {
+    DARTSOptim: async (optim) => {
       // An optimizer over an empty space still runs its weight step and restores the weights.
       const toy = makeToy();
       const o = optim as DARTSOptim;
-      o.step({ results: [], grad: toy.access(0.1, { momentum: 0.9, weight_decay: 3e-4 }) });
+      await o.step({ results: [], grad: toy.access(0.1, { momentum: 0.9, weight_decay: 3e-4 }) });
       toy.dispose();
     },
   },
@@ -140,14 +140,14 @@ describe('DARTSOptim', () => {
   });
   afterEach(() => toy.dispose());
 
-  it('second-order α gradient matches finite differences of L_val through the unrolled weights', () => {
+  it('second-order α gradient matches finite differences of L_val through the unrolled weights', async () => {
     const xi = 0.5;
     const mu = 0.9;
     const wd = 0.01;
     const optim = new DARTSOptim(toy.space, dartsOptimSchema.parse({}));
     const g = toy.access(xi, { momentum: mu, weight_decay: wd });
     expect(optim.weightStepArgs(g.trainer)).toEqual({ momentum: mu, weightDecay: wd });
-    const hg = optim.hypergradient(g);
+    const hg = await optim.hypergradient(g);
     const mine = arr(hg[0]);
     hg.forEach((t) => t?.dispose());
     const a0 = toy.alpha.toArray();
@@ -160,21 +160,21 @@ describe('DARTSOptim', () => {
 
     // The second-order term matters on this problem: first-order DARTS is far from the true gradient.
     const first = new DARTSOptim(toy.space, dartsOptimSchema.parse({ unrolled: false }));
-    const fo = first.hypergradient(g);
+    const fo = await first.hypergradient(g);
     expect(maxAbsDiff(arr(fo[0]), fd)).toBeGreaterThan(50 * tol);
     fo.forEach((t) => t?.dispose());
     optim.dispose();
     first.dispose();
   });
 
-  it('puts the weights and buffers back exactly and leaks no tensors', () => {
+  it('puts the weights and buffers back exactly and leaks no tensors', async () => {
     const optim = new DARTSOptim(toy.space, dartsOptimSchema.parse({}));
     const g = toy.access(0.3, { momentum: 0.9, weight_decay: 3e-4 });
     const w = arr(toy.net.W);
     const calls = arr(toy.net.calls);
     const before = tf.memory().numTensors;
-    optim.step({ results: [], grad: g });
-    optim.step({ results: [], grad: g });
+    await optim.step({ results: [], grad: g });
+    await optim.step({ results: [], grad: g });
     expect(tf.memory().numTensors).toBe(before);
     expect(arr(toy.net.W)).toEqual(w);
     expect(arr(toy.net.calls)).toEqual(calls);
@@ -182,10 +182,10 @@ describe('DARTSOptim', () => {
     optim.dispose();
   });
 
-  it('first-order mode is the plain α gradient of the validation loss', () => {
+  it('first-order mode is the plain α gradient of the validation loss', async () => {
     const optim = new DARTSOptim(toy.space, dartsOptimSchema.parse({ unrolled: false }));
     const g = toy.access(0.5);
-    const hg = optim.hypergradient(g);
+    const hg = await optim.hypergradient(g);
     const ref = tf.tidy(() => tf.grad((a: tf.Tensor) => crossEntropy(toyLogits(tf.tensor2d(W_INIT, [4, 3]), a, toy.val.x), toy.val.y))(tf.tensor1d(toy.alpha.toArray())));
     expect(maxAbsDiff(arr(hg[0]), arr(ref))).toBeLessThan(1e-6);
     expect(g.drawn.valid).toBe(1);
@@ -194,15 +194,15 @@ describe('DARTSOptim', () => {
     optim.dispose();
   });
 
-  it('step() is one Adam step (lr, betas, weight decay) along the hypergradient', () => {
+  it('step() is one Adam step (lr, betas, weight decay) along the hypergradient', async () => {
     const cfg = dartsOptimSchema.parse({ lr: 0.1, betas: [0.5, 0.999], weight_decay: 0.01 });
     const optim = new DARTSOptim(toy.space, cfg);
     const g = toy.access(0.5);
     const a0 = toy.alpha.toArray();
-    const hg = optim.hypergradient(g);
+    const hg = await optim.hypergradient(g);
     const grad = arr(hg[0]);
     hg.forEach((t) => t?.dispose());
-    optim.step({ results: [], grad: g });
+    await optim.step({ results: [], grad: g });
     // First Adam step: m̂ = g', v̂ = g'², so Δ = −lr · g'/(|g'| + eps) with g' = g + λα.
     const expected = a0.map((a, i) => {
       const gg = grad[i] + 0.01 * a;
@@ -212,40 +212,40 @@ describe('DARTSOptim', () => {
     optim.dispose();
   });
 
-  it('next() is the argmax of α; a restored optimizer continues identically', () => {
+  it('next() is the argmax of α; a restored optimizer continues identically', async () => {
     const cfg = dartsOptimSchema.parse({ lr: 0.05 });
     const a = new DARTSOptim(toy.space, cfg);
     toy.alpha.assign([0.1, 0.9, -0.3]);
     expect(a.next(3)).toEqual([{ [toy.alpha.name]: 1 }]);
     const g = toy.access(0.2, { momentum: 0.9 });
-    for (let i = 0; i < 3; i++) a.step({ results: [], grad: g });
+    for (let i = 0; i < 3; i++) await a.step({ results: [], grad: g });
     const saved = JSON.parse(JSON.stringify(a.state())) as unknown;
     const alphaSaved = toy.alpha.toArray();
 
     // Continue A for 2 steps.
-    for (let i = 0; i < 2; i++) a.step({ results: [], grad: g });
+    for (let i = 0; i < 2; i++) await a.step({ results: [], grad: g });
     const afterA = toy.alpha.toArray();
 
     // B: a fresh optimizer on the same params, restored from the saved state.
     toy.alpha.assign(alphaSaved);
     const b = new DARTSOptim(toy.space, cfg);
     b.restore(saved);
-    for (let i = 0; i < 2; i++) b.step({ results: [], grad: g });
+    for (let i = 0; i < 2; i++) await b.step({ results: [], grad: g });
     expect(toy.alpha.toArray()).toEqual(afterA);
 
     // C: without the state the trajectory differs (so the check above can fail).
     toy.alpha.assign(alphaSaved);
     const c = new DARTSOptim(toy.space, cfg);
-    for (let i = 0; i < 2; i++) c.step({ results: [], grad: g });
+    for (let i = 0; i < 2; i++) await c.step({ results: [], grad: g });
     expect(maxAbsDiff(toy.alpha.toArray(), afterA)).toBeGreaterThan(1e-4);
 
     expect(() => c.restore({ type: 'BinaryGateOptim', adam: saved })).toThrow(/BinaryGateOptim/);
     [a, b, c].forEach((o) => o.dispose());
   });
 
-  it('says which estimator to use when it gets no gradient access', () => {
+  it('says which estimator to use when it gets no gradient access', async () => {
     const optim = new DARTSOptim(toy.space, dartsOptimSchema.parse({}));
-    expect(() => optim.step({ results: [] })).toThrow(/SuperNetEstimator/);
+    await expect(optim.step({ results: [] })).rejects.toThrow(/SuperNetEstimator/);
     optim.dispose();
   });
 });

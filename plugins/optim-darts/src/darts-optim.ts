@@ -49,16 +49,16 @@ export class DARTSOptim extends GradientSearchOptimizer {
     super(space, adamArgsOf(config), 'DARTSOptim');
   }
 
-  step(feedback: SearchFeedback): void {
+  async step(feedback: SearchFeedback): Promise<void> {
     const g = this.gradAccess(feedback);
-    this.update(this.hypergradient(g));
+    this.update(await this.hypergradient(g));
   }
 
   /**
    * The α gradient DARTS steps with (aligned to `params`; the caller disposes it). One train and
    * one valid batch are drawn from `g`.
    */
-  hypergradient(g: GradientAccess): Array<tf.Tensor | undefined> {
+  async hypergradient(g: GradientAccess): Promise<Array<tf.Tensor | undefined>> {
     const trn = g.trainBatch();
     const val = g.validBatch();
     const alphas = this.params.map((p) => p.variable);
@@ -87,10 +87,13 @@ export class DARTSOptim extends GradientSearchOptimizer {
       const vg = gradsOf(() => g.loss(val), [...alphas, ...weights]);
       const dAlpha = vg.slice(0, alphas.length);
       const dW = vg.slice(alphas.length);
-      const norm = tf.tidy(() => {
-        const sq = dW.filter((t): t is tf.Tensor => t !== undefined).map((t) => tf.sum(tf.square(t)));
-        return sq.length ? Math.sqrt(tf.addN(sq).dataSync()[0]) : 0;
+      // read without blocking the backend (a GPU's read is asynchronous)
+      const sq = tf.tidy(() => {
+        const parts = dW.filter((t): t is tf.Tensor => t !== undefined).map((t) => tf.sum(tf.square(t)));
+        return parts.length ? tf.addN(parts) : undefined;
       });
+      const norm = sq ? Math.sqrt((await sq.data())[0]) : 0;
+      sq?.dispose();
       if (!(norm > 0) || !Number.isFinite(norm)) {
         dW.forEach((t) => t?.dispose());
         return dAlpha;
