@@ -7,10 +7,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium as chromium, openTestPage, skipReason } from '../test/chromium.js';
+import { hasChromium as chromium, openTestPage, required, skipReason } from '../test/chromium.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const required = process.env.MODNAS_REQUIRE_SERVICES === '1';
 /** The largest error allowed, relative to the output's largest magnitude. */
 const TOL = 1e-4;
 

@@ -3,15 +3,12 @@
  * with WebGPU on (SwiftShader where there is no GPU), served through Playwright's routing from a
  * made-up https origin (WebGPU needs a secure context): no port, no server.
  */
-import { existsSync } from 'node:fs';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { chromium as pw } from 'playwright-core';
+import { chromiumPath } from '../../../test/chromium.js';
 
-export const chromiumPath = process.env.MODNAS_TEST_CHROMIUM || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : '');
-export const hasChromium = chromiumPath !== '' && existsSync(chromiumPath);
-/** Why the browser tests skip, for their titles ('' when they run). */
-export const skipReason = hasChromium ? '' : ' (skipped: no Chromium; apt-get install chromium or set MODNAS_TEST_CHROMIUM)';
+export { chromium as hasChromium, required, skipReason } from '../../../test/chromium.js';
 export const ORIGIN = 'https://modnas-webgpu.test';
 
 declare const window: object;

@@ -1,17 +1,14 @@
 // Real measurements: the engine and onnxruntime-node in this process, and the three browser
 // targets in one headless Chromium (Debian's, MODNAS_TEST_CHROMIUM or /usr/bin/chromium; skipped
 // with the reason where there is none, and failing then under MODNAS_REQUIRE_SERVICES=1, as CI sets).
-import { existsSync } from 'node:fs';
 import { ModnasError, Sequential } from '@modnas/core';
 import { Conv2d, GlobalAvgPool, Linear, ReLU6 } from '@modnas/nn';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LatencyTarget } from './runtimes.js';
 import { BROWSER_TARGETS, closeRuntimes, importFor, inferenceGraph, openRuntime } from './runtimes.js';
 import { DEFAULT_TIMING } from './timing.js';
+import { chromium, chromiumPath, required, skipReason } from '../../../test/chromium.js';
 
-const chromiumPath = process.env.MODNAS_TEST_CHROMIUM || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : '');
-const chromium = chromiumPath !== '' && existsSync(chromiumPath);
-const required = process.env.MODNAS_REQUIRE_SERVICES === '1';
 const T = { ...DEFAULT_TIMING, warmup: 3, rep: 5, min_sample_ms: 1 };
 const INPUT = [16, 16, 3];
 const net = () => new Sequential([new Conv2d(3, 16, { kernelSize: 3, padding: 1 }), new ReLU6(), new Conv2d(16, 16, { kernelSize: 3, padding: 1, groups: 16 }), new GlobalAvgPool(), new Linear(16, 10)]);
@@ -50,7 +47,7 @@ describe('latency errors', () => {
   });
 });
 
-describe.skipIf(!chromium)(`latency targets in Chromium${chromium ? '' : ' (skipped: no Chromium found; apt-get install chromium or set MODNAS_TEST_CHROMIUM)'}`, () => {
+describe.skipIf(!chromium)(`latency targets in Chromium${skipReason}`, () => {
   it.each([...BROWSER_TARGETS])('%s: measures a network in the page', async (target) => {
     const r = await openRuntime(target, { threads: 1, browser: chromiumPath });
     const m = net();

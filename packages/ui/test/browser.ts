@@ -6,7 +6,6 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -14,11 +13,7 @@ import type { Page } from 'playwright-core';
 const here = dirname(fileURLToPath(import.meta.url));
 /** The installed `modnas` command (the cli package's build). */
 export const BIN = join(here, '..', '..', 'cli', 'dist', 'bin.js');
-export const chromiumPath = process.env.MODNAS_TEST_CHROMIUM || (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : '');
-export const chromium = chromiumPath !== '' && existsSync(chromiumPath);
-export const required = process.env.MODNAS_REQUIRE_SERVICES === '1';
-/** Why a browser suite is skipped, for its title. */
-export const skipReason = chromium ? '' : ' (skipped: no Chromium found; apt-get install chromium or set MODNAS_TEST_CHROMIUM)';
+export { chromium, chromiumPath, required, skipReason } from '../../../test/chromium.js';
 // rebind.modnas.test resolves to this machine, as an attacker's name does after DNS rebinding
 export const REBIND = 'rebind.modnas.test';
 export const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', `--host-resolver-rules=MAP ${REBIND} 127.0.0.1`];
