@@ -35,6 +35,11 @@ export default tseslint.config(
     languageOptions: { parserOptions: { project: './packages/ui/page/tsconfig.json', tsconfigRootDir: import.meta.dirname } },
   },
   {
+    // so is the browser-search example's page
+    files: ['examples/browser-search/page/**/*.ts'],
+    languageOptions: { parserOptions: { project: './examples/browser-search/page/tsconfig.json', tsconfigRootDir: import.meta.dirname } },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly', performance: 'readonly', setTimeout: 'readonly' } },
   },

@@ -1,6 +1,7 @@
 import { defineConfig } from 'tsup';
+import { withBrowserBuild } from '../../scripts/browser-build.mjs';
 
-export default defineConfig({
+export default defineConfig(withBrowserBuild({
   entry: ['src/index.ts', 'src/thread-main.ts'],
   format: ['esm'],
   dts: true,
@@ -11,4 +12,4 @@ export default defineConfig({
   esbuildOptions(o) {
     o.sourcesContent = false;
   },
-});
+}, 'src/browser.ts'));

@@ -1,5 +1,3 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { ModnasError } from '@modnas/core';
 import type { JsonObject } from './merge.js';
@@ -7,6 +5,7 @@ import { applyOverrides, assertSafeKeys, deepMerge, isObject } from './merge.js'
 import type { ConfigFormat } from './format.js';
 import { formatOf } from './format.js';
 import { withDefaults } from './defaults.js';
+import { besideFile, readTextFile } from './files.js';
 
 export interface LoadedConfig {
   /** The merged config in the native format, before validation. */
@@ -34,22 +33,10 @@ export const MAX_CONFIG_BYTES = 4 * 2 ** 20;
 
 /** Read any YAML (or JSON) value from a file (an arch_desc may be a list). */
 export function readYamlValue(path: string, what = 'file'): unknown {
-  if (!existsSync(path)) {
-    throw new ModnasError('MODNAS_E_CONFIG_FILE', `${what} ${path} does not exist`, { fix: 'check the path (relative paths are read from the current directory)', where: path });
-  }
-  // a config or arch file is kilobytes: refuse a huge one before reading it (parsing 50 MB of YAML takes gigabytes)
-  const st = statSync(path);
-  if (!st.isFile()) throw new ModnasError('MODNAS_E_CONFIG_FILE', `${what} ${path} is not a file`, { fix: 'pass a YAML or JSON file', where: path });
-  const size = st.size;
-  if (size > MAX_CONFIG_BYTES) {
-    throw new ModnasError('MODNAS_E_CONFIG_TOO_LARGE', `${what} ${path} is ${(size / 2 ** 20).toFixed(1)} MB; config and arch files are read up to ${MAX_CONFIG_BYTES / 2 ** 20} MB`, {
-      fix: 'pass the config file itself (a few kB), not a data or log file',
-      where: path,
-    });
-  }
+  const text = readTextFile(path, what, MAX_CONFIG_BYTES);
   let doc: unknown;
   try {
-    doc = parseYaml(readFileSync(path, 'utf8'), { logLevel: 'error' });
+    doc = parseYaml(text, { logLevel: 'error' });
   } catch (e) {
     const line = e instanceof YAMLParseError && e.linePos ? `:${e.linePos[0].line}:${e.linePos[0].col}` : '';
     throw new ModnasError('MODNAS_E_CONFIG_SYNTAX', `${what} ${path}${line} is not valid YAML: ${(e as Error).message.split('\n')[0]}`, { fix: 'fix the YAML syntax at that line', where: `${path}${line}`, cause: e });
@@ -103,9 +90,7 @@ export function mergeDocs(docs: readonly ConfigDoc[], overrides: readonly string
     origins.push(...m.origins);
     if (fmt && !formats.includes(fmt)) formats.push(fmt);
     // Paths inside a config file are relative to that file.
-    if (typeof config.arch_desc === 'string' && /\.(ya?ml|json)$/.test(config.arch_desc) && !isAbsolute(config.arch_desc) && existsSync(where)) {
-      config.arch_desc = resolve(dirname(where), config.arch_desc);
-    }
+    if (typeof config.arch_desc === 'string' && /\.(ya?ml|json)$/.test(config.arch_desc)) config.arch_desc = besideFile(where, config.arch_desc);
     raw = deepMerge(raw, config);
     sources.push(where);
   });

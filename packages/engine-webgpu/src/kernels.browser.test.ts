@@ -17,6 +17,7 @@ interface Api {
   adapter(): Promise<string>;
   bnCase(shape: number[], eps: number, seed: number, xMean: number): Promise<{ forward: number[]; backward: number[] }>;
   relu6GradCase(shape: number[], seed: number): Promise<number[]>;
+  addNCase(count: number, shape: number[], seed: number): Promise<{ err: number; leaked: number }>;
 }
 declare const window: { modnasWebGpu: Api };
 
@@ -69,6 +70,14 @@ describe.skipIf(!chromium)(`the WebGPU kernels in Chromium, against the cpu back
     for (const [k, shape] of shapes(8, 11).entries()) {
       const [err] = await page.evaluate(([s, seed]) => window.modnasWebGpu.relu6GradCase(s, seed), [shape, 200 + k] as [number[], number]);
       expect(err, `shape ${JSON.stringify(shape)}`).toBe(0);
+    }
+  }, 60_000);
+
+  it('AddN of more tensors than a shader binds (a global gradient norm) sums them in groups, and frees the groups\' sums', async () => {
+    for (const [count, shape] of [[9, [3, 5]], [40, [17]], [68, [2, 3, 4]]] as Array<[number, number[]]>) {
+      const r = await page.evaluate(([c, s, seed]) => window.modnasWebGpu.addNCase(c, s, seed), [count, shape, 300 + count] as [number, number[], number]);
+      expect(r.err, `${count} x ${JSON.stringify(shape)}`).toBeLessThan(TOL);
+      expect(r.leaked, `${count} x ${JSON.stringify(shape)}: buffers left`).toBe(0);
     }
   }, 60_000);
 });

@@ -186,9 +186,48 @@ export const WEBGPU_KERNELS: KernelConfig[] = [
   { kernelName: kernelNames.Relu6Grad, backendName: WEBGPU_BACKEND, kernelFunc: relu6Grad },
 ];
 
-/** Register the kernels with `tf` (once; a second call leaves them as they are). */
-export function registerWebGpuKernels(tf: { getKernel(name: string, backend: string): unknown; registerKernel(k: KernelConfig): void }): void {
+/**
+ * tfjs' AddN on WebGPU binds every input in one shader, and a device allows only so many storage
+ * buffers per stage (8 on many, SwiftShader's included): a global gradient norm over 60 weights
+ * fails to compile. This AddN sums groups of inputs that fit, then the groups' sums, with tfjs' own.
+ */
+function groupedAddN(addN: KernelFunc): KernelFunc {
+  const grouped: KernelFunc = (args) => {
+    const inputs = args.inputs as unknown as TensorInfo[];
+    const backend = args.backend as WebGPUBackend;
+    const fit = Math.max(backend.device.limits.maxStorageBuffersPerShaderStage - 1, 2);
+    if (inputs.length <= fit) return addN(args);
+    const sums: TensorInfo[] = [];
+    for (let i = 0; i < inputs.length; i += fit) {
+      const group = inputs.slice(i, i + fit);
+      sums.push(group.length === 1 ? group[0] : (addN({ ...args, inputs: group as unknown as typeof args.inputs }) as TensorInfo));
+    }
+    const out = grouped({ ...args, inputs: sums as unknown as typeof args.inputs }) as TensorInfo;
+    for (const t of sums) if (!inputs.includes(t)) backend.disposeData(t.dataId);
+    return out;
+  };
+  return grouped;
+}
+
+interface KernelRegistry {
+  getKernel(name: string, backend: string): { kernelFunc: KernelFunc } | undefined;
+  registerKernel(k: KernelConfig): void;
+  unregisterKernel(name: string, backend: string): void;
+}
+
+const ADD_N = 'AddN';
+/** The AddN this package wraps (tfjs' own), so that registering twice wraps it once. */
+let wrappedAddN: KernelFunc | undefined;
+
+/** Register the kernels with `tf`, and AddN in groups (once; a second call leaves them as they are). */
+export function registerWebGpuKernels(tf: KernelRegistry): void {
   for (const k of WEBGPU_KERNELS) if (!tf.getKernel(k.kernelName, WEBGPU_BACKEND)) tf.registerKernel(k);
+  const addN = tf.getKernel(ADD_N, WEBGPU_BACKEND);
+  if (addN && addN.kernelFunc !== wrappedAddN) {
+    wrappedAddN = groupedAddN(addN.kernelFunc);
+    tf.unregisterKernel(ADD_N, WEBGPU_BACKEND);
+    tf.registerKernel({ kernelName: ADD_N, backendName: WEBGPU_BACKEND, kernelFunc: wrappedAddN });
+  }
 }
 
 export type { TensorInfo };

@@ -101,6 +101,21 @@ async function relu6GradCase(shape: number[], seed: number): Promise<number[]> {
   return relErrors(got, ref);
 }
 
+/**
+ * tf.addN of `count` tensors of `shape` (more than a shader binds), against the cpu: the error, and
+ * the backend's buffers left over after its result is disposed (the groups' sums must not be).
+ */
+async function addNCase(count: number, shape: number[], seed: number): Promise<{ err: number; leaked: number }> {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const xs = Array.from({ length: count }, (_, i) => normals(n, seed + i));
+  const make = () => [tf.addN(xs.map((x) => tf.tensor(x, shape)))];
+  await tf.setBackend('webgpu');
+  const before = tf.engine().backend.numDataIds();
+  const got = await on('webgpu', make);
+  const leaked = tf.engine().backend.numDataIds() - before;
+  return { err: relErrors(got, await on('cpu', make))[0], leaked };
+}
+
 declare const navigator: unknown;
 declare const window: object;
 
@@ -113,4 +128,4 @@ async function adapter(): Promise<string> {
   return `${a.info?.vendor ?? '?'} ${a.info?.architecture ?? '?'}`;
 }
 
-Object.assign(window, { modnasWebGpu: { adapter, bnCase, relu6GradCase } });
+Object.assign(window, { modnasWebGpu: { adapter, bnCase, relu6GradCase, addNCase } });

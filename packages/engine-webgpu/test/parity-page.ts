@@ -18,7 +18,7 @@ async function parity(): Promise<{ backend: string; run: ParityRun; failures: st
   await tf.ready();
   const manifest = (await (await fetch('/parity.json')).json()) as ParityManifest;
   const floats = new Float32Array(await (await fetch('/parity.bin')).arrayBuffer());
-  let k = 0; const run = await runParity({ manifest, floats }, async () => { console.log("step", k++, tf.memory().numTensors); });
+  const run = await runParity({ manifest, floats });
   return { backend: tf.getBackend(), run, ...parityFailures(run, manifest) };
 }
 

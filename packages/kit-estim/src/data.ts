@@ -1,8 +1,8 @@
-import { totalmem } from 'node:os';
 import type { Batch, BatchOptions, DataSplit } from '@modnas/core';
 import { Rng, tf } from '@modnas/core';
 import type { AugmentConfig } from './augment.js';
 import { augments, imageBatch } from './augment.js';
+import { totalMemory } from './memory.js';
 
 /**
  * A split held in memory as flat arrays (images NHWC as uint8 or float32, labels as int32).
@@ -137,10 +137,10 @@ export class BatchCycler {
 export function fitsInMemory<T>(bytes: (c: T) => number, path: string, what: string): (c: T, ctx: { addIssue(i: { code: 'custom'; message: string; path: string[] }): void }) => void {
   return (c, ctx) => {
     const need = bytes(c);
-    const budget = totalmem() / 2;
+    const budget = totalMemory() / 2;
     if (need > budget) {
       const gb = (b: number): string => `${(b / 2 ** 30).toFixed(b < 2 ** 30 ? 2 : 0)} GB`;
-      ctx.addIssue({ code: 'custom', path: [path], message: `${what} would take ${gb(need)} of memory; this machine has ${gb(totalmem())} (at most half of it is used for data): make it smaller` });
+      ctx.addIssue({ code: 'custom', path: [path], message: `${what} would take ${gb(need)} of memory; this machine has ${gb(totalMemory())} (at most half of it is used for data): make it smaller` });
     }
   };
 }

@@ -409,10 +409,11 @@ export async function reportCandidate(ctx: EstimContext, result: ExecutedTrial, 
 
 /**
  * Let timers, signals (Ctrl-C) and I/O run between long synchronous tensor steps; awaiting a
- * resolved promise is not enough, it only runs microtasks.
+ * resolved promise is not enough, it only runs microtasks. Node's setImmediate; a browser's
+ * setTimeout (it has no setImmediate), where the page also gets to paint.
  */
 export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }
 
 // ---------------------------------------------------------------- weights

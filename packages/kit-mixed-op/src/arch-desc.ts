@@ -1,8 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { extname } from 'node:path';
 import { YAMLParseError, parse as parseYaml } from 'yaml';
 import { ModnasError, Tokens, resolveToken, z } from '@modnas/core';
-import { fileInside, writeFileAtomic, writeJsonAtomic, writeYamlAtomic } from '@modnas/kit-io';
+import { descFileIn, readDescFile, writeDescFile } from './files.js';
 import type { BuildContext, Module, Slot } from '@modnas/core';
 
 /**
@@ -46,15 +44,8 @@ export function unwrapArchDesc(desc: unknown): unknown {
 export function parseArchDesc(desc: unknown, where?: string): unknown {
   if (typeof desc !== 'string') return desc;
   const looksLikeFile = /\.(ya?ml|json)$/i.test(desc.trim());
-  if (existsSync(desc)) {
-    let text: string;
-    try {
-      text = readFileSync(desc, 'utf8');
-    } catch (e) {
-      throw new ModnasError('MODNAS_E_ARCHDESC_FILE', `arch_desc file ${desc} cannot be read: ${(e as Error).message}`, { where, cause: e });
-    }
-    return parseText(text, extname(desc).toLowerCase() === '.json' ? 'json' : 'yaml', `arch_desc file ${desc}`, where ?? desc);
-  }
+  const text = readDescFile(desc, where);
+  if (text !== undefined) return parseText(text, /\.json$/i.test(desc) ? 'json' : 'yaml', `arch_desc file ${desc}`, where ?? desc);
   if (looksLikeFile) {
     throw new ModnasError('MODNAS_E_ARCHDESC_FILE', `arch_desc file ${desc} does not exist`, {
       fix: 'check the path (relative paths are read from the current directory), or give the description inline',
@@ -77,14 +68,6 @@ function parseText(text: string, format: 'json' | 'yaml', what: string, where?: 
   }
 }
 
-/** Write a description atomically as YAML or JSON (by `format`, else by the file's extension). */
-function writeArchDesc(path: string, desc: unknown, format?: 'yaml' | 'json'): void {
-  const fmt = format ?? (extname(path).toLowerCase() === '.json' ? 'json' : 'yaml');
-  if (typeof desc === 'string') writeFileAtomic(path, desc.endsWith('\n') ? desc : desc + '\n');
-  else if (fmt === 'json') writeJsonAtomic(path, desc);
-  else writeYamlAtomic(path, desc);
-}
-
 /** The code of an exporter's file path that leaves the experiment folder (or of a run that writes no folder). */
 export const EXPORT_PATH_CODE = 'MODNAS_E_EXPORT_PATH';
 
@@ -105,7 +88,7 @@ export function archDescWriter(ctx: BuildContext, path: string | null, format?: 
   if (path === null) return undefined;
   const where = `${ctx.where}.${key}`;
   const folder = resolveToken(ctx.container, Tokens.OutputDir);
-  const file = folder === undefined ? undefined : fileInside(folder, path, { code: EXPORT_PATH_CODE, where, folderName: 'the experiment folder' });
+  const file = folder === undefined ? undefined : descFileIn(folder, path, EXPORT_PATH_CODE, where);
   return (desc) => {
     if (file === undefined) {
       throw new ModnasError(EXPORT_PATH_CODE, `${where}: this run writes no experiment folder to put ${path} in`, {
@@ -113,6 +96,6 @@ export function archDescWriter(ctx: BuildContext, path: string | null, format?: 
         where,
       });
     }
-    writeArchDesc(file, desc, format ?? undefined);
+    writeDescFile(file, desc, format ?? (/\.json$/i.test(file) ? 'json' : 'yaml'));
   };
 }

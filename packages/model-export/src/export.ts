@@ -7,19 +7,15 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DataSplit, Logger, Module, Registry } from '@modnas/core';
-import { CORE_VERSION, ModnasError, silentLogger, tf } from '@modnas/core';
+import { ModnasError, silentLogger, tf } from '@modnas/core';
 import { guardedWrite, writeFileAtomic } from '@modnas/kit-io';
 import type { TrainedNetwork } from '@modnas/runtime';
 import { loadTrainedNetwork } from '@modnas/runtime';
-import { chosen, fixCandidates, isMixedOp } from '@modnas/kit-mixed-op';
+import { chooseSubnetwork, encodeGraph, inferenceGraph } from './encode.js';
 import type { Graph } from './graph.js';
 import type { ExportFormat, ExportMeta } from './meta.js';
-import { EXPORT_FORMATS, META_FILE, META_VERSION } from './meta.js';
-import { toOnnx } from './onnx.js';
-import { toInference } from './passes.js';
+import { EXPORT_FORMATS, META_FILE } from './meta.js';
 import { openExported } from './run-exported.js';
-import { toTfjs } from './tfjs.js';
-import { traceModel } from './trace.js';
 
 export interface ExportOptions {
   formats?: readonly ExportFormat[];
@@ -140,24 +136,13 @@ export async function exportExperiment(folder: string, opts: ExportOptions = {})
   }
 }
 
-/**
- * A search's model is the whole space; its export is the chosen subnetwork: every mixed op runs
- * only the candidate its architecture keeps (argmax α, or the categorical value), for the trace
- * and for the accuracy written with it. Returns the undo.
- */
-function chooseSubnetwork(model: Module, logger: Logger): () => void {
-  const ops = [...model.modules()].map(([, m]) => m).filter(isMixedOp);
-  if (ops.length) logger.info(`export: the search's chosen subnetwork (one candidate of each of ${ops.length} mixed ops)`);
-  return fixCandidates(chosen(ops));
-}
-
 async function writeFormats(trained: TrainedNetwork, out: string, formats: readonly ExportFormat[], evalSplit: DataSplit, splitName: string, opts: ExportOptions, logger: Logger): Promise<ExportResult> {
   const { model, dataset } = trained.built;
   const example = firstImages(evalSplit, TRACE_BATCH);
   let graph: Graph;
   const ex = tf.tensor4d(example.x, example.shape as [number, number, number, number]);
   try {
-    graph = toInference(traceModel(model, ex));
+    graph = inferenceGraph(model, ex);
   } finally {
     ex.dispose();
   }
@@ -171,8 +156,13 @@ async function writeFormats(trained: TrainedNetwork, out: string, formats: reado
   const probe = check > 0 ? firstImages(evalSplit, check) : undefined;
   const reference = probe ? forward(model, probe.x, probe.shape) : undefined;
 
-  const [, h, w, c] = example.shape;
-  const classes = dataset?.classes ? [...dataset.classes] : Array.from({ length: dataset?.numClasses ?? graph.value(graph.output).shape[1] }, (_, i) => String(i));
+  const info = {
+    classes: dataset?.classes,
+    preprocess: dataset?.preprocess ?? null,
+    architecture: describeArch(trained),
+    metrics: { test_accuracy: testAccuracy, test_size: evalSplit.size, split: splitName },
+    experiment: { name: trained.plan.config.name, run: trained.run.id, kind: trained.kind, dataset: dataset?.name ?? '', backend: trained.backend.backend },
+  };
   const outputs: ExportedFile[] = [];
   for (const format of formats) {
     const fdir = join(out, format);
@@ -184,30 +174,8 @@ async function writeFormats(trained: TrainedNetwork, out: string, formats: reado
       guardedWrite(`${format}/${name}`, f, () => writeFileAtomic(f, data));
       files.push(f);
     };
-    const outShape = [-1, ...graph.value(graph.output).shape.slice(1)];
-    const meta: ExportMeta = {
-      modnas_export: META_VERSION,
-      format: format === 'tfjs' ? 'tfjs-graph-model' : 'onnx',
-      file: format === 'tfjs' ? 'model.json' : 'model.onnx',
-      input: format === 'tfjs' ? { name: 'input', shape: [-1, h, w, c], layout: 'NHWC', dtype: 'float32' } : { name: 'input', shape: [-1, c, h, w], layout: 'NCHW', dtype: 'float32' },
-      output: { name: 'logits', shape: outShape, kind: 'logits' },
-      classes,
-      preprocess: dataset?.preprocess ?? null,
-      architecture: describeArch(trained),
-      metrics: { test_accuracy: testAccuracy, test_size: evalSplit.size, split: splitName },
-      experiment: { name: trained.plan.config.name, run: trained.run.id, kind: trained.kind, dataset: dataset?.name ?? '', backend: trained.backend.backend },
-      created: new Date().toISOString(),
-      modnas: CORE_VERSION,
-    };
-    if (format === 'tfjs') {
-      const m = toTfjs(graph);
-      meta.input.name = m.inputName;
-      meta.output.name = m.outputName;
-      for (const s of m.shards) write(s.name, s.data);
-      write('model.json', JSON.stringify(m.modelJson));
-    } else {
-      write('model.onnx', toOnnx(graph, { version: CORE_VERSION, docString: `@modnas ${trained.plan.config.name} run ${trained.run.id}` }));
-    }
+    const { meta, files: encoded } = encodeGraph(graph, format, info);
+    for (const f of encoded) write(f.name, f.data);
     write(META_FILE, JSON.stringify(meta, null, 2) + '\n');
     if (probe && reference) meta.verified = await verify(fdir, probe, reference, opts.tolerance ?? 1e-4, logger);
     if (meta.verified) write(META_FILE, JSON.stringify(meta, null, 2) + '\n');

@@ -1,13 +1,8 @@
+export * from './browser.js';
 export type { ExportOptions, ExportResult, ExportedFile } from './export.js';
 export { exportExperiment, parseFormats } from './export.js';
-export type { ExportFormat, ExportMeta } from './meta.js';
-export { EXPORT_FORMATS, META_FILE, readMeta } from './meta.js';
+export { readMeta } from './read-meta.js';
 export type { ExportedModel } from './run-exported.js';
 export { openExported } from './run-exported.js';
-export { Graph } from './graph.js';
-export { traceModel } from './trace.js';
-export { toInference } from './passes.js';
-export { toTfjs } from './tfjs.js';
-export { toOnnx, ONNX_OPSET } from './onnx.js';
 export type { Prediction, PredictFailure } from './predict.js';
 export { formatPrediction, listImages, openModel, predictFiles, resolveModelDir } from './predict.js';

@@ -3,10 +3,7 @@
  * @modnas: the input (shape, layout), the output, the class names, how to prepare an image, the
  * architecture, and the accuracy measured before export.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ImagePreprocess } from '@modnas/core';
-import { ModnasError } from '@modnas/core';
 
 export const META_FILE = 'modnas.json';
 export const META_VERSION = 1;
@@ -33,27 +30,4 @@ export interface ExportMeta {
   experiment: { name: string; run: string; kind: 'train' | 'search'; dataset: string; backend: string };
   created: string;
   modnas: string;
-}
-
-export function readMeta(dir: string): ExportMeta {
-  const file = join(dir, META_FILE);
-  if (!existsSync(file)) {
-    throw new ModnasError('MODNAS_E_PREDICT_MODEL', `${dir} holds no ${META_FILE}, so it is not a model that modnas export wrote`, {
-      fix: 'pass the folder modnas export wrote (e.g. exp/quickstart-train/export/tfjs), or its parent',
-      where: dir,
-    });
-  }
-  let meta: ExportMeta;
-  try {
-    meta = JSON.parse(readFileSync(file, 'utf8')) as ExportMeta;
-  } catch (e) {
-    throw new ModnasError('MODNAS_E_PREDICT_MODEL', `${file} is not valid JSON: ${(e as Error).message}`, { fix: 'export the model again', where: file, cause: e });
-  }
-  if (meta.modnas_export !== META_VERSION || !meta.input || !meta.output || !Array.isArray(meta.classes)) {
-    throw new ModnasError('MODNAS_E_PREDICT_MODEL', `${file} is not an export description this modnas reads (modnas_export ${String(meta.modnas_export)}, expected ${META_VERSION})`, {
-      fix: 'export the model again with this modnas',
-      where: file,
-    });
-  }
-  return meta;
 }

@@ -9,7 +9,8 @@ import { ModnasError, getRegistry, silentLogger } from '@modnas/core';
 import { discoverPlugins } from '@modnas/discovery';
 import { selectBackend } from '@modnas/runtime';
 import { isImageFile, normalizePixels, readImagePixels } from '@modnas/kit-image';
-import { META_FILE, readMeta } from './meta.js';
+import { META_FILE } from './meta.js';
+import { readMeta } from './read-meta.js';
 import type { ExportedModel } from './run-exported.js';
 import { openExported } from './run-exported.js';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { ModnasError, tf } from '@modnas/core';
 import type { ExportMeta } from './meta.js';
-import { readMeta } from './meta.js';
+import { readMeta } from './read-meta.js';
 
 export interface ExportedModel {
   meta: ExportMeta;

@@ -41,7 +41,8 @@ export interface TfjsModel {
   outputName: string;
 }
 
-const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
+/** Base64 of a string's UTF-8 (attribute strings: short), in Node and in a browser alike. */
+const b64 = (s: string): string => btoa(Array.from(new TextEncoder().encode(s), (b) => String.fromCharCode(b)).join(''));
 const ints = (xs: readonly number[]): Attr => ({ list: { i: xs.map((x) => String(x)) } });
 const str = (s: string): Attr => ({ s: b64(s) });
 const T: Attr = { type: 'DT_FLOAT' };

@@ -4,8 +4,10 @@
  * replaces a service); build.ts builds data, model, trainer and metrics into it; backend.ts picks
  * the tensor engine, by declared priority, among the registry's components of kind "engine";
  * run-store.ts and checkpoint.ts are a run's session over the experiment store (@modnas/services);
- * executors/ holds the worker-thread executor and the binding of the one the config names.
+ * executors/ holds the worker-thread executor and the binding of the one the config names;
+ * in-memory.ts runs a search with no files. browser.ts is the part a browser gets.
  */
+export * from './browser.js';
 export type { BackendChoice, SelectBackendOptions } from './backend.js';
 export { backendNames, selectBackend } from './backend.js';
 export type { PrepareOptions, PreparedExperiment } from './experiment.js';
@@ -21,10 +23,6 @@ export type { CheckpointPolicy } from './checkpoint.js';
 export { Checkpointer } from './checkpoint.js';
 export type { RunSessionOptions } from './run-store.js';
 export { RunSession, openRunSession } from './run-store.js';
-export type { BuildEnv, BuiltNetwork, ComponentFactory } from './build.js';
-export { buildNetwork, componentFactory, describeSpaceSize } from './build.js';
-export type { ExperimentScope, ScopeServices } from './scope.js';
-export { buildContextOf, estimContextOf, experimentScope } from './scope.js';
 export type { LoadTrainedOptions, TrainedNetwork } from './trained.js';
 export { loadTrainedNetwork } from './trained.js';
 export { runtimePlugin, registerRuntimeComponents, bindExecutor, experimentImage, planPackages } from './executors/bind.js';

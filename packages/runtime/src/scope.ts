@@ -6,6 +6,9 @@
  * and nowhere assembled by hand. A caller replaces a service by registering it in the container
  * the experiment's is a child of (runExperiment's `container`).
  */
+// tsyringe needs the Reflect polyfill before it loads: this module is the first to import it in the
+// runtime's entries (index.ts re-exports browser.ts first; a worker thread loads index.ts)
+import 'reflect-metadata';
 import type { DependencyContainer } from 'tsyringe';
 import { container as rootContainer } from 'tsyringe';
 import type { BuildContext, EstimContext, EventBus, Logger, ProgressReporter, ResultStore, Token } from '@modnas/core';

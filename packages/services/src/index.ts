@@ -15,7 +15,8 @@ export type { RunStatus, RunRecord, CheckpointRecord, NewCheckpoint, SkippedChec
 export { isStoreFactory, isExperimentStore } from './store/contract.js';
 export { MemoryExperimentStore } from './store/memory.js';
 export type { ClaimOptions, ClaimResult } from './store/policy.js';
-export { canonicalJson, runDefiningConfig, configHash, diffConfigKeys, isPidAlive, HEARTBEAT_STALE_MS, HEARTBEAT_INTERVAL_MS, effectiveStatus, claimRun, busyError } from './store/policy.js';
+export { canonicalJson, runDefiningConfig, configHash, diffConfigKeys, HEARTBEAT_STALE_MS, HEARTBEAT_INTERVAL_MS, effectiveStatus, claimRun, busyError } from './store/policy.js';
+export { isPidAlive } from './store/host.js';
 export { experimentStoreOf, openExistingStore, existingStoreFactories } from './store/open.js';
 export type { CheckpointPayload } from './store/checkpoint.js';
 export { CHECKPOINT_FORMAT, checkpointDigest, checkpointFault, encodeCheckpoint, decodeCheckpoint } from './store/checkpoint.js';

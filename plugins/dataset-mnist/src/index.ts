@@ -1,11 +1,3 @@
-import { definePlugin } from '@modnas/core';
-import pkg from '../package.json' with { type: 'json' };
-import { mnist } from './mnist.js';
-
-export { loadMnist, mnist, mnistDataset, mnistSchema, packagedMnistDir, padImages, parseIdx, repeatChannels, resizeImages } from './mnist.js';
-export type { MnistConfig } from './mnist.js';
-
-export default definePlugin({
-  meta: { name: pkg.name, version: pkg.version },
-  components: [mnist],
-});
+export * from './browser.js';
+export { default } from './plugin.js';
+export { loadMnist, mnistDataset, packagedMnistDir } from './source.js';

@@ -6,7 +6,8 @@ import { silentLogger, tf } from '@modnas/core';
 import { describeConformance } from '@modnas/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import plugin from './index.js';
-import { loadMnist, mnistDataset, mnistSchema, padImages, parseIdx, repeatChannels, resizeImages } from './mnist.js';
+import { mnistSchema, padImages, parseIdx, repeatChannels, resizeImages } from './images.js';
+import { loadMnist, mnistDataset } from './source.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'modnas-mnist-test-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -4,11 +4,11 @@
  * Checkpointer (@modnas/runtime) decides when to checkpoint and collects the states; the store
  * keeps the bytes without reading them.
  */
-import { createHash } from 'node:crypto';
 import type { Assignment } from '@modnas/core';
 import { ModnasError } from '@modnas/core';
 import type { CheckpointRecord } from './contract.js';
 import { jsonSafe, reviveNonFinite } from './json.js';
+import { sha256Hex } from './host.js';
 import type { EncodedWeights } from './weights.js';
 
 export const CHECKPOINT_FORMAT = 1;
@@ -36,7 +36,7 @@ export interface CheckpointPayload {
 
 /** The size and SHA-256 (hex) of a checkpoint payload, as saveCheckpoint takes them. */
 export function checkpointDigest(data: Uint8Array): { size: number; sha256: string } {
-  return { size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
+  return { size: data.length, sha256: sha256Hex(data) };
 }
 
 /**
@@ -55,7 +55,7 @@ export function checkpointFault(c: Pick<CheckpointRecord, 'data' | 'size' | 'sha
  * store writes them: a payload the disk cut short does not verify on resume.
  */
 export function encodeCheckpoint(payload: CheckpointPayload): { data: Uint8Array; size: number; sha256: string } {
-  const data = Buffer.from(JSON.stringify(payload, jsonSafe), 'utf8');
+  const data = new TextEncoder().encode(JSON.stringify(payload, jsonSafe));
   return { ...checkpointDigest(data), data };
 }
 
@@ -71,7 +71,7 @@ export function decodeCheckpoint(rec: CheckpointRecord, where = 'the experiment 
   }
   let raw: CheckpointPayload;
   try {
-    raw = JSON.parse(Buffer.from(rec.data).toString('utf8')) as CheckpointPayload;
+    raw = JSON.parse(new TextDecoder().decode(rec.data)) as CheckpointPayload;
   } catch (e) {
     throw new ModnasError('MODNAS_E_RESUME_CHECKPOINT', `checkpoint ${rec.seq} of run ${rec.run} in ${where} cannot be read: ${(e as Error).message} (${rec.data.length.toLocaleString('en-US')} bytes${rec.sha256 ? '' : '; it records no checksum: written before @modnas recorded them'})`, {
       fix: 'start a new run (without --resume); the records of this one stay in the store',

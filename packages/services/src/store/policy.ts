@@ -4,11 +4,10 @@
  * its heartbeat, resume the newest unfinished run only with the config it started with. Every store
  * gets the same policy: a store implements the contract, the policy is written once, here.
  */
-import { createHash } from 'node:crypto';
-import { hostname } from 'node:os';
 import { ModnasError } from '@modnas/core';
 import type { CheckpointRecord, ExperimentStore, RunRecord, RunStatus } from './contract.js';
 import { jsonSafe } from './json.js';
+import { hostName, isPidAlive, processId, sha256Hex } from './host.js';
 
 // ---------------------------------------------------------------- config identity
 
@@ -40,7 +39,7 @@ export function runDefiningConfig(config: Record<string, unknown>): Record<strin
 }
 
 export function configHash(config: Record<string, unknown>): string {
-  return createHash('sha256').update(canonicalJson(runDefiningConfig(config))).digest('hex').slice(0, 16);
+  return sha256Hex(canonicalJson(runDefiningConfig(config))).slice(0, 16);
 }
 
 /** Dotted keys whose values differ between two configs (leaves, sorted). */
@@ -55,16 +54,6 @@ export function diffConfigKeys(a: unknown, b: unknown, prefix = ''): string[] {
 
 // ---------------------------------------------------------------- run policy
 
-/** Is a process of this host alive? (EPERM: alive, owned by another user.) */
-export function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** A run whose heartbeat is older than this is dead (`killed`), whatever its status says. */
 export const HEARTBEAT_STALE_MS = 30_000;
 /** How often a live run writes its heartbeat. */
@@ -77,7 +66,7 @@ export const HEARTBEAT_INTERVAL_MS = 5_000;
 export function effectiveStatus(run: RunRecord, now = Date.now(), staleMs = HEARTBEAT_STALE_MS): RunStatus {
   if (run.status !== 'running') return run.status;
   // Same host: the process table is the truth (a long synchronous step may delay the heartbeat).
-  if (run.host === hostname() && run.pid !== process.pid) return isPidAlive(run.pid) ? 'running' : 'killed';
+  if (run.host === hostName() && run.pid !== processId()) return isPidAlive(run.pid) ? 'running' : 'killed';
   if (now - Date.parse(run.heartbeat) > staleMs) return 'killed';
   return 'running';
 }
@@ -115,7 +104,7 @@ export function claimRun(store: ExperimentStore, opts: ClaimOptions): ClaimResul
     }
     const hash = configHash(opts.config);
     const t = new Date(now()).toISOString();
-    const claim = { status: 'running' as const, heartbeat: t, pid: process.pid, host: hostname() };
+    const claim = { status: 'running' as const, heartbeat: t, pid: processId(), host: hostName() };
     if (opts.resume) {
       const last = [...store.runs()].reverse().find((r) => r.status !== 'done');
       if (last) {

@@ -3,9 +3,10 @@
  * shape, base64 of the little-endian values). Checkpoints hold them, and executors ship them to
  * remote workers in the same form.
  */
-import { createHash } from 'node:crypto';
 import type { Module } from '@modnas/core';
 import { tf } from '@modnas/core';
+import { fromBase64, toBase64 } from './base64.js';
+import { sha256Hex } from './host.js';
 
 export interface EncodedTensor {
   dtype: string;
@@ -19,12 +20,11 @@ export type EncodedWeights = Record<string, EncodedTensor>;
 
 function encodeTensor(t: tf.Tensor): EncodedTensor {
   const data = t.dataSync<'float32' | 'int32' | 'bool'>();
-  return { dtype: t.dtype, shape: [...t.shape], b64: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64') };
+  return { dtype: t.dtype, shape: [...t.shape], b64: toBase64(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)) };
 }
 
 function decodeTensor(e: EncodedTensor): tf.Tensor {
-  const buf = Buffer.from(e.b64, 'base64');
-  const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
+  const ab = fromBase64(e.b64);
   const values = e.dtype === 'int32' ? new Int32Array(ab) : e.dtype === 'bool' ? new Uint8Array(ab) : new Float32Array(ab);
   return tf.tensor(values, e.shape, e.dtype as tf.DataType);
 }
@@ -52,11 +52,11 @@ export function loadWeights(model: Pick<Module, 'loadStateDict'>, weights: Encod
 
 /** A network's encoded weights as bytes (their JSON), with an id that is their hash: what executors ship to workers. */
 export function weightBytes(model: Pick<Module, 'stateDict'>): { id: string; bytes: Uint8Array } {
-  const bytes = Buffer.from(JSON.stringify(encodeWeights(model)));
-  return { id: createHash('sha256').update(bytes).digest('hex').slice(0, 16), bytes };
+  const bytes = new TextEncoder().encode(JSON.stringify(encodeWeights(model)));
+  return { id: sha256Hex(bytes).slice(0, 16), bytes };
 }
 
 /** Load what weightBytes wrote into a network built from the same config (every key must match). */
 export function loadWeightBytes(model: Pick<Module, 'loadStateDict'>, bytes: Uint8Array): void {
-  loadWeights(model, JSON.parse(Buffer.from(bytes).toString('utf8')) as EncodedWeights);
+  loadWeights(model, JSON.parse(new TextDecoder().decode(bytes)) as EncodedWeights);
 }
