@@ -2,6 +2,7 @@
 // Playwright's routing, from an https origin: WebGPU needs a secure context), a short search on
 // WebGPU (SwiftShader without a GPU), the found architecture shown, and the ONNX download run in
 // onnxruntime-node on the page's probe images: it gives the logits the page's network gave them.
+// Then a browser without WebGPU: the page falls back to webgl and searches there.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +35,16 @@ function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return a.length === b.length ? d / m : Infinity;
 }
 
+/** The page's short search (?budget=test) in a browser launched with `args`, run to its end. */
+async function searchIn(args: string[]): Promise<{ browser: Browser; page: Page; state: PageState }> {
+  const browser = await pw.launch({ executablePath: chromiumPath, headless: true, args });
+  const page = await browser.newPage({ acceptDownloads: true });
+  await routeDist(page);
+  await page.goto(`${ORIGIN}/?budget=test&autostart=1`);
+  await page.waitForFunction(() => ['done', 'error'].includes(window.modnasSearch?.status ?? ''), null, { timeout: 540_000, polling: 500 });
+  return { browser, page, state: (await page.evaluate(() => window.modnasSearch))! };
+}
+
 describe.skipIf(!chromium)(`examples/browser-search in Chromium${skipReason}`, () => {
   let browser: Browser;
   let page: Page;
@@ -42,12 +53,7 @@ describe.skipIf(!chromium)(`examples/browser-search in Chromium${skipReason}`, (
 
   beforeAll(async () => {
     await buildPage();
-    browser = await pw.launch({ executablePath: chromiumPath, headless: true, args: WEBGPU_ARGS });
-    page = await browser.newPage({ acceptDownloads: true });
-    await routeDist(page);
-    await page.goto(`${ORIGIN}/?budget=test&autostart=1`);
-    await page.waitForFunction(() => ['done', 'error'].includes(window.modnasSearch?.status ?? ''), null, { timeout: 540_000, polling: 500 });
-    state = (await page.evaluate(() => window.modnasSearch))!;
+    ({ browser, page, state } = await searchIn(WEBGPU_ARGS));
   }, 600_000);
 
   afterAll(async () => {
@@ -102,6 +108,33 @@ describe.skipIf(!chromium)(`examples/browser-search in Chromium${skipReason}`, (
     const got = outs[meta.output.name].data as Float32Array;
     expect(relDiff(got, cpuLogits)).toBeLessThan(1e-4);
     await session.release();
+  });
+});
+
+describe.skipIf(!chromium)(`examples/browser-search in Chromium without WebGPU${skipReason}`, () => {
+  let browser: Browser;
+  let page: Page;
+  let state: PageState;
+
+  beforeAll(async () => {
+    await buildPage();
+    ({ browser, page, state } = await searchIn(['--no-sandbox']));
+  }, 600_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('falls back to webgl, says why, and searches there', async () => {
+    expect(state.error, state.lines.join('\n')).toBeUndefined();
+    expect(state.status).toBe('done');
+    expect(state.backend).toBe('webgl');
+    expect(await page.locator('#backend').textContent()).toMatch(/^webgl; not: webgpu: /);
+    expect(state.lines).toContain('estim search (SuperNetEstimator): begin');
+    const { logits, cpuLogits } = state.result!.probe;
+    expect(logits.every(Number.isFinite)).toBe(true);
+    expect(relDiff(cpuLogits, logits)).toBeLessThan(1e-3);
+    expect(await page.locator('#arch li').count()).toBe(7);
   });
 });
 
