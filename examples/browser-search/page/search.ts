@@ -8,7 +8,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
 import type { EventBus, Logger, ProgressReporter } from '@modnas/core';
-import { ModnasError, Registry, tf } from '@modnas/core';
+import { ModnasError, Registry, readVariables, tf } from '@modnas/core';
 import type { JsonObject } from '@modnas/config';
 import { validateExperiment, withDefaults } from '@modnas/config';
 import { registerWebGpuKernels } from '@modnas/engine-webgpu/kernels';
@@ -139,8 +139,7 @@ export async function search(budget: Budget, backend: string, hooks: SearchHooks
     tf.dispose([first.x, first.y, onBackend]);
     // Tracing reads weights synchronously, which WebGPU cannot do in a page: read every variable
     // asynchronously (the backend keeps the values), then trace on the cpu backend, which takes them over.
-    const vars = Object.values(tf.engine().registeredVariables);
-    await Promise.all(vars.map((v) => v.data()));
+    await readVariables();
     await tf.setBackend('cpu');
     const example = tf.tensor4d(images, shape as [number, number, number, number]);
     const onCpu = run.model.call(example);

@@ -5,7 +5,7 @@
  */
 import 'reflect-metadata';
 
-export { tf } from './tf.js';
+export { readVariables, tf } from './tf.js';
 export type { Tensor, Variable } from './tf.js';
 export { z } from 'zod';
 export type { ModnasErrorOptions } from './errors.js';

@@ -5,7 +5,7 @@
  * it, and so does every remote worker (remote-evaluator.ts), so both get the same network.
  */
 import type { DependencyContainer } from 'tsyringe';
-import type { ArchSpace, BuildContext, ComponentKind, ComponentSpec, DataSplit, Dataset, EstimContext, KindInput, KindOutput, MetricsFn, Registry, StateOptimizer } from '@modnas/core';
+import type { ArchSpace, BuildContext, ComponentKind, ComponentSpec, DataSplit, Dataset, EstimContext, EstimResult, KindInput, KindOutput, MetricsFn, Registry, StateOptimizer } from '@modnas/core';
 import type { tf } from '@modnas/core';
 import { ModnasError, Module, Tokens } from '@modnas/core';
 import { buildContextOf, required } from './scope.js';
@@ -154,6 +154,15 @@ export async function buildNetwork(env: BuildEnv, factory: ComponentFactory = co
     model?.dispose();
     throw outOfMemory(e);
   }
+}
+
+/**
+ * After an estimator: its best architecture (when it has one) applied to the space, the tensor
+ * params read first, so the exporters that follow read the host's copy without blocking the backend.
+ */
+export async function adoptBest(space: ArchSpace, result: EstimResult): Promise<void> {
+  await space.readTensors();
+  if (result.best && Object.keys(result.best.arch).length > 0) space.apply(result.best.arch);
 }
 
 /**

@@ -8,7 +8,7 @@
  * bytes, and the weight codec, are the store's (@modnas/services).
  */
 import type { ArchSpace, EstimCheckpoints, EstimContext, Module, Rng, SearchOptimizer, StateOptimizer } from '@modnas/core';
-import { ModnasError, getTensorSeedState, setTensorSeedState, tf } from '@modnas/core';
+import { ModnasError, getTensorSeedState, readVariables, setTensorSeedState } from '@modnas/core';
 import type { CheckpointPayload, ExperimentStore } from '@modnas/services';
 import { CHECKPOINT_FORMAT, encodeCheckpoint, encodeWeights, loadWeights } from '@modnas/services';
 
@@ -86,10 +86,8 @@ export class Checkpointer implements EstimCheckpoints {
     if (this.policy.enabled === false) return;
     const { model, space, rng, trainer, optim } = this.parts;
     // What is encoded below is read synchronously (the weights, the arch params, the trainer's and
-    // optimizer's buffers, all variables): read every variable first without blocking the backend.
-    // A GPU backend keeps what it read on the host, so the encoding reads no GPU memory (tfjs'
-    // WebGPU backend cannot read synchronously in Node).
-    await Promise.all(Object.values(tf.engine().state.registeredVariables).map((v) => v.data()));
+    // optimizer's buffers, all variables): read them first without blocking the backend.
+    await readVariables();
     const tensors: Record<string, number[]> = {};
     for (const t of space.tensors()) tensors[t.name] = t.toArray();
     const payload: CheckpointPayload = {

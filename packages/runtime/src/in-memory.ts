@@ -13,7 +13,7 @@ import { EventBus as Bus, ModnasError, Tokens, getRegistry } from '@modnas/core'
 import type { ExperimentPlan } from '@modnas/config';
 import type { ExperimentStore } from '@modnas/services';
 import { MemoryExperimentStore, busyError, claimRun } from '@modnas/services';
-import { buildNetwork, componentFactory } from './build.js';
+import { adoptBest, buildNetwork, componentFactory } from './build.js';
 import { LogProgress, SinkLogger } from './log.js';
 import { estimContextOf, experimentScope } from './scope.js';
 
@@ -63,10 +63,7 @@ export async function runInMemory(plan: ExperimentPlan, opts: InMemoryRunOptions
   const cfg = plan.config;
   const registry = opts.registry ?? getRegistry();
   const logger = new SinkLogger(cfg.log_level);
-  if (opts.logger) {
-    const out = opts.logger;
-    logger.addSink((level, line) => out[level](line.replace(/^\S+ \S+\s+/, '')));
-  }
+  if (opts.logger) logger.forwardTo(opts.logger);
   const events = opts.events ?? new Bus();
   const progress = opts.progress ?? new LogProgress(logger);
   const store = opts.store ?? new MemoryExperimentStore();
@@ -112,9 +109,7 @@ export async function runInMemory(plan: ExperimentPlan, opts: InMemoryRunOptions
       await events.emit('estim:begin', { estim: name, type: spec.type });
       logger.info(`estim ${name} (${spec.type}): begin`);
       const result: EstimResult = await estim.run(estimContextOf(container, name, { rng: rng.fork(index + 1), signal: opts.signal }));
-      // exporters read the arch params synchronously: read them first without blocking the backend
-      await space.readTensors();
-      if (result.best && Object.keys(result.best.arch).length > 0) space.apply(result.best.arch);
+      await adoptBest(space, result);
       const e: InMemoryEstim = { type: spec.type, metrics: result.metrics, exports: Object.fromEntries(exporters.map(([k, ex]) => [k, ex.export(model!, space)])), seconds: (Date.now() - te) / 1000 };
       if (result.best) e.best = { arch: result.best.arch, score: result.best.score, metrics: result.best.metrics };
       estims[name] = e;

@@ -18,6 +18,11 @@ export class SinkLogger implements Logger {
     this.sinks.push(sink);
   }
 
+  /** Pass each line on to `out` (a console, a caller's logger), without the time and level stamp. */
+  forwardTo(out: Logger): void {
+    this.addSink((level, line) => out[level](line.replace(/^\S+ \S+\s+/, '')));
+  }
+
   private write(level: LogLevel, msg: string): void {
     if (LEVELS[level] < LEVELS[this.level]) return;
     const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${msg}`;

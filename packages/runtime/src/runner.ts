@@ -18,7 +18,7 @@ import { Checkpointer } from './checkpoint.js';
 import type { RunSession } from './run-store.js';
 import { openRunSession } from './run-store.js';
 import { LogProgress, SinkLogger } from './log.js';
-import { buildNetwork, componentFactory } from './build.js';
+import { adoptBest, buildNetwork, componentFactory } from './build.js';
 import { estimContextOf, experimentScope, required } from './scope.js';
 import { bindExecutor, experimentImage } from './executors/bind.js';
 import { RunWriter, writerDir } from './writers.js';
@@ -120,7 +120,7 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
     logger.addSink((_, line) => guardedWrite('logs/run.log', logFile, () => appendFileWhole(logFile, line + '\n', { site: DISK_SITES.log })));
   }
   const console = opts.logger ?? resolveToken(parent, Tokens.Logger);
-  if (console) logger.addSink((level, line) => console[level](line.replace(/^\S+ \S+\s+/, '')));
+  if (console) logger.forwardTo(console);
   const progress = opts.progress ?? resolveToken(parent, Tokens.Progress) ?? new LogProgress(logger);
   const events = opts.events ?? resolveToken(parent, Tokens.EventBus) ?? new EventBus();
   // The fault suite's kill points inside training (MODNAS_TEST_KILL_AT=step:<estim>@<n>).
@@ -244,9 +244,8 @@ export async function runExperiment(plan: ExperimentPlan, opts: RunOptions = {})
         }
         throw e;
       }
-      // the exporters read the arch params synchronously: read them first without blocking the backend
-      await space.readTensors();
-      const outputs = exportBest(name, result, model, space, persist ? exporters : [], outputDir, logger);
+      await adoptBest(space, result);
+      const outputs = exportBest(name, model, space, persist ? exporters : [], outputDir, logger);
       const es: EstimSummary = { type: spec.type, metrics: result.metrics, outputs, seconds: (Date.now() - te) / 1000 };
       if (result.best) es.best = { arch: result.best.arch, score: result.best.score, metrics: result.best.metrics };
       if (stopper.signal.aborted) es.stopped = String(stopper.signal.reason);
@@ -309,17 +308,15 @@ function rngAt(state: number): Rng {
   return r;
 }
 
-/** Apply the best candidate (if any), run each exporter, write outputs/arch_<estim>_best.yaml. */
+/** Run each exporter on the architecture adopted (adoptBest), write outputs/arch_<estim>_best.yaml. */
 function exportBest(
   name: string,
-  result: EstimResult,
   model: Module,
   space: ArchSpace,
   exporters: Array<[string, Exporter]>,
   outputDir: string,
   logger: Logger,
 ): string[] {
-  if (result.best && Object.keys(result.best.arch).length > 0) space.apply(result.best.arch);
   const files: string[] = [];
   exporters.forEach(([key, ex], i) => {
     const desc = ex.export(model, space);
